@@ -1,0 +1,99 @@
+# ros - a file-backed control plane for ML research on rented and owned GPUs.
+#
+#   make            build ./ros (build/ros)
+#   make check      install test dependencies, build, run unit + integration tests
+#                   (integration tests run against the AddressSanitizer+UBSan build)
+#   make demo       run the post's loop end to end on this machine
+#   make bench      benchmarks (figures and ratios; not tests)
+#   make install PREFIX=/usr/local
+#   make SANITIZE=1 build the sanitizer binary in build-san/
+
+PREFIX ?= /usr/local
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS = jansson yaml-0.1
+
+ifeq ($(SANITIZE),1)
+B := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+B := build
+SANFLAGS :=
+endif
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wpointer-arith -Wvla -Wno-unused-parameter
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -I$(B)/gen
+LIBS = $(PKG_LIBS) -ldl -lm
+
+SRCS := $(wildcard src/*.c src/*/*.c)
+OBJS := $(SRCS:%.c=$(B)/%.o) $(B)/gen/cmdtab.o $(B)/gen/embedded.o
+LIBOBJS := $(filter-out $(B)/src/ros.o,$(OBJS))
+DATA := $(shell find src/data src/remote -type f 2>/dev/null | sort)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+all: ros
+
+ros: $(B)/ros
+ifneq ($(SANITIZE),1)
+	@ln -sf $(B)/ros ros
+endif
+
+$(B)/ros: $(OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(B)/%.o: %.c $(wildcard src/*.h src/*/*.h) $(B)/gen/embedded.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/gen/cmdtab.c: $(wildcard src/cmd/*.c) scripts/gen-cmdtab
+	@mkdir -p $(dir $@)
+	scripts/gen-cmdtab src/cmd/*.c > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/embedded.c $(B)/gen/embedded.h: $(DATA) scripts/embed
+	@mkdir -p $(B)/gen
+	scripts/embed $(B)/gen/embedded $(DATA)
+
+$(B)/gen/%.o: $(B)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS)
+
+deps:
+	@scripts/install-deps
+
+fakes: $(B)/fakevast
+
+$(B)/fakevast: tests/fake/fakevast.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -o $@ $< \
+		$(shell pkg-config --libs libmicrohttpd jansson) -lpthread
+
+unit: $(UNIT_BINS)
+
+check: deps
+	$(MAKE) ros unit fakes
+	$(MAKE) SANITIZE=1 ros unit fakes
+	tests/run
+
+demo: deps ros
+	scripts/demo
+
+bench: deps ros fakes
+	bench/run
+
+install: ros
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 build/ros $(DESTDIR)$(PREFIX)/bin/ros
+	install -m 644 docs/ros.1 $(DESTDIR)$(PREFIX)/share/man/man1/ros.1
+
+clean:
+	rm -rf build build-san ros
+
+.PHONY: all ros deps fakes unit check demo bench install clean
+.SECONDARY:

@@ -1,0 +1,609 @@
+/*
+ * util.c - allocation, buffers, string vectors, errors, time, ids, files.
+ */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int opt_quiet;
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	return buf_detach(&b);
+}
+
+void *
+xgrow(void *p, size_t *alloc, size_t n, size_t sz)
+{
+	if (n <= *alloc)
+		return p;
+	size_t na = *alloc ? *alloc : 8;
+	while (na < n)
+		na = na * 3 / 2 + 8;
+	*alloc = na;
+	return xrealloc(p, na * sz);
+}
+
+/* ---- buf ---- */
+
+void
+buf_grow(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 > b->alloc) {
+		size_t na = b->alloc ? b->alloc : 64;
+		while (na < b->len + extra + 1)
+			na *= 2;
+		b->s = xrealloc(b->s, na);
+		b->alloc = na;
+	}
+}
+
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_grow(b, n);
+	if (n)
+		memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_addc(struct buf *b, char c)
+{
+	buf_grow(b, 1);
+	b->s[b->len++] = c;
+	b->s[b->len] = 0;
+}
+
+void
+buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	buf_grow(b, 64);
+	int n = vsnprintf(b->s + b->len, b->alloc - b->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		die("vsnprintf failed");
+	if ((size_t)n >= b->alloc - b->len) {
+		buf_grow(b, (size_t)n);
+		vsnprintf(b->s + b->len, b->alloc - b->len, fmt, ap);
+	}
+	b->len += (size_t)n;
+}
+
+void
+buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = 0;
+}
+
+void
+buf_release(struct buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->alloc = 0;
+}
+
+char *
+buf_detach(struct buf *b)
+{
+	char *s = b->s ? b->s : xstrdup("");
+	b->s = NULL;
+	b->len = b->alloc = 0;
+	return s;
+}
+
+const char *
+buf_cstr(struct buf *b)
+{
+	return b->s ? b->s : "";
+}
+
+/* ---- strv ---- */
+
+void
+strv_push_nocopy(struct strv *sv, char *s)
+{
+	GROW(sv->v, sv->alloc, sv->n + 2);
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+void
+strv_push(struct strv *sv, const char *s)
+{
+	strv_push_nocopy(sv, xstrdup(s));
+}
+
+void
+strv_pushf(struct strv *sv, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	strv_push_nocopy(sv, buf_detach(&b));
+}
+
+void
+strv_release(struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->alloc = 0;
+}
+
+int
+strv_has(const struct strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* ---- errors ---- */
+
+static void
+vreport(const char *prefix, const char *fmt, va_list ap, int err)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "ros: ");
+	buf_adds(&b, prefix);
+	buf_vaddf(&b, fmt, ap);
+	if (err)
+		buf_addf(&b, ": %s", strerror(err));
+	buf_addc(&b, '\n');
+	fflush(stdout);
+	write_all(2, b.s, b.len);
+	buf_release(&b);
+}
+
+void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
+
+void
+die_errno(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, e);
+	va_end(ap);
+	exit(1);
+}
+
+int
+error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, 0);
+	va_end(ap);
+	return -1;
+}
+
+int
+error_errno(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, e);
+	va_end(ap);
+	return -1;
+}
+
+void
+warning(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+info(const char *fmt, ...)
+{
+	if (opt_quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	struct buf b = BUF_INIT;
+	buf_vaddf(&b, fmt, ap);
+	buf_addc(&b, '\n');
+	va_end(ap);
+	fflush(stdout);
+	write_all(2, b.s, b.len);
+	buf_release(&b);
+}
+
+/* ---- time ---- */
+
+void
+iso_time(time_t t, char out[32])
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+iso_now(char out[32])
+{
+	const char *fake = getenv("ROS_TEST_NOW");	/* tests pin the clock */
+	time_t t = fake && *fake ? (time_t)atoll(fake) : time(NULL);
+	iso_time(t, out);
+}
+
+time_t
+parse_iso_time(const char *s)
+{
+	struct tm tm = { 0 };
+	if (!s)
+		return -1;
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -1;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (*p && strcmp(p, "Z") && strcmp(p, "+00:00"))
+		return -1;
+	return timegm(&tm);
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- ids ---- */
+
+char *
+random_id(const char *prefix, int ndigits)
+{
+	unsigned char r[32];
+	if (ndigits > 64)
+		ndigits = 64;
+	size_t need = (size_t)(ndigits + 1) / 2;
+	if (getrandom(r, need, 0) != (ssize_t)need)
+		die_errno("getrandom");
+	struct buf b = BUF_INIT;
+	buf_adds(&b, prefix);
+	for (int i = 0; i < ndigits; i++)
+		buf_addc(&b, "0123456789abcdef"[(r[i / 2] >> (i % 2 ? 0 : 4)) & 15]);
+	return buf_detach(&b);
+}
+
+/* ---- files ---- */
+
+char *
+read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return NULL;
+	}
+	size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
+	char *p = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			p = xrealloc(p, cap + 1);
+		}
+		ssize_t r = read(fd, p + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(p);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	p[n] = 0;
+	if (len)
+		*len = n;
+	return p;
+}
+
+int
+mkdir_p(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int r = mkdir(p, mode);
+	free(p);
+	if (r < 0 && errno == EEXIST && dir_exists(path))
+		return 0;
+	return r;
+}
+
+int
+file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+int
+dir_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *
+path_join(const char *a, const char *b)
+{
+	if (!a || !*a || *b == '/')
+		return xstrdup(b);
+	size_t la = strlen(a);
+	return xasprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
+}
+
+int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+char *
+expand_home(const char *path)
+{
+	if (path[0] == '~' && (path[1] == '/' || path[1] == 0)) {
+		const char *h = getenv("HOME");
+		return xasprintf("%s%s", h ? h : "", path + 1);
+	}
+	return xstrdup(path);
+}
+
+/* ---- numbers ---- */
+
+int
+parse_long(const char *s, long long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+parse_double(const char *s, double *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+fmt_double(double d, char out[32])
+{
+	if (!isfinite(d)) {
+		snprintf(out, 32, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, 32, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+	/* Python writes 1.0, not 1: keep reals recognisable as reals. */
+	if (!strpbrk(out, ".eEn"))
+		strcat(out, ".0");
+}
+
+/* ---- UTF-8 ---- */
+
+int
+utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str, *e = s + n;
+	while (s < e) {
+		unsigned c = *s;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		int len;
+		unsigned min;
+		if ((c & 0xe0) == 0xc0) {
+			len = 2;
+			min = 0x80;
+			c &= 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3;
+			min = 0x800;
+			c &= 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4;
+			min = 0x10000;
+			c &= 0x07;
+		} else
+			return 0;
+		if (e - s < len)
+			return 0;
+		for (int i = 1; i < len; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (s[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		s += len;
+	}
+	return 1;
+}
+
+size_t
+utf8_width(const char *s)
+{
+	size_t w = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+int
+str_starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int
+str_ends(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !memcmp(s + a - b, suffix, b);
+}
+
+int
+safe_name(const char *s)
+{
+	if (!s || !*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}

@@ -1,0 +1,114 @@
+/*
+ * util.h - small helpers shared by every layer: allocation that dies on
+ * out-of-memory, growable buffers, error reporting, time, ids, files.
+ *
+ * Ownership: a returned char * is the caller's to free unless the comment
+ * says it is borrowed.  A struct buf owns its bytes; buf_release() frees them.
+ */
+#ifndef ROS_UTIL_H
+#define ROS_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define NORETURN __attribute__((noreturn))
+
+/* ---- allocation (die on OOM) ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
+/* Grow *p (of *alloc elements of size sz) so it holds at least n elements. */
+void *xgrow(void *p, size_t *alloc, size_t n, size_t sz);
+#define GROW(p, alloc, n) ((p) = xgrow((p), &(alloc), (n), sizeof(*(p))))
+
+/* ---- growable byte buffer; b->s is always NUL-terminated ---- */
+struct buf {
+	char *s;
+	size_t len, alloc;
+};
+#define BUF_INIT { NULL, 0, 0 }
+void buf_grow(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+void buf_reset(struct buf *b);
+void buf_release(struct buf *b);
+char *buf_detach(struct buf *b);	/* the caller owns the result; b is reset */
+const char *buf_cstr(struct buf *b);	/* never NULL */
+
+/* ---- string vector (NULL-terminated) ---- */
+struct strv {
+	char **v;
+	size_t n, alloc;
+};
+#define STRV_INIT { NULL, 0, 0 }
+void strv_push(struct strv *sv, const char *s);		/* copies s */
+void strv_pushf(struct strv *sv, const char *fmt, ...) PRINTF(2, 3);
+void strv_push_nocopy(struct strv *sv, char *s);	/* takes s */
+void strv_release(struct strv *sv);
+int strv_has(const struct strv *sv, const char *s);
+
+/* ---- errors ----
+ * die() prints "ros: msg" and exits 1; usage errors exit 2 (die_usage).
+ * error() prints and returns -1 so callers can `return error(...)`.
+ * warning() prints "ros: warning: msg".  All go to stderr.
+ */
+extern int opt_quiet;
+void die(const char *fmt, ...) PRINTF(1, 2) NORETURN;
+void die_errno(const char *fmt, ...) PRINTF(1, 2) NORETURN;
+int error(const char *fmt, ...) PRINTF(1, 2);
+int error_errno(const char *fmt, ...) PRINTF(1, 2);
+void warning(const char *fmt, ...) PRINTF(1, 2);
+void info(const char *fmt, ...) PRINTF(1, 2);	/* stderr, silenced by -q */
+
+/* ---- time ---- */
+/* UTC "YYYY-MM-DDTHH:MM:SSZ" of t into out (at least 21 bytes). */
+void iso_time(time_t t, char out[32]);
+void iso_now(char out[32]);
+/* Parse the format above (also accepts a fractional part and +00:00); -1 on error. */
+time_t parse_iso_time(const char *s);
+/* Monotonic milliseconds. */
+int64_t mono_ms(void);
+
+/* ---- ids ---- */
+/* prefix + n lowercase hex digits from the kernel's random source. */
+char *random_id(const char *prefix, int ndigits);
+
+/* ---- files ---- */
+/* Read a whole file; NUL-terminated; *len set. NULL + errno on error. */
+char *read_file(const char *path, size_t *len);
+int mkdir_p(const char *path, mode_t mode);
+int file_exists(const char *path);
+int dir_exists(const char *path);
+char *path_join(const char *a, const char *b);
+/* Write fully, retrying short writes and EINTR. */
+int write_all(int fd, const void *p, size_t n);
+char *expand_home(const char *path);	/* "~/x" -> "$HOME/x"; always a new string */
+
+/* ---- parsing numbers ---- */
+int parse_long(const char *s, long long *out);	/* whole string, base 10 */
+int parse_double(const char *s, double *out);	/* whole string, finite */
+/* Shortest repr of d that round-trips ("%.15g".."%.17g"), Python style. */
+void fmt_double(double d, char out[32]);
+
+/* ---- UTF-8 ---- */
+int utf8_valid(const char *s, size_t n);
+size_t utf8_width(const char *s);	/* display columns, approximate */
+
+int str_starts(const char *s, const char *prefix);
+int str_ends(const char *s, const char *suffix);
+/* 1 if s is made only of [A-Za-z0-9_.-] and is non-empty, not "." or "..". */
+int safe_name(const char *s);
+
+#endif

@@ -1,0 +1,123 @@
+# testlib.sh - sourced by every integration test (tests/t/*.sh).
+#
+# Each test file runs in its own scratch directory $T (removed at exit) and
+# prints one line per check: "ok - DESC" or "not ok - DESC" (plus details on
+# following "#" lines).  tests/run adds them up.
+#
+#   ROS            the binary under test (env ROS_BIN, default build/ros)
+#   new_root [DIR] make a fresh root with `ros init` (default $T/root), cd into it
+#   check DESC CMD...           passes when CMD exits 0
+#   check_fail DESC CMD...      passes when CMD exits non-zero (not by a signal)
+#   check_exit N DESC CMD...    passes when CMD exits exactly N
+#   check_eq DESC GOT WANT      string equality
+#   check_match DESC TEXT ERE   TEXT matches the extended regex
+#   check_nomatch DESC TEXT ERE
+#   at_exit CMD...              run CMD (eval'd) at exit, last registered first
+#   wait_for SECONDS CMD...     poll CMD every 20 ms until it succeeds (1) or time runs out
+# The output of the last check's command is in $OUT (stdout) and $ERR (stderr).
+
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+ROS=${ROS_BIN:-$TOP/build/ros}
+case $ROS in /*) ;; *) ROS=$TOP/$ROS ;; esac
+export ROS TOP
+export ROS_TEST_FSYNC=${ROS_TEST_FSYNC:-1}
+unset RESEARCH_OS_ROOT VAST_API_KEY VASTAI_API_KEY VAST_URL
+T=$(mktemp -d "${TMPDIR:-/tmp}/ros-test.XXXXXX")
+chmod 755 "$T"
+export HOME="$T/home"
+mkdir -p "$HOME"
+export XDG_CONFIG_HOME="$HOME/.config"
+_passed=0
+_failed=0
+_atexit=""
+OUT=
+ERR=
+
+at_exit() { _atexit="$*
+$_atexit"; }
+
+_cleanup() {
+	rc=$?
+	set +e
+	printf '%s\n' "$_atexit" | while IFS= read -r c; do [ -n "$c" ] && eval "$c" >/dev/null 2>&1; done
+	cd /
+	if [ "${KEEP:-}" = 1 ] || [ "$_failed" -gt 0 ] && [ "${KEEP:-}" != 0 ] && [ -n "${CI:-}" ]; then
+		:
+	fi
+	[ "${KEEP:-0}" = 1 ] && echo "# kept $T" || rm -rf "$T"
+	exit $rc
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+_pass() { _passed=$((_passed + 1)); echo "ok - $1"; }
+_fail() {
+	_failed=$((_failed + 1))
+	echo "not ok - $1"
+	shift
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /' | head -40; done
+}
+
+_run() {
+	"$@" >"$T/.out" 2>"$T/.err"
+	_rc=$?
+	OUT=$(cat "$T/.out")
+	ERR=$(cat "$T/.err")
+	return $_rc
+}
+
+check() {
+	d=$1; shift
+	if _run "$@"; then _pass "$d"; else _fail "$d" "exit $_rc: $*" "stdout: $OUT" "stderr: $ERR"; fi
+}
+
+check_fail() {
+	d=$1; shift
+	_run "$@"
+	if [ $_rc -ne 0 ] && [ $_rc -lt 128 ]; then _pass "$d"; else _fail "$d" "exit $_rc (wanted a failure): $*" "stdout: $OUT" "stderr: $ERR"; fi
+}
+
+check_exit() {
+	want=$1; d=$2; shift 2
+	_run "$@"
+	if [ $_rc -eq "$want" ]; then _pass "$d"; else _fail "$d" "exit $_rc (wanted $want): $*" "stdout: $OUT" "stderr: $ERR"; fi
+}
+
+check_eq() {
+	if [ "$2" = "$3" ]; then _pass "$1"; else _fail "$1" "got:  $2" "want: $3"; fi
+}
+
+check_match() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then _pass "$1"; else _fail "$1" "text: $2" "does not match: $3"; fi
+}
+
+check_nomatch() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then _fail "$1" "text: $2" "matches: $3"; else _pass "$1"; fi
+}
+
+wait_for() {
+	_limit=$1; shift
+	_end=$(( $(date +%s%N) / 1000000 + _limit * 1000 ))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ $(( $(date +%s%N) / 1000000 )) -ge $_end ] && return 1
+		sleep 0.02
+	done
+}
+
+new_root() {
+	_r=${1:-$T/root}
+	"$ROS" init "$_r" >/dev/null || { echo "not ok - ros init $_r failed"; exit 1; }
+	cd "$_r" || exit 1
+	export RESEARCH_OS_ROOT="$_r"
+}
+
+# A JSON field with python3 (the system one; tests must not depend on pyenv).
+PY=/usr/bin/python3
+jq_py() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+done_testing() {
+	echo "# $(basename "$0"): $_passed passed, $_failed failed"
+	[ $_failed -eq 0 ]
+}
