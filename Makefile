@@ -43,11 +43,11 @@ ifneq ($(SANITIZE),1)
 endif
 
 $(B)/ros: $(OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
+	@echo "  LD  $@"; $(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
 
 $(B)/%.o: %.c $(wildcard src/*.h src/*/*.h) $(B)/gen/embedded.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC  $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/gen/cmdtab.c: $(wildcard src/cmd/*.c) scripts/gen-cmdtab
 	@mkdir -p $(dir $@)
@@ -58,7 +58,7 @@ $(B)/gen/embedded.c $(B)/gen/embedded.h: $(DATA) scripts/embed
 	scripts/embed $(B)/gen/embedded $(DATA)
 
 $(B)/gen/%.o: $(B)/gen/%.c
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC  $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)

@@ -35,6 +35,7 @@ struct ros_cmd {
 
 extern const struct ros_cmd *const ros_cmds[];
 const struct ros_cmd *find_cmd(const char *name);
+void list_commands(FILE *f);
 
 /* The root: --root, else RESEARCH_OS_ROOT, else walk up from the cwd.
  * Dies with advice when there is none.  Returns ctx->root (borrowed). */

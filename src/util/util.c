@@ -1,7 +1,6 @@
 /*
  * util.c - allocation, buffers, string vectors, errors, time, ids, files.
  */
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <errno.h>

@@ -1,0 +1,258 @@
+/*
+ * add_run.c - `ros add-run`: append pending runs to queues/run_queue.json.
+ *
+ * With --sweep KEY=V1,V2 (repeatable) one call adds the cartesian product,
+ * {KEY} substituted in the command and env, each run keeping its params.
+ * The whole sweep is one locked write.  An exact duplicate (same project,
+ * command and env) of a pending, dispatching or running run is refused
+ * unless --allow-duplicate.
+ */
+#include "ros.h"
+#include "store/project.h"
+#include "store/queue.h"
+#include "util/sweep.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct add_run {
+	const char *project, *command, *env, *pool, *idea, *bench, *probe;
+	const char *parser, *tmetric, *tdir, *phase;
+	long long priority, max_retries, gpus;
+	int gpus_seen, allow_dup, dry_run;
+	struct sweep sweep;
+	json_t *runs;		/* the entries to append (array) */
+	struct strv dups;
+};
+
+static int
+active(struct queue *q, size_t i)
+{
+	return queue_key_is(q, i, JK_STATUS, "pending") || queue_key_is(q, i, JK_STATUS, "running") ||
+	       queue_key_is(q, i, JK_STATUS, "dispatching");
+}
+
+/* Under the lock: refuse duplicates, give ids, append. */
+static int
+append_runs(struct queue *q, void *arg, struct buf *err)
+{
+	struct add_run *a = arg;
+	size_t nnew = json_array_size(a->runs);
+
+	if (!a->allow_dup) {
+		for (size_t i = 0; i < q->n; i++) {
+			if (!queue_key_is(q, i, JK_PROJECT, a->project) || !active(q, i))
+				continue;
+			char *cmd = queue_key(q, i, JK_COMMAND), *env = queue_key(q, i, JK_ENV);
+			for (size_t k = 0; k < nnew; k++) {
+				json_t *r = json_array_get(a->runs, k);
+				if (!strcmp(cmd, jstr0(r, "command")) && !strcmp(env, jstr0(r, "env"))) {
+					char *id = queue_key(q, i, JK_ID), *st = queue_key(q, i, JK_STATUS);
+					strv_pushf(&a->dups, "%s (%s): %s%s%s", id, st, env, *env ? " " : "", cmd);
+					free(id);
+					free(st);
+				}
+			}
+			free(cmd);
+			free(env);
+		}
+		/* duplicates inside the sweep itself */
+		for (size_t k = 0; k < nnew; k++)
+			for (size_t j = 0; j < k; j++) {
+				json_t *x = json_array_get(a->runs, k), *y = json_array_get(a->runs, j);
+				if (!strcmp(jstr0(x, "command"), jstr0(y, "command")) &&
+				    !strcmp(jstr0(x, "env"), jstr0(y, "env")))
+					strv_pushf(&a->dups, "two runs of this sweep: %s", jstr0(x, "command"));
+			}
+		if (a->dups.n) {
+			buf_addf(err, "refusing %zu duplicate run%s of pending or running ones "
+				 "(use --allow-duplicate to add them anyway):", a->dups.n, a->dups.n > 1 ? "s" : "");
+			for (size_t i = 0; i < a->dups.n && i < 10; i++)
+				buf_addf(err, "\n  %s", a->dups.v[i]);
+			if (a->dups.n > 10)
+				buf_addf(err, "\n  ... and %zu more", a->dups.n - 10);
+			return -1;
+		}
+	}
+	for (size_t k = 0; k < nnew; k++) {
+		json_t *r = json_array_get(a->runs, k);
+		char *id = queue_new_id(q, "r");
+		/* the id goes first, as the old tool wrote it */
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(id));
+		json_object_update(o, r);
+		queue_append(q, o);
+		json_object_set(r, "id", json_object_get(o, "id"));
+		free(id);
+	}
+	return 1;
+}
+
+static json_t *
+make_run(struct add_run *a, size_t idx, const char *now)
+{
+	json_t *r = json_object();
+	char *cmd = sweep_subst(&a->sweep, idx, a->command);
+	char *env = sweep_subst(&a->sweep, idx, a->env);
+	jset_str(r, "project_id", a->project);
+	jset_str(r, "idea_id", a->idea);
+	jset_str(r, "benchmark_id", a->bench);
+	jset_str(r, "probe_id", a->probe);
+	jset_str(r, "status", "pending");
+	jset_int(r, "priority", a->priority);
+	jset_str(r, "worker_pool", a->pool);
+	jset_str(r, "command", cmd);
+	jset_str(r, "env", env);
+	jset_str(r, "metric_parser", a->parser);
+	jset_str(r, "target_metric", a->tmetric);
+	jset_str(r, "target_direction", a->tdir);
+	jset_str(r, "created_at", now);
+	jset_str(r, "updated_at", now);
+	jset_int(r, "attempt", 0);
+	jset_int(r, "max_retries", a->max_retries);
+	if (a->gpus_seen)
+		jset_int(r, "gpus", a->gpus);
+	if (a->phase && *a->phase)
+		jset_str(r, "phase", a->phase);
+	if (a->sweep.n)
+		json_object_set_new(r, "params", sweep_params(&a->sweep, idx));
+	free(cmd);
+	free(env);
+	return r;
+}
+
+static void
+check_text(struct ctx *ctx, const char *flag, const char *v)
+{
+	if (v && !utf8_valid(v, strlen(v)))
+		usage_error(ctx, "--%s is not valid UTF-8", flag);
+}
+
+static int
+cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
+{
+	struct add_run a = { 0 };
+	struct strv sweeps = STRV_INIT;
+	struct buf err = BUF_INIT;
+	int rc = 1;
+	char now[32];
+
+	a.env = a.idea = a.bench = a.probe = a.parser = a.tmetric = a.phase = "";
+	a.pool = "local";
+	a.tdir = "lower";
+	a.priority = 10;
+	const struct opt opts[] = {
+		{ "project-id", OPT_STR, &a.project, "P", "project the run belongs to (required)", 0, NULL },
+		{ "command", OPT_STR, &a.command, "CMD", "shell command to run on the worker (required)", 0, NULL },
+		{ "env", OPT_STR, &a.env, "'K=V ...'", "environment assignments for the command", 0, NULL },
+		{ "worker-pool", OPT_STR, &a.pool, "POOL", "pool of workers that may run it (default: local)", 0, NULL },
+		{ "priority", OPT_INT, &a.priority, "N", "lower runs first (default 10)", 0, NULL },
+		{ "idea-id", OPT_STR, &a.idea, "ID", "idea this run tests", 0, NULL },
+		{ "benchmark-id", OPT_STR, &a.bench, "ID", "benchmark task it belongs to", 0, NULL },
+		{ "probe-id", OPT_STR, &a.probe, "ID", "probe it belongs to", 0, NULL },
+		{ "metric-parser", OPT_STR, &a.parser, "SPEC", "how metrics are read: '' (key=value), json, jsonl:PATH, regex:NAME=ERE, or a command", 0, NULL },
+		{ "target-metric", OPT_STR, &a.tmetric, "NAME", "metric that decides the best config", 0, NULL },
+		{ "target-direction", OPT_STR, &a.tdir, "higher|lower", "whether the target metric should go up or down (default lower)", 0, NULL },
+		{ "max-retries", OPT_INT, &a.max_retries, "N", "re-queue a stale run up to N times (default 0)", 0, NULL },
+		{ "gpus", OPT_INT, &a.gpus, "N", "GPUs (slots) the run needs (default 1)", 0, &a.gpus_seen },
+		{ "phase", OPT_STR, &a.phase, "NAME", "tag the run with an experiment phase", 0, NULL },
+		{ "sweep", OPT_LIST, &sweeps, "KEY=V1,V2", "one run per value; repeat for the cartesian product; {KEY} is substituted", 0, NULL },
+		{ "dry-run", OPT_BOOL, &a.dry_run, NULL, "print the runs without adding them", 0, NULL },
+		{ "allow-duplicate", OPT_BOOL, &a.allow_dup, NULL, "add even if the same command and env is already pending or running", 0, NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+
+	if (!a.project || !*a.project)
+		usage_error(ctx, "--project-id is required");
+	if (!project_id_valid(a.project))
+		usage_error(ctx, "invalid project id '%s' (letters, digits, _ . - only)", a.project);
+	if (!a.command || !a.command[strspn(a.command, " \t\n")])
+		usage_error(ctx, "--command is required and must not be empty");
+	if (a.priority < 0)
+		usage_error(ctx, "--priority must be >= 0");
+	if (a.max_retries < 0 || a.max_retries > 100)
+		usage_error(ctx, "--max-retries must be between 0 and 100");
+	if (a.gpus_seen && (a.gpus < 0 || a.gpus > 64))
+		usage_error(ctx, "--gpus must be between 0 and 64");
+	if (strcmp(a.tdir, "higher") && strcmp(a.tdir, "lower"))
+		usage_error(ctx, "--target-direction must be 'higher' or 'lower', not '%s'", a.tdir);
+	if (!*a.pool || !safe_name(a.pool))
+		usage_error(ctx, "invalid --worker-pool '%s'", a.pool);
+	const char *texts[][2] = { { "command", a.command }, { "env", a.env }, { "metric-parser", a.parser },
+				   { "phase", a.phase }, { "idea-id", a.idea }, { "target-metric", a.tmetric } };
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+		check_text(ctx, texts[i][0], texts[i][1]);
+	for (size_t i = 0; i < sweeps.n; i++) {
+		check_text(ctx, "sweep", sweeps.v[i]);
+		if (sweep_add(&a.sweep, sweeps.v[i], &err) < 0)
+			usage_error(ctx, "%s", err.s);
+	}
+	for (size_t i = 0; i < a.sweep.n; i++)
+		if (!sweep_mentions(a.sweep.axes[i].key, a.command) && !sweep_mentions(a.sweep.axes[i].key, a.env))
+			usage_error(ctx, "--sweep %s: {%s} appears in neither --command nor --env",
+				    a.sweep.axes[i].key, a.sweep.axes[i].key);
+	size_t count = sweep_count(&a.sweep);
+	if (count > 100000)
+		usage_error(ctx, "the sweep expands to %zu runs (limit 100000)", count);
+
+	const char *root = ctx_root(ctx);
+	if (!project_exists(root, a.project)) {
+		project_unknown_error(root, a.project);
+		goto out;
+	}
+	iso_now(now);
+	a.runs = json_array();
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(a.runs, make_run(&a, i, now));
+
+	if (a.dry_run) {
+		if (ctx->json) {
+			json_print(a.runs);
+		} else {
+			for (size_t i = 0; i < count; i++) {
+				json_t *r = json_array_get(a.runs, i);
+				char *p = json_object_get(r, "params") ? json_compact(json_object_get(r, "params")) : xstrdup("");
+				printf("%s%s%s%s%s\n", p, *p ? "  " : "", jstr0(r, "env"), *jstr0(r, "env") ? " " : "",
+				       jstr0(r, "command"));
+				free(p);
+			}
+			info("%zu run%s (dry run: nothing written)", count, count == 1 ? "" : "s");
+		}
+		rc = 0;
+		goto out;
+	}
+	int r = queue_update(root, Q_RUNS, append_runs, &a, &err);
+	if (r < 0) {
+		error("%s", err.s);
+		goto out;
+	}
+	if (ctx->json) {
+		json_print(a.runs);
+	} else {
+		for (size_t i = 0; i < count; i++)
+			printf("%s\n", jstr0(json_array_get(a.runs, i), "id"));
+		if (count > 1)
+			info("added %zu runs to %s", count, Q_RUNS);
+	}
+	rc = 0;
+out:
+	json_decref(a.runs);
+	sweep_release(&a.sweep);
+	strv_release(&a.dups);
+	strv_release(&sweeps);
+	buf_release(&err);
+	return rc;
+}
+
+const struct ros_cmd cmd_add_run = {
+	"add-run", cmd_add_run_fn, CMD_JSON,
+	"append pending runs (one, or a sweep) to the run queue",
+	"--project-id P --command CMD [--env E] [--worker-pool P] [--priority N] [--sweep KEY=V1,V2]... [--dry-run]",
+	"Prints the id of each run added.  With --sweep the runs are the cartesian\n"
+	"product of the values, {KEY} replaced in --command and --env, and each run\n"
+	"records params: {KEY: value}.  Example (the post's 24 runs):\n"
+	"  ros add-run --project-id p --worker-pool vastai \\\n"
+	"    --command 'python run.py --lambda_se {lam} --seed {seed} --pred_len {h}' \\\n"
+	"    --sweep lam=0.01,0.05,0.10,0.0 --sweep seed=1,2,3 --sweep h=96,192",
+};

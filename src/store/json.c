@@ -1,0 +1,610 @@
+/*
+ * json.c - validating scanner and Python-compatible writer (see json.h).
+ */
+#include "store/json.h"
+#include "store/store.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct scan {
+	const char *s;
+	size_t n, i;
+	const char *msg;
+	size_t err_at;
+};
+
+#define MAX_DEPTH 256
+
+static int
+fail(struct scan *sc, size_t at, const char *msg)
+{
+	if (!sc->msg) {
+		sc->msg = msg;
+		sc->err_at = at;
+	}
+	return -1;
+}
+
+static void
+skip_ws(struct scan *sc)
+{
+	const char *s = sc->s;
+	size_t i = sc->i, n = sc->n;
+	while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
+		i++;
+	sc->i = i;
+}
+
+/* Byte classes inside strings: 0 plain, 1 quote/backslash/control, 2 non-ASCII. */
+static unsigned char strclass[256];
+
+static void
+init_classes(void)
+{
+	if (strclass['"'])
+		return;
+	for (int c = 0; c < 0x20; c++)
+		strclass[c] = 1;
+	strclass['"'] = 1;
+	strclass['\\'] = 1;
+	for (int c = 0x80; c < 0x100; c++)
+		strclass[c] = 2;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* At an opening quote; leaves sc->i after the closing quote. */
+static int
+scan_string(struct scan *sc)
+{
+	const unsigned char *s = (const unsigned char *)sc->s;
+	size_t i = sc->i + 1, n = sc->n;
+	for (;;) {
+		while (i < n && !strclass[s[i]])
+			i++;
+		if (i >= n)
+			return fail(sc, sc->i, "unterminated string");
+		unsigned char c = s[i];
+		if (c == '"') {
+			sc->i = i + 1;
+			return 0;
+		}
+		if (c == '\\') {
+			if (i + 1 >= n)
+				return fail(sc, i, "unterminated string");
+			c = s[i + 1];
+			if (c == 'u') {
+				if (i + 6 > n)
+					return fail(sc, i, "bad \\u escape");
+				for (int k = 2; k < 6; k++)
+					if (hexval(s[i + k]) < 0)
+						return fail(sc, i, "bad \\u escape");
+				i += 6;
+			} else if (strchr("\"\\/bfnrt", c) && c) {
+				i += 2;
+			} else {
+				return fail(sc, i, "invalid escape in string");
+			}
+			continue;
+		}
+		if (c < 0x20)
+			return fail(sc, i, "control character in string (write it as \\n, \\t or \\u00XX)");
+		/* non-ASCII: validate one UTF-8 sequence */
+		int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+		if (!len || i + (size_t)len > n || !utf8_valid((const char *)s + i, (size_t)len))
+			return fail(sc, i, "invalid UTF-8 in string");
+		i += (size_t)len;
+	}
+}
+
+static int
+scan_number(struct scan *sc)
+{
+	const char *s = sc->s;
+	size_t i = sc->i, n = sc->n, start = i;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return fail(sc, start, "invalid value");
+	if (i < n && s[i] == '.') {
+		i++;
+		if (!(i < n && s[i] >= '0' && s[i] <= '9'))
+			return fail(sc, i, "invalid number");
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (!(i < n && s[i] >= '0' && s[i] <= '9'))
+			return fail(sc, i, "invalid number");
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	sc->i = i;
+	return 0;
+}
+
+const char *const jkey_names[JK_NKEYS] = { "id", "status", "project_id", "worker_id", "command", "env" };
+
+static int scan_value(struct scan *sc, int depth, struct jelem *el);
+
+static int
+scan_object(struct scan *sc, int depth, struct jelem *el)
+{
+	sc->i++;	/* { */
+	skip_ws(sc);
+	if (sc->i < sc->n && sc->s[sc->i] == '}') {
+		sc->i++;
+		return 0;
+	}
+	for (;;) {
+		skip_ws(sc);
+		if (sc->i >= sc->n || sc->s[sc->i] != '"')
+			return fail(sc, sc->i, sc->i >= sc->n ? "unexpected end of file in object"
+							     : "expected a \"key\" in object");
+		size_t kstart = sc->i + 1;
+		if (scan_string(sc) < 0)
+			return -1;
+		size_t klen = sc->i - 1 - kstart;
+		skip_ws(sc);
+		if (sc->i >= sc->n || sc->s[sc->i] != ':')
+			return fail(sc, sc->i, "expected ':' after key");
+		sc->i++;
+		skip_ws(sc);
+		size_t vstart = sc->i;
+		if (scan_value(sc, depth + 1, NULL) < 0)
+			return -1;
+		if (el && sc->s[vstart] == '"') {
+			for (int k = 0; k < JK_NKEYS; k++)
+				if (strlen(jkey_names[k]) == klen &&
+				    !memcmp(sc->s + kstart, jkey_names[k], klen)) {
+					el->key[k].off = vstart + 1;
+					el->key[k].len = sc->i - vstart - 2;
+					if (el->key[k].len == 0)
+						el->key[k].off = 0;
+				}
+		}
+		skip_ws(sc);
+		if (sc->i >= sc->n)
+			return fail(sc, sc->i, "unexpected end of file in object (missing '}')");
+		if (sc->s[sc->i] == ',') {
+			sc->i++;
+			continue;
+		}
+		if (sc->s[sc->i] == '}') {
+			sc->i++;
+			return 0;
+		}
+		return fail(sc, sc->i, "expected ',' or '}' in object");
+	}
+}
+
+static int
+scan_array(struct scan *sc, int depth)
+{
+	sc->i++;	/* [ */
+	skip_ws(sc);
+	if (sc->i < sc->n && sc->s[sc->i] == ']') {
+		sc->i++;
+		return 0;
+	}
+	for (;;) {
+		skip_ws(sc);
+		if (scan_value(sc, depth + 1, NULL) < 0)
+			return -1;
+		skip_ws(sc);
+		if (sc->i >= sc->n)
+			return fail(sc, sc->i, "unexpected end of file in array (missing ']')");
+		if (sc->s[sc->i] == ',') {
+			sc->i++;
+			continue;
+		}
+		if (sc->s[sc->i] == ']') {
+			sc->i++;
+			return 0;
+		}
+		return fail(sc, sc->i, "expected ',' or ']' in array");
+	}
+}
+
+static int
+scan_value(struct scan *sc, int depth, struct jelem *el)
+{
+	if (depth > MAX_DEPTH)
+		return fail(sc, sc->i, "nested too deeply");
+	if (sc->i >= sc->n)
+		return fail(sc, sc->i, "unexpected end of file");
+	switch (sc->s[sc->i]) {
+	case '{':
+		if (el)
+			el->is_object = 1;
+		return scan_object(sc, depth, el);
+	case '[':
+		return scan_array(sc, depth);
+	case '"':
+		return scan_string(sc);
+	case 't':
+		if (sc->n - sc->i >= 4 && !memcmp(sc->s + sc->i, "true", 4)) {
+			sc->i += 4;
+			return 0;
+		}
+		break;
+	case 'f':
+		if (sc->n - sc->i >= 5 && !memcmp(sc->s + sc->i, "false", 5)) {
+			sc->i += 5;
+			return 0;
+		}
+		break;
+	case 'n':
+		if (sc->n - sc->i >= 4 && !memcmp(sc->s + sc->i, "null", 4)) {
+			sc->i += 4;
+			return 0;
+		}
+		break;
+	default:
+		return scan_number(sc);
+	}
+	return fail(sc, sc->i, "invalid value");
+}
+
+int
+jscan_array(const char *text, size_t len, struct jelem **elems, size_t *count, struct buf *err)
+{
+	struct scan sc = { text, len, 0, NULL, 0 };
+	struct jelem *v = NULL;
+	size_t n = 0, alloc = 0;
+
+	init_classes();
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		sc.i = 3;	/* tolerate a UTF-8 byte order mark */
+	skip_ws(&sc);
+	if (sc.i >= len) {
+		fail(&sc, sc.i, "empty file (a queue is a JSON array: write [] for an empty one)");
+		goto bad;
+	}
+	if (text[sc.i] != '[') {
+		fail(&sc, sc.i, text[sc.i] == '{' ? "expected a JSON array of entries, found an object"
+						  : "expected a JSON array of entries");
+		goto bad;
+	}
+	sc.i++;
+	skip_ws(&sc);
+	if (sc.i < len && text[sc.i] == ']') {
+		sc.i++;
+	} else {
+		for (;;) {
+			skip_ws(&sc);
+			GROW(v, alloc, n + 1);
+			struct jelem *el = &v[n];
+			memset(el, 0, sizeof *el);
+			el->off = sc.i;
+			if (scan_value(&sc, 1, el) < 0)
+				goto bad;
+			el->len = sc.i - el->off;
+			if (!el->is_object) {
+				fail(&sc, el->off, "entry is not a JSON object");
+				goto bad;
+			}
+			n++;
+			skip_ws(&sc);
+			if (sc.i >= len) {
+				fail(&sc, sc.i, "unexpected end of file (missing ']')");
+				goto bad;
+			}
+			if (text[sc.i] == ',') {
+				sc.i++;
+				continue;
+			}
+			if (text[sc.i] == ']') {
+				sc.i++;
+				break;
+			}
+			fail(&sc, sc.i, "expected ',' or ']' after an entry");
+			goto bad;
+		}
+	}
+	skip_ws(&sc);
+	if (sc.i < len) {
+		fail(&sc, sc.i, "extra data after the array");
+		goto bad;
+	}
+	*elems = v;
+	*count = n;
+	return 0;
+bad:
+	free(v);
+	int line, col;
+	text_pos(text, len, sc.err_at, &line, &col);
+	buf_addf(err, "%d:%d: %s", line, col, sc.msg);
+	return -1;
+}
+
+static void
+add_utf8(struct buf *b, unsigned cp)
+{
+	char t[4];
+	if (cp < 0x80) {
+		buf_addc(b, (char)cp);
+	} else if (cp < 0x800) {
+		t[0] = (char)(0xc0 | (cp >> 6));
+		t[1] = (char)(0x80 | (cp & 0x3f));
+		buf_add(b, t, 2);
+	} else if (cp < 0x10000) {
+		t[0] = (char)(0xe0 | (cp >> 12));
+		t[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		t[2] = (char)(0x80 | (cp & 0x3f));
+		buf_add(b, t, 3);
+	} else {
+		t[0] = (char)(0xf0 | (cp >> 18));
+		t[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		t[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		t[3] = (char)(0x80 | (cp & 0x3f));
+		buf_add(b, t, 4);
+	}
+}
+
+char *
+jstr_decode(const char *raw, size_t len)
+{
+	if (!memchr(raw, '\\', len))
+		return xstrndup(raw, len);
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] != '\\') {
+			buf_addc(&b, raw[i]);
+			continue;
+		}
+		char c = raw[++i];
+		switch (c) {
+		case 'n': buf_addc(&b, '\n'); break;
+		case 't': buf_addc(&b, '\t'); break;
+		case 'r': buf_addc(&b, '\r'); break;
+		case 'b': buf_addc(&b, '\b'); break;
+		case 'f': buf_addc(&b, '\f'); break;
+		case 'u': {
+			unsigned cp = 0;
+			for (int k = 1; k <= 4 && i + k < len; k++)
+				cp = cp * 16 + (unsigned)hexval(raw[i + k]);
+			i += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < len + 1 && raw[i + 1] == '\\' && raw[i + 2] == 'u') {
+				unsigned lo = 0;
+				for (int k = 3; k <= 6; k++)
+					lo = lo * 16 + (unsigned)hexval(raw[i + k]);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					i += 6;
+				}
+			}
+			add_utf8(&b, cp ? cp : 0xfffd);
+			break;
+		}
+		default: buf_addc(&b, c); break;
+		}
+	}
+	return buf_detach(&b);
+}
+
+/* ---- writer ---- */
+
+static void
+write_string(struct buf *out, const char *s, size_t n, int ascii)
+{
+	buf_addc(out, '"');
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	while (p < e) {
+		const unsigned char *q = p;
+		while (q < e && *q >= 0x20 && *q != '"' && *q != '\\' && (*q < 0x80 || !ascii))
+			q++;
+		if (q > p)
+			buf_add(out, p, (size_t)(q - p));
+		if (q >= e)
+			break;
+		p = q;
+		unsigned c = *p;
+		switch (c) {
+		case '"': buf_adds(out, "\\\""); p++; continue;
+		case '\\': buf_adds(out, "\\\\"); p++; continue;
+		case '\n': buf_adds(out, "\\n"); p++; continue;
+		case '\r': buf_adds(out, "\\r"); p++; continue;
+		case '\t': buf_adds(out, "\\t"); p++; continue;
+		case '\b': buf_adds(out, "\\b"); p++; continue;
+		case '\f': buf_adds(out, "\\f"); p++; continue;
+		}
+		if (c < 0x20) {
+			buf_addf(out, "\\u%04x", c);
+			p++;
+			continue;
+		}
+		/* non-ASCII (valid UTF-8: jansson checked it) */
+		int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		unsigned cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+		for (int k = 1; k < len && p + k < e; k++)
+			cp = (cp << 6) | (p[k] & 0x3f);
+		p += len;
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			buf_addf(out, "\\u%04x\\u%04x", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+		} else {
+			buf_addf(out, "\\u%04x", cp);
+		}
+	}
+	buf_addc(out, '"');
+}
+
+static void
+newline(struct buf *out, int indent)
+{
+	buf_addc(out, '\n');
+	for (int i = 0; i < indent; i++)
+		buf_addc(out, ' ');
+}
+
+static void
+write_value(struct buf *out, const json_t *v, int indent, int ascii, int pretty)
+{
+	char num[32];
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		if (json_object_size(v) == 0) {
+			buf_adds(out, "{}");
+			break;
+		}
+		buf_addc(out, '{');
+		const char *k;
+		json_t *x;
+		int first = 1;
+		json_object_foreach((json_t *)v, k, x) {
+			if (!first)
+				buf_adds(out, pretty ? "," : ", ");
+			first = 0;
+			if (pretty)
+				newline(out, indent + 2);
+			write_string(out, k, strlen(k), ascii);
+			buf_adds(out, ": ");
+			write_value(out, x, indent + 2, ascii, pretty);
+		}
+		if (pretty)
+			newline(out, indent);
+		buf_addc(out, '}');
+		break;
+	}
+	case JSON_ARRAY: {
+		if (json_array_size(v) == 0) {
+			buf_adds(out, "[]");
+			break;
+		}
+		buf_addc(out, '[');
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if (i)
+				buf_adds(out, pretty ? "," : ", ");
+			if (pretty)
+				newline(out, indent + 2);
+			write_value(out, json_array_get(v, i), indent + 2, ascii, pretty);
+		}
+		if (pretty)
+			newline(out, indent);
+		buf_addc(out, ']');
+		break;
+	}
+	case JSON_STRING:
+		write_string(out, json_string_value(v), json_string_length(v), ascii);
+		break;
+	case JSON_INTEGER:
+		buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		fmt_double(json_real_value(v), num);
+		buf_adds(out, num);
+		break;
+	case JSON_TRUE:
+		buf_adds(out, "true");
+		break;
+	case JSON_FALSE:
+		buf_adds(out, "false");
+		break;
+	case JSON_NULL:
+		buf_adds(out, "null");
+		break;
+	}
+}
+
+void
+json_write(struct buf *out, const json_t *v, int indent)
+{
+	write_value(out, v, indent, 1, 1);
+}
+
+void
+json_print(const json_t *v)
+{
+	struct buf b = BUF_INIT;
+	write_value(&b, v, 0, 0, 1);
+	buf_addc(&b, '\n');
+	fwrite(b.s, 1, b.len, stdout);
+	buf_release(&b);
+}
+
+char *
+json_compact(const json_t *v)
+{
+	struct buf b = BUF_INIT;
+	write_value(&b, v, 0, 0, 0);
+	return buf_detach(&b);
+}
+
+/* ---- jansson helpers ---- */
+
+const char *
+jstr(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+const char *
+jstr0(const json_t *obj, const char *key)
+{
+	const char *s = jstr(obj, key);
+	return s ? s : "";
+}
+
+int
+jint(const json_t *obj, const char *key, long long *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return 0;
+	}
+	if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v))) {
+		*out = (long long)json_real_value(v);
+		return 0;
+	}
+	if (json_is_string(v))
+		return parse_long(json_string_value(v), out);
+	return -1;
+}
+
+int
+jnum(const json_t *obj, const char *key, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (json_is_number(v)) {
+		*out = json_number_value(v);
+		return 0;
+	}
+	if (json_is_string(v))
+		return parse_double(json_string_value(v), out);
+	return -1;
+}
+
+void
+jset_str(json_t *obj, const char *key, const char *val)
+{
+	json_object_set_new(obj, key, json_string(val ? val : ""));
+}
+
+void
+jset_int(json_t *obj, const char *key, long long val)
+{
+	json_object_set_new(obj, key, json_integer(val));
+}

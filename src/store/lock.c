@@ -1,0 +1,195 @@
+/*
+ * lock.c - the root's write lock and atomic file replacement.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+store_lock(const char *root, struct store_lock *l, struct buf *err)
+{
+	char *dir = path_join(root, ".ros");
+	char *path = path_join(dir, "lock");
+	int ret = -1;
+
+	if (mkdir_p(dir, 0755) < 0) {
+		buf_addf(err, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (l->fd < 0) {
+		buf_addf(err, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (flock(l->fd, LOCK_EX | LOCK_NB) == 0) {
+		ret = 0;
+		goto out;
+	}
+	const char *t = getenv("ROS_LOCK_TIMEOUT");
+	double timeout = t && *t ? atof(t) : 60;
+	int64_t end = mono_ms() + (int64_t)(timeout * 1000);
+	int delay_us = 200;
+	while (mono_ms() < end) {
+		usleep(delay_us);
+		if (delay_us < 20000)
+			delay_us *= 2;
+		if (flock(l->fd, LOCK_EX | LOCK_NB) == 0) {
+			ret = 0;
+			goto out;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+	}
+	buf_addf(err, "another ros command holds %s (waited %.0f s); "
+		 "if none is running, the lock is free again when it exits", path, timeout);
+	close(l->fd);
+	l->fd = -1;
+out:
+	free(dir);
+	free(path);
+	return ret;
+}
+
+void
+store_unlock(struct store_lock *l)
+{
+	if (l->fd >= 0) {
+		close(l->fd);	/* releases the flock */
+		l->fd = -1;
+	}
+}
+
+/* The temp file being written, removed if a signal ends us mid-write. */
+static char *pending_tmp;
+
+static void
+remove_pending(int sig)
+{
+	if (pending_tmp)
+		unlink(pending_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int
+want_fsync(void)
+{
+	const char *e = getenv("ROS_TEST_FSYNC");
+	return !(e && !strcmp(e, "0"));
+}
+
+static int
+fsync_dir(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int
+atomic_write(const char *path, const void *data, size_t len, int mode, struct buf *err)
+{
+	char *copy = xstrdup(path);
+	char *base = basename(copy);
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash[1] = 0;
+	else
+		dir[0] = 0;
+	char *tmp = xasprintf("%s.%s.XXXXXX", dir, base);
+	int fd = -1, ret = -1;
+	struct sigaction sa = { 0 }, old_int, old_term, old_hup;
+
+	sa.sa_handler = remove_pending;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		buf_addf(err, "cannot create a temporary file next to %s: %s", path, strerror(errno));
+		goto out;
+	}
+	pending_tmp = tmp;
+	struct stat st;
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	if (fchmod(fd, (mode_t)mode) < 0 ||
+	    write_all(fd, data, len) < 0 ||
+	    (want_fsync() && fsync(fd) < 0)) {
+		buf_addf(err, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	int r = close(fd);
+	fd = -1;
+	if (r < 0) {
+		buf_addf(err, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		buf_addf(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		goto out;
+	}
+	pending_tmp = NULL;
+	if (want_fsync() && fsync_dir(path) < 0) {
+		buf_addf(err, "cannot sync the directory of %s: %s", path, strerror(errno));
+		goto out_restore;
+	}
+	ret = 0;
+	goto out_restore;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (pending_tmp)
+		unlink(pending_tmp);
+	pending_tmp = NULL;
+out_restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	free(tmp);
+	free(dir);
+	free(copy);
+	return ret;
+}
+
+int
+write_new_file(const char *path, const void *data, size_t len, int mode, struct buf *err)
+{
+	if (file_exists(path))
+		return 0;
+	return atomic_write(path, data, len, mode, err) < 0 ? -1 : 1;
+}
+
+void
+text_pos(const char *text, size_t len, size_t off, int *line, int *col)
+{
+	int l = 1, c = 1;
+	if (off > len)
+		off = len;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}

@@ -1,0 +1,75 @@
+/*
+ * queue.h - the four JSON queues (idea, benchmark, run, publication).
+ *
+ * On disk a queue is a JSON array of objects, 2-space indent, trailing
+ * newline, as the Python tool wrote it.  queue_load() reads and validates
+ * the file with the fast scanner (json.h); entries are parsed with jansson
+ * only when asked for (queue_obj).  queue_save() writes unchanged entries
+ * back byte for byte and re-formats only the entries that were touched or
+ * appended.  Key order and unknown keys survive.
+ *
+ * Writers use queue_update() (lock, re-read, apply, atomic write) or, when
+ * several files change together, store_lock() + queue_load() + queue_save().
+ */
+#ifndef ROS_QUEUE_H
+#define ROS_QUEUE_H
+
+#include <jansson.h>
+#include "store/json.h"
+#include "store/store.h"
+
+struct qentry {
+	size_t off, len;	/* original bytes in q->data (len 0: appended) */
+	struct jspan key[JK_NKEYS];
+	json_t *obj;		/* parsed on demand; owned */
+	int dirty;
+};
+
+struct queue {
+	char *path;
+	char *data;		/* file contents */
+	size_t len;
+	struct qentry *e;
+	size_t n, alloc;
+	int missing;		/* the file did not exist (empty queue) */
+};
+#define QUEUE_INIT { NULL, NULL, 0, NULL, 0, 0, 0 }
+
+/* Queue file names, relative to the root. */
+#define Q_IDEAS "queues/idea_queue.json"
+#define Q_BENCH "queues/benchmark_queue.json"
+#define Q_RUNS "queues/run_queue.json"
+#define Q_PUBS "queues/publication_queue.json"
+
+/* Load; a missing file is an empty queue.  -1 with "PATH:LINE:COL: ..." in err. */
+int queue_load(struct queue *q, const char *path, struct buf *err);
+void queue_release(struct queue *q);
+
+/* The entry's object (borrowed; parsed on first use).  NULL + err on a parse error. */
+json_t *queue_obj(struct queue *q, size_t i, struct buf *err);
+/* Mark entry i changed (after editing queue_obj's object). */
+void queue_touch(struct queue *q, size_t i);
+/* Append obj (stolen). */
+void queue_append(struct queue *q, json_t *obj);
+/* Index fields from the scan, decoded into a new string ("" when absent),
+ * without parsing the entry. */
+char *queue_key(const struct queue *q, size_t i, enum jkey k);
+/* Compare index field k of entry i with s without allocating. */
+int queue_key_is(const struct queue *q, size_t i, enum jkey k, const char *s);
+/* Index of the entry with id, or -1. */
+long queue_find(struct queue *q, const char *id);
+
+/* Serialize (unchanged entries verbatim) into out. */
+void queue_format(struct queue *q, struct buf *out);
+int queue_save(struct queue *q, struct buf *err);
+
+/* Fresh id "<prefix><7 hex>" not yet used in q. */
+char *queue_new_id(struct queue *q, const char *prefix);
+
+/* Transaction on one queue: lock the root, load, call fn, save when fn
+ * returns 1 (0: nothing to write, <0: error, nothing written), unlock.
+ * Returns fn's result, or -1 on a store error (message in err). */
+typedef int (*queue_fn)(struct queue *q, void *arg, struct buf *err);
+int queue_update(const char *root, const char *rel, queue_fn fn, void *arg, struct buf *err);
+
+#endif
