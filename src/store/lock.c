@@ -99,6 +99,26 @@ fsync_dir(const char *path)
 	return r;
 }
 
+/* write_all, but with ROS_TEST_WRITE_DELAY_US set (tests only) the data
+ * goes out in 64 KiB pieces with a pause between them, so a test can kill
+ * a writer in the middle of a write. */
+static int
+write_slowly(int fd, const char *data, size_t len)
+{
+	const char *d = getenv("ROS_TEST_WRITE_DELAY_US");
+	if (!d || !*d)
+		return write_all(fd, data, len);
+	while (len) {
+		size_t n = len < 65536 ? len : 65536;
+		if (write_all(fd, data, n) < 0)
+			return -1;
+		data += n;
+		len -= n;
+		usleep((useconds_t)atoi(d));
+	}
+	return 0;
+}
+
 int
 atomic_write(const char *path, const void *data, size_t len, int mode, struct buf *err)
 {
@@ -129,8 +149,7 @@ atomic_write(const char *path, const void *data, size_t len, int mode, struct bu
 	struct stat st;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
-	if (fchmod(fd, (mode_t)mode) < 0 ||
-	    write_all(fd, data, len) < 0 ||
+	if (fchmod(fd, (mode_t)mode) < 0 || write_slowly(fd, data, len) < 0 ||
 	    (want_fsync() && fsync(fd) < 0)) {
 		buf_addf(err, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;

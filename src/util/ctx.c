@@ -1,0 +1,110 @@
+/*
+ * ctx.c - the command table lookup, root discovery and the command list.
+ */
+#include "ros.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct ros_cmd *current_cmd;
+
+const struct ros_cmd *
+find_cmd(const char *name)
+{
+	for (const struct ros_cmd *const *c = ros_cmds; *c; c++)
+		if (!strcmp((*c)->name, name))
+			return *c;
+	return NULL;
+}
+
+static int
+is_root_dir(const char *dir)
+{
+	char *q = path_join(dir, "queues"), *w = path_join(dir, "workers");
+	int ok = dir_exists(q) && dir_exists(w);
+	free(q);
+	free(w);
+	return ok;
+}
+
+static char *
+absolute(const char *p)
+{
+	char buf[PATH_MAX];
+	if (realpath(p, buf))
+		return xstrdup(buf);
+	return xstrdup(p);
+}
+
+const char *
+ctx_root(struct ctx *ctx)
+{
+	if (ctx->root)
+		return ctx->root;
+	const char *r = ctx->root_opt;
+	const char *how = "--root";
+	if (!r || !*r) {
+		r = getenv("RESEARCH_OS_ROOT");
+		how = "RESEARCH_OS_ROOT";
+	}
+	if (r && *r) {
+		if (!is_root_dir(r))
+			die("%s: '%s' is not a research-os root (no queues/ and workers/); "
+			    "make one with: ros init %s", how, r, r);
+		ctx->root = absolute(r);
+		return ctx->root;
+	}
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		die_errno("getcwd");
+	for (;;) {
+		if (is_root_dir(cwd)) {
+			ctx->root = xstrdup(cwd);
+			return ctx->root;
+		}
+		char *slash = strrchr(cwd, '/');
+		if (!slash || slash == cwd) {
+			if (slash == cwd && cwd[1] && (cwd[1] = 0, is_root_dir(cwd))) {
+				ctx->root = xstrdup(cwd);
+				return ctx->root;
+			}
+			break;
+		}
+		*slash = 0;
+	}
+	die("not inside a research-os root (no folder with queues/ and workers/ "
+	    "here or above)\nros: make one with 'ros init DIR', or pass --root DIR "
+	    "or set RESEARCH_OS_ROOT");
+}
+
+char *
+ctx_path(struct ctx *ctx, const char *rel)
+{
+	return path_join(ctx_root(ctx), rel);
+}
+
+/* ---- help ---- */
+
+void
+list_commands(FILE *f)
+{
+	fprintf(f, "usage: ros [--root DIR] [--json] [-q] COMMAND [ARGS]\n\n"
+		   "ros carries a research project from idea to experiment queue, to runs on\n"
+		   "this machine, SSH boxes, Vast.ai GPUs and Slurm, to evidence and paper tables.\n"
+		   "All state is plain files in the root (queues/*.json, workers/workers.yaml).\n\n"
+		   "commands:\n");
+	size_t w = 0;
+	for (const struct ros_cmd *const *c = ros_cmds; *c; c++)
+		if (strlen((*c)->name) > w)
+			w = strlen((*c)->name);
+	for (const struct ros_cmd *const *c = ros_cmds; *c; c++)
+		fprintf(f, "  %-*s  %s\n", (int)w, (*c)->name, (*c)->summary);
+	fprintf(f, "\nglobal options: --root DIR (else $RESEARCH_OS_ROOT, else the folder above\n"
+		   "the current one holding queues/ and workers/), --json (machine-readable\n"
+		   "output of reading commands), -q (quiet), --help, --version\n"
+		   "'ros help COMMAND' shows a command's options; 'man ros' has the rest.\n");
+}
+

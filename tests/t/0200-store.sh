@@ -1,0 +1,66 @@
+#!/bin/sh
+# The store layer under concurrency, crashes and bad input.
+. "$(dirname "$0")/../lib/testlib.sh"
+new_root
+mkdir -p research/p && : > research/p/project.yaml
+
+# 100 concurrent writers, one entry each
+i=0
+while [ $i -lt 100 ]; do
+	"$ROS" add-idea --project-id p --title "idea $i" >/dev/null 2>>"$T/stderr" &
+	i=$((i + 1))
+done
+wait
+check_eq "nothing on stderr from 100 concurrent writers" "$(cat "$T/stderr")" ""
+check_eq "exactly 100 entries" "$(jq_py queues/idea_queue.json 'len(d)')" 100
+check_eq "100 unique ids" "$(jq_py queues/idea_queue.json 'len(set(e["id"] for e in d))')" 100
+check_eq "100 distinct titles" "$(jq_py queues/idea_queue.json 'len(set(e["title"] for e in d))')" 100
+check_eq "no temp files left" "$(ls -A queues | grep -c '^\.')" 0
+
+# kill -9 at random instants: the file always parses and holds old or new content
+"$PY" -c 'import json; json.dump([{"id": "r%07x" % i, "project_id": "p", "status": "done", "command": "x" * 500} for i in range(3000)], open("queues/run_queue.json", "w"), indent=2)'
+bad=0 n=0 good_old=0 good_new=0
+# The write hook spreads the 1.7 MB write over ~30 ms so kills land before,
+# during and after it.
+delays=$("$PY" -c 'import random; print(" ".join("%.3f" % (random.random() * 0.045) for _ in range(40)))')
+i=0
+for d in $delays; do
+	before=$(jq_py queues/run_queue.json 'len(d)')
+	ROS_TEST_WRITE_DELAY_US=1000 "$ROS" add-run --project-id p --command "echo $i" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$d"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	after=$(jq_py queues/run_queue.json 'len(d)' 2>/dev/null || echo broken)
+	if [ "$after" = "$before" ]; then good_old=$((good_old + 1))
+	elif [ "$after" = $((before + 1)) ]; then good_new=$((good_new + 1))
+	else bad=$((bad + 1)); echo "# after kill: before=$before after=$after"; fi
+	i=$((i + 1))
+done
+check_eq "40 runs of the loop" "$i" 40
+check_eq "40 kill -9s: the queue always parses with the old or new content" "$bad" 0
+echo "# killed before the rename: $good_old, after: $good_new"
+check "some kills landed before the rename" test "$good_old" -gt 3
+rm -f queues/.run_queue.json.*
+
+# bad input never overwrites the file
+bad_file() {
+	desc=$1; content=$2
+	printf '%s' "$content" > queues/run_queue.json
+	sum=$(md5sum < queues/run_queue.json)
+	check_fail "$desc: add-run fails" "$ROS" add-run --project-id p --command x
+	check_match "$desc: error names the file" "$ERR" "run_queue.json:[0-9]+:[0-9]+: "
+	check_eq "$desc: file unchanged" "$(md5sum < queues/run_queue.json)" "$sum"
+	check_fail "$desc: status reports it" "$ROS" status
+}
+bad_file "malformed JSON" '[{"id": "r1",, }]'
+bad_file "truncated" '[{"id": "r1", "status": "do'
+bad_file "object, not array" '{"runs": []}'
+bad_file "invalid UTF-8" "$(printf '[{"id": "r1", "command": "\377\376"}]')"
+bad_file "empty file" ''
+"$PY" -c 'open("queues/run_queue.json","w").write("[{\"id\": \"r1\", \"command\": \"" + "x" * 20000000 + "\"}, oops]")'
+sum=$(md5sum < queues/run_queue.json)
+check_fail "huge string then junk: fails" "$ROS" add-run --project-id p --command x
+check_match "huge string: error says where" "$ERR" "run_queue.json:1:[0-9]+: invalid value"
+check_eq "huge string: file unchanged" "$(md5sum < queues/run_queue.json)" "$sum"
+done_testing

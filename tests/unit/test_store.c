@@ -1,0 +1,200 @@
+/* test_store.c - unit tests of the JSON scanner, writer and queue layer. */
+#include "unit.h"
+#include "store/queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int
+scan_err(const char *text, const char *want)
+{
+	struct jelem *el = NULL;
+	size_t n;
+	struct buf err = BUF_INIT;
+	int r = jscan_array(text, strlen(text), &el, &n, &err);
+	int ok = r < 0 && strstr(err.s, want) != NULL;
+	if (!ok)
+		printf("#   scan of %.40s gave r=%d err=%s\n", text, r, err.s ? err.s : "");
+	free(el);
+	buf_release(&err);
+	return ok;
+}
+
+static char *
+dump(const char *json)
+{
+	json_error_t je;
+	json_t *v = json_loads(json, 0, &je);
+	struct buf b = BUF_INIT;
+	json_write(&b, v, 0);
+	json_decref(v);
+	return buf_detach(&b);
+}
+
+static void
+test_scanner(void)
+{
+	struct jelem *el = NULL;
+	size_t n = 0;
+	struct buf err = BUF_INIT;
+	const char *t = "[\n  {\"id\": \"r1\", \"status\": \"done\", \"x\": [1, {\"status\": \"no\"}]},\n  {\"id\": \"r\\u0032\"}\n]\n";
+	CHECK(jscan_array(t, strlen(t), &el, &n, &err) == 0 && n == 2, "scanner accepts a queue of two entries");
+	CHECK(n == 2 && el[0].key[JK_STATUS].len == 4 && !memcmp(t + el[0].key[JK_STATUS].off, "done", 4),
+	      "scanner indexes the top-level status, not a nested one");
+	char *id = n == 2 ? jstr_decode(t + el[1].key[JK_ID].off, el[1].key[JK_ID].len) : NULL;
+	CHECK_STR(id, "r2", "escaped id is decoded");
+	free(id);
+	free(el);
+	CHECK(scan_err("{\"a\": 1}", "1:1: expected a JSON array of entries, found an object"), "object instead of array");
+	CHECK(scan_err("[\n  {\"a\": 1},\n  {\"b\": tru}\n]", "3:9: invalid value"), "bad literal with line:col");
+	CHECK(scan_err("[{\"a\": \"x", "unterminated string"), "truncated string");
+	CHECK(scan_err("[{\"a\": 1}", "missing ']'"), "truncated array");
+	CHECK(scan_err("[{\"a\": 1}, 3]", "entry is not a JSON object"), "non-object entry");
+	CHECK(scan_err("[{\"a\": \"\xff\"}]", "invalid UTF-8"), "invalid UTF-8");
+	CHECK(scan_err("[{\"a\": \"\xc0\x80\"}]", "invalid UTF-8"), "overlong UTF-8");
+	CHECK(scan_err("[{\"a\": \"x\ny\"}]", "control character"), "raw newline in a string");
+	CHECK(scan_err("[{\"a\": \"\\q\"}]", "invalid escape"), "bad escape");
+	CHECK(scan_err("[{\"a\": 01}]", "expected ','"), "leading zero");
+	CHECK(scan_err("[] x", "extra data"), "trailing junk");
+	CHECK(scan_err("", "empty file"), "empty file");
+	CHECK(scan_err("[{\"a\" 1}]", "expected ':'"), "missing colon");
+	/* deep nesting does not blow the stack */
+	struct buf deep = BUF_INIT;
+	buf_adds(&deep, "[{\"a\": ");
+	for (int i = 0; i < 100000; i++)
+		buf_addc(&deep, '[');
+	CHECK(scan_err(deep.s, "nested too deeply"), "deep nesting is refused");
+	buf_release(&deep);
+	/* a huge string */
+	struct buf big = BUF_INIT;
+	buf_adds(&big, "[{\"a\": \"");
+	for (int i = 0; i < 4 << 20; i++)
+		buf_addc(&big, 'x');
+	buf_adds(&big, "\"}]");
+	el = NULL;
+	CHECK(jscan_array(big.s, big.len, &el, &n, &err) == 0 && n == 1, "4 MB string scans");
+	free(el);
+	buf_release(&big);
+	buf_release(&err);
+}
+
+static void
+test_writer(void)
+{
+	char *s = dump("{\"id\": \"r1\", \"n\": 3, \"x\": 0.1, \"y\": 1.0, \"e\": [], \"o\": {}, \"l\": [1, \"a\"], \"u\": \"\xce\xbb\\n\\\"\"}");
+	CHECK_STR(s, "{\n  \"id\": \"r1\",\n  \"n\": 3,\n  \"x\": 0.1,\n  \"y\": 1.0,\n  \"e\": [],\n  \"o\": {},\n"
+		     "  \"l\": [\n    1,\n    \"a\"\n  ],\n  \"u\": \"\\u03bb\\n\\\"\"\n}",
+		  "writer formats like Python json.dumps(indent=2)");
+	free(s);
+	s = dump("{\"k\": \"\xf0\x9f\x98\x80\"}");
+	CHECK_STR(s, "{\n  \"k\": \"\\ud83d\\ude00\"\n}", "astral characters as surrogate pairs");
+	free(s);
+	char num[32];
+	fmt_double(0.3847, num);
+	CHECK_STR(num, "0.3847", "shortest float repr");
+	fmt_double(1e-7, num);
+	CHECK_STR(num, "1e-07", "small float repr");
+}
+
+static char *
+tmp_write(const char *text)
+{
+	char *path = xstrdup("/tmp/ros-unit-XXXXXX");
+	int fd = mkstemp(path);
+	write_all(fd, text, strlen(text));
+	close(fd);
+	return path;
+}
+
+static void
+test_queue_roundtrip(void)
+{
+	const char *orig = "[\n  {\n    \"id\": \"r1\",\n    \"status\": \"pending\",\n    \"pid\": \"12\"\n  },\n"
+			   "  {\"id\": \"r2\",   \"status\": \"done\", \"weird\":   [1,2]}\n]\n";
+	char *path = tmp_write(orig);
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	CHECK(queue_load(&q, path, &err) == 0 && q.n == 2, "queue loads");
+	queue_format(&q, &out);
+	CHECK_STR(out.s, orig, "an unchanged queue is written back byte for byte");
+	buf_reset(&out);
+	json_t *o = queue_obj(&q, 0, &err);
+	json_object_set_new(o, "status", json_string("running"));
+	queue_touch(&q, 0);
+	queue_format(&q, &out);
+	CHECK(strstr(out.s, "  {\"id\": \"r2\",   \"status\": \"done\", \"weird\":   [1,2]}\n]\n") != NULL,
+	      "untouched entry keeps its exact bytes");
+	CHECK(strstr(out.s, "\"status\": \"running\",\n    \"pid\": \"12\"") != NULL, "touched entry keeps key order");
+	long long pid = 0;
+	CHECK(jint(o, "pid", &pid) == 0 && pid == 12, "pid written as a string reads as a number");
+	CHECK(queue_find(&q, "r2") == 1 && queue_find(&q, "r3") == -1, "queue_find");
+	char *id = queue_new_id(&q, "r");
+	CHECK(strlen(id) == 8 && id[0] == 'r' && strspn(id + 1, "0123456789abcdef") == 7, "new id is r + 7 hex");
+	free(id);
+	queue_release(&q);
+	buf_release(&out);
+
+	/* a missing file is an empty queue; a broken one is an error naming the place */
+	unlink(path);
+	CHECK(queue_load(&q, path, &err) == 0 && q.n == 0 && q.missing, "missing queue is empty");
+	queue_release(&q);
+	free(path);
+	path = tmp_write("[\n  {\"id\": \"r1\"},\n  {\"id\": \n");
+	buf_reset(&err);
+	CHECK(queue_load(&q, path, &err) < 0 && strstr(err.s, path) && strstr(err.s, ":4:1:"),
+	      "truncated queue: error names path:line:col (%s)", err.s);
+	queue_release(&q);
+	unlink(path);
+	free(path);
+	buf_release(&err);
+}
+
+static void
+test_compat_queue(void)
+{
+	const char *dir = getenv("ROS_COMPAT_DIR");
+	char *path = xasprintf("%s/queues/run_queue.json", dir ? dir : "../shared/compat/research-os-root");
+	size_t len;
+	char *orig = read_file(path, &len);
+	if (!orig) {
+		printf("# skip: %s not found\n", path);
+		free(path);
+		return;
+	}
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	CHECK(queue_load(&q, path, &err) == 0 && q.n == 251, "compat run queue: 251 runs");
+	queue_format(&q, &out);
+	CHECK(out.len == len && !memcmp(out.s, orig, len), "compat run queue round-trips byte for byte");
+	/* change one entry: only its lines differ */
+	json_t *o = queue_obj(&q, 100, &err);
+	json_object_set_new(o, "status", json_string("pending"));
+	queue_touch(&q, 100);
+	buf_reset(&out);
+	queue_format(&q, &out);
+	size_t a = 0;
+	while (a < len && out.s[a] == orig[a])
+		a++;
+	size_t b = 0;
+	while (b < len && out.s[out.len - 1 - b] == orig[len - 1 - b])
+		b++;
+	CHECK(a >= q.e[100].off && len - b <= q.e[100].off + q.e[100].len,
+	      "only entry 101's bytes changed (first diff at %zu, entry at %zu..%zu)", a, q.e[100].off,
+	      q.e[100].off + q.e[100].len);
+	queue_release(&q);
+	buf_release(&out);
+	buf_release(&err);
+	free(orig);
+	free(path);
+}
+
+int
+main(void)
+{
+	test_scanner();
+	test_writer();
+	test_queue_roundtrip();
+	test_compat_queue();
+	return UNIT_DONE();
+}
