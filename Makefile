@@ -67,7 +67,7 @@ $(B)/tests/%: tests/unit/%.c $(LIBOBJS)
 deps:
 	@scripts/install-deps
 
-fakes: $(B)/fakevast
+fakes: $(if $(wildcard tests/fake/fakevast.c),$(B)/fakevast)
 
 $(B)/fakevast: tests/fake/fakevast.c
 	@mkdir -p $(dir $@)

@@ -32,6 +32,13 @@ active(struct queue *q, size_t i)
 	       queue_key_is(q, i, JK_STATUS, "dispatching");
 }
 
+static int
+cmp_hk(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* Under the lock: refuse duplicates, give ids, append. */
 static int
 append_runs(struct queue *q, void *arg, struct buf *err)
@@ -43,27 +50,32 @@ append_runs(struct queue *q, void *arg, struct buf *err)
 		for (size_t i = 0; i < q->n; i++) {
 			if (!queue_key_is(q, i, JK_PROJECT, a->project) || !active(q, i))
 				continue;
-			char *cmd = queue_key(q, i, JK_COMMAND), *env = queue_key(q, i, JK_ENV);
 			for (size_t k = 0; k < nnew; k++) {
 				json_t *r = json_array_get(a->runs, k);
-				if (!strcmp(cmd, jstr0(r, "command")) && !strcmp(env, jstr0(r, "env"))) {
+				const char *cmd = jstr0(r, "command"), *env = jstr0(r, "env");
+				if (queue_same_command(q, i, cmd, env)) {
 					char *id = queue_key(q, i, JK_ID), *st = queue_key(q, i, JK_STATUS);
 					strv_pushf(&a->dups, "%s (%s): %s%s%s", id, st, env, *env ? " " : "", cmd);
 					free(id);
 					free(st);
 				}
 			}
-			free(cmd);
-			free(env);
 		}
-		/* duplicates inside the sweep itself */
-		for (size_t k = 0; k < nnew; k++)
-			for (size_t j = 0; j < k; j++) {
-				json_t *x = json_array_get(a->runs, k), *y = json_array_get(a->runs, j);
-				if (!strcmp(jstr0(x, "command"), jstr0(y, "command")) &&
-				    !strcmp(jstr0(x, "env"), jstr0(y, "env")))
-					strv_pushf(&a->dups, "two runs of this sweep: %s", jstr0(x, "command"));
-			}
+		/* duplicates inside the sweep itself: sort by hash, compare neighbours */
+		struct hk { uint64_t h; size_t k; } *hs = xmalloc((nnew + 1) * sizeof *hs);
+		for (size_t k = 0; k < nnew; k++) {
+			json_t *x = json_array_get(a->runs, k);
+			hs[k].h = queue_cmd_hash(jstr0(x, "command"), jstr0(x, "env"));
+			hs[k].k = k;
+		}
+		qsort(hs, nnew, sizeof *hs, cmp_hk);
+		for (size_t k = 1; k < nnew; k++) {
+			json_t *x = json_array_get(a->runs, hs[k].k), *y = json_array_get(a->runs, hs[k - 1].k);
+			if (hs[k].h == hs[k - 1].h && !strcmp(jstr0(x, "command"), jstr0(y, "command")) &&
+			    !strcmp(jstr0(x, "env"), jstr0(y, "env")))
+				strv_pushf(&a->dups, "two runs of this sweep: %s", jstr0(x, "command"));
+		}
+		free(hs);
 		if (a->dups.n) {
 			buf_addf(err, "refusing %zu duplicate run%s of pending or running ones "
 				 "(use --allow-duplicate to add them anyway):", a->dups.n, a->dups.n > 1 ? "s" : "");

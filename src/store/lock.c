@@ -79,9 +79,13 @@ remove_pending(int sig)
 	raise(sig);
 }
 
+static int no_sync;	/* set around atomic_write_nosync */
+
 static int
 want_fsync(void)
 {
+	if (no_sync)
+		return 0;
 	const char *e = getenv("ROS_TEST_FSYNC");
 	return !(e && !strcmp(e, "0"));
 }
@@ -119,8 +123,50 @@ write_slowly(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* Copy n bytes of src_fd (from offset 0) to fd. */
+static int
+copy_prefix(int src_fd, int fd, size_t n)
+{
+	off_t in = 0;
+	while (n) {
+		ssize_t r = copy_file_range(src_fd, &in, fd, NULL, n, 0);
+		if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+			char b[65536];
+			ssize_t k = pread(src_fd, b, n < sizeof b ? n : sizeof b, in);
+			if (k <= 0 || write_all(fd, b, (size_t)k) < 0)
+				return -1;
+			in += k;
+			n -= (size_t)k;
+			continue;
+		}
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
 int
 atomic_write(const char *path, const void *data, size_t len, int mode, struct buf *err)
+{
+	return atomic_write_after(path, -1, 0, data, len, mode, err);
+}
+
+int
+atomic_write_nosync(const char *path, const void *data, size_t len, struct buf *err)
+{
+	no_sync = 1;
+	int r = atomic_write_after(path, -1, 0, data, len, 0644, err);
+	no_sync = 0;
+	return r;
+}
+
+int
+atomic_write_after(const char *path, int src_fd, size_t src_len, const void *data, size_t len,
+		   int mode, struct buf *err)
 {
 	char *copy = xstrdup(path);
 	char *base = basename(copy);
@@ -149,7 +195,8 @@ atomic_write(const char *path, const void *data, size_t len, int mode, struct bu
 	struct stat st;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
-	if (fchmod(fd, (mode_t)mode) < 0 || write_slowly(fd, data, len) < 0 ||
+	if (fchmod(fd, (mode_t)mode) < 0 || (src_fd >= 0 && copy_prefix(src_fd, fd, src_len) < 0) ||
+	    write_slowly(fd, data, len) < 0 ||
 	    (want_fsync() && fsync(fd) < 0)) {
 		buf_addf(err, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;

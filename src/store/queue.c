@@ -4,28 +4,196 @@
 #include "store/queue.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int
-queue_load(struct queue *q, const char *path, struct buf *err)
+/* ---- hashing (64-bit FNV-1a over 8-byte words; a cache key, not crypto) ---- */
+
+static uint64_t
+hash_bytes(uint64_t h, const char *p, size_t n)
+{
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
+	return h;
+}
+
+uint64_t
+queue_cmd_hash(const char *cmd, const char *env)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	h = hash_bytes(h, cmd, strlen(cmd) + 1);
+	return hash_bytes(h, env, strlen(env));
+}
+
+/* ---- the index ---- */
+
+static char *
+index_path(const char *qpath)
+{
+	char *a = xstrdup(qpath), *b = xstrdup(qpath);
+	char *dir = dirname(a), *base = basename(b), *res = NULL;
+	if (str_ends(dir, "/queues") || !strcmp(dir, "queues"))
+		res = xasprintf("%.*s.ros/index/%s.idx", (int)(strlen(dir) - 6), dir, base);
+	free(a);
+	free(b);
+	return res;
+}
+
+static void
+identity(const struct stat *st, char out[128])
+{
+	snprintf(out, 128, "%llu %llu %llu %lld.%09ld %lld.%09ld", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, (unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+/* Try to load q's entries from the index; 0 on success, -1 if stale/absent. */
+static int
+index_load(struct queue *q, const struct stat *st)
+{
+	char *ip = index_path(q->path), id[128];
+	size_t len;
+	if (!ip)
+		return -1;
+	char *t = read_file(ip, &len);
+	free(ip);
+	if (!t)
+		return -1;
+	identity(st, id);
+	char *p = t, *nl = strchr(p, '\n');
+	size_t n = 0;
+	if (!nl || strncmp(p, "ros-queue-index 1 ", 18) || (size_t)(nl - p - 18) <= strlen(id) ||
+	    memcmp(p + 18, id, strlen(id)) || p[18 + strlen(id)] != ' ' ||
+	    sscanf(p + 18 + strlen(id), " %zu", &n) != 1 || len < 4 || memcmp(t + len - 4, "end\n", 4))
+		goto stale;
+	q->e = xcalloc(n ? n : 1, sizeof *q->e);
+	q->alloc = n ? n : 1;
+	p = nl + 1;
+	for (size_t i = 0; i < n; i++) {
+		struct qentry *e = &q->e[i];
+		char *end;
+		e->off = strtoull(p, &end, 10);
+		if (*end != '\t')
+			goto stale;
+		e->len = strtoull(end + 1, &end, 10);
+		if (*end != '\t')
+			goto stale;
+		e->cmdhash = strtoull(end + 1, &end, 16);
+		if (*end != '\t')
+			goto stale;
+		p = end + 1;
+		for (int k = 0; k < JK_NKEYS; k++) {
+			if (k == JK_COMMAND || k == JK_ENV)
+				continue;
+			char *f = p + strcspn(p, "\t\n");
+			e->key[k].off = (size_t)(p - t);
+			e->key[k].len = (size_t)(f - p);
+			if (!*f)
+				goto stale;
+			p = f + 1;
+			if (f[0] == '\n')
+				break;
+		}
+		if (p[-1] != '\n' || e->off + e->len > (size_t)st->st_size)
+			goto stale;
+		q->n++;
+	}
+	if (strcmp(p, "end\n"))
+		goto stale;
+	q->idx = t;
+	q->keys = t;
+	q->len = (size_t)st->st_size;
+	q->from_index = 1;
+	return 0;
+stale:
+	free(q->e);
+	q->e = NULL;
+	q->n = q->alloc = 0;
+	free(t);
+	return -1;
+}
+
+/* Raw JSON string contents of s (escaped, no quotes) into b. */
+static void
+add_raw_string(struct buf *b, const char *s)
+{
+	json_t *v = json_string(s);
+	struct buf t = BUF_INIT;
+	json_write(&t, v, 0);
+	buf_add(b, t.s + 1, t.len - 2);
+	buf_release(&t);
+	json_decref(v);
+}
+
+/* Write the index for the current file (best effort: it is a cache).
+ * starts[i] is entry i's offset in the file as written. */
+static void
+index_save(struct queue *q, const size_t *starts, const size_t *lens)
+{
+	struct stat st;
+	char *ip = index_path(q->path), id[128];
+	struct buf b = BUF_INIT, err = BUF_INIT;
+	if (!ip || stat(q->path, &st) < 0) {
+		free(ip);
+		return;
+	}
+	identity(&st, id);
+	buf_addf(&b, "ros-queue-index 1 %s %zu\n", id, q->n);
+	for (size_t i = 0; i < q->n; i++) {
+		struct qentry *e = &q->e[i];
+		uint64_t h = e->cmdhash;
+		if (e->obj && (e->dirty || !q->from_index))
+			h = queue_cmd_hash(jstr0(e->obj, "command"), jstr0(e->obj, "env"));
+		else if (!q->from_index) {
+			char *c = queue_key(q, i, JK_COMMAND), *v = queue_key(q, i, JK_ENV);
+			h = queue_cmd_hash(c, v);
+			free(c);
+			free(v);
+		}
+		buf_addf(&b, "%zu\t%zu\t%016llx", starts[i], lens[i], (unsigned long long)h);
+		for (int k = 0; k < JK_NKEYS; k++) {
+			if (k == JK_COMMAND || k == JK_ENV)
+				continue;
+			buf_addc(&b, '\t');
+			if (e->dirty && e->obj)
+				add_raw_string(&b, jstr0(e->obj, jkey_names[k]));
+			else
+				buf_add(&b, q->keys + e->key[k].off, e->key[k].len);
+		}
+		buf_addc(&b, '\n');
+	}
+	buf_adds(&b, "end\n");
+	char *dir = xstrdup(ip);
+	*strrchr(dir, '/') = 0;
+	if (mkdir_p(dir, 0755) == 0)
+		atomic_write_nosync(ip, b.s, b.len, &err);
+	free(dir);
+	free(ip);
+	buf_release(&b);
+	buf_release(&err);
+}
+
+/* ---- load ---- */
+
+static int
+scan_data(struct queue *q, struct buf *err)
 {
 	struct jelem *el = NULL;
 	size_t n = 0;
+	const char *path = q->path;
 
-	queue_release(q);
-	q->path = xstrdup(path);
-	q->data = read_file(path, &q->len);
-	if (!q->data) {
-		if (errno == ENOENT) {
-			q->missing = 1;
-			q->data = xstrdup("[]\n");
-			q->len = 3;
-			return 0;
-		}
-		buf_addf(err, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	if (memchr(q->data, 0, q->len)) {
 		int line, col;
 		size_t off = (size_t)((char *)memchr(q->data, 0, q->len) - q->data);
@@ -48,6 +216,54 @@ queue_load(struct queue *q, const char *path, struct buf *err)
 		memcpy(q->e[i].key, el[i].key, sizeof el[i].key);
 	}
 	free(el);
+	q->keys = q->data;
+	return 0;
+}
+
+int
+queue_load(struct queue *q, const char *path, struct buf *err)
+{
+	struct stat st;
+
+	queue_release(q);
+	q->path = xstrdup(path);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && index_load(q, &st) == 0)
+		return 0;
+	q->data = read_file(path, &q->len);
+	if (!q->data) {
+		if (errno == ENOENT) {
+			q->missing = 1;
+			q->data = xstrdup("[]\n");
+			q->len = 3;
+			q->keys = q->data;
+			return 0;
+		}
+		buf_addf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (scan_data(q, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+queue_need_data(struct queue *q, struct buf *err)
+{
+	if (q->data)
+		return 0;
+	struct stat st;
+	size_t len;
+	char *d = read_file(q->path, &len);
+	if (!d) {
+		buf_addf(err, "%s: %s", q->path, strerror(errno));
+		return -1;
+	}
+	if (stat(q->path, &st) < 0 || (size_t)st.st_size != len || len != q->len) {
+		free(d);
+		buf_addf(err, "%s changed while being read; run the command again", q->path);
+		return -1;
+	}
+	q->data = d;
 	return 0;
 }
 
@@ -58,6 +274,8 @@ queue_release(struct queue *q)
 		json_decref(q->e[i].obj);
 	free(q->e);
 	free(q->data);
+	free(q->idx);
+	free(q->idset);
 	free(q->path);
 	memset(q, 0, sizeof *q);
 }
@@ -68,8 +286,10 @@ queue_obj(struct queue *q, size_t i, struct buf *err)
 	struct qentry *e = &q->e[i];
 	if (e->obj)
 		return e->obj;
+	if (queue_need_data(q, err) < 0)
+		return NULL;
 	json_error_t je;
-	e->obj = json_loadb(q->data + e->off, e->len, JSON_DECODE_INT_AS_REAL * 0, &je);
+	e->obj = json_loadb(q->data + e->off, e->len, 0, &je);
 	if (!e->obj) {
 		int line, col;
 		text_pos(q->data, q->len, e->off, &line, &col);
@@ -106,22 +326,26 @@ char *
 queue_key(const struct queue *q, size_t i, enum jkey k)
 {
 	const struct qentry *e = &q->e[i];
-	if (e->dirty && e->obj) {
+	if (e->dirty && e->obj)
 		return xstrdup(jstr0(e->obj, jkey_names[k]));
-	}
+	if ((k == JK_COMMAND || k == JK_ENV) && q->from_index && e->obj)
+		return xstrdup(jstr0(e->obj, jkey_names[k]));
 	if (!e->key[k].len)
 		return xstrdup("");
-	return jstr_decode(q->data + e->key[k].off, e->key[k].len);
+	return jstr_decode(q->keys + e->key[k].off, e->key[k].len);
 }
 
 int
 queue_key_is(const struct queue *q, size_t i, enum jkey k, const char *s)
 {
 	const struct qentry *e = &q->e[i];
-	if (e->dirty && e->obj) {
-		return !strcmp(jstr0(e->obj, jkey_names[k]), s);
+	if ((e->dirty && e->obj) || ((k == JK_COMMAND || k == JK_ENV) && q->from_index)) {
+		char *v = queue_key(q, i, k);
+		int same = !strcmp(v, s);
+		free(v);
+		return same;
 	}
-	const char *raw = q->data + e->key[k].off;
+	const char *raw = q->keys + e->key[k].off;
 	size_t n = strlen(s);
 	if (e->key[k].len && memchr(raw, '\\', e->key[k].len)) {
 		char *d = jstr_decode(raw, e->key[k].len);
@@ -130,6 +354,21 @@ queue_key_is(const struct queue *q, size_t i, enum jkey k, const char *s)
 		return same;
 	}
 	return e->key[k].len == n && (n == 0 || !memcmp(raw, s, n));
+}
+
+int
+queue_same_command(struct queue *q, size_t i, const char *command, const char *env)
+{
+	struct qentry *e = &q->e[i];
+	if (q->from_index && !e->dirty && !e->obj) {
+		if (e->cmdhash != queue_cmd_hash(command, env))
+			return 0;
+		struct buf err = BUF_INIT;
+		json_t *o = queue_obj(q, i, &err);	/* a hash match: compare the real text */
+		buf_release(&err);
+		return o && !strcmp(jstr0(o, "command"), command) && !strcmp(jstr0(o, "env"), env);
+	}
+	return queue_key_is(q, i, JK_COMMAND, command) && queue_key_is(q, i, JK_ENV, env);
 }
 
 long
@@ -141,43 +380,158 @@ queue_find(struct queue *q, const char *id)
 	return -1;
 }
 
-void
-queue_format(struct queue *q, struct buf *out)
+/* Format entries [from, n) as they follow the file's first part; record
+ * each entry's offset (relative to base) in starts/lens. */
+static void
+format_entries(struct queue *q, size_t from, struct buf *out, size_t base, size_t *starts, size_t *lens)
 {
-	if (q->n == 0) {
-		buf_adds(out, "[]\n");
-		return;
-	}
-	buf_grow(out, q->len + 1024);
-	buf_adds(out, "[\n");
-	for (size_t i = 0; i < q->n; i++) {
+	for (size_t i = from; i < q->n; i++) {
 		struct qentry *e = &q->e[i];
-		buf_adds(out, "  ");
+		buf_adds(out, i ? ",\n  " : "[\n  ");
+		starts[i] = base + out->len;
 		if (e->dirty && e->obj)
 			json_write(out, e->obj, 2);
 		else
 			buf_add(out, q->data + e->off, e->len);
-		buf_adds(out, i + 1 < q->n ? ",\n" : "\n");
+		lens[i] = base + out->len - starts[i];
 	}
-	buf_adds(out, "]\n");
+	buf_adds(out, q->n ? "\n]\n" : "[]\n");
+}
+
+void
+queue_format(struct queue *q, struct buf *out)
+{
+	size_t *s = xcalloc(q->n + 1, sizeof *s), *l = xcalloc(q->n + 1, sizeof *l);
+	struct buf err = BUF_INIT;
+	if (!q->data)
+		queue_need_data(q, &err);
+	buf_grow(out, q->len + 1024);
+	format_entries(q, 0, out, 0, s, l);
+	free(s);
+	free(l);
+	buf_release(&err);
+}
+
+/* Number of leading entries that are unchanged originals (an append-only
+ * change keeps them all). */
+static size_t
+clean_prefix(const struct queue *q)
+{
+	size_t i = 0;
+	while (i < q->n && !q->e[i].dirty && q->e[i].len)
+		i++;
+	return i;
+}
+
+/* 1 if the bytes after the last entry are just the closing bracket. */
+static int
+tail_is_close(const char *t, size_t n)
+{
+	int brackets = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == ']')
+			brackets++;
+		else if (!strchr(" \t\r\n", t[i]))
+			return 0;
+	}
+	return brackets == 1;
 }
 
 int
 queue_save(struct queue *q, struct buf *err)
 {
 	struct buf out = BUF_INIT;
-	queue_format(q, &out);
-	int r = atomic_write(q->path, out.s, out.len, 0644, err);
+	size_t *starts = xcalloc(q->n + 1, sizeof *starts), *lens = xcalloc(q->n + 1, sizeof *lens);
+	size_t keep = clean_prefix(q);
+	int r = -1;
+
+	if (keep > 0 && keep < q->n && !q->missing) {
+		/* Append only: the kernel copies the old entries, we write the rest. */
+		for (size_t i = keep; i < q->n; i++)
+			if (!q->e[i].dirty || q->e[i].len) {
+				keep = 0;
+				break;
+			}
+	} else {
+		keep = 0;
+	}
+	if (keep) {
+		size_t cut = q->e[keep - 1].off + q->e[keep - 1].len;
+		int fd = open(q->path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		char tail[64];
+		ssize_t tl = fd < 0 ? -1 : pread(fd, tail, sizeof tail, (off_t)cut);
+		if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size != q->len || tl < 1 ||
+		    (size_t)tl != q->len - cut || !tail_is_close(tail, (size_t)tl)) {
+			if (fd >= 0)
+				close(fd);
+			buf_addf(err, "%s changed while being updated; run the command again", q->path);
+			goto out;
+		}
+		for (size_t i = 0; i < keep; i++) {
+			starts[i] = q->e[i].off;
+			lens[i] = q->e[i].len;
+		}
+		format_entries(q, keep, &out, cut, starts, lens);
+		r = atomic_write_after(q->path, fd, cut, out.s, out.len, 0644, err);
+		close(fd);
+	} else {
+		if (!q->data && queue_need_data(q, err) < 0)
+			goto out;
+		format_entries(q, 0, &out, 0, starts, lens);
+		r = atomic_write(q->path, out.s, out.len, 0644, err);
+	}
+	if (r == 0)
+		index_save(q, starts, lens);
+out:
+	free(starts);
+	free(lens);
 	buf_release(&out);
 	return r;
 }
 
+static uint64_t
+id_hash(const char *id)
+{
+	uint64_t h = hash_bytes(0xcbf29ce484222325ULL, id, strlen(id));
+	return h ? h : 1;	/* 0 marks an empty slot */
+}
+
+/* Insert h; 1 if it was new. */
+static int
+idset_add(struct queue *q, uint64_t h)
+{
+	size_t mask = q->idset_cap - 1, i = (size_t)h & mask;
+	while (q->idset[i]) {
+		if (q->idset[i] == h)
+			return 0;
+		i = (i + 1) & mask;
+	}
+	q->idset[i] = h;
+	return 1;
+}
+
+/* A random id not used in q.  Ids are kept in a hash set built on first
+ * use, so a sweep of a thousand runs into a queue of ten thousand does not
+ * search the queue a thousand times.  A hash collision only costs a retry. */
 char *
 queue_new_id(struct queue *q, const char *prefix)
 {
+	if (!q->idset || (q->n + 1) * 2 > q->idset_cap) {
+		free(q->idset);
+		q->idset_cap = 1024;
+		while (q->idset_cap < (q->n + 1) * 4)
+			q->idset_cap *= 2;
+		q->idset = xcalloc(q->idset_cap, sizeof *q->idset);
+		for (size_t i = 0; i < q->n; i++) {
+			char *id = queue_key(q, i, JK_ID);
+			idset_add(q, id_hash(id));
+			free(id);
+		}
+	}
 	for (;;) {
 		char *id = random_id(prefix, 7);
-		if (queue_find(q, id) < 0)
+		if (idset_add(q, id_hash(id)))
 			return id;
 		free(id);
 	}

@@ -30,6 +30,12 @@ void store_unlock(struct store_lock *l);	/* no-op when not held */
  * mode applies to a new file; an existing file keeps its mode.
  * ROS_TEST_FSYNC=0 skips the fsyncs (tests only). */
 int atomic_write(const char *path, const void *data, size_t len, int mode, struct buf *err);
+/* The same, the new content being the first src_len bytes of the open file
+ * src_fd (copied in the kernel) followed by data. */
+int atomic_write_after(const char *path, int src_fd, size_t src_len, const void *data, size_t len,
+		       int mode, struct buf *err);
+/* atomic_write without fsync: for caches that may be lost. */
+int atomic_write_nosync(const char *path, const void *data, size_t len, struct buf *err);
 /* Create path with data only if it does not exist yet (never overwrites). 1 created, 0 existed, -1 error. */
 int write_new_file(const char *path, const void *data, size_t len, int mode, struct buf *err);
 
