@@ -128,8 +128,12 @@ static int
 copy_prefix(int src_fd, int fd, size_t n)
 {
 	off_t in = 0;
+	const char *d = getenv("ROS_TEST_WRITE_DELAY_US");	/* see write_slowly */
+	size_t chunk = d && *d ? 65536 : n;
 	while (n) {
-		ssize_t r = copy_file_range(src_fd, &in, fd, NULL, n, 0);
+		if (d && *d && in)
+			usleep((useconds_t)atoi(d));
+		ssize_t r = copy_file_range(src_fd, &in, fd, NULL, n < chunk ? n : chunk, 0);
 		if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
 			char b[65536];
 			ssize_t k = pread(src_fd, b, n < sizeof b ? n : sizeof b, in);
