@@ -31,8 +31,9 @@
  *	if (ydoc_load(&d, path, &err) < 0)
  *		die("%s", err.s);
  *	struct ynode *w = yseq_find(ymap_get(d.root, "workers"), "worker_id", id);
- *	const char *host = ymap_str(ymap_get(w, "ssh"), "host");
- *	...
+ *	if (w && yedit_set_raw(&d, w, "enabled", "false", &err) < 0)
+ *		...
+ *	write d.text (d.len bytes) to the file atomically
  *	ydoc_release(&d);
  */
 #ifndef ROS_STORE_YAML_H
@@ -157,5 +158,81 @@ struct ynode *yseq_find(const struct ynode *seq, const char *key, const char *va
 int ynode_bool(const struct ynode *n, int *out);
 int ynode_long(const struct ynode *n, long long *out);
 int ynode_double(const struct ynode *n, double *out);
+
+/*
+ * ---- surgical edits ----
+ *
+ * Each edit changes only the bytes it must in d->text, then re-parses d so
+ * that the nodes describe the new text.  After success every node pointer
+ * taken before the edit is invalid: look nodes up again.  If the result
+ * would not parse (or not have the intended shape), the edit is refused
+ * and d is left untouched.  The caller writes d->text (d->len bytes) out
+ * atomically.  New lines use the file's line ending (CRLF if its first line
+ * ends so).  `map` and `seq` must be nodes of d.
+ */
+
+/*
+ * Set key to the string value in map.
+ *
+ * The key exists (its last occurrence) with a scalar value: exactly that
+ * scalar's bytes are replaced (an anchor or tag before it is kept).  A plain
+ * value stays plain if the new value is safe plain (see yaml_quote()), a
+ * single-quoted one stays single-quoted if it can be, else the value is
+ * written double-quoted with escapes.  A block scalar (| or >) is replaced,
+ * from its indicator to the end of its last non-blank line, by a
+ * double-quoted scalar on the key's line; blank lines after it stay.  An
+ * empty value (`key:`) gets " value" after the colon.  A value that is a
+ * mapping or sequence is an error.
+ *
+ * The key is missing: a "key: value" line is added after the last line of
+ * the mapping's last pair (after the end of that line, comment included),
+ * indented like the mapping's first key; for a flow mapping ", key: value"
+ * is inserted after the last value ("key: value" into `{}`).
+ *
+ * value NULL writes `null`.
+ */
+int yedit_set(struct ydoc *d, const struct ynode *map, const char *key, const char *value,
+	      struct buf *err);
+/* Like yedit_set, but yaml_scalar is YAML text inserted as given ("true",
+ * "22", "0.094", "null", "'x'").  It must be one line holding one plain or
+ * quoted scalar; anything else is refused. */
+int yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key,
+		  const char *yaml_scalar, struct buf *err);
+
+/*
+ * Append a new item to a sequence.
+ *
+ * `block` is the item written at column 0, usually a block mapping
+ * ("worker_id: x\nkind: ssh\nssh:\n  host: h\n"); it must parse on its own.
+ * It is indented to match the existing items ("  - worker_id: x\n    kind:
+ * ssh\n...") and inserted after the end of the line holding the last item's
+ * last content, preceded by one blank line if the last two items are
+ * separated by blank lines.
+ *
+ * seq may be a block sequence; an empty flow sequence (`workers: []`) or a
+ * null value (`workers:`, `workers: ~`) that is the value of a block mapping
+ * key, which becomes a block list indented two more than the key (a comment
+ * after it stays on the key's line).  Other flow sequences are refused.
+ */
+int yedit_append_item(struct ydoc *d, const struct ynode *seq, const char *block,
+		      struct buf *err);
+/*
+ * Append an item to the sequence under key in map (NULL map: the root),
+ * creating "key:" with a block list when the key is missing, and the root
+ * mapping when the document is empty (only comments or nothing).
+ */
+int yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, const char *block,
+		    struct buf *err);
+
+/*
+ * Format s as a YAML scalar for block context: plain when that reads back
+ * as the same string (not empty, not like a null, bool, number or date,
+ * no leading or trailing space, no ": ", " #" or trailing ':', no
+ * indicator as first character (- ? : , [ ] { } # & * ! | > ' " % @ `),
+ * no control or non-printable characters), else double-quoted with escapes
+ * (\" \\ \n \t \r \xNN \uNNNN).  s should be UTF-8; an invalid byte is
+ * written as \uFFFD.  Returns a new string.
+ */
+char *yaml_quote(const char *s);
 
 #endif
