@@ -1,0 +1,555 @@
+/*
+ * query.c - the offer query language, parsed as the official CLI does.
+ *
+ * The CLI reads terms with one regular expression, roughly
+ *
+ *	FIELD ( SPACES* SYMBOLS | SPACES+ WORD SPACE )? SPACES* VALUE? SPACES*
+ *
+ * applied repeatedly; any character no match covers is "unconsumed text".
+ * scan() below walks the string the same way, by hand, and remembers where
+ * each piece started so errors can point at it.  Then each term is turned
+ * into JSON in the CLI's order: strip ",[]" from the value, look up the
+ * operator, apply the alias, convert driver_version, warn on an unknown
+ * field, split lists, refuse blanks, handle wildcards, turn underscores into
+ * spaces and drop quotes, apply a unit multiplier or map true/false/null.
+ */
+#include "vast/query.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Offer fields the CLI knows (vastai/api/query.py offers_fields). */
+static const char *const known_fields[] = {
+	"bw_nvlink", "cluster_id", "compute_cap", "cpu_arch", "cpu_cores",
+	"cpu_cores_effective", "cpu_ghz", "cpu_ram", "cuda_max_good", "datacenter",
+	"direct_port_count", "disk_bw", "disk_space", "dlperf", "dlperf_per_dphtotal",
+	"dph_total", "driver_version", "duration", "external", "flops_per_dphtotal",
+	"geolocation", "gpu_arch", "gpu_display_active", "gpu_frac", "gpu_max_power",
+	"gpu_max_temp", "gpu_mem_bw", "gpu_name", "gpu_ram", "gpu_total_ram",
+	"has_avx", "host_id", "id", "inet_down", "inet_down_cost", "inet_up",
+	"inet_up_cost", "machine_id", "min_bid", "mobo_name", "num_gpus", "pci_gen",
+	"pcie_bw", "reliability", "rentable", "rented", "static_ip", "storage_cost",
+	"total_flops", "ubuntu_version", "verification", "verified", "vms_enabled",
+};
+
+static const struct {
+	const char *from, *to;
+} aliases[] = {
+	{ "cuda_vers", "cuda_max_good" },
+	{ "display_active", "gpu_display_active" },
+	{ "dlperf_usd", "dlperf_per_dphtotal" },
+	{ "dph", "dph_total" },
+	{ "flops_usd", "flops_per_dphtotal" },
+};
+
+static const struct {
+	const char *field;
+	double mult;
+} multipliers[] = {
+	{ "cpu_ram", 1000.0 },
+	{ "gpu_ram", 1000.0 },
+	{ "gpu_total_ram", 1000.0 },
+	{ "duration", 86400.0 },
+};
+
+static const struct {
+	const char *written, *op;
+} operators[] = {
+	{ "=", "eq" }, { "==", "eq" }, { "eq", "eq" },
+	{ "!=", "neq" }, { "neq", "neq" }, { "noteq", "neq" }, { "not eq", "neq" },
+	{ ">", "gt" }, { "gt", "gt" }, { ">=", "gte" }, { "gte", "gte" },
+	{ "<", "lt" }, { "lt", "lt" }, { "<=", "lte" }, { "lte", "lte" },
+	{ "in", "in" },
+	{ "notin", "notin" }, { "not in", "notin" }, { "nin", "notin" },
+};
+
+/* Word operators, in the order the CLI's expression tries them. */
+static const char *const word_ops[] = {
+	"lte", "lt", "gte", "gt", "nin", "neq", "eq", "not eq", "noteq", "not in", "notin", "in",
+};
+
+const char *
+vast_field_alias(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (!strcmp(name, aliases[i].from))
+			return aliases[i].to;
+	return name;
+}
+
+int
+vast_known_offer_field(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(known_fields); i++)
+		if (!strcmp(name, known_fields[i]))
+			return 1;
+	return 0;
+}
+
+static const char *
+op_name(const char *written)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(operators); i++)
+		if (!strcmp(written, operators[i].written))
+			return operators[i].op;
+	return NULL;
+}
+
+long long
+vast_driver_version(const char *s)
+{
+	struct buf digits = BUF_INIT;
+	long long v = -1;
+	int groups = 0;
+	const char *p = s;
+
+	for (;;) {
+		size_t n = strspn(p, "0123456789");
+		if (p[n] != '.' && p[n] != 0)
+			goto out;
+		groups++;
+		for (size_t i = n; i < 3; i++)	/* zero-pad each group to 3 digits */
+			buf_addc(&digits, '0');
+		buf_add(&digits, p, n);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	if (groups != 3 || digits.len > 18)
+		goto out;
+	if (parse_long(digits.s, &v) < 0)
+		v = -1;
+out:
+	buf_release(&digits);
+	return v;
+}
+
+/* ---- scanning ---- */
+
+struct term {
+	char *field, *op, *value;	/* op and value may be "" */
+	size_t at, op_at, value_at;	/* 0-based offsets into the original string */
+};
+
+struct terms {
+	struct term *v;
+	size_t n, alloc;
+};
+
+static void
+terms_release(struct terms *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].field);
+		free(t->v[i].op);
+		free(t->v[i].value);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = t->alloc = 0;
+}
+
+static int
+field_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static int
+symbol_char(char c)
+{
+	return c == '=' || c == '>' || c == '<' || c == '!';
+}
+
+/* Append at most 40 characters of s, for messages. */
+static void
+add_excerpt(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > 40) {
+		buf_add(b, s, 37);
+		buf_adds(b, "...");
+	} else {
+		buf_add(b, s, n);
+	}
+}
+
+/*
+ * Split s (spaces only, already trimmed; off = where s starts in the text
+ * the user wrote) into terms.  -1 with *err on unconsumed text.
+ */
+static int
+scan(const char *s, size_t off, struct terms *out, struct buf *err)
+{
+	size_t i = 0, n = strlen(s);
+
+	while (i < n) {
+		struct term t = { NULL, NULL, NULL, 0, 0, 0 };
+		size_t f0 = i, j, k;
+
+		if (!field_char(s[i])) {
+			buf_addf(err, "unconsumed text at column %zu: '", off + i + 1);
+			add_excerpt(err, s + i);
+			buf_adds(err, "' (a term is FIELD OP VALUE; did you forget to quote your query?)");
+			return -1;
+		}
+		while (field_char(s[i]))
+			i++;
+		t.at = off + f0;
+		t.field = xstrndup(s + f0, i - f0);
+
+		/* operator: spaces then a run of symbols, or spaces, a word, a space */
+		for (j = i; s[j] == ' '; j++)
+			;
+		t.op_at = off + j;
+		if (symbol_char(s[j])) {
+			for (k = j; symbol_char(s[k]); k++)
+				;
+			t.op = xstrndup(s + j, k - j);
+			i = k;
+		} else if (j > i) {
+			for (size_t w = 0; w < ARRAY_SIZE(word_ops); w++) {
+				size_t len = strlen(word_ops[w]);
+				if (!strncmp(s + j, word_ops[w], len) && s[j + len] == ' ') {
+					t.op = xstrdup(word_ops[w]);
+					i = j + len + 1;
+					break;
+				}
+			}
+		}
+		if (!t.op) {
+			t.op = xstrdup("");
+			t.op_at = off + i;
+		}
+
+		while (s[i] == ' ')
+			i++;
+		/* value: [list], "quoted", or a run of non-spaces */
+		t.value_at = off + i;
+		k = i;
+		if (s[i] == '[' || s[i] == '"') {
+			const char *close = strchr(s + i + 1, s[i] == '[' ? ']' : '"');
+			if (close && close > s + i + 1)
+				k = (size_t)(close - s) + 1;
+		}
+		if (k == i)
+			while (s[k] && s[k] != ' ')
+				k++;
+		t.value = xstrndup(s + i, k - i);
+		i = k;
+		while (s[i] == ' ')
+			i++;
+
+		GROW(out->v, out->alloc, out->n + 1);
+		out->v[out->n++] = t;
+	}
+	return 0;
+}
+
+/* ---- turning terms into JSON ---- */
+
+static char *
+strip_chars(const char *s, const char *set)
+{
+	size_t a = 0, b = strlen(s);
+	while (a < b && strchr(set, s[a]))
+		a++;
+	while (b > a && strchr(set, s[b - 1]))
+		b--;
+	return xstrndup(s + a, b - a);
+}
+
+/* The CLI's value clean-up: underscores to spaces, then quotes off the ends. */
+static char *
+clean_value(const char *s)
+{
+	char *t = xstrdup(s), *r;
+	for (char *p = t; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	r = strip_chars(t, "\"");
+	free(t);
+	return r;
+}
+
+static double
+multiplier(const char *field)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(multipliers); i++)
+		if (!strcmp(field, multipliers[i].field))
+			return multipliers[i].mult;
+	return 0;
+}
+
+static void
+term_where(struct buf *err, const struct term *t)
+{
+	buf_addf(err, " in term '%s%s%s%s%s'", t->field, *t->op && isalpha((unsigned char)*t->op) ? " " : "",
+		 t->op, *t->op && isalpha((unsigned char)*t->op) ? " " : "", t->value);
+}
+
+static void
+warn(struct strv *warnings, const char *msg)
+{
+	if (warnings)
+		strv_push(warnings, msg);
+	else
+		warning("%s", msg);
+}
+
+/* Apply one term to res.  0, or -1 with *err. */
+static int
+apply(json_t *res, const struct term *t, struct strv *warnings, struct buf *err)
+{
+	char *value = strip_chars(t->value, ",[]");
+	const char *field = vast_field_alias(t->field);
+	const char *op = op_name(t->op);
+	json_t *jv = NULL, *obj;
+	long long dv = 0;
+	int have_dv = 0, ret = -1;
+
+	if (!strcmp(field, "driver_version") && strchr(value, '.')) {
+		dv = vast_driver_version(value);
+		if (dv < 0) {
+			buf_addf(err, "bad driver version '%s' at column %zu (want X.Y.Z, e.g. 535.86.05)",
+				 value, t->value_at + 1);
+			goto out;
+		}
+		have_dv = 1;
+	}
+	if (!vast_known_offer_field(field)) {
+		char *m = xasprintf("unrecognized offer field '%s' (sent anyway)", field);
+		warn(warnings, m);
+		free(m);
+	}
+	if (!op) {
+		if (*t->op)
+			buf_addf(err, "unknown operator '%s' at column %zu", t->op, t->op_at + 1);
+		else
+			buf_addf(err, "missing operator after '%s' at column %zu", t->field, t->op_at + 1);
+		term_where(err, t);
+		buf_adds(err, " (use = != < <= > >= in notin)");
+		goto out;
+	}
+
+	if (have_dv) {
+		if (!strcmp(op, "in") || !strcmp(op, "notin")) {
+			buf_addf(err, "driver_version takes one version with '%s'", t->op);
+			goto out;
+		}
+		jv = json_integer(dv);
+	} else if (!strcmp(op, "in") || !strcmp(op, "notin")) {
+		jv = json_array();
+		for (char *p = value; *p;) {
+			size_t n = strcspn(p, ",");
+			char *item = xstrndup(p, n), *trimmed = strip_chars(item, " \t");
+			if (*trimmed) {
+				char *c = clean_value(trimmed);
+				json_array_append_new(jv, json_string(c));
+				free(c);
+			}
+			free(item);
+			free(trimmed);
+			p += n;
+			if (*p == ',')
+				p++;
+		}
+		if (!json_array_size(jv)) {
+			buf_addf(err, "empty list at column %zu", t->value_at + 1);
+			term_where(err, t);
+			goto out;
+		}
+		if (multiplier(field)) {
+			buf_addf(err, "'%s' takes a number, not a list, at column %zu", field, t->value_at + 1);
+			goto out;
+		}
+	} else {
+		if (!*value) {
+			buf_addf(err, "missing value at column %zu", t->value_at + 1);
+			term_where(err, t);
+			goto out;
+		}
+		if (!strcmp(value, "any") || !strcmp(value, "*") || !strcmp(value, "?")) {
+			if (strcmp(op, "eq")) {
+				buf_addf(err, "wildcard '%s' only makes sense with '=' (column %zu)",
+					 value, t->value_at + 1);
+				goto out;
+			}
+			json_object_del(res, field);
+			ret = 0;
+			goto out;
+		}
+		char *c = clean_value(value);
+		double m = multiplier(field), d;
+		if (m) {
+			char *num = strip_chars(c, " \t");
+			if (parse_double(num, &d) < 0) {
+				buf_addf(err, "'%s' takes a number, not '%s' (column %zu)",
+					 field, value, t->value_at + 1);
+				free(num);
+				free(c);
+				goto out;
+			}
+			free(num);
+			jv = json_real(d * m);
+		} else if (!strcmp(c, "true") || !strcmp(c, "True")) {
+			jv = json_true();
+		} else if (!strcmp(c, "false") || !strcmp(c, "False")) {
+			jv = json_false();
+		} else if (!strcmp(c, "null") || !strcmp(c, "None")) {
+			jv = json_null();
+		} else {
+			jv = json_string(c);
+		}
+		free(c);
+		if (!jv) {
+			buf_addf(err, "value at column %zu is not valid UTF-8", t->value_at + 1);
+			goto out;
+		}
+	}
+
+	obj = json_object_get(res, field);
+	if (!json_is_object(obj)) {
+		obj = json_object();
+		json_object_set_new(res, field, obj);
+	}
+	json_object_set(obj, op, jv);
+	ret = 0;
+out:
+	json_decref(jv);
+	free(value);
+	return ret;
+}
+
+int
+vast_query_merge(json_t *res, const char *q, struct strv *warnings, struct buf *err)
+{
+	struct terms terms = { NULL, 0, 0 };
+	char *s;
+	size_t a = 0, b;
+	int ret = -1;
+
+	if (!q)
+		return 0;
+	s = xstrdup(q);
+	for (char *p = s; *p; p++)
+		if (*p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
+			*p = ' ';
+	b = strlen(s);
+	while (a < b && s[a] == ' ')
+		a++;
+	while (b > a && s[b - 1] == ' ')
+		b--;
+	s[b] = 0;
+	if (scan(s + a, a, &terms, err) < 0)
+		goto out;
+	for (size_t i = 0; i < terms.n; i++)
+		if (apply(res, &terms.v[i], warnings, err) < 0)
+			goto out;
+	ret = 0;
+out:
+	terms_release(&terms);
+	free(s);
+	return ret;
+}
+
+json_t *
+vast_parse_order(const char *spec, struct buf *err)
+{
+	json_t *order = json_array();
+	const char *p = spec ? spec : "score-";
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char *raw = xstrndup(p, n), *name = strip_chars(raw, " \t"), *field;
+		const char *dir = "asc";
+
+		free(raw);
+		p += n;
+		if (*p == ',')
+			p++;
+		if (!*name) {
+			free(name);
+			continue;
+		}
+		/* the CLI: a '-' at either end means desc, a '+' asc (checked last) */
+		field = xstrdup(name);
+		{
+			char *t = strip_chars(name, "-");
+			if (strcmp(t, name)) {
+				dir = "desc";
+				free(field);
+				field = t;
+			} else {
+				free(t);
+			}
+		}
+		{
+			char *t = strip_chars(name, "+");
+			if (strcmp(t, name)) {
+				dir = "asc";
+				free(field);
+				field = t;
+			} else {
+				free(t);
+			}
+		}
+		if (!*field || strchr(field, '+') || strchr(field, '-')) {
+			buf_addf(err, "bad sort field '%s' in order '%s' (want e.g. 'dph+,score-')", name,
+				 spec ? spec : "");
+			free(field);
+			free(name);
+			json_decref(order);
+			return NULL;
+		}
+		json_array_append_new(order, json_pack("[ss]", vast_field_alias(field), dir));
+		free(field);
+		free(name);
+	}
+	return order;
+}
+
+json_t *
+vast_offer_query(const char *q, const struct vast_offer_query *o, struct strv *warnings,
+		 struct buf *err)
+{
+	static const struct vast_offer_query defaults = VAST_OFFER_QUERY_INIT;
+	json_t *res = json_object(), *order;
+	const char *type;
+
+	if (!o)
+		o = &defaults;
+	type = o->type ? o->type : "on-demand";
+	if (!strcmp(type, "interruptible"))
+		type = "bid";
+	if (strcmp(type, "on-demand") && strcmp(type, "ondemand") && strcmp(type, "bid") &&
+	    strcmp(type, "reserved")) {
+		buf_addf(err, "unknown offer type '%s' (want on-demand, bid or reserved)", type);
+		goto fail;
+	}
+	if (!o->no_default) {
+		json_object_set_new(res, "verified", json_pack("{sb}", "eq", 1));
+		json_object_set_new(res, "external", json_pack("{sb}", "eq", 0));
+		json_object_set_new(res, "rentable", json_pack("{sb}", "eq", 1));
+	}
+	if (vast_query_merge(res, q, warnings, err) < 0)
+		goto fail;
+	if (!(order = vast_parse_order(o->order, err)))
+		goto fail;
+	json_object_set_new(res, "order", order);
+	json_object_set_new(res, "type", json_string(type));
+	if (o->limit > 0)
+		json_object_set_new(res, "limit", json_integer(o->limit));
+	json_object_set_new(res, "allocated_storage", json_real(o->storage));
+	return res;
+fail:
+	json_decref(res);
+	return NULL;
+}
+
+json_t *
+vast_parse_query(const char *q, struct buf *err)
+{
+	return vast_offer_query(q, NULL, NULL, err);
+}
