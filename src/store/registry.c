@@ -1,0 +1,346 @@
+/*
+ * registry.c - the worker registry (see registry.h).
+ */
+#include "store/registry.h"
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *
+dupstr(const struct ynode *map, const char *key)
+{
+	const char *s = ymap_str(map, key);
+	return s ? xstrdup(s) : NULL;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	char **fields[] = { &w->id, &w->kind, &w->pool, &w->workspace, &w->host, &w->user, &w->key,
+			    &w->ssh_mode, &w->notes, &w->heartbeat, &w->busy, &w->slurm_partition,
+			    &w->slurm_account, &w->slurm_time, &w->slurm_gres, &w->slurm_qos,
+			    &w->slurm_mem, &w->slurm_extra, &w->slurm_conf };
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		free(*fields[i]);
+	memset(w, 0, sizeof *w);
+}
+
+static long long
+num(const struct ynode *map, const char *path, long long dflt)
+{
+	long long v;
+	return ynode_long(ypath(map, path), &v) == 0 ? v : dflt;
+}
+
+static void
+read_worker(struct worker *w, const struct ynode *m)
+{
+	w->line = m->line;
+	w->id = dupstr(m, "worker_id");
+	w->kind = dupstr(m, "kind");
+	if (!w->kind)
+		w->kind = xstrdup("ssh");
+	w->pool = dupstr(m, "worker_pool");
+	w->workspace = dupstr(m, "workspace");
+	w->notes = dupstr(m, "notes");
+	const struct ynode *ssh = ymap_get(m, "ssh");
+	w->host = dupstr(ssh, "host");
+	w->user = dupstr(ssh, "user");
+	w->key = dupstr(ssh, "key");
+	w->port = (int)num(ssh, "port", 0);
+	w->ssh_mode = dupstr(m, "ssh_mode");
+	if (!w->ssh_mode)
+		w->ssh_mode = dupstr(ssh, "mode");
+	int en = 1;
+	if (ynode_bool(ymap_get(m, "enabled"), &en) < 0)
+		en = ymap_get(m, "enabled") ? 0 : 1;	/* present but not a bool: treat as off */
+	w->enabled = en;
+	w->gpus = (int)num(m, "resources.gpu", 0);
+	w->slots = (int)num(m, "slots", w->gpus > 0 ? w->gpus : 1);
+	if (w->slots < 1)
+		w->slots = 1;
+	w->instance_id = num(m, "instance_id", 0);
+	if (!w->instance_id)
+		w->instance_id = num(m, "vastai_instance_id", 0);
+	double d = 0;
+	if (ynode_double(ymap_get(m, "dph"), &d) == 0 || ynode_double(ypath(m, "resources.dph"), &d) == 0)
+		w->dph = d;
+	w->unreachable_after = (int)num(m, "unreachable_after", DEFAULT_UNREACHABLE_AFTER);
+	const struct ynode *h = ymap_get(m, "health");
+	w->heartbeat = dupstr(h, "heartbeat_command");
+	w->busy = dupstr(h, "busy_command");
+	w->max_jobs = (int)num(m, "max_jobs", 0);
+	const struct ynode *s = ymap_get(m, "slurm");
+	w->slurm_partition = dupstr(s, "partition");
+	w->slurm_account = dupstr(s, "account");
+	w->slurm_time = dupstr(s, "time");
+	w->slurm_gres = dupstr(s, "gres");
+	w->slurm_qos = dupstr(s, "qos");
+	w->slurm_mem = dupstr(s, "mem");
+	w->slurm_extra = dupstr(s, "extra_args");
+	w->slurm_conf = dupstr(s, "conf");
+	w->slurm_cpus = (int)num(s, "cpus_per_task", 0);
+}
+
+int
+registry_reindex(struct registry *r, struct buf *err)
+{
+	for (size_t i = 0; i < r->n; i++)
+		worker_free(&r->w[i]);
+	free(r->w);
+	r->w = NULL;
+	r->n = 0;
+	const struct ynode *ws = ymap_get(r->doc.root, "workers");
+	if (r->doc.root && r->doc.root->type != Y_MAP) {
+		buf_addf(err, "%s:%d:%d: expected a mapping with a `workers:` list", r->path,
+			 r->doc.root->line, r->doc.root->col);
+		return -1;
+	}
+	if (!ws || (ws->type == Y_SCALAR && ws->plain_null))
+		return 0;
+	if (ws->type != Y_SEQ) {
+		buf_addf(err, "%s:%d:%d: `workers` must be a list", r->path, ws->line, ws->col);
+		return -1;
+	}
+	r->w = xcalloc(ws->n ? ws->n : 1, sizeof *r->w);
+	for (size_t i = 0; i < ws->n; i++) {
+		const struct ynode *m = ws->items[i];
+		if (m->type != Y_MAP) {
+			buf_addf(err, "%s:%d:%d: a worker entry must be a mapping", r->path, m->line, m->col);
+			return -1;
+		}
+		read_worker(&r->w[r->n++], m);
+	}
+	return 0;
+}
+
+int
+registry_load(struct registry *r, const char *root, struct buf *err)
+{
+	registry_release(r);
+	r->path = path_join(root, "workers/workers.yaml");
+	if (ydoc_load(&r->doc, r->path, err) < 0)
+		return -1;
+	if (registry_reindex(r, err) < 0)
+		return -1;
+	for (size_t i = 0; i < r->doc.ndups; i++)
+		warning("%s:%d: duplicate key '%s' (first at line %d); using the last value", r->path,
+			r->doc.dups[i].line2, r->doc.dups[i].key, r->doc.dups[i].line1);
+	return 0;
+}
+
+void
+registry_release(struct registry *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		worker_free(&r->w[i]);
+	free(r->w);
+	ydoc_release(&r->doc);
+	free(r->path);
+	memset(r, 0, sizeof *r);
+}
+
+struct worker *
+registry_find(struct registry *r, const char *id)
+{
+	struct worker *found = NULL;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->w[i].id && !strcmp(r->w[i].id, id))
+			found = &r->w[i];	/* the last one wins, like the keys */
+	return found;
+}
+
+const struct ynode *
+registry_node(struct registry *r, const char *id)
+{
+	const struct ynode *ws = ymap_get(r->doc.root, "workers"), *found = NULL;
+	for (size_t i = 0; ws && ws->type == Y_SEQ && i < ws->n; i++) {
+		const char *s = ymap_str(ws->items[i], "worker_id");
+		if (s && !strcmp(s, id))
+			found = ws->items[i];
+	}
+	return found;
+}
+
+int
+registry_save(struct registry *r, struct buf *err)
+{
+	return atomic_write(r->path, r->doc.text, r->doc.len, 0644, err);
+}
+
+/* A value that must not reach a command line as an option or break one. */
+static int
+hostile(const char *s, int allow_space)
+{
+	if (!s)
+		return 0;
+	if (s[0] == '-')
+		return 1;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (!allow_space && *p == ' '))
+			return 1;
+	return 0;
+}
+
+int
+worker_check(const struct worker *w, struct buf *err)
+{
+	const char *id = w->id ? w->id : "(no worker_id)";
+	if (!w->id || !safe_name(w->id)) {
+		buf_addf(err, "worker at line %d: worker_id '%s' must be letters, digits, _ . -", w->line, id);
+		return -1;
+	}
+	if (strcmp(w->kind, "local") && strcmp(w->kind, "ssh") && strcmp(w->kind, "slurm")) {
+		buf_addf(err, "worker %s: unknown kind '%s' (local, ssh or slurm)", id, w->kind);
+		return -1;
+	}
+	int remote = !strcmp(w->kind, "ssh") || (!strcmp(w->kind, "slurm") && w->host);
+	if (remote) {
+		if (!w->host || !*w->host) {
+			buf_addf(err, "worker %s: ssh.host is missing", id);
+			return -1;
+		}
+		if (hostile(w->host, 0) || strpbrk(w->host, "@/\\'\"`$;&|<>(){}*?!")) {
+			buf_addf(err, "worker %s: refusing ssh.host '%s' (it would not be a plain host name)", id, w->host);
+			return -1;
+		}
+		if (w->user && (!*w->user || hostile(w->user, 0) || strpbrk(w->user, "@:/\\'\"`$;&|<>(){}*?!"))) {
+			buf_addf(err, "worker %s: refusing ssh.user '%s'", id, w->user);
+			return -1;
+		}
+		if (w->port < 0 || w->port > 65535) {
+			buf_addf(err, "worker %s: ssh.port %d out of range", id, w->port);
+			return -1;
+		}
+		if (w->key && (hostile(w->key, 1) || !*w->key)) {
+			buf_addf(err, "worker %s: refusing ssh.key '%s'", id, w->key);
+			return -1;
+		}
+	}
+	if (w->workspace && hostile(w->workspace, 1)) {
+		buf_addf(err, "worker %s: refusing workspace '%s'", id, w->workspace);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+worker_workspace(const struct worker *w, const char *root)
+{
+	const char *ws = w->workspace && *w->workspace ? w->workspace : NULL;
+	if (!strcmp(w->kind, "local")) {
+		if (!ws)
+			return path_join(root, "workspace");
+		if (ws[0] == '~')
+			return expand_home(ws);
+		return path_join(root, ws);
+	}
+	return xstrdup(ws ? ws : "research-worker");
+}
+
+static void
+yaml_block(struct buf *b, const json_t *o, int indent)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		for (int i = 0; i < indent; i++)
+			buf_addc(b, ' ');
+		buf_addf(b, "%s:", k);
+		if (json_is_object(v)) {
+			buf_addc(b, '\n');
+			yaml_block(b, v, indent + 2);
+			continue;
+		}
+		char num[32];
+		char *q = NULL;
+		switch (json_typeof(v)) {
+		case JSON_STRING:
+			q = yaml_quote(json_string_value(v));
+			break;
+		case JSON_INTEGER:
+			q = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			break;
+		case JSON_REAL:
+			fmt_double(json_real_value(v), num);
+			q = xstrdup(num);
+			break;
+		case JSON_TRUE:
+			q = xstrdup("true");
+			break;
+		case JSON_FALSE:
+			q = xstrdup("false");
+			break;
+		default:
+			q = xstrdup("null");
+		}
+		buf_addf(b, " %s\n", q);
+		free(q);
+	}
+}
+
+int
+registry_add_worker(struct registry *r, const json_t *fields, struct buf *err)
+{
+	const char *id = json_string_value(json_object_get(fields, "worker_id"));
+	if (!id || !safe_name(id)) {
+		buf_addf(err, "invalid worker_id '%s'", id ? id : "");
+		return -1;
+	}
+	if (registry_find(r, id)) {
+		buf_addf(err, "%s:%d: worker '%s' already exists", r->path, registry_find(r, id)->line, id);
+		return -1;
+	}
+	struct buf b = BUF_INIT;
+	yaml_block(&b, fields, 0);
+	int ret = yedit_append_to(&r->doc, r->doc.root, "workers", b.s, err);
+	buf_release(&b);
+	if (ret == 0)
+		ret = registry_reindex(r, err);
+	return ret;
+}
+
+int
+registry_set(struct registry *r, const char *id, const char *dotted, const char *value, int quote,
+	     struct buf *err)
+{
+	const struct ynode *m = registry_node(r, id);
+	if (!m) {
+		buf_addf(err, "%s: no worker '%s'", r->path, id);
+		return -1;
+	}
+	/* walk to the parent mapping of the last component, creating none */
+	char *path = xstrdup(dotted), *last = strrchr(path, '.');
+	int ret;
+	if (last) {
+		*last++ = 0;
+		const struct ynode *parent = ypath(m, path);
+		if (!parent || parent->type != Y_MAP) {
+			/* add the parent mapping with this one key */
+			struct buf blk = BUF_INIT;
+			char *q = quote ? yaml_quote(value) : xstrdup(value);
+			buf_addf(&blk, "\n  %s: %s", last, q);
+			free(q);
+			/* only one level of nesting is created */
+			ret = yedit_set_raw(&r->doc, m, path, "{}", err);
+			if (ret == 0) {
+				m = registry_node(r, id);
+				parent = ypath(m, path);
+				ret = quote ? yedit_set(&r->doc, parent, last, value, err)
+					    : yedit_set_raw(&r->doc, parent, last, value, err);
+			}
+			buf_release(&blk);
+			goto out;
+		}
+		m = parent;
+	} else {
+		last = path;
+	}
+	ret = quote ? yedit_set(&r->doc, m, last, value, err) : yedit_set_raw(&r->doc, m, last, value, err);
+out:
+	free(path);
+	if (ret == 0)
+		ret = registry_reindex(r, err);
+	return ret;
+}
