@@ -1,0 +1,258 @@
+/*
+ * workers.c - the worker registry commands: add-worker, enable-worker,
+ * disable-worker.  Every edit of workers.yaml is surgical (store/yaml.h)
+ * and made under the root's lock.
+ */
+#include "ros.h"
+#include "store/registry.h"
+#include "store/json.h"
+#include "store/store.h"
+#include "vast/vworker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Lock, load the registry, apply fn, save when it returns 1. */
+static int
+registry_txn(struct ctx *ctx, int (*fn)(struct registry *, void *, struct buf *), void *arg)
+{
+	struct store_lock l = STORE_LOCK_INIT;
+	struct registry r = REGISTRY_INIT;
+	struct buf err = BUF_INIT;
+	const char *root = ctx_root(ctx);
+	int rc = -1;
+
+	if (store_lock(root, &l, &err) < 0 || registry_load(&r, root, &err) < 0)
+		goto out;
+	rc = fn(&r, arg, &err);
+	if (rc == 1 && registry_save(&r, &err) < 0)
+		rc = -1;
+out:
+	if (rc < 0 && err.len)
+		error("%s", err.s);
+	store_unlock(&l);
+	registry_release(&r);
+	buf_release(&err);
+	return rc;
+}
+
+static int
+add_fn(struct registry *r, void *arg, struct buf *err)
+{
+	json_t *fields = arg;
+	struct worker probe = { 0 };
+	/* check the values as they will be read back */
+	json_t *ssh = json_object_get(fields, "ssh");
+	probe.id = (char *)jstr(fields, "worker_id");
+	probe.kind = (char *)jstr(fields, "kind");
+	probe.host = (char *)jstr(ssh, "host");
+	probe.user = (char *)jstr(ssh, "user");
+	probe.key = (char *)jstr(ssh, "key");
+	probe.workspace = (char *)jstr(fields, "workspace");
+	long long port = 0;
+	jint(ssh, "port", &port);
+	probe.port = (int)port;
+	if (worker_check(&probe, err) < 0)
+		return -1;
+	return registry_add_worker(r, fields, err) < 0 ? -1 : 1;
+}
+
+static int
+cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
+{
+	const char *id = NULL, *kind = NULL, *host = NULL, *user = NULL, *key = NULL, *pool = NULL;
+	const char *workspace = NULL, *notes = NULL, *api_key = NULL;
+	long long port = 0, gpus = -1, slots = 0, inst = 0;
+	double vram = -1, disk = -1;
+	int disabled = 0, rc = 1;
+	const struct opt opts[] = {
+		{ "worker-id", OPT_STR, &id, "ID", "name of the worker (required unless --vastai-instance-id)", 0, NULL },
+		{ "kind", OPT_STR, &kind, "local|ssh|slurm", "how ros reaches it (default ssh, or local without --host)", 0, NULL },
+		{ "host", OPT_STR, &host, "H", "ssh host name or address", 0, NULL },
+		{ "port", OPT_INT, &port, "N", "ssh port (default: ssh's, or ~/.ssh/config)", 0, NULL },
+		{ "user", OPT_STR, &user, "U", "ssh user", 0, NULL },
+		{ "key", OPT_STR, &key, "PATH", "ssh private key (~ expands)", 0, NULL },
+		{ "pool", OPT_STR, &pool, "P", "worker pool runs ask for (default: default, or vastai)", 0, NULL },
+		{ "workspace", OPT_STR, &workspace, "DIR", "folder on the worker for runs (default ~/research-worker)", 0, NULL },
+		{ "gpus", OPT_INT, &gpus, "N", "GPUs on the worker", 0, NULL },
+		{ "slots", OPT_INT, &slots, "N", "runs at once (default: GPUs, at least 1)", 0, NULL },
+		{ "vram-gb", OPT_DOUBLE, &vram, "X", "VRAM per GPU", 0, NULL },
+		{ "disk-gb", OPT_DOUBLE, &disk, "X", "disk", 0, NULL },
+		{ "notes", OPT_STR, &notes, "TEXT", "free text", 0, NULL },
+		{ "disabled", OPT_BOOL, &disabled, NULL, "add it with enabled: false", 0, NULL },
+		{ "vastai-instance-id", OPT_INT, &inst, "N", "fill host, port, GPUs, VRAM, disk and price from a Vast.ai instance", 0, NULL },
+		{ "api-key", OPT_STR, &api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	if (port < 0 || port > 65535)
+		usage_error(ctx, "--port must be between 1 and 65535");
+	if (gpus < -1 || gpus > 1024 || slots < 0 || slots > 1024)
+		usage_error(ctx, "--gpus and --slots must be small non-negative numbers");
+	if (kind && strcmp(kind, "local") && strcmp(kind, "ssh") && strcmp(kind, "slurm"))
+		usage_error(ctx, "--kind must be local, ssh or slurm");
+	if (inst < 0)
+		usage_error(ctx, "--vastai-instance-id must be positive");
+	if (!id && !inst)
+		usage_error(ctx, "--worker-id is required");
+	if (id && !safe_name(id))
+		usage_error(ctx, "invalid --worker-id '%s' (letters, digits, _ . - only)", id);
+	if (pool && !safe_name(pool))
+		usage_error(ctx, "invalid --pool '%s'", pool);
+	const char *texts[] = { host, user, key, workspace, notes };
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+		if (texts[i] && !utf8_valid(texts[i], strlen(texts[i])))
+			usage_error(ctx, "arguments must be valid UTF-8");
+
+	ctx_root(ctx);
+	json_t *fields = json_object(), *vast = NULL;
+	struct buf err = BUF_INIT;
+	if (inst) {
+		/* host, port, resources and price from the live instance */
+		vast = vast_worker_fields(inst, api_key, &err);
+		if (!vast) {
+			error("%s", err.s);
+			buf_release(&err);
+			json_decref(fields);
+			return 1;
+		}
+	}
+	char *auto_id = NULL;
+	if (!id)
+		id = auto_id = xasprintf("vastai_%lld", inst);
+	if (!kind)
+		kind = host || inst ? "ssh" : "local";
+	if (!pool)
+		pool = inst ? "vastai" : !strcmp(kind, "local") ? "local" : "default";
+	jset_str(fields, "worker_id", id);
+	if (inst)
+		jset_int(fields, "instance_id", inst);
+	jset_str(fields, "kind", kind);
+	json_object_set_new(fields, "enabled", json_boolean(!disabled));
+	jset_str(fields, "worker_pool", pool);
+	json_t *vssh = json_object_get(vast, "ssh");
+	if (host || vssh) {
+		json_t *ssh = json_object();
+		jset_str(ssh, "host", host ? host : jstr0(vssh, "host"));
+		long long vport = 0;
+		if (port || !jint(vssh, "port", &vport))
+			jset_int(ssh, "port", port ? port : vport);
+		if (user || jstr(vssh, "user"))
+			jset_str(ssh, "user", user ? user : jstr(vssh, "user"));
+		if (key)
+			jset_str(ssh, "key", key);
+		json_object_set_new(fields, "ssh", ssh);
+	}
+	jset_str(fields, "workspace", workspace ? workspace : !strcmp(kind, "local") ? "workspace"
+							 : inst ? "/root/research-worker" : "research-worker");
+	if (slots)
+		jset_int(fields, "slots", slots);
+	json_t *res = json_object(), *vres = json_object_get(vast, "resources");
+	if (gpus >= 0)
+		jset_int(res, "gpu", gpus);
+	else if (json_object_get(vres, "gpu"))
+		json_object_set(res, "gpu", json_object_get(vres, "gpu"));
+	if (vram >= 0)
+		json_object_set_new(res, "vram_gb", json_real(vram));
+	else if (json_object_get(vres, "vram_gb"))
+		json_object_set(res, "vram_gb", json_object_get(vres, "vram_gb"));
+	if (disk >= 0)
+		json_object_set_new(res, "disk_gb", json_real(disk));
+	else if (json_object_get(vres, "disk_gb"))
+		json_object_set(res, "disk_gb", json_object_get(vres, "disk_gb"));
+	if (json_object_size(res))
+		json_object_set(fields, "resources", res);
+	json_decref(res);
+	if (json_object_get(vast, "dph"))
+		json_object_set(fields, "dph", json_object_get(vast, "dph"));
+	json_t *health = json_object();
+	jset_str(health, "heartbeat_command", "echo ok");
+	jset_str(health, "busy_command", "pgrep -f 'runs/logs/' || true");
+	json_object_set_new(fields, "health", health);
+	if (notes || jstr(vast, "notes"))
+		jset_str(fields, "notes", notes ? notes : jstr(vast, "notes"));
+
+	if (registry_txn(ctx, add_fn, fields) == 1) {
+		if (ctx->json)
+			json_print(fields);
+		else
+			printf("added worker %s (%s, pool %s)\n", id, kind, pool);
+		rc = 0;
+	}
+	free(auto_id);
+	json_decref(fields);
+	json_decref(vast);
+	buf_release(&err);
+	return rc;
+}
+
+const struct ros_cmd cmd_add_worker = {
+	"add-worker", cmd_add_worker_fn, CMD_JSON, "register a worker in workers/workers.yaml",
+	"--worker-id ID [--kind local|ssh|slurm] [--host H --port N --user U --key PATH] [--pool P] "
+	"[--workspace DIR] [--gpus N] [--slots N] [--vastai-instance-id N]",
+	"The entry is appended to workers.yaml; comments and layout of the file stay.\n"
+	"A duplicate worker id is refused.  With --vastai-instance-id the host, port,\n"
+	"GPUs, VRAM, disk and price come from the live instance and instance_id is\n"
+	"written, so vastai-reconcile can follow the instance.",
+};
+
+struct toggle {
+	const char *id;
+	int on;
+};
+
+static int
+toggle_fn(struct registry *r, void *arg, struct buf *err)
+{
+	struct toggle *t = arg;
+	struct worker *w = registry_find(r, t->id);
+	if (!w) {
+		buf_addf(err, "no worker '%s' in %s", t->id, r->path);
+		return -1;
+	}
+	if (w->enabled == t->on && ymap_get(registry_node(r, t->id), "enabled"))
+		return 0;
+	return registry_set(r, t->id, "enabled", t->on ? "true" : "false", 0, err) < 0 ? -1 : 1;
+}
+
+static int
+toggle_cmd(int argc, char **argv, struct ctx *ctx, int on)
+{
+	struct strv pos = STRV_INIT;
+	static const struct opt opts[] = { OPT_END };
+	int rc = 0;
+	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	if (pos.n == 0)
+		usage_error(ctx, "which worker?");
+	for (size_t i = 0; i < pos.n; i++) {
+		struct toggle t = { pos.v[i], on };
+		int r = registry_txn(ctx, toggle_fn, &t);
+		if (r < 0)
+			rc = 1;
+		else
+			printf("%s %s%s\n", pos.v[i], on ? "enabled" : "disabled", r == 0 ? " (already)" : "");
+	}
+	strv_release(&pos);
+	return rc;
+}
+
+static int
+cmd_enable_worker_fn(int argc, char **argv, struct ctx *ctx)
+{
+	return toggle_cmd(argc, argv, ctx, 1);
+}
+
+static int
+cmd_disable_worker_fn(int argc, char **argv, struct ctx *ctx)
+{
+	return toggle_cmd(argc, argv, ctx, 0);
+}
+
+const struct ros_cmd cmd_enable_worker = {
+	"enable-worker", cmd_enable_worker_fn, 0, "set enabled: true on workers", "ID...", NULL,
+};
+
+const struct ros_cmd cmd_disable_worker = {
+	"disable-worker", cmd_disable_worker_fn, 0,
+	"set enabled: false on workers (their running runs become stale at the next check-runs)", "ID...", NULL,
+};

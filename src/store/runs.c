@@ -1,0 +1,84 @@
+/*
+ * runs.c - run state transitions (see runs.h).
+ */
+#include "store/runs.h"
+#include "store/json.h"
+
+#include <string.h>
+
+int
+run_is_active(const char *s)
+{
+	return s && (!strcmp(s, "dispatching") || !strcmp(s, "running"));
+}
+
+int
+run_is_finished(const char *s)
+{
+	return s && (!strcmp(s, "done") || !strcmp(s, "failed") || !strcmp(s, "cancelled") ||
+		     !strcmp(s, "stale"));
+}
+
+long long
+run_attempt(const json_t *run)
+{
+	long long a = 0;
+	jint(run, "attempt", &a);
+	return a;
+}
+
+long long
+run_max_retries(const json_t *run)
+{
+	long long m = 0;
+	jint(run, "max_retries", &m);
+	return m;
+}
+
+void
+run_set_status(json_t *run, const char *status, const char *now)
+{
+	jset_str(run, "status", status);
+	jset_str(run, "updated_at", now);
+}
+
+void
+run_archive_attempt(json_t *run, const char *final_status)
+{
+	static const char *const per_attempt[] = {
+		"worker_id", "pid", "log_path", "started_at", "ended_at", "exit_code", "gpu_ids",
+		"dispatched_at", "slurm_job_id", "unreachable_since", "stale_reason",
+	};
+	json_t *rec = json_object();
+	jset_int(rec, "attempt", run_attempt(run));
+	jset_str(rec, "status", final_status);
+	for (size_t i = 0; i < sizeof per_attempt / sizeof *per_attempt; i++) {
+		json_t *v = json_object_get(run, per_attempt[i]);
+		if (v && !json_is_null(v))
+			json_object_set(rec, per_attempt[i], v);
+		json_object_del(run, per_attempt[i]);
+	}
+	json_t *hist = json_object_get(run, "attempts");
+	if (!json_is_array(hist)) {
+		hist = json_array();
+		json_object_set_new(run, "attempts", hist);
+	}
+	json_array_append_new(hist, rec);
+}
+
+int
+run_mark_stale(json_t *run, const char *why, const char *now)
+{
+	run_set_status(run, "stale", now);
+	jset_str(run, "stale_reason", why);
+	if (!json_object_get(run, "ended_at") || json_is_null(json_object_get(run, "ended_at")))
+		jset_str(run, "ended_at", now);
+	if (run_attempt(run) < run_max_retries(run)) {
+		long long next = run_attempt(run) + 1;
+		run_archive_attempt(run, "stale");
+		jset_int(run, "attempt", next);
+		run_set_status(run, "pending", now);
+		return 1;
+	}
+	return 0;
+}

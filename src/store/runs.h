@@ -1,0 +1,33 @@
+/*
+ * runs.h - state transitions of run entries (ARCHITECTURE §5).
+ *
+ *   pending -> dispatching -> running -> done | failed
+ *   stale (worker gone, or process vanished without an exit code): back to
+ *   pending with attempt + 1 while attempt < max_retries
+ *   cancelled (by `ros cancel`)
+ *
+ * These functions change one entry (a json object from queue_obj) and the
+ * caller queue_touch()es it; they never do I/O.
+ */
+#ifndef ROS_RUNS_H
+#define ROS_RUNS_H
+
+#include <jansson.h>
+
+/* Statuses in which a run occupies a worker slot. */
+int run_is_active(const char *status);		/* dispatching, running */
+int run_is_finished(const char *status);	/* done, failed, cancelled, stale */
+
+/* Mark run stale (why: "worker gone", "process vanished", ...) at time now;
+ * then, if attempt < max_retries, put it back to pending with attempt + 1
+ * (the previous attempt is kept in "attempts").  Returns 1 if re-queued. */
+int run_mark_stale(json_t *run, const char *why, const char *now);
+/* Keep a record of the current attempt in run["attempts"] and clear the
+ * per-attempt fields (worker_id, pid, log_path, started_at, ...). */
+void run_archive_attempt(json_t *run, const char *final_status);
+/* Set status and updated_at. */
+void run_set_status(json_t *run, const char *status, const char *now);
+long long run_attempt(const json_t *run);
+long long run_max_retries(const json_t *run);
+
+#endif
