@@ -73,6 +73,11 @@ _slurm_logs() {
 	done
 }
 
+# _slurm_listening PORT: some socket listens on PORT (state 0A in /proc/net/tcp).
+_slurm_listening() {
+	grep -q ":$(printf %04X "$1") 00000000:0000 0A" /proc/net/tcp
+}
+
 slurm_up() {
 	if _su_why=$(slurm_unavailable); then
 		echo "# SKIP $_su_why"
@@ -150,16 +155,23 @@ CONF
 	export SLURM_CONF
 	env ROS_TEST_SLURM="$_sb" /usr/sbin/slurmctld -D -f "$SLURM_CONF" </dev/null >>"$_sb/daemons.out" 2>&1 &
 	TEST_SLURMCTLD_PID=$!
+	# slurmd and clients that find slurmctld not listening yet sleep a whole
+	# second before they try again: start slurmd, and ask, once it listens.
+	_su_end=$(( $(_slurm_now) + 20000 ))
+	until _slurm_listening "$_su_ctld"; do
+		proc_alive "$TEST_SLURMCTLD_PID" || _slurm_bail "slurm_up: slurmctld died" "$(_slurm_logs)"
+		[ "$(_slurm_now)" -ge $_su_end ] && _slurm_bail "slurm_up: slurmctld not listening after 20 s" "$(_slurm_logs)"
+		sleep 0.01
+	done
 	env ROS_TEST_SLURM="$_sb" /usr/sbin/slurmd -D -f "$SLURM_CONF" </dev/null >>"$_sb/daemons.out" 2>&1 &
 	TEST_SLURMD_PID=$!
-	_su_end=$(( $(_slurm_now) + 20000 ))
 	while :; do
 		proc_alive "$TEST_SLURMCTLD_PID" || _slurm_bail "slurm_up: slurmctld died" "$(_slurm_logs)"
 		proc_alive "$TEST_SLURMD_PID" || _slurm_bail "slurm_up: slurmd died" "$(_slurm_logs)"
 		[ "$(timeout 2 sinfo -h -o %t 2>/dev/null)" = idle ] && break
 		[ "$(_slurm_now)" -ge $_su_end ] && _slurm_bail "slurm_up: node not idle after 20 s" \
 			"$(timeout 2 sinfo 2>&1)" "$(_slurm_logs)"
-		sleep 0.05
+		sleep 0.02
 	done
 	return 0
 }
