@@ -246,3 +246,9 @@ ros_put_env() {
 		mv -f "$HOME/.env.local.tmp.$$" "$HOME/.env.local" &&
 		echo "setup: synced ~/.env.local (mode 600, $(wc -l < "$HOME/.env.local" | tr -d ' ') lines)"
 }
+
+# project run name; stdin: the file's content (name is one of ros's own).
+ros_put() {
+	d=$(ros_dir "$1" "$2")
+	mkdir -p "$d" && cat > "$d/$3.tmp" && mv -f "$d/$3.tmp" "$d/$3"
+}
