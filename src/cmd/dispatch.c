@@ -20,6 +20,7 @@
 #include "store/registry.h"
 #include "store/runs.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,6 +279,18 @@ record(struct queue *q, void *arg, struct buf *err)
 	return changed;
 }
 
+/* Test hook: ROS_TEST_CRASH=after-claim|after-launch kills this process
+ * there, as a crash or kill -9 would, so tests can check the recovery. */
+static void
+test_crash(const char *where)
+{
+	const char *c = getenv("ROS_TEST_CRASH");
+	if (c && !strcmp(c, where)) {
+		fflush(stdout);
+		raise(SIGKILL);
+	}
+}
+
 static int
 cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 {
@@ -329,6 +342,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		goto out;
 	}
 	size_t n = json_array_size(pl.claimed);
+	test_crash("after-claim");
 	if (pl.dry_run) {
 		for (size_t i = 0; i < n; i++) {
 			json_t *r = json_array_get(pl.claimed, i);
@@ -358,6 +372,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		json_array_append(b->runs, r);
 	}
 	batches_run(&bs, root, 120000);
+	test_crash("after-launch");
 
 	iso_now(oc.now);
 	size_t ok = 0;
