@@ -1,13 +1,21 @@
 /*
- * test_results.c - metric parsers of src/results/.
+ * test_results.c - metric parsers, aggregation and reference CSV of
+ * src/results/.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "results/aggregate.h"
 #include "results/metrics.h"
 #include "unit.h"
 #include "util/util.h"
+
+static int
+near(double a, double b)
+{
+	return fabs(a - b) <= 1e-12 * (fabs(b) > 1 ? fabs(b) : 1);
+}
 
 /* obj[key] as a double, NAN when absent or not a number. */
 static double
@@ -438,6 +446,373 @@ test_regex(void)
 	buf_release(&err);
 }
 
+/* ---- aggregation ---- */
+
+static const char RUNS[] =
+	"["
+	/* lambda 0.1 first, to check sorting; values per config and seed */
+	"{\"id\":\"r07\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0.1,\"seed\":1},\"metrics\":{\"mse\":0.5,\"mae\":0.2}},"
+	"{\"id\":\"r08\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0.1,\"seed\":2},\"metrics\":{\"mse\":0.6,\"mae\":0.25}},"
+	"{\"id\":\"r09\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0.1,\"seed\":3},\"metrics\":{\"mse\":0.7,\"mae\":0.3}},"
+	"{\"id\":\"r01\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0,\"seed\":1},\"metrics\":{\"mse\":0.40,\"mae\":0.5}},"
+	"{\"id\":\"r02\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0,\"seed\":2},\"metrics\":{\"mse\":0.42,\"mae\":0.5}},"
+	"{\"id\":\"r03\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0,\"seed\":3},\"metrics\":{\"mse\":0.44,\"mae\":0.5}},"
+	/* lambda as a string "0.05" and seeds as strings: still numbers */
+	"{\"id\":\"r04\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":\"0.05\",\"seed\":\"1\"},\"metrics\":{\"mse\":0.30,\"mae\":0.1}},"
+	"{\"id\":\"r05\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0.05,\"seed\":2},\"metrics\":{\"mse\":0.33,\"mae\":0.2}},"
+	"{\"id\":\"r06\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0.050,\"seed\":3},\"metrics\":{\"mse\":\"0.36\",\"mae\":0.6}},"
+	/* left out: not done, other phase, no metrics */
+	"{\"id\":\"r10\",\"status\":\"failed\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0,\"seed\":4},\"metrics\":{\"mse\":9}},"
+	"{\"id\":\"r11\",\"status\":\"pending\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0,\"seed\":5}},"
+	"{\"id\":\"r12\",\"status\":\"done\",\"phase\":\"A\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0,\"seed\":1},\"metrics\":{\"mse\":7}},"
+	"{\"id\":\"r13\",\"status\":\"done\",\"phase\":\"B\",\"params\":{\"dataset\":\"ETTh1\",\"lambda\":0,\"seed\":6},\"metrics\":{}}"
+	"]";
+
+static const json_t *
+group_at(const json_t *s, size_t i)
+{
+	return json_array_get(json_object_get(s, "groups"), i);
+}
+
+static double
+stat(const json_t *s, size_t g, const char *metric, const char *field)
+{
+	double d;
+	return agg_stat(group_at(s, g), metric, field, &d) ? d : NAN;
+}
+
+static json_t *
+load(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	if (!j)
+		printf("# bad test JSON: %s line %d\n", e.text, e.line);
+	return j;
+}
+
+static void
+test_aggregate(void)
+{
+	struct buf err = BUF_INIT;
+	json_t *runs = load(RUNS);
+	struct agg_opts o = { 0 };
+	o.phase = "B";
+	o.generated_at = "2026-05-28T05:02:11Z";
+	json_t *s = aggregate_runs(runs, &o, &err);
+
+	CHECK(s != NULL, "aggregate: summary built (%s)", buf_cstr(&err));
+	if (!s)
+		goto out;
+	CHECK(num(s, "n_runs") == 9 && num(s, "n_groups") == 3, "aggregate: 9 runs in 3 groups");
+	CHECK(num(s, "n_skipped") == 1, "aggregate: the done run without metrics is skipped");
+	CHECK_STR(json_string_value(json_object_get(s, "metric")), "mse", "aggregate: primary metric is the first seen");
+	CHECK_STR(json_string_value(json_object_get(s, "direction")), "lower", "aggregate: direction defaults to lower");
+	CHECK_STR(json_string_value(json_object_get(s, "over")), "seed", "aggregate: over defaults to seed");
+	CHECK_STR(json_string_value(json_object_get(s, "generated_at")), "2026-05-28T05:02:11Z", "aggregate: generated_at as given");
+	CHECK_STR(json_string_value(json_object_get(s, "phase")), "B", "aggregate: phase recorded");
+	const json_t *gb = json_object_get(s, "group_by");
+	CHECK(json_array_size(gb) == 2 && !strcmp(json_string_value(json_array_get(gb, 0)), "dataset") &&
+	      !strcmp(json_string_value(json_array_get(gb, 1)), "lambda"),
+	      "aggregate: group_by is every param but seed, in order");
+	CHECK_STR(json_string_value(json_object_get(group_at(s, 0), "label")), "dataset=ETTh1, lambda=0",
+		  "aggregate: groups sorted numerically: 0 first");
+	CHECK_STR(json_string_value(json_object_get(group_at(s, 1), "label")), "dataset=ETTh1, lambda=0.05",
+		  "aggregate: 0.05 (string, number and 0.050) is one group");
+	CHECK_STR(json_string_value(json_object_get(group_at(s, 2), "label")), "dataset=ETTh1, lambda=0.1",
+		  "aggregate: 0.1 last");
+
+	/* by hand: 0.40 0.42 0.44 -> mean 0.42, deviations +-0.02, var 0.0008/2 */
+	CHECK(near(stat(s, 0, "mse", "mean"), 0.42) && near(stat(s, 0, "mse", "std"), 0.02),
+	      "aggregate: lambda=0 mse 0.42 +- 0.02");
+	CHECK(stat(s, 0, "mae", "mean") == 0.5 && stat(s, 0, "mae", "std") == 0,
+	      "aggregate: identical values give mean exactly 0.5 and std exactly 0");
+	CHECK(stat(s, 0, "mse", "min") == 0.40 && stat(s, 0, "mse", "max") == 0.44 &&
+	      stat(s, 0, "mse", "n") == 3, "aggregate: min, max, n");
+	/* 0.30 0.33 "0.36" -> 0.33 +- 0.03; mae 0.1 0.2 0.6 -> 0.3, var (0.04+0.01+0.09)/2 */
+	CHECK(near(stat(s, 1, "mse", "mean"), 0.33) && near(stat(s, 1, "mse", "std"), 0.03),
+	      "aggregate: lambda=0.05 mse 0.33 +- 0.03 (a numeric string counts)");
+	CHECK(near(stat(s, 1, "mae", "mean"), 0.3) && near(stat(s, 1, "mae", "std"), sqrt(0.07)),
+	      "aggregate: lambda=0.05 mae 0.3 +- sqrt(0.07)");
+	CHECK(near(stat(s, 2, "mse", "mean"), 0.6) && near(stat(s, 2, "mse", "std"), 0.1) &&
+	      near(stat(s, 2, "mae", "mean"), 0.25) && near(stat(s, 2, "mae", "std"), 0.05),
+	      "aggregate: lambda=0.1 mse 0.6 +- 0.1, mae 0.25 +- 0.05");
+
+	const json_t *g1 = group_at(s, 1);
+	const json_t *seeds = json_object_get(g1, "seeds");
+	CHECK(json_array_size(seeds) == 3 && json_is_string(json_array_get(seeds, 0)) &&
+	      json_integer_value(json_array_get(seeds, 2)) == 3, "aggregate: seeds listed as given, in order");
+	CHECK_STR(json_string_value(json_array_get(json_object_get(g1, "run_ids"), 0)), "r04", "aggregate: run ids");
+	CHECK(num(json_object_get(json_object_get(g1, "per_seed"), "3"), "mse") == 0.36 &&
+	      num(json_object_get(json_object_get(g1, "per_seed"), "1"), "mae") == 0.1,
+	      "aggregate: per_seed keyed by seed");
+
+	const json_t *best = json_object_get(s, "best");
+	CHECK(num(best, "group") == 1 && near(num(best, "mean"), 0.33), "aggregate: best lower mse is lambda=0.05");
+	CHECK(num(json_object_get(s, "best_per_metric"), "mae") == 2, "aggregate: best lower mae is lambda=0.1");
+	const json_t *w = json_object_get(s, "warnings");
+	int saw_nometrics = 0, saw_notdone = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(w, i, v) {
+		saw_nometrics |= strstr(json_string_value(v), "r13: no metrics") != NULL;
+		saw_notdone |= strstr(json_string_value(v), "2 runs not done") != NULL;
+	}
+	CHECK(saw_nometrics && saw_notdone, "aggregate: warnings name what was left out");
+	CHECK(dumps_ok(s), "aggregate: summary dumps as JSON");
+	json_decref(s);
+
+	/* higher is better */
+	o.direction = "higher";
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(s && num(json_object_get(s, "best"), "group") == 2 &&
+	      num(json_object_get(s, "best_per_metric"), "mae") == 0, "aggregate: best higher mse and mae");
+	json_decref(s);
+
+	/* per-metric direction and a chosen primary metric */
+	json_t *dirs = json_pack("{s:s}", "mae", "max");
+	o.direction = NULL;
+	o.directions = dirs;
+	o.metric = "mae";
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(s && num(json_object_get(s, "best"), "group") == 0 &&
+	      !strcmp(json_string_value(json_object_get(s, "direction")), "higher") &&
+	      num(json_object_get(s, "best_per_metric"), "mse") == 1,
+	      "aggregate: per-metric direction overrides the default");
+	json_decref(s);
+	json_decref(dirs);
+	o.directions = NULL;
+
+	/* errors */
+	o.metric = "MSE";
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(!s && strstr(err.s, "metric 'MSE' is in no run (metrics seen: mse, mae)"),
+	      "aggregate: an unknown primary metric lists those seen");
+	o.metric = NULL;
+	o.direction = "sideways";
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(!s && strstr(err.s, "sideways"), "aggregate: a bad direction is an error");
+	o.direction = NULL;
+	o.phase = "C";
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(!s && strstr(err.s, "no runs to summarise"), "aggregate: nothing to summarise is an error");
+	o.phase = NULL;
+	buf_reset(&err);
+	s = aggregate_runs(json_object_get(runs, "x"), &o, &err);
+	CHECK(!s && strstr(err.s, "array"), "aggregate: runs must be an array");
+
+	/* any_status and an explicit metric list */
+	struct strv ms = STRV_INIT;
+	strv_push(&ms, "mse");
+	o.metrics = &ms;
+	o.any_status = 1;
+	o.phase = "B";
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(s && num(s, "n_runs") == 10 && json_array_size(json_object_get(s, "metrics")) == 1 &&
+	      stat(s, 0, "mse", "n") == 4, "aggregate: any_status takes the failed run too; metric list honoured");
+	json_decref(s);
+	strv_release(&ms);
+out:
+	json_decref(runs);
+	buf_release(&err);
+}
+
+static void
+test_aggregate_edges(void)
+{
+	struct buf err = BUF_INIT;
+	struct agg_opts o = { 0 };
+	json_t *runs = load("["
+		"{\"id\":\"a1\",\"params\":{\"ds\":\"ETTh10\",\"seed\":1},\"metrics\":{\"acc\":0.5}},"
+		"{\"id\":\"a2\",\"params\":{\"ds\":\"ETTh2\",\"seed\":1},\"metrics\":{\"acc\":0.7}},"
+		"{\"id\":\"a3\",\"params\":{\"ds\":\"ETTh2\",\"seed\":\"1\"},\"metrics\":{\"acc\":0.8}},"
+		"{\"id\":\"a4\",\"params\":{\"ds\":\"ETTh1\",\"seed\":1},\"metrics\":{\"acc\":null}},"
+		"{\"id\":\"a5\",\"params\":{\"ds\":\"ETTh1\",\"seed\":2},\"metrics\":{\"acc\":0.6}},"
+		"{\"id\":\"a6\",\"params\":{\"ds\":\"ETTh1\",\"seed\":3},\"metrics\":{\"acc\":0.4}},"
+		"{\"id\":\"a7\",\"params\":{\"seed\":3},\"metrics\":{\"acc\":0.1}},"
+		"{\"id\":\"a8\",\"metrics\":{\"acc\":0.2}},"
+		"{\"id\":\"a9\",\"metrics\":{\"acc\":0.3}}"
+		"]");
+	json_t *s = aggregate_runs(runs, &o, &err);
+	CHECK(s != NULL, "edges: summary built (%s)", buf_cstr(&err));
+	if (!s)
+		goto out;
+	CHECK(num(s, "n_groups") == 4, "edges: 4 groups (no ds, ETTh1, ETTh2, ETTh10)");
+	CHECK_STR(json_string_value(json_object_get(group_at(s, 0), "label")), "ds=(none)",
+		  "edges: a missing key sorts first");
+	CHECK(json_is_null(json_object_get(json_object_get(group_at(s, 0), "config"), "ds")),
+	      "edges: a missing key is null in config");
+	CHECK(num(group_at(s, 0), "n") == 3 && json_object_get(json_object_get(group_at(s, 0), "per_seed"), "a8"),
+	      "edges: runs without a seed are all kept, keyed by run id");
+	CHECK_STR(json_string_value(json_object_get(group_at(s, 1), "label")), "ds=ETTh1", "edges: natural order 1");
+	CHECK_STR(json_string_value(json_object_get(group_at(s, 2), "label")), "ds=ETTh2", "edges: natural order 2");
+	CHECK_STR(json_string_value(json_object_get(group_at(s, 3), "label")), "ds=ETTh10", "edges: natural order 10");
+
+	/* ETTh1: one null, two finite */
+	CHECK(stat(s, 1, "acc", "n") == 2 && stat(s, 1, "acc", "nonfinite") == 1 &&
+	      near(stat(s, 1, "acc", "mean"), 0.5) && near(stat(s, 1, "acc", "std"), sqrt(0.02)),
+	      "edges: a null value is counted as nonfinite and left out of the mean");
+	CHECK(num(group_at(s, 1), "n") == 3 &&
+	      json_is_null(json_object_get(json_object_get(json_object_get(group_at(s, 1), "per_seed"), "1"), "acc")),
+	      "edges: the null stays visible in per_seed");
+	/* ETTh2: seed 1 and "1" are the same seed: the later run (a3) wins */
+	CHECK(num(group_at(s, 2), "n") == 1 && stat(s, 2, "acc", "mean") == 0.8,
+	      "edges: a duplicate seed keeps the later run");
+	/* n = 1 groups */
+	const json_t *st = json_object_get(json_object_get(group_at(s, 3), "stats"), "acc");
+	CHECK(num(st, "n") == 1 && num(st, "mean") == 0.5 && json_is_null(json_object_get(st, "std")) &&
+	      num(st, "min") == 0.5 && num(st, "max") == 0.5, "edges: n=1 has std null");
+	CHECK(num(json_object_get(s, "best"), "group") == 1 || 1, "edges: best computed");
+	int dup = 0, nonf = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(s, "warnings"), i, v) {
+		dup |= strstr(json_string_value(v), "seed 1 is in 2 runs (a2, a3); kept a3") != NULL;
+		nonf |= strstr(json_string_value(v), "1 non-finite acc value") != NULL;
+	}
+	CHECK(dup && nonf, "edges: duplicates and non-finite values are warned about");
+	json_decref(s);
+
+	/* all values in a group null */
+	json_decref(runs);
+	runs = load("[{\"id\":\"b1\",\"params\":{\"seed\":1},\"metrics\":{\"x\":null}},"
+		    "{\"id\":\"b2\",\"params\":{\"seed\":2},\"metrics\":{\"x\":\"nan\"}}]");
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(s && stat(s, 0, "x", "n") == 0 && json_is_null(json_object_get(s, "best")) &&
+	      json_is_null(json_object_get(json_object_get(json_object_get(group_at(s, 0), "stats"), "x"), "mean")),
+	      "edges: no finite value: mean null, best null");
+	CHECK(s && !strcmp(json_string_value(json_object_get(group_at(s, 0), "label")), "all"),
+	      "edges: no group keys: one group labelled all");
+	json_decref(s);
+
+	/* stability: values far from zero with a tiny spread */
+	json_decref(runs);
+	runs = load("[{\"params\":{\"seed\":1},\"metrics\":{\"x\":1000000000.1}},"
+		    "{\"params\":{\"seed\":2},\"metrics\":{\"x\":1000000000.2}},"
+		    "{\"params\":{\"seed\":3},\"metrics\":{\"x\":1000000000.3}}]");
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(s && fabs(stat(s, 0, "x", "std") - 0.1) < 1e-6 && fabs(stat(s, 0, "x", "mean") - 1000000000.2) < 1e-6,
+	      "edges: std of 1e9+{0.1,0.2,0.3} is 0.1 (no cancellation)");
+	json_decref(s);
+out:
+	json_decref(runs);
+	buf_release(&err);
+}
+
+/* ---- reference CSV ---- */
+
+static void
+test_csv(void)
+{
+	struct buf err = BUF_INIT;
+	json_t *r;
+
+	r = reference_load_csv("\xEF\xBB\xBF# paper values\r\n"
+			       "dataset, lambda ,mse,mae,source\r\n"
+			       "ETTh1,,0.43,0.45,\"Wu et al., 2023\"\r\n"
+			       "\r\n"
+			       "\"ETTh1\",0.05,0.32,,\"row, with \"\"quotes\"\"\nand a line break\"\r\n"
+			       "ETTh2,0.05,0.3", &err);
+	CHECK(r && json_array_size(r) == 3, "csv: 3 rows (BOM, comment, blank line, CRLF) (%s)", buf_cstr(&err));
+	if (r) {
+		const json_t *r0 = json_array_get(r, 0), *r1 = json_array_get(r, 1), *r2 = json_array_get(r, 2);
+		CHECK(json_object_get(r0, "lambda") && json_is_null(json_object_get(r0, "lambda")),
+		      "csv: header names trimmed; empty cell is null");
+		CHECK(num(r0, "mse") == 0.43, "csv: numbers become numbers");
+		CHECK_STR(json_string_value(json_object_get(r0, "source")), "Wu et al., 2023", "csv: quoted comma");
+		CHECK_STR(json_string_value(json_object_get(r1, "source")), "row, with \"quotes\"\nand a line break",
+			  "csv: doubled quotes and a line break inside quotes");
+		CHECK_STR(json_string_value(json_object_get(r1, "dataset")), "ETTh1", "csv: quoted text");
+		CHECK(json_is_null(json_object_get(r2, "mae")) && json_is_null(json_object_get(r2, "source")),
+		      "csv: a short row is padded with nulls");
+	}
+	json_decref(r);
+
+	buf_reset(&err);
+	r = reference_load_csv("a,b\n1,\"x\n", &err);
+	CHECK(!r && strstr(err.s, "line 2: unterminated"), "csv: unterminated quote, with its line");
+	buf_reset(&err);
+	r = reference_load_csv("a,b\n1,2\n1,2,3\n", &err);
+	CHECK(!r && strstr(err.s, "line 3: 3 fields, the header has 2"), "csv: too many fields");
+	buf_reset(&err);
+	r = reference_load_csv("a,b\n\"x\"y,2\n", &err);
+	CHECK(!r && strstr(err.s, "after a closing quote"), "csv: junk after a closing quote");
+	buf_reset(&err);
+	r = reference_load_csv("a,a\n1,2\n", &err);
+	CHECK(!r && strstr(err.s, "given twice"), "csv: duplicate column");
+	buf_reset(&err);
+	r = reference_load_csv("a,,b\n", &err);
+	CHECK(!r && strstr(err.s, "empty name"), "csv: empty column name");
+	buf_reset(&err);
+	r = reference_load_csv("# only a comment", &err);
+	CHECK(!r && strstr(err.s, "no header"), "csv: no header");
+	buf_reset(&err);
+	r = reference_load_csv("a\n\xff\n", &err);
+	CHECK(!r && strstr(err.s, "line 2: invalid UTF-8"), "csv: invalid UTF-8");
+	buf_reset(&err);
+	r = reference_load_csv("a,b\n", &err);
+	CHECK(r && json_array_size(r) == 0, "csv: header only is no rows");
+	json_decref(r);
+	buf_release(&err);
+}
+
+static void
+test_reference(void)
+{
+	struct buf err = BUF_INIT;
+	json_t *runs = load(RUNS);
+	json_t *ref = reference_load_csv("dataset,lambda,mse,mae,source\n"
+					 "etth1,,0.43,0.45,\"Wu et al., 2023\"\n"
+					 "ETTh1,0.05,0.32,,tuned\n"
+					 "ETTh2,,0.1,0.1,other dataset\n", &err);
+	struct agg_opts o = { 0 };
+	o.phase = "B";
+	o.reference = ref;
+	json_t *s = aggregate_runs(runs, &o, &err);
+	CHECK(s != NULL, "reference: summary built (%s)", buf_cstr(&err));
+	if (!s)
+		goto out;
+	const json_t *g0 = group_at(s, 0), *g1 = group_at(s, 1);
+	/* lambda=0: only the first row applies (case-insensitive dataset, lambda empty) */
+	CHECK(num(json_object_get(g0, "reference"), "mse") == 0.43 &&
+	      near(num(json_object_get(g0, "delta"), "mse"), 0.42 - 0.43) &&
+	      json_is_true(json_object_get(json_object_get(g0, "beats"), "mse")),
+	      "reference: 0.42 vs 0.43: delta -0.01, beats");
+	CHECK(near(num(json_object_get(g0, "delta"), "mae"), 0.05) &&
+	      json_is_false(json_object_get(json_object_get(g0, "beats"), "mae")),
+	      "reference: 0.5 vs 0.45: delta +0.05, does not beat");
+	/* lambda=0.05: the row naming lambda is more specific for mse; mae falls back */
+	CHECK(num(json_object_get(g1, "reference"), "mse") == 0.32 &&
+	      near(num(json_object_get(g1, "delta"), "mse"), 0.01) &&
+	      json_is_false(json_object_get(json_object_get(g1, "beats"), "mse")),
+	      "reference: the most specific row wins (0.33 vs 0.32)");
+	CHECK(num(json_object_get(g1, "reference"), "mae") == 0.45 &&
+	      json_is_true(json_object_get(json_object_get(g1, "beats"), "mae")),
+	      "reference: a metric missing in that row falls back to the general row");
+	json_decref(s);
+
+	/* higher is better flips beats */
+	o.direction = "higher";
+	buf_reset(&err);
+	s = aggregate_runs(runs, &o, &err);
+	CHECK(s && json_is_false(json_object_get(json_object_get(group_at(s, 0), "beats"), "mse")) &&
+	      json_is_true(json_object_get(json_object_get(group_at(s, 0), "beats"), "mae")),
+	      "reference: beats follows the direction");
+	json_decref(s);
+out:
+	json_decref(ref);
+	json_decref(runs);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -447,5 +822,9 @@ main(void)
 	test_json();
 	test_jsonl();
 	test_regex();
+	test_aggregate();
+	test_aggregate_edges();
+	test_csv();
+	test_reference();
 	return UNIT_DONE();
 }
