@@ -1,6 +1,10 @@
 /*
- * test_results.c - metric parsers, aggregation and reference CSV of
- * src/results/.
+ * test_results.c - metric parsers, aggregation, reference CSV and the table
+ * and chart writers of src/results/.
+ *
+ * With RESULTS_RENDER_DIR set, the rendered tables and charts are also
+ * written there (tests/unit/results-render-check runs pdflatex and xmllint
+ * on them); the tests themselves need neither.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -8,6 +12,7 @@
 
 #include "results/aggregate.h"
 #include "results/metrics.h"
+#include "results/write.h"
 #include "unit.h"
 #include "util/util.h"
 
@@ -40,6 +45,21 @@ dumps_ok(const json_t *j)
 	int ok = s != NULL;
 	free(s);
 	return ok;
+}
+
+static void
+render(const char *name, const char *text)
+{
+	const char *dir = getenv("RESULTS_RENDER_DIR");
+	if (!dir || !text)
+		return;
+	char *path = path_join(dir, name);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(path);
 }
 
 /* ---- metric parsers ---- */
@@ -813,6 +833,305 @@ out:
 	buf_release(&err);
 }
 
+/* ---- writers ---- */
+
+static json_t *
+sample_summary(int with_ref)
+{
+	struct buf err = BUF_INIT;
+	json_t *runs = load(RUNS);
+	json_t *ref = with_ref ? reference_load_csv("dataset,mse\nETTh1,0.43\n", &err) : NULL;
+	struct agg_opts o = { 0 };
+	o.phase = "B";
+	o.reference = ref;
+	o.generated_at = "2026-05-28T05:02:11Z";
+	json_t *s = aggregate_runs(runs, &o, &err);
+	json_decref(runs);
+	json_decref(ref);
+	buf_release(&err);
+	return s;
+}
+
+/* Display columns of the unescaped '|' of a line. */
+static void
+pipe_cols(const char *line, size_t len, struct buf *out)
+{
+	size_t col = 0;
+	buf_reset(out);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		if (c == '|' && (i == 0 || line[i - 1] != '\\'))
+			buf_addf(out, "%zu,", col);
+		col += c >= 0xE4 && c <= 0xE9 ? 2 : 1;	/* CJK ideographs are two columns wide */
+	}
+}
+
+/* Are the pipes of every line of a Markdown table at the same columns? */
+static int
+aligned(const char *md, size_t *nlines)
+{
+	struct buf first = BUF_INIT, cur = BUF_INIT;
+	int ok = 1;
+	*nlines = 0;
+	for (const char *p = md; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		pipe_cols(p, n, *nlines ? &cur : &first);
+		if (*nlines && strcmp(first.s, cur.s))
+			ok = 0;
+		(*nlines)++;
+		p += n + (e ? 1 : 0);
+	}
+	buf_release(&first);
+	buf_release(&cur);
+	return ok && *nlines > 0;
+}
+
+static void
+test_markdown(void)
+{
+	json_t *s = sample_summary(1);
+	size_t n;
+	char *md = write_markdown(s);
+	render("summary.md", md);
+	CHECK(aligned(md, &n) && n == 5, "markdown: 5 lines, pipes aligned");
+	CHECK(strstr(md, "| dataset | lambda |") != NULL, "markdown: header with config keys");
+	CHECK(strstr(md, "|:--------|-------:|") != NULL, "markdown: text left, numbers right");
+	CHECK(strstr(md, "**0.3300 \xC2\xB1 0.0300**") != NULL, "markdown: best mse bold, 4 decimals");
+	CHECK(strstr(md, "**0.2500 \xC2\xB1 0.0500**") != NULL, "markdown: best mae bold");
+	CHECK(strstr(md, "0.5000 \xC2\xB1 0.0000") != NULL, "markdown: std 0 printed");
+	CHECK(strstr(md, "mse ref") && strstr(md, "-0.0100") && strstr(md, "+0.1700"),
+	      "markdown: reference and signed delta columns");
+	free(md);
+
+	md = write_seeds_markdown(s);
+	render("seeds.md", md);
+	CHECK(aligned(md, &n) && n == 11, "seeds markdown: 9 runs + 2 header lines, aligned");
+	CHECK(strstr(md, "| r04    |") != NULL || strstr(md, "r04") != NULL, "seeds markdown: run ids");
+	free(md);
+	json_decref(s);
+
+	/* awkward text: pipes, wide characters, a missing value, n = 1 */
+	json_t *runs = load("[{\"id\":\"x1\",\"params\":{\"model\":\"a|b\",\"seed\":1},\"metrics\":{\"\xCE\xBB-loss\":1.5}},"
+			    "{\"id\":\"x2\",\"params\":{\"model\":\"\xE4\xB8\xAD\xE6\x96\x87 model\",\"seed\":1},\"metrics\":{\"\xCE\xBB-loss\":-0.00001}},"
+			    "{\"id\":\"x3\",\"params\":{\"model\":\"c\",\"seed\":1},\"metrics\":{\"other\":1}}]");
+	struct buf err = BUF_INIT;
+	struct agg_opts o = { 0 };
+	s = aggregate_runs(runs, &o, &err);
+	md = s ? write_markdown(s) : NULL;
+	CHECK(md && aligned(md, &n) && n == 5, "markdown: aligned with '|' in a value and UTF-8");
+	CHECK(md && strstr(md, "a\\|b") != NULL, "markdown: '|' escaped");
+	CHECK(md && strstr(md, "**0.0000**") != NULL && !strstr(md, "-0.0000"),
+	      "markdown: n=1 shows the mean alone; no negative zero");
+	CHECK(md && strstr(md, "n/a") != NULL, "markdown: missing value is n/a");
+	render("awkward.md", md);
+	free(md);
+	json_decref(s);
+	json_decref(runs);
+	buf_release(&err);
+}
+
+static void
+test_csv_out(void)
+{
+	json_t *s = sample_summary(1);
+	char *c = write_csv(s);
+	render("summary.csv", c);
+	CHECK(str_starts(c, "dataset,lambda,n,mse_mean,mse_std,mse_min,mse_max,mse_n,mse_ref,mse_delta,"
+			    "mae_mean,mae_std,mae_min,mae_max,mae_n\n"), "csv out: header");
+	CHECK(strstr(c, "\nETTh1,0.05,3,0.33") != NULL, "csv out: a row in full precision");
+	CHECK(strstr(c, ",0.5,0.0,0.5,0.5,3\n") != NULL, "csv out: std 0 of identical values");
+	struct buf err = BUF_INIT;
+	json_t *back = reference_load_csv(c, &err);
+	CHECK(back && json_array_size(back) == 3 && near(num(json_array_get(back, 1), "mae_std"), sqrt(0.07)),
+	      "csv out: reads back with the CSV reader");
+	json_decref(back);
+	free(c);
+
+	c = write_seeds_csv(s);
+	render("seeds.csv", c);
+	CHECK(str_starts(c, "dataset,lambda,seed,run_id,mse,mae\n") && strstr(c, "ETTh1,0.05,1,r04,0.3,0.1\n"),
+	      "seeds csv: one row per run");
+	free(c);
+	json_decref(s);
+
+	json_t *runs = load("[{\"id\":\"q\",\"params\":{\"note\":\"a, \\\"b\\\"\",\"seed\":1},\"metrics\":{\"m\":null}}]");
+	struct agg_opts o = { 0 };
+	s = aggregate_runs(runs, &o, &err);
+	c = s ? write_seeds_csv(s) : NULL;
+	CHECK(c && strstr(c, "\"a, \"\"b\"\"\",1,q,nan\n"), "seeds csv: quoting; non-finite as nan");
+	free(c);
+	c = s ? write_csv(s) : NULL;
+	CHECK(c && strstr(c, "\"a, \"\"b\"\"\",1,,,,,0\n"), "csv out: no finite value gives empty fields");
+	free(c);
+	json_decref(s);
+	json_decref(runs);
+	buf_release(&err);
+}
+
+static void
+test_latex(void)
+{
+	struct buf b = BUF_INIT, err = BUF_INIT;
+	latex_escape(&b, "a&b%c$d#e_f{g}h~i^j\\k");
+	CHECK_STR(b.s, "a\\&b\\%c\\$d\\#e\\_f\\{g\\}h\\textasciitilde{}i\\textasciicircum{}j\\textbackslash{}k",
+		  "latex: the ten special characters escaped");
+	buf_reset(&b);
+	latex_escape(&b, "\xCE\xBB=0.1 \xC2\xB1 <x> |y| --lr \xC3\xA9t\xC3\xA9 \xE4\xB8\xAD\tz");
+	CHECK_STR(b.s, "\\ensuremath{\\lambda}=0.1 \\ensuremath{\\pm} \\textless{}x\\textgreater{} "
+		  "\\textbar{}y\\textbar{} -{}-lr \xC3\xA9t\xC3\xA9 ? z",
+		  "latex: Greek, symbols, < > |, no -- ligature, Latin-1 kept, CJK replaced, tab to space");
+
+	/* every ASCII character, Latin-1, Greek and the mapped symbols, for pdflatex */
+	struct buf all = BUF_INIT;
+	for (int c = 1; c < 0x80; c++)
+		buf_addc(&all, (char)c);
+	for (unsigned cp = 0xA0; cp <= 0x3C9; cp++) {
+		if (cp > 0xFF && cp < 0x391)
+			continue;
+		buf_addc(&all, (char)(0xC0 | (cp >> 6)));
+		buf_addc(&all, (char)(0x80 | (cp & 0x3F)));
+	}
+	buf_adds(&all, "\xE2\x80\x93\xE2\x80\x94\xE2\x80\xA6\xE2\x88\x9E\xE2\x89\xA4\xE2\x86\x92\xF0\x9F\x98\x80");
+	buf_reset(&b);
+	latex_escape(&b, all.s);
+	buf_addc(&b, '\n');
+	render("escape.tex", b.s);
+	CHECK(utf8_valid(b.s, b.len) && !strstr(b.s, "\xF0"), "latex: escaping everything gives UTF-8 without emoji");
+	buf_release(&all);
+	buf_release(&b);
+
+	json_t *s = sample_summary(0);
+	struct latex_opts o = { 0 };
+	char *t = write_latex(s, &o, &err);
+	render("flat.tex", t);
+	CHECK(t && strstr(t, "\\begin{table}") && strstr(t, "\\toprule") && strstr(t, "\\midrule") &&
+	      strstr(t, "\\bottomrule") && strstr(t, "\\end{table}"), "latex: booktabs table environment");
+	CHECK(t && strstr(t, "dataset & lambda & mse $\\downarrow$ & mae $\\downarrow$ \\\\"),
+	      "latex flat: header with direction arrows");
+	CHECK(t && strstr(t, "ETTh1 & 0.05 & \\textbf{0.3300 $\\pm$ 0.0300} & 0.3000 $\\pm$ 0.2646 \\\\"),
+	      "latex flat: best per column bold");
+	CHECK(t && strstr(t, "\\label{tab:results}"), "latex: default label");
+	free(t);
+
+	/* pivot: dataset down the side, lambda across, as in the Phase B table */
+	struct strv rows = STRV_INIT;
+	strv_push(&rows, "dataset");
+	o.rows = &rows;
+	o.cols = "lambda";
+	o.col_label = "$\\lambda$";
+	o.caption = "Phase B: SE & friends (H=96, 100% of runs)";
+	o.label = "tab:phase b";
+	t = write_latex(s, &o, &err);
+	render("pivot.tex", t);
+	CHECK(t && strstr(t, "\\begin{tabular}{llccc}"), "latex pivot: column spec");
+	CHECK(t && strstr(t, "dataset & Metric & $\\lambda$=0 & $\\lambda$=0.05 & $\\lambda$=0.1 \\\\"),
+	      "latex pivot: one column per lambda");
+	CHECK(t && strstr(t, "ETTh1 & mse $\\downarrow$ & 0.4200 $\\pm$ 0.0200 & \\textbf{0.3300 $\\pm$ 0.0300} & "
+			     "0.6000 $\\pm$ 0.1000 \\\\"), "latex pivot: mse line, best of the row bold");
+	CHECK(t && strstr(t, "\n & mae $\\downarrow$ & 0.5000 $\\pm$ 0.0000 & 0.3000 $\\pm$ 0.2646 & "
+			     "\\textbf{0.2500 $\\pm$ 0.0500} \\\\"), "latex pivot: mae line under it");
+	CHECK(t && strstr(t, "\\caption{Phase B: SE \\& friends (H=96, 100\\% of runs)}") &&
+	      strstr(t, "\\label{tab:phase-b}"), "latex: caption escaped, label sanitised");
+	free(t);
+
+	o.bold = LATEX_BOLD_NONE;
+	o.no_std = 1;
+	o.decimals = 2;
+	t = write_latex(s, &o, &err);
+	CHECK(t && !strstr(t, "\\textbf") && strstr(t, "& 0.42 & 0.33 & 0.60 \\\\"), "latex: no bold, no std, 2 decimals");
+	free(t);
+
+	o.cols = "dataset";
+	buf_reset(&err);
+	t = write_latex(s, &o, &err);
+	CHECK(!t && strstr(err.s, "rows key 'dataset'"), "latex pivot: cols also in rows is an error");
+	strv_release(&rows);
+	o.rows = NULL;
+	buf_reset(&err);
+	t = write_latex(s, &o, &err);
+	CHECK(!t && strstr(err.s, "fall in one cell; add 'lambda' to the rows"),
+	      "latex pivot: two groups in one cell is an error naming the key");
+	o.cols = "horizon";
+	buf_reset(&err);
+	t = write_latex(s, &o, &err);
+	CHECK(!t && strstr(err.s, "'horizon' is not a config key"), "latex pivot: unknown key");
+	json_decref(s);
+
+	/* hostile text in values and names */
+	json_t *runs = load("[{\"id\":\"z\",\"params\":{\"m_1\":\"a&b_c%$#{}~^\\\\<>|\\u0001\",\"seed\":1},"
+			    "\"metrics\":{\"val_loss%\":-1.25}}]");
+	struct agg_opts ao = { 0 };
+	s = aggregate_runs(runs, &ao, &err);
+	struct latex_opts lo = { 0 };
+	t = s ? write_latex(s, &lo, &err) : NULL;
+	render("hostile.tex", t);
+	CHECK(t && strstr(t, "m\\_1 & val\\_loss\\% $\\downarrow$"), "latex: names escaped");
+	CHECK(t && strstr(t, "a\\&b\\_c\\%\\$\\#\\{\\}\\textasciitilde{}\\textasciicircum{}\\textbackslash{}"
+			     "\\textless{}\\textgreater{}\\textbar{}  & \\textbf{$-$1.2500}"),
+	      "latex: values escaped, control character to space; minus sign in math");
+	free(t);
+	json_decref(s);
+	json_decref(runs);
+	buf_release(&err);
+}
+
+static size_t
+count(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void
+test_svg(void)
+{
+	struct buf b = BUF_INIT, err = BUF_INIT;
+	xml_escape(&b, "a&b<c>d\"e'f\x01g\xEF\xBF\xBEh\xCE\xBB\xff");
+	CHECK_STR(b.s, "a&amp;b&lt;c&gt;d&quot;e&#39;f?g?h\xCE\xBB?", "svg: XML escaping");
+	buf_release(&b);
+
+	json_t *s = sample_summary(0);
+	char *svg = write_svg(s, NULL, NULL, &err);
+	render("mse.svg", svg);
+	CHECK(svg && count(svg, "<rect") == 3, "svg: one <rect per group");
+	CHECK(svg && str_starts(svg, "<?xml") && strstr(svg, "</svg>\n"), "svg: a whole document");
+	CHECK(svg && strstr(svg, "mse (lower is better)") && strstr(svg, "mse: mean \xC2\xB1 std over seed"),
+	      "svg: axis label and title");
+	CHECK(svg && count(svg, "<path") == 3, "svg: an error bar per group");
+	CHECK(svg && count(svg, "#2b6cb0") == 1, "svg: one best bar");
+	CHECK(svg && strstr(svg, ">0.05</text>") && strstr(svg, ">lambda</text>"),
+	      "svg: x labels use the varying key only");
+	free(svg);
+	svg = write_svg(s, "mae", "MAE & <friends>", &err);
+	render("mae.svg", svg);
+	CHECK(svg && strstr(svg, "MAE &amp; &lt;friends&gt;") && !strstr(svg, "& <"), "svg: title escaped");
+	free(svg);
+	buf_reset(&err);
+	svg = write_svg(s, "nope", NULL, &err);
+	CHECK(!svg && strstr(err.s, "no metric 'nope'"), "svg: unknown metric is an error");
+	json_decref(s);
+
+	json_t *runs = load("[{\"id\":\"a\",\"params\":{\"m\":\"<b>&\\\"x\\\"\",\"seed\":1},\"metrics\":{\"l\":-2}},"
+			    "{\"id\":\"b\",\"params\":{\"m\":\"a very long configuration name that goes on and on\",\"seed\":1},\"metrics\":{\"l\":3}},"
+			    "{\"id\":\"c\",\"params\":{\"m\":\"c\",\"seed\":1},\"metrics\":{\"l\":null}}]");
+	struct agg_opts o = { 0 };
+	s = aggregate_runs(runs, &o, &err);
+	svg = s ? write_svg(s, NULL, NULL, &err) : NULL;
+	render("hostile.svg", svg);
+	CHECK(svg && count(svg, "<rect") == 2, "svg: a group without a mean has no bar");
+	CHECK(svg && strstr(svg, "&lt;b&gt;&amp;&quot;x&quot;") && !strstr(svg, "<b>"), "svg: labels escaped");
+	CHECK(svg && strstr(svg, "\xE2\x80\xA6") != NULL, "svg: long labels shortened");
+	free(svg);
+	json_decref(s);
+	json_decref(runs);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -826,5 +1145,9 @@ main(void)
 	test_aggregate_edges();
 	test_csv();
 	test_reference();
+	test_markdown();
+	test_csv_out();
+	test_latex();
+	test_svg();
 	return UNIT_DONE();
 }
