@@ -569,7 +569,7 @@ parse_regex(const char *list, const char *log, size_t len, struct buf *err)
 	struct buf line = BUF_INIT;
 	int matched = 0;
 	for (int i = 0; i < nres; i++) {
-		size_t so, eo;
+		size_t so = 0, eo = 0;
 		if (!last_match(&res[i].re, log, len, &line, &so, &eo)) {
 			buf_addf(msg_line(err), "metric '%s': no match in the log", res[i].name);
 			continue;
