@@ -8,6 +8,7 @@
  * unless --allow-duplicate.
  */
 #include "ros.h"
+#include "results/metrics.h"
 #include "store/project.h"
 #include "store/queue.h"
 #include "util/sweep.h"
@@ -140,6 +141,16 @@ check_text(struct ctx *ctx, const char *flag, const char *v)
 		usage_error(ctx, "--%s is not valid UTF-8", flag);
 }
 
+/* A metric parser spec that could never work is refused now, not when the run ends. */
+static void
+check_parser(struct ctx *ctx, const char *spec)
+{
+	struct buf err = BUF_INIT;
+	if (metrics_spec_check(spec, &err) < 0)
+		usage_error(ctx, "--metric-parser: %s", err.s);
+	buf_release(&err);
+}
+
 static int
 cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 {
@@ -195,6 +206,7 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 				   { "phase", a.phase }, { "idea-id", a.idea }, { "target-metric", a.tmetric } };
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		check_text(ctx, texts[i][0], texts[i][1]);
+	check_parser(ctx, a.parser);
 	for (size_t i = 0; i < sweeps.n; i++) {
 		check_text(ctx, "sweep", sweeps.v[i]);
 		if (sweep_add(&a.sweep, sweeps.v[i], &err) < 0)

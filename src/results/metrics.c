@@ -110,6 +110,25 @@ record(json_t *out, const char *name, int st, double v, const char *tok, size_t 
 
 /* ---- spec kinds ---- */
 
+/*
+ * A spec without a known prefix is a parser command, as in the Python tool's
+ * manifests ("research/p/analysis/parse_metrics.py", "python3 parse.py"),
+ * when it holds a '/' or a blank and does not start like a scheme ("word:"):
+ * a lone word ("yaml", "JSON") or "regx:..." is far more likely a typo.
+ */
+static int
+bare_command(const char *spec)
+{
+	const char *p = spec;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+		p++;
+	if (p > spec && *p == ':')
+		return 0;
+	if (!spec[strspn(spec, " \t")])
+		return 0;
+	return strchr(spec, '/') || strpbrk(spec, " \t");
+}
+
 enum metric_kind
 metrics_kind(const char *spec)
 {
@@ -123,7 +142,7 @@ metrics_kind(const char *spec)
 		return METRIC_REGEX;
 	if (str_starts(spec, "command:"))
 		return METRIC_COMMAND;
-	return METRIC_UNKNOWN;
+	return bare_command(spec) ? METRIC_COMMAND : METRIC_UNKNOWN;
 }
 
 const char *
@@ -135,7 +154,7 @@ metrics_spec_arg(const char *spec)
 	case METRIC_REGEX:
 		return spec + 6;
 	case METRIC_COMMAND:
-		return spec + 8;
+		return str_starts(spec, "command:") ? spec + 8 : spec;
 	default:
 		return "";
 	}
@@ -611,7 +630,8 @@ unknown_spec(const char *spec, struct buf *err)
 {
 	buf_adds(msg_line(err), "unknown metric parser '");
 	add_clean(err, spec, strlen(spec), 60);
-	buf_adds(err, "' (expected default, json, jsonl:PATH, regex:NAME=ERE;..., command:CMD)");
+	buf_adds(err, "' (expected default, json, jsonl:PATH, regex:NAME=ERE;..., command:CMD, "
+		    "or a script path)");
 }
 
 int

@@ -15,8 +15,13 @@
  *                      the run directory); "jsonl" alone means metrics.jsonl.
  *   "regex:N=ERE;..."  POSIX extended regexes, one per metric name N; the first
  *                      capture group is the value and the last match wins.
- *   "command:CMD"      CMD, run by the caller in the run directory, prints the
- *                      metrics (a JSON object line, else key=value pairs).
+ *   "command:CMD"      CMD, run by the caller on the worker with the log on its
+ *                      stdin, prints the metrics (a JSON object line, else
+ *                      key=value pairs).
+ *   anything else      holding a '/' or a blank and not starting like a scheme
+ *                      ("word:"): a command too, as the Python tool's manifests
+ *                      named parsers ("research/p/analysis/parse_metrics.py").
+ *                      A lone word ("yaml") is unknown: a typo, most likely.
  *
  * Results.  Every parser returns a new object (the caller decrefs it) whose
  * keys are valid UTF-8 and whose values are JSON reals, or JSON null for a
@@ -47,7 +52,7 @@ enum metric_kind {
 	METRIC_JSON,		/* "json" */
 	METRIC_JSONL,		/* "jsonl" or "jsonl:PATH" */
 	METRIC_REGEX,		/* "regex:NAME=ERE;NAME2=ERE2" */
-	METRIC_COMMAND,		/* "command:CMD" */
+	METRIC_COMMAND,		/* "command:CMD", or a script path / command line */
 	METRIC_UNKNOWN,		/* anything else: an error to report */
 };
 
@@ -59,8 +64,8 @@ enum metric_kind metrics_kind(const char *spec);
 
 /*
  * The argument of a spec, borrowed from spec: the PATH of "jsonl:PATH"
- * ("metrics.jsonl" for plain "jsonl"), the CMD of "command:CMD", the list of
- * "regex:..."; "" for the others.
+ * ("metrics.jsonl" for plain "jsonl"), the CMD of "command:CMD" (the whole
+ * spec of a bare command), the list of "regex:..."; "" for the others.
  */
 const char *metrics_spec_arg(const char *spec);
 

@@ -76,11 +76,15 @@ test_kind(void)
 	CHECK(metrics_kind("jsonl:out/m.jsonl") == METRIC_JSONL, "kind: jsonl:PATH");
 	CHECK(metrics_kind("regex:a=(x)") == METRIC_REGEX, "kind: regex");
 	CHECK(metrics_kind("command:python3 p.py") == METRIC_COMMAND, "kind: command");
-	CHECK(metrics_kind("research/x/parse_metrics.py") == METRIC_UNKNOWN, "kind: a bare path is unknown");
-	CHECK(metrics_kind("JSON") == METRIC_UNKNOWN, "kind: case matters");
+	CHECK(metrics_kind("research/x/parse_metrics.py") == METRIC_COMMAND, "kind: a script path is a command");
+	CHECK(metrics_kind("python3 parse.py --last") == METRIC_COMMAND, "kind: a command line is a command");
+	CHECK(metrics_kind("JSON") == METRIC_UNKNOWN, "kind: case matters (a lone word is not a command)");
+	CHECK(metrics_kind("regx:a=(x) b") == METRIC_UNKNOWN, "kind: an unknown scheme is unknown");
+	CHECK(metrics_kind("   ") == METRIC_UNKNOWN, "kind: blanks are unknown");
 	CHECK_STR(metrics_spec_arg("jsonl"), "metrics.jsonl", "arg: jsonl defaults to metrics.jsonl");
 	CHECK_STR(metrics_spec_arg("jsonl:out/m.jsonl"), "out/m.jsonl", "arg: jsonl path");
 	CHECK_STR(metrics_spec_arg("command:python3 p.py"), "python3 p.py", "arg: command");
+	CHECK_STR(metrics_spec_arg("./parse.sh --x"), "./parse.sh --x", "arg: a bare command is itself");
 	CHECK_STR(metrics_spec_arg("json"), "", "arg: json has none");
 	CHECK(metrics_spec_check("regex:mse=mse: ([0-9.]+)", &err) == 0, "check: good regex");
 	buf_reset(&err);
