@@ -22,6 +22,7 @@ struct add_run {
 	long long priority, max_retries, gpus;
 	int gpus_seen, allow_dup, dry_run;
 	struct sweep sweep;
+	char *sweep_id;		/* shared by the runs of one --sweep call */
 	json_t *runs;		/* the entries to append (array) */
 	struct strv dups;
 };
@@ -101,6 +102,28 @@ append_runs(struct queue *q, void *arg, struct buf *err)
 	return 1;
 }
 
+/* Every run of a sweep gets its sweep_id; the first also keeps the call
+ * itself (command and env with their {KEY}s, the values as given), so that
+ * `publish` can print the add-run line that reproduces the sweep. */
+static void
+sweep_record(struct add_run *a, json_t *r, size_t idx)
+{
+	jset_str(r, "sweep_id", a->sweep_id);
+	if (idx)
+		return;
+	json_t *sw = json_object(), *axes = json_object();
+	jset_str(sw, "command", a->command);
+	jset_str(sw, "env", a->env);
+	for (size_t i = 0; i < a->sweep.n; i++) {
+		json_t *vals = json_array();
+		for (size_t k = 0; k < a->sweep.axes[i].values.n; k++)
+			json_array_append_new(vals, json_string(a->sweep.axes[i].values.v[k]));
+		json_object_set_new(axes, a->sweep.axes[i].key, vals);
+	}
+	json_object_set_new(sw, "axes", axes);
+	json_object_set_new(r, "sweep", sw);
+}
+
 static json_t *
 make_run(struct add_run *a, size_t idx, const char *now)
 {
@@ -127,8 +150,10 @@ make_run(struct add_run *a, size_t idx, const char *now)
 		jset_int(r, "gpus", a->gpus);
 	if (a->phase && *a->phase)
 		jset_str(r, "phase", a->phase);
-	if (a->sweep.n)
+	if (a->sweep.n) {
 		json_object_set_new(r, "params", sweep_params(&a->sweep, idx));
+		sweep_record(a, r, idx);
+	}
 	free(cmd);
 	free(env);
 	return r;
@@ -226,6 +251,7 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 		goto out;
 	}
 	iso_now(now);
+	a.sweep_id = random_id("s", 7);
 	a.runs = json_array();
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(a.runs, make_run(&a, i, now));
@@ -262,6 +288,7 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 	rc = 0;
 out:
 	json_decref(a.runs);
+	free(a.sweep_id);
 	sweep_release(&a.sweep);
 	strv_release(&a.dups);
 	strv_release(&sweeps);
