@@ -10,9 +10,12 @@
  * A worker that does not answer keeps its runs as they are (reported once)
  * until it has been silent for longer than its `unreachable_after`
  * (seconds); a disabled or deleted worker's runs become stale at once.
+ * A run that finished gets its metrics in the same batch (ros_collect after
+ * its ros_probe, results/collect.h), its cost_usd, and its evidence file.
  */
 #include "ros.h"
 #include "exec/batch.h"
+#include "results/collect.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
@@ -29,6 +32,8 @@ struct check {
 	struct registry reg;
 	json_t *probes;		/* run id -> probe result */
 	json_t *report;		/* array of {id, status, ...} for printing */
+	json_t *finished;	/* copies of runs that finished: evidence to write */
+	int collect_ms;		/* what the parser commands may add to a batch */
 	char now[32];
 	int active;		/* runs still running or dispatching after the check */
 	int pending;
@@ -144,6 +149,40 @@ apply(struct check *c, json_t *r, json_t *pr)
 	return 1;
 }
 
+/* A run that has just finished: its metrics (collected in the same batch),
+ * its cost; its evidence is written once the lock is released.  1 if the
+ * entry changed. */
+static int
+finish_run(struct check *c, json_t *r, json_t *pr)
+{
+	const char *st = jstr0(r, "status");
+	if (strcmp(st, "done") && strcmp(st, "failed"))
+		return 0;
+	int changed = 0;
+	if (!run_collected(r))
+		changed |= collect_apply(r, json_object_get(pr, "collect"));
+	struct worker *w = registry_find(&c->reg, jstr0(r, "worker_id"));
+	if (w && !json_object_get(r, "cost_usd"))
+		changed |= run_set_cost(r, w->dph);
+	if (run_collected(r))
+		json_array_append_new(c->finished, json_deep_copy(r));
+	return changed;
+}
+
+static void
+write_evidence(struct check *c)
+{
+	struct buf err = BUF_INIT;
+	for (size_t i = 0; i < json_array_size(c->finished); i++) {
+		if (evidence_write_run(c->root, json_array_get(c->finished, i), &err) < 0) {
+			warning("%s", err.s);
+			buf_reset(&err);
+		}
+	}
+	buf_release(&err);
+	json_array_clear(c->finished);
+}
+
 static int
 update(struct queue *q, void *arg, struct buf *err)
 {
@@ -166,7 +205,7 @@ update(struct queue *q, void *arg, struct buf *err)
 		jint(pr, "attempt", &att);
 		if (pr && att == run_attempt(r) && !strcmp(jstr0(pr, "status"), jstr0(r, "status")) &&
 		    !strcmp(jstr0(pr, "worker"), jstr0(r, "worker_id"))) {
-			if (apply(c, r, pr)) {
+			if (apply(c, r, pr) | finish_run(c, r, pr)) {
 				queue_touch(q, i);
 				changed = 1;
 			}
@@ -178,6 +217,10 @@ update(struct queue *q, void *arg, struct buf *err)
 			jset_str(rep, "exit_code", jstr0(r, "exit_code"));
 			jset_int(rep, "attempt", run_attempt(r));
 			json_object_set(rep, "tail", json_object_get(pr, "tail"));
+			if (json_object_get(r, "metrics"))
+				json_object_set(rep, "metrics", json_object_get(r, "metrics"));
+			if (jstr(r, "metrics_error"))
+				jset_str(rep, "metrics_error", jstr(r, "metrics_error"));
 			jset_str(rep, "reach", jstr0(pr, "reach"));
 			if (jstr(r, "stale_reason"))
 				jset_str(rep, "stale_reason", jstr(r, "stale_reason"));
@@ -203,6 +246,9 @@ check_once(struct check *c, struct buf *err)
 
 	json_decref(c->probes);
 	json_decref(c->report);
+	c->collect_ms = 0;
+	if (!c->finished)
+		c->finished = json_array();
 	c->probes = json_object();
 	c->report = json_array();
 	registry_release(&c->reg);
@@ -218,6 +264,7 @@ check_once(struct check *c, struct buf *err)
 		jset_str(pr, "status", jstr0(r, "status"));
 		jset_str(pr, "worker", jstr0(r, "worker_id"));
 		jset_int(pr, "attempt", run_attempt(r));
+		jset_str(pr, "metric_parser", jstr0(r, "metric_parser"));
 		json_object_set_new(c->probes, jstr0(r, "id"), pr);
 		struct worker *w = registry_find(&c->reg, jstr0(r, "worker_id"));
 		struct buf why = BUF_INIT;
@@ -243,9 +290,10 @@ check_once(struct check *c, struct buf *err)
 		snprintf(pids, sizeof pids, "%lld", pid > 0 ? pid : 0);
 		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, lines, pids, NULL };
 		script_call(&b->s, "ros_probe", args, NULL, 0);
+		c->collect_ms += collect_call(&b->s, r);
 		json_array_append(b->runs, r);
 	}
-	batches_run(&bs, c->root, 60000);
+	batches_run(&bs, c->root, 60000 + c->collect_ms);
 	for (size_t i = 0; i < bs.n; i++) {
 		struct batch *b = &bs.b[i];
 		if (b->unreachable) {
@@ -270,6 +318,8 @@ check_once(struct check *c, struct buf *err)
 				char *t = clean_text(rec.data, rec.len);
 				jset_str(pr, "tail", t);
 				free(t);
+			} else if (!strcmp(rec.op, "collect") && pr) {
+				json_object_set_new(pr, "collect", collect_result(pr, &rec));
 			}
 			rec_release(&rec);
 		}
@@ -282,6 +332,7 @@ check_once(struct check *c, struct buf *err)
 	}
 	iso_now(c->now);
 	rc = queue_update(c->root, Q_RUNS, update, c, err) < 0 ? -1 : 0;
+	write_evidence(c);
 out:
 	batches_release(&bs);
 	queue_release(&q);
@@ -310,6 +361,24 @@ print_tail(const char *tail, const char *indent, int last_only)
 	}
 }
 
+/* "  mse=0.3891 mae=0.412" or "  metrics: <error>", and the newline. */
+static void
+print_metrics(const json_t *r)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+	if (jstr(r, "metrics_error"))
+		printf("  metrics: %s", jstr(r, "metrics_error"));
+	json_object_foreach(json_object_get(r, "metrics"), k, v) {
+		char num[32] = "null";
+		if (json_is_number(v))
+			fmt_double(json_number_value(v), num);
+		printf("%s%s=%s", n++ ? " " : "  ", k, num);
+	}
+	printf("\n");
+}
+
 static void
 print_report(struct check *c, struct ctx *ctx)
 {
@@ -327,7 +396,8 @@ print_report(struct check *c, struct ctx *ctx)
 			print_tail(jstr0(r, "tail"), "", 1);
 			printf("\n");
 		} else if (!strcmp(st, "done") || !strcmp(st, "failed")) {
-			printf("%s: %-8s exit=%s\n", id, st, jstr0(r, "exit_code"));
+			printf("%s: %-8s exit=%s", id, st, jstr0(r, "exit_code"));
+			print_metrics(r);
 			print_tail(jstr0(r, "tail"), "    ", 0);
 		} else {
 			printf("%s: %-8s%s%s\n", id, st, jstr(r, "stale_reason") ? " " : "",
@@ -372,6 +442,7 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 		info("no running runs");
 	json_decref(c.probes);
 	json_decref(c.report);
+	json_decref(c.finished);
 	registry_release(&c.reg);
 	buf_release(&err);
 	return rc;

@@ -252,3 +252,87 @@ ros_put() {
 	d=$(ros_dir "$1" "$2")
 	mkdir -p "$d" && cat > "$d/$3.tmp" && mv -f "$d/$3.tmp" "$d/$3"
 }
+
+# project run attempt kind deadline; stdin: the parser's argument (a jsonl
+# path, or a parser command).  What the metric parser of a finished run
+# needs, read on the worker:
+#   ROS collect RUN STATE RC BYTES, then exactly BYTES bytes and a newline
+# kind log:   the last 64 KiB of stdout.log (STATE log);
+# kind jsonl: the last 64 KiB of the metrics file, absolute, else relative
+#             to the run directory, else to the workspace (STATE record);
+# kind cmd:   the command, run by sh in the workspace with the log on stdin
+#             and ROS_RUN_DIR, ROS_LOG set, under a deadline of `deadline`
+#             seconds (timeout(1) if there is one, else a watchdog that kills
+#             its process group): its stdout, last 64 KiB (STATE output); or
+#             the end of its stderr when it exits non-zero (STATE failed, RC
+#             its status) or overruns the deadline (STATE timeout).
+# STATE missing: no such file; notexited: this attempt has no exit code.
+ros_collect() {
+	ros_a=$(cat)
+	d=$(ros_dir "$1" "$2")
+	st=notexited rc=0 o=$d/collect.out e=$d/collect.err
+	if [ "$(cat "$d/attempt" 2>/dev/null)" = "$3" ] && [ -f "$d/exit_code" ]; then
+		case $4 in
+		log)
+			st=missing
+			[ -f "$d/stdout.log" ] && st=log && tail -c 65536 "$d/stdout.log" > "$o" ;;
+		jsonl)
+			case $ros_a in
+			/*) f=$ros_a ;;
+			"~/"*) f=$HOME/${ros_a#"~/"} ;;
+			*) f=$d/$ros_a; [ -f "$f" ] || f=$ros_ws/$ros_a ;;
+			esac
+			st=missing
+			[ -f "$f" ] && st=record && tail -c 65536 "$f" > "$o" ;;
+		cmd)
+			ros_collect_cmd "$5" "$2"
+			if [ "$st" != output ]; then
+				tail -c 2048 "$e" > "$o" 2>/dev/null
+			elif [ "$(wc -c < "$o")" -gt 65536 ]; then
+				tail -c 65536 "$o" > "$e" && mv -f "$e" "$o"
+			fi ;;
+		esac
+	fi
+	n=0
+	[ -f "$o" ] && [ "$st" != notexited ] && [ "$st" != missing ] && n=$(wc -c < "$o" | tr -d ' ')
+	echo "ROS collect $2 $st $rc $n"
+	[ "$n" -gt 0 ] && cat "$o"
+	echo
+	rm -f "$o" "$e"
+}
+
+# deadline run: run $ros_a for ros_collect (sets st and rc).  Output files
+# are capped (ulimit -f: a few MiB) so a runaway parser cannot fill the disk.
+ros_collect_cmd() {
+	l=$d/stdout.log
+	[ -f "$l" ] || l=/dev/null
+	if [ -z "${ROS_TEST_NO_TIMEOUT:-}" ] && command -v timeout >/dev/null 2>&1; then
+		(cd "$ros_ws" 2>/dev/null; ulimit -f 4096 2>/dev/null
+		 ROS_RUN_DIR=$d ROS_LOG=$d/stdout.log ROS_RUN_ID=$2 exec timeout -k 2 "$1" sh -c "$ros_a") \
+			<"$l" >"$o" 2>"$e"
+		rc=$?
+		st=output
+		[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && st=timeout
+	else
+		ros_s=
+		command -v setsid >/dev/null 2>&1 && ros_s=setsid
+		(cd "$ros_ws" 2>/dev/null; ulimit -f 4096 2>/dev/null
+		 ROS_RUN_DIR=$d ROS_LOG=$d/stdout.log ROS_RUN_ID=$2 exec $ros_s sh -c "$ros_a") \
+			<"$l" >"$o" 2>"$e" &
+		p=$!
+		i=0
+		while ros_alive "$p" && [ "$i" -lt "$(($1 * 10))" ]; do sleep 0.1; i=$((i + 1)); done
+		st=output
+		if ros_alive "$p"; then
+			st=timeout
+			kill -TERM -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+			i=0
+			while ros_alive "$p" && [ "$i" -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+			kill -KILL -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
+		fi
+		wait "$p"
+		rc=$?
+	fi
+	[ "$st" = output ] && [ "$rc" -ne 0 ] && st=failed
+	return 0
+}

@@ -1,0 +1,333 @@
+/*
+ * collect.c - fetch, parse and record the metrics of finished runs (see
+ * collect.h).
+ */
+#include "results/collect.h"
+#include "exec/batch.h"
+#include "results/metrics.h"
+#include "store/json.h"
+#include "store/runs.h"
+#include "store/store.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ERR_MAX 400	/* bytes of a metrics_error kept */
+
+int
+collect_deadline(void)
+{
+	const char *e = getenv("ROS_PARSER_TIMEOUT");
+	long long n;
+	if (e && !parse_long(e, &n) && n > 0 && n <= 86400)
+		return (int)n;
+	return COLLECT_DEADLINE;
+}
+
+int
+run_collected(const json_t *run)
+{
+	return json_object_get(run, "metrics") || json_object_get(run, "metrics_error");
+}
+
+int
+collect_call(struct script *s, const json_t *run)
+{
+	const char *spec = jstr0(run, "metric_parser");
+	enum metric_kind k = metrics_kind(spec);
+	const char *kind = k == METRIC_JSONL ? "jsonl" : k == METRIC_COMMAND ? "cmd" : "log";
+	const char *data = k == METRIC_JSONL || k == METRIC_COMMAND ? metrics_spec_arg(spec) : "";
+	char att[24], dl[16];
+	snprintf(att, sizeof att, "%lld", run_attempt(run));
+	snprintf(dl, sizeof dl, "%d", collect_deadline());
+	const char *args[] = { jstr0(run, "project_id"), jstr0(run, "id"), att, kind, dl, NULL };
+	/* always a here-document, even empty: ros_collect reads its stdin */
+	script_call(s, "ros_collect", args, data, strlen(data));
+	return k == METRIC_COMMAND ? (collect_deadline() + 5) * 1000 : 0;
+}
+
+/* A one-line, valid UTF-8 copy of text (control characters and invalid
+ * bytes become '?'), at most ERR_MAX bytes. */
+static void
+add_clean_line(struct buf *b, const char *s, size_t n)
+{
+	size_t start = b->len;
+	for (size_t i = 0; i < n && b->len - start < ERR_MAX;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		if (c >= 0x80 && (i + k > n || !utf8_valid(s + i, k))) {
+			buf_addc(b, '?');
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_addc(b, c == '\n' || c == '\t' || c == '\r' ? ' ' : '?');
+			i++;
+		} else {
+			buf_add(b, s + i, k);
+			i += k;
+		}
+	}
+	while (b->len > start && b->s[b->len - 1] == ' ')
+		b->s[--b->len] = 0;
+}
+
+/* The last non-blank line of s[0..n). */
+static void
+last_line(const char *s, size_t n, const char **ls, size_t *ln)
+{
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	size_t i = n;
+	while (i && s[i - 1] != '\n' && s[i - 1] != '\r')
+		i--;
+	*ls = s + i;
+	*ln = n - i;
+}
+
+static json_t *
+error_result(const char *msg, const char *detail, size_t dlen)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, msg);
+	if (detail && dlen) {
+		const char *ls;
+		size_t ln;
+		last_line(detail, dlen, &ls, &ln);
+		if (ln) {
+			buf_adds(&b, ": ");
+			add_clean_line(&b, ls, ln);
+		}
+	}
+	json_t *r = json_object();
+	json_object_set_new(r, "metrics_error", json_string(b.s));
+	buf_release(&b);
+	return r;
+}
+
+json_t *
+collect_result(const json_t *run, const struct rec *rec)
+{
+	const char *st = rec->nf > 0 ? rec->f[0] : "";
+	const char *rc = rec->nf > 1 ? rec->f[1] : "?";
+	const char *spec = jstr0(run, "metric_parser");
+	json_t *r;
+	char *msg;
+
+	if (!strcmp(st, "notexited") || !*st) {
+		r = json_object();
+		jset_str(r, "state", "notexited");
+		return r;
+	}
+	if (!strcmp(st, "missing")) {
+		if (metrics_kind(spec) == METRIC_JSONL) {
+			struct buf b = BUF_INIT;
+			buf_adds(&b, "metrics file '");
+			const char *p = metrics_spec_arg(spec);
+			add_clean_line(&b, p, strlen(p));
+			buf_adds(&b, "' not found on the worker (in the run directory or the workspace)");
+			r = error_result(b.s, NULL, 0);
+			buf_release(&b);
+			return r;
+		}
+		return error_result("no log (stdout.log) on the worker", NULL, 0);
+	}
+	if (!strcmp(st, "timeout")) {
+		msg = xasprintf("parser command killed after its deadline of %d s", collect_deadline());
+		r = error_result(msg, rec->data, rec->len);
+		free(msg);
+		return r;
+	}
+	if (!strcmp(st, "failed")) {
+		msg = xasprintf("parser command exited with status %s", rc);
+		r = error_result(msg, rec->data, rec->len);
+		free(msg);
+		return r;
+	}
+	if (strcmp(st, "log") && strcmp(st, "record") && strcmp(st, "output")) {
+		struct buf b = BUF_INIT;
+		buf_adds(&b, "unexpected answer from the worker: ");
+		add_clean_line(&b, st, strlen(st));
+		r = error_result(b.s, NULL, 0);
+		buf_release(&b);
+		return r;
+	}
+	struct buf err = BUF_INIT;
+	json_t *m = metrics_parse(spec, rec->data, rec->len, &err);
+	if (!m) {
+		/* the parser's messages, one per line, joined on one line */
+		struct buf b = BUF_INIT;
+		add_clean_line(&b, err.s ? err.s : "", err.len);
+		r = error_result(b.len ? b.s : "no metrics found", NULL, 0);
+		buf_release(&b);
+		buf_release(&err);
+		return r;
+	}
+	r = json_object();
+	json_object_set_new(r, "metrics", m);
+	if (err.len) {
+		json_t *w = json_array();
+		for (const char *p = err.s; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+			struct buf b = BUF_INIT;
+			add_clean_line(&b, p, n);
+			if (b.len)
+				json_array_append_new(w, json_string(b.s));
+			buf_release(&b);
+			p += n + (nl ? 1 : 0);
+		}
+		json_object_set_new(r, "warnings", w);
+	}
+	buf_release(&err);
+	return r;
+}
+
+/* Set key to v (stolen) unless the entry already holds an equal value. */
+static int
+set_if_changed(json_t *run, const char *key, json_t *v)
+{
+	json_t *old = json_object_get(run, key);
+	if (old && json_equal(old, v)) {
+		json_decref(v);
+		return 0;
+	}
+	json_object_set_new(run, key, v);
+	return 1;
+}
+
+static int
+del_key(json_t *run, const char *key)
+{
+	return json_object_del(run, key) == 0;
+}
+
+int
+collect_apply(json_t *run, const json_t *res)
+{
+	if (!res || jstr(res, "state"))
+		return 0;
+	int changed = 0;
+	json_t *m = json_object_get(res, "metrics");
+	if (m) {
+		changed |= set_if_changed(run, "metrics", json_deep_copy(m));
+		json_t *w = json_object_get(res, "warnings");
+		if (w && json_array_size(w))
+			changed |= set_if_changed(run, "metrics_warnings", json_deep_copy(w));
+		else
+			changed |= del_key(run, "metrics_warnings");
+		changed |= del_key(run, "metrics_error");
+	} else {
+		changed |= set_if_changed(run, "metrics_error", json_string(jstr0(res, "metrics_error")));
+		changed |= del_key(run, "metrics");
+		changed |= del_key(run, "metrics_warnings");
+	}
+	return changed;
+}
+
+long long
+run_runtime(const json_t *run)
+{
+	const char *s = jstr(run, "started_at"), *e = jstr(run, "ended_at");
+	if (!s || !e)
+		return -1;
+	time_t a = parse_iso_time(s), b = parse_iso_time(e);
+	if (a == (time_t)-1 || b == (time_t)-1 || b < a)
+		return -1;
+	return (long long)(b - a);
+}
+
+int
+run_set_cost(json_t *run, double dph)
+{
+	long long t = run_runtime(run);
+	if (!(dph > 0) || !isfinite(dph) || t < 0)
+		return 0;
+	double c = round((double)t / 3600.0 * dph * 1e6) / 1e6;
+	return set_if_changed(run, "cost_usd", json_real(c));
+}
+
+json_t *
+run_evidence(const json_t *run)
+{
+	json_t *e = json_object();
+	long long n;
+	jset_str(e, "run_id", jstr0(run, "id"));
+	jset_str(e, "project_id", jstr0(run, "project_id"));
+	if (jstr(run, "phase") && *jstr(run, "phase"))
+		jset_str(e, "phase", jstr(run, "phase"));
+	jset_str(e, "status", jstr0(run, "status"));
+	if (jint(run, "exit_code", &n) == 0)
+		jset_int(e, "exit_code", n);
+	else
+		json_object_set_new(e, "exit_code", json_null());
+	jset_int(e, "attempt", run_attempt(run));
+	jset_str(e, "worker_id", jstr0(run, "worker_id"));
+	static const char *const copy[] = { "params", "metrics", "metrics_warnings", "metrics_error" };
+	for (size_t i = 0; i < ARRAY_SIZE(copy); i++) {
+		json_t *v = json_object_get(run, copy[i]);
+		if (v)
+			json_object_set(e, copy[i], v);
+	}
+	jset_str(e, "metric_parser", jstr0(run, "metric_parser"));
+	jset_str(e, "target_metric", jstr0(run, "target_metric"));
+	jset_str(e, "target_direction", jstr0(run, "target_direction"));
+	jset_str(e, "command", jstr0(run, "command"));
+	jset_str(e, "env", jstr0(run, "env"));
+	if (jstr(run, "gpu_ids"))
+		jset_str(e, "gpu_ids", jstr(run, "gpu_ids"));
+	jset_str(e, "created_at", jstr0(run, "created_at"));
+	jset_str(e, "started_at", jstr0(run, "started_at"));
+	jset_str(e, "ended_at", jstr0(run, "ended_at"));
+	long long t = run_runtime(run);
+	if (t >= 0)
+		jset_int(e, "runtime_s", t);
+	json_t *c = json_object_get(run, "cost_usd");
+	if (json_is_number(c))
+		json_object_set(e, "cost_usd", c);
+	jset_str(e, "log_path", jstr0(run, "log_path"));
+	if (jstr(run, "sweep_id"))
+		jset_str(e, "sweep_id", jstr(run, "sweep_id"));
+	return e;
+}
+
+int
+write_if_changed(const char *path, const char *data, size_t len, struct buf *err)
+{
+	size_t olen;
+	char *old = read_file(path, &olen);
+	int same = old && olen == len && !memcmp(old, data, len);
+	free(old);
+	if (same)
+		return 0;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir_p(dir, 0755) < 0) {
+			buf_addf(err, "%s: cannot create the folder", dir);
+			free(dir);
+			return -1;
+		}
+	}
+	free(dir);
+	return atomic_write(path, data, len, 0644, err) < 0 ? -1 : 1;
+}
+
+int
+evidence_write_run(const char *root, const json_t *run, struct buf *err)
+{
+	if (!run_ids_ok(run)) {
+		buf_addf(err, "run '%s': id or project id is not a plain name; no evidence written", jstr0(run, "id"));
+		return -1;
+	}
+	char *path = xasprintf("%s/research/%s/evidence/runs/%s.json", root, jstr0(run, "project_id"),
+			       jstr0(run, "id"));
+	json_t *e = run_evidence(run);
+	struct buf b = BUF_INIT;
+	json_write(&b, e, 0);
+	buf_addc(&b, '\n');
+	int rc = write_if_changed(path, b.s, b.len, err);
+	buf_release(&b);
+	json_decref(e);
+	free(path);
+	return rc;
+}
