@@ -1,0 +1,247 @@
+/*
+ * results.c - `ros results`: collect the metrics still missing, summarise
+ * each phase and all together (mean ± sample std over seeds), compare with
+ * the project's target and reference values, write the evidence summaries
+ * and print the table.  The work is in results/summary.h.
+ */
+#include "ros.h"
+#include "results/summary.h"
+#include "store/json.h"
+#include "store/project.h"
+#include "store/queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* "a,b, c" -> {"a", "b", "c"}; usage error on an empty item. */
+static void
+split_list(struct ctx *ctx, const char *flag, const char *s, struct strv *out)
+{
+	if (!s)
+		return;
+	const char *p = s;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		char *item = xstrndup(p, n);
+		char *b = item + strspn(item, " \t"), *e = b + strlen(b);
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = 0;
+		if (!*b)
+			usage_error(ctx, "--%s: empty name in '%s'", flag, s);
+		if (!utf8_valid(b, strlen(b)))
+			usage_error(ctx, "--%s is not valid UTF-8", flag);
+		strv_push(out, b);
+		free(item);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+}
+
+/* The projects that have runs, in queue order (when --project-id is not given). */
+static int
+projects_with_runs(const char *root, struct strv *out, struct buf *err)
+{
+	struct queue q = QUEUE_INIT;
+	char *path = path_join(root, Q_RUNS);
+	int rc = queue_load(&q, path, err);
+	for (size_t i = 0; rc == 0 && i < q.n; i++) {
+		char *p = queue_key(&q, i, JK_PROJECT);
+		if (*p && !strv_has(out, p) && project_exists(root, p))
+			strv_push(out, p);
+		free(p);
+	}
+	queue_release(&q);
+	free(path);
+	return rc;
+}
+
+static void
+print_scope(const json_t *sc, int heading)
+{
+	const json_t *s = json_object_get(sc, "summary");
+	const char *phase = jstr(sc, "phase");
+	if (heading)
+		printf("%s\n", phase ? phase : "all phases");
+	if (!json_is_object(s)) {
+		printf("  %s\n", jstr0(sc, "why"));
+		return;
+	}
+	long long nr = 0, ng = 0, nf = 0, nsk = 0;
+	jint(s, "n_runs", &nr);
+	jint(s, "n_groups", &ng);
+	jint(s, "n_failed", &nf);
+	jint(s, "n_skipped", &nsk);
+	printf("  %lld run%s, %lld configuration%s, mean \xC2\xB1 std over %s", nr, nr == 1 ? "" : "s", ng,
+	       ng == 1 ? "" : "s", jstr0(s, "over"));
+	if (nf)
+		printf("; %lld failed", nf);
+	if (json_is_number(json_object_get(s, "cost_usd")))
+		printf("; spend $%.2f", json_number_value(json_object_get(s, "cost_usd")));
+	printf("\n");
+	summary_print(stdout, s, 2);
+	const json_t *best = json_object_get(s, "best");
+	if (json_is_object(best)) {
+		char m[32] = "", sd[32] = "";
+		if (json_is_number(json_object_get(best, "mean")))
+			snprintf(m, sizeof m, "%.4f", json_number_value(json_object_get(best, "mean")));
+		if (json_is_number(json_object_get(best, "std")))
+			snprintf(sd, sizeof sd, " \xC2\xB1 %.4f", json_number_value(json_object_get(best, "std")));
+		long long n = 0;
+		jint(best, "n", &n);
+		printf("  best %s (%s is better): %s  %s%s (n=%lld)\n", jstr0(best, "metric"), jstr0(best, "direction"),
+		       jstr0(best, "label"), m, sd, n);
+	}
+	const json_t *t = json_object_get(s, "target");
+	if (json_is_number(json_object_get(t, "value"))) {
+		printf("  target %s %s %.4f: ", jstr0(t, "metric"), !strcmp(jstr0(t, "direction"), "lower") ? "<=" : ">=",
+		       json_number_value(json_object_get(t, "value")));
+		if (json_is_boolean(json_object_get(t, "met")))
+			printf("%s (best %+.4f from it)\n", json_is_true(json_object_get(t, "met")) ? "met" : "not met",
+			       json_number_value(json_object_get(t, "gap")));
+		else
+			printf("no mean to compare\n");
+	}
+}
+
+static void
+print_results(const char *project, const struct results *res, int multi)
+{
+	if (multi)
+		printf("== %s ==\n", project);
+	size_t n = json_array_size(res->scopes);
+	/* one phase only: its table is the same as all phases' */
+	size_t nphases = n ? n - 1 : 0;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *sc = json_array_get(res->scopes, i);
+		if (nphases == 1 && !strcmp(jstr0(sc, "scope"), "phase") && i > 0)
+			continue;
+		print_scope(sc, n > 1 && nphases != 1);
+	}
+}
+
+static int
+cmd_results_fn(int argc, char **argv, struct ctx *ctx)
+{
+	const char *project = NULL, *phase = NULL, *metric = NULL, *group_by = NULL, *over = "seed";
+	const char *direction = NULL;
+	int no_collect = 0, recollect = 0, rc = 0;
+	struct strv metrics = STRV_INIT, groups = STRV_INIT, projects = STRV_INIT;
+	struct buf err = BUF_INIT;
+	const struct opt opts[] = {
+		{ "project-id", OPT_STR, &project, "P", "project (default: every project that has runs)", 0, NULL },
+		{ "phase", OPT_STR, &phase, "NAME", "only the runs of this phase (default: each phase and all together)", 0, NULL },
+		{ "metric", OPT_STR, &metric, "M[,M2]", "metrics to summarise, the first decides the best (default: the runs' target_metric, then every other metric reported)", 0, NULL },
+		{ "direction", OPT_STR, &direction, "lower|higher", "whether the first metric should go down or up (default: the runs' target_direction)", 0, NULL },
+		{ "over", OPT_STR, &over, "KEY", "sweep param the statistics run over (default seed)", 0, NULL },
+		{ "group-by", OPT_STR, &group_by, "K1,K2", "sweep params that make a configuration (default: all but --over)", 0, NULL },
+		{ "no-collect", OPT_BOOL, &no_collect, NULL, "do not fetch missing metrics from the workers", 0, NULL },
+		{ "recollect", OPT_BOOL, &recollect, NULL, "fetch again the metrics of runs whose parser failed", 0, NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	split_list(ctx, "metric", metric, &metrics);
+	split_list(ctx, "group-by", group_by, &groups);
+	if (!*over || !utf8_valid(over, strlen(over)))
+		usage_error(ctx, "--over needs a param name");
+	if (direction && strcmp(direction, "lower") && strcmp(direction, "higher"))
+		usage_error(ctx, "--direction must be 'lower' or 'higher', not '%s'", direction);
+	if (phase && (!*phase || !utf8_valid(phase, strlen(phase))))
+		usage_error(ctx, "--phase needs a phase name");
+	if (project && !project_id_valid(project))
+		usage_error(ctx, "invalid project id '%s' (letters, digits, _ . - only)", project);
+	const char *root = ctx_root(ctx);
+	if (project) {
+		if (!project_exists(root, project)) {
+			project_unknown_error(root, project);
+			return 1;
+		}
+		strv_push(&projects, project);
+	} else if (projects_with_runs(root, &projects, &err) < 0) {
+		error("%s", err.s);
+		rc = 1;
+		goto out;
+	}
+	if (!projects.n) {
+		info("no runs yet (add some with ros add-run)");
+		goto out;
+	}
+	json_t *all = json_array();
+	for (size_t i = 0; i < projects.n; i++) {
+		struct results_opts o = { 0 };
+		struct results res = RESULTS_INIT;
+		o.project = projects.v[i];
+		o.phase = phase;
+		o.metrics = &metrics;
+		o.direction = direction;
+		o.over = over;
+		o.group_by = &groups;
+		o.no_collect = no_collect;
+		o.recollect = recollect;
+		buf_reset(&err);
+		if (results_build(root, &o, &res, &err) < 0) {
+			error("%s: %s", projects.v[i], err.s);
+			results_release(&res);
+			rc = 1;
+			continue;
+		}
+		for (size_t k = 0; k < res.notes.n; k++)
+			warning("%s", res.notes.v[k]);
+		if (res.n_collected)
+			info("%s: collected the metrics of %zu run%s%s", projects.v[i], res.n_collected,
+			     res.n_collected == 1 ? "" : "s",
+			     res.n_parse_failed ? " (some parsers failed: see metrics_error)" : "");
+		int any = 0;
+		for (size_t k = 0; k < json_array_size(res.scopes); k++)
+			any |= json_is_object(json_object_get(json_array_get(res.scopes, k), "summary"));
+		if (!any && (metrics.n || phase))
+			rc = 1;
+		if (ctx->json) {
+			json_t *o2 = json_object();
+			jset_str(o2, "project_id", projects.v[i]);
+			json_object_set(o2, "scopes", res.scopes);
+			json_t *w = json_array();
+			for (size_t k = 0; k < res.written.n; k++)
+				json_array_append_new(w, json_string(res.written.v[k]));
+			json_object_set_new(o2, "written", w);
+			json_t *notes = json_array();
+			for (size_t k = 0; k < res.notes.n; k++)
+				json_array_append_new(notes, json_string(res.notes.v[k]));
+			json_object_set_new(o2, "notes", notes);
+			json_object_set_new(o2, "collected", json_integer((json_int_t)res.n_collected));
+			json_array_append_new(all, o2);
+		} else {
+			print_results(projects.v[i], &res, projects.n > 1);
+			if (res.written.n)
+				printf("  wrote %zu file%s under research/%s/evidence/ (%zu up to date)\n", res.written.n,
+				       res.written.n == 1 ? "" : "s", projects.v[i], res.n_files - res.written.n);
+			else
+				printf("  evidence up to date (%zu files)\n", res.n_files);
+		}
+		results_release(&res);
+	}
+	if (ctx->json)
+		json_print(projects.n == 1 && project ? json_array_get(all, 0) : all);
+	json_decref(all);
+out:
+	strv_release(&metrics);
+	strv_release(&groups);
+	strv_release(&projects);
+	buf_release(&err);
+	return rc;
+}
+
+const struct ros_cmd cmd_results = {
+	"results", cmd_results_fn, CMD_JSON,
+	"metrics of finished runs -> evidence/summary.{json,csv,md}: mean ± std per config, best, target",
+	"[--project-id P] [--phase NAME] [--metric M] [--over seed] [--group-by K1,K2] [--json]",
+	"Fetches the metrics of finished runs that have none yet (one connection per\n"
+	"worker), then groups the done runs by their sweep params minus --over and\n"
+	"prints n and mean \xC2\xB1 sample std per metric, the best configuration (*), and\n"
+	"the comparison with project.yaml's target.target_value and with\n"
+	"research/P/benchmark/reference.csv.  Writes research/P/evidence/summary.json,\n"
+	"summary.csv, summary.md, summary_per_seed.{csv,md} (and the same under\n"
+	"evidence/phases/NAME/ for each phase) and evidence/runs/RUN.json, each only\n"
+	"when its content changed: a second run with nothing new writes nothing.\n"
+	"Parser commands get ROS_PARSER_TIMEOUT seconds (default 30).",
+};

@@ -1,0 +1,78 @@
+/*
+ * summary.h - the results of one project, end to end: collect the metrics
+ * still missing (one batch per worker), refresh the runs' evidence files,
+ * aggregate per phase and all together, compare with the project's target
+ * and reference values, and write the summaries.  `results` prints what
+ * this returns; `publish` renders it.
+ *
+ * Files (under research/<project>/evidence/; each written only when its
+ * content changed, so a second call with nothing new writes nothing):
+ *   runs/<run_id>.json                 one per finished, collected run
+ *   summary.json  summary.csv  summary.md
+ *   summary_per_seed.csv  summary_per_seed.md   one row per run (per --over value)
+ *   phases/<phase>/summary*.{json,csv,md}       the same for each phase
+ * summary.json is aggregate_runs()'s summary (aggregate.h) plus:
+ *   "project_id", "scope" ("all" or "phase"), "target" (project.yaml's
+ *   target, compared with the best mean when target_value is a number),
+ *   "protocol" (what the runs share: commands, parser, constant params),
+ *   "n_failed", "cost_usd", and "results": one flat row per configuration
+ *   in the style of the hand-made summaries (config keys, n_seeds,
+ *   <m>_mean, <m>_std, <m>_min, <m>_max, <m>_ref, <m>_delta, seeds,
+ *   per_seed).  Its generated_at changes only when something else did.
+ *
+ * Which metrics: --metric when given (the first one is the primary); else
+ * every metric the runs reported except their sweep params and the --over
+ * key (the default key=value parser also picks up "seed=1 horizon=96"), the
+ * runs' target_metric first.  Direction of the primary: --direction, else
+ * the runs' target_direction, else project.yaml's target.direction, else
+ * lower; other metrics: higher for names like acc, f1, auc, bleu, score,
+ * reward, else lower.
+ */
+#ifndef ROS_RESULTS_SUMMARY_H
+#define ROS_RESULTS_SUMMARY_H
+
+#include <jansson.h>
+
+#include "util/util.h"
+
+struct results_opts {
+	const char *project;		/* required */
+	const char *phase;		/* only this phase (NULL: all, and each phase) */
+	const struct strv *metrics;	/* --metric; NULL/empty: see above */
+	const char *direction;		/* --direction */
+	const char *over;		/* NULL: "seed" */
+	const struct strv *group_by;	/* NULL: every param but over */
+	int no_collect;			/* do not fetch missing metrics */
+	int recollect;			/* fetch again the runs whose parser failed */
+	int no_write;			/* compute only (write nothing) */
+};
+
+struct results {
+	/* [{"scope": "all"|"phase", "phase": NAME, "dir": "research/p/evidence[/phases/X]",
+	 *   "summary": {...} or null, "why": "no run has metrics yet"}] */
+	json_t *scopes;
+	json_t *runs;			/* the project's run entries after collection */
+	struct strv written;		/* files written, relative to the root */
+	size_t n_files;			/* files looked at (written or not) */
+	size_t n_collected;		/* runs whose metrics were fetched now */
+	size_t n_parse_failed;		/* of those, the parser failed */
+	size_t n_not_collected;		/* finished runs still without metrics */
+	struct strv notes;		/* things worth telling (unreachable worker, ...) */
+};
+#define RESULTS_INIT { NULL, NULL, STRV_INIT, 0, 0, 0, 0, STRV_INIT }
+
+/* Do it all (see above).  0, or -1 with err set (an unreadable queue, a
+ * file that cannot be written).  A project without metrics is not an
+ * error: its scopes have a null summary and a "why". */
+int results_build(const char *root, const struct results_opts *o, struct results *res, struct buf *err);
+void results_release(struct results *res);
+
+/* Print a summary as an aligned table (config keys, n, "mean ± std" per
+ * metric with its direction's arrow, the best marked " *", reference and
+ * difference columns when there are reference values). */
+void summary_print(FILE *f, const json_t *summary, int indent);
+
+/* The path part for a phase name: [A-Za-z0-9_.-] kept, others '_'. New string. */
+char *phase_dirname(const char *phase);
+
+#endif
