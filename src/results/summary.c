@@ -986,3 +986,21 @@ summary_print(FILE *f, const json_t *s, int indent)
 	strv_release(&keys);
 	strv_release(&metrics);
 }
+
+char *
+project_yaml_str(const char *root, const char *project, const char *dotted)
+{
+	struct ydoc y = YDOC_INIT;
+	char *path = xasprintf("%s/research/%s/project.yaml", root, project), *out = NULL;
+	struct buf err = BUF_INIT;
+	if (file_exists(path) && ydoc_load(&y, path, &err) == 0) {
+		struct ynode *n = ypath(y.root, dotted);
+		if (n && n->type == Y_SCALAR && !n->plain_null && n->value && *n->value &&
+		    utf8_valid(n->value, strlen(n->value)))
+			out = xstrdup(n->value);
+	}
+	ydoc_release(&y);
+	buf_release(&err);
+	free(path);
+	return out;
+}

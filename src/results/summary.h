@@ -72,6 +72,10 @@ void results_release(struct results *res);
  * difference columns when there are reference values). */
 void summary_print(FILE *f, const json_t *summary, int indent);
 
+/* A scalar of research/<project>/project.yaml ("title", "target.claim"),
+ * NULL when absent, empty or unreadable.  New string. */
+char *project_yaml_str(const char *root, const char *project, const char *dotted);
+
 /* The path part for a phase name: [A-Za-z0-9_.-] kept, others '_'. New string. */
 char *phase_dirname(const char *phase);
 
