@@ -535,7 +535,7 @@ summarise(struct scope_ctx *s, char **why)
 	if (!dir)
 		dir = jstr(ytarget, "direction");
 	if (!dir)
-		dir = "lower";
+		dir = higher_is_better(primary) ? "higher" : "lower";
 	json_t *dirs = json_object();
 	for (size_t i = 0; i < metrics.n; i++)
 		jset_str(dirs, metrics.v[i], i == 0 ? dir : higher_is_better(metrics.v[i]) ? "higher" : "lower");

@@ -24,9 +24,10 @@
  * every metric the runs reported except their sweep params and the --over
  * key (the default key=value parser also picks up "seed=1 horizon=96"), the
  * runs' target_metric first.  Direction of the primary: --direction, else
- * the runs' target_direction, else project.yaml's target.direction, else
- * lower; other metrics: higher for names like acc, f1, auc, bleu, score,
- * reward, else lower.
+ * the target_direction of the runs whose target_metric it is, else
+ * project.yaml's target.direction, else by its name as for the others:
+ * higher for names made of words like acc, f1, auc, bleu, score, reward,
+ * else lower.
  */
 #ifndef ROS_RESULTS_SUMMARY_H
 #define ROS_RESULTS_SUMMARY_H
