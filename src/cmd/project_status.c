@@ -5,6 +5,7 @@
  * counts come from the queues' scan index (no entry is parsed).
  */
 #include "ros.h"
+#include "results/summary.h"
 #include "store/project.h"
 #include "store/queue.h"
 #include "store/yaml.h"
@@ -83,6 +84,30 @@ wrapped(const char *label, const char *text)
 	putchar('\n');
 }
 
+/* Runs done and failed, spend, the best result against the target. */
+static void
+add_results(const char *root, const char *id, json_t *o)
+{
+	struct buf err = BUF_INIT;
+	json_t *b = results_brief(root, id, &err);
+	if (b)
+		json_object_set_new(o, "results", b);
+	buf_release(&err);
+}
+
+static void
+print_results(const json_t *o)
+{
+	const json_t *b = json_object_get(o, "results");
+	long long done = 0, failed = 0;
+	jint(b, "done", &done);
+	jint(b, "failed", &failed);
+	if (!b || (!done && !failed && !json_object_get(b, "best")))
+		return;
+	printf("  %-9s ", "results:");
+	results_brief_line(stdout, b);
+}
+
 static const char *
 ystr(const struct ynode *root, const char *path)
 {
@@ -159,6 +184,7 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 		json_t *rc_ = json_object_get(runs, id), *ic = json_object_get(ideas, id);
 		json_object_set_new(o, "runs", rc_ ? json_deep_copy(rc_) : json_object());
 		json_object_set_new(o, "ideas", ic ? json_deep_copy(ic) : json_object());
+		add_results(root, id, o);
 		json_array_append_new(out, o);
 		ydoc_release(&d);
 		free(path);
@@ -189,6 +215,7 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 			buf_addf(&line, "%s%s %lld", line.len && strchr(line.s, ' ') ? ", " : "  ", k,
 				 (long long)json_integer_value(v));
 		printf("  %-9s %s\n", "runs:", line.s);
+		print_results(o);
 		buf_reset(&line);
 		json_t *is = json_object_get(o, "ideas");
 		buf_addf(&line, "%lld", total(is));

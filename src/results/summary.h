@@ -77,6 +77,15 @@ void summary_print(FILE *f, const json_t *summary, int indent);
  * NULL when absent, empty or unreadable.  New string. */
 char *project_yaml_str(const char *root, const char *project, const char *dotted);
 
+/* For project-status: {"done": n, "failed": n, "spend_usd": sum of the
+ * runs' cost_usd (when any has one), "best", "target", "results_at" (from
+ * the last evidence/summary.json)}.  Parses only the entries that carry a
+ * cost.  NULL with err set when the run queue is unreadable. */
+json_t *results_brief(const char *root, const char *project, struct buf *err);
+/* "9 done, 1 failed, spend $0.12; best mse 0.3422 ± 0.0007 (lam=0.01) vs
+ * target <= 0.4000: met" and a newline. */
+void results_brief_line(FILE *f, const json_t *brief);
+
 /* The path part for a phase name: [A-Za-z0-9_.-] kept, others '_'. New string. */
 char *phase_dirname(const char *phase);
 

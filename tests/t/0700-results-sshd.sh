@@ -141,6 +141,14 @@ check_eq "per-seed CSV: one row per run" "$(($(wc -l < research/p/evidence/summa
 check "--json" "$ROS" results --project-id p --json
 check_eq "--json carries the summary" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["scopes"][0]["summary"]["n_groups"])')" 3
 
+# project-status: runs done and failed, spend, the best against the target
+check "project-status" "$ROS" project-status --project-id p
+check_match "runs, spend, best and target" "$OUT" 'results: +9 done, 0 failed, spend \$0\.[0-9]{2}; best mse 0\.[0-9]{4} ± 0\.[0-9]{4} \(lam=0\.01\) vs target <= 0\.4000: met'
+check "project-status --json" "$ROS" project-status --project-id p --json
+check_eq "spend is the sum of cost_usd" \
+	"$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)[0]["results"]["spend_usd"], 6))')" \
+	"$(jq_py queues/run_queue.json "round(sum(r.get('cost_usd', 0) for r in d), 6)")"
+
 # the other direction
 check "results --direction higher" "$ROS" results --project-id p --direction higher
 check_eq "best (higher) right" "$("$PY" "$T/verify.py" "$T/want.json" higher)" "True True True 3"
@@ -169,6 +177,9 @@ json.dump(d, open("queues/run_queue.json", "w"), indent=2)
 open("queues/run_queue.json", "a").write("\n")
 PYEOF
 rm -rf research/p/evidence/runs
+check "project-status after the costs were lost" "$ROS" project-status --project-id p --json
+check_eq "no spend now (its cache follows the queue)" \
+	"$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print("spend_usd" in json.load(sys.stdin)[0]["results"])')" False
 count_ssh_procs_start
 check "results after the metrics were lost" "$ROS" results --project-id p
 check_eq "one ssh process per worker" "$(ssh_count)" 2
@@ -178,6 +189,10 @@ check_eq "same numbers again" "$("$PY" "$T/verify.py" "$T/want.json" lower)" "Tr
 check_eq "evidence files back" "$(ls research/p/evidence/runs | wc -l)" 9
 check_eq "costs back" "$(count_runs "'done'")/$(jq_py queues/run_queue.json "len([r for r in d if 'cost_usd' in r])")" \
 	"9/$(jq_py queues/run_queue.json "len([r for r in d if r['worker_id'] == 'w1'])")"
+check "project-status sees the queue change" "$ROS" project-status --project-id p --json
+check_eq "spend again" \
+	"$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)[0]["results"]["spend_usd"], 6))')" \
+	"$(jq_py queues/run_queue.json "round(sum(r.get('cost_usd', 0) for r in d), 6)")"
 count_ssh_procs_start
 check "and once collected" "$ROS" results --project-id p
 check_eq "no connection at all" "$(ssh_count)" 0
