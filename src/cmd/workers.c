@@ -175,7 +175,7 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 		json_object_set(fields, "dph", json_object_get(vast, "dph"));
 	json_t *health = json_object();
 	jset_str(health, "heartbeat_command", "echo ok");
-	jset_str(health, "busy_command", "pgrep -f 'runs/logs/' || true");
+	jset_str(health, "busy_command", "pgrep -f '[r]uns/logs/.*/wrapper.sh' || true");
 	json_object_set_new(fields, "health", health);
 	if (notes || jstr(vast, "notes"))
 		jset_str(fields, "notes", notes ? notes : jstr(vast, "notes"));

@@ -12,7 +12,8 @@
 #   check_eq DESC GOT WANT      string equality
 #   check_match DESC TEXT ERE   TEXT matches the extended regex
 #   check_nomatch DESC TEXT ERE
-#   at_exit CMD...              run CMD (eval'd) at exit, last registered first
+#   at_exit CMD...              run CMD (eval'd) at exit, last registered first, in the
+#                               test's shell (so it can reap children): CMD must not exit
 #   wait_for SECONDS CMD...     poll CMD every 20 ms until it succeeds (1) or time runs out
 # The output of the last check's command is in $OUT (stdout) and $ERR (stderr).
 
@@ -40,7 +41,13 @@ $_atexit"; }
 _cleanup() {
 	rc=$?
 	set +e
-	printf '%s\n' "$_atexit" | while IFS= read -r c; do [ -n "$c" ] && eval "$c" >/dev/null 2>&1; done
+	# Not in a pipeline: the handlers must run in this shell, so that they
+	# can `wait` for (reap) the daemons this shell started.
+	while IFS= read -r c; do
+		[ -n "$c" ] && eval "$c" </dev/null >/dev/null 2>&1
+	done <<EOF_ATEXIT
+$_atexit
+EOF_ATEXIT
 	cd /
 	if [ "${KEEP:-}" = 1 ] || [ "$_failed" -gt 0 ] && [ "${KEEP:-}" != 0 ] && [ -n "${CI:-}" ]; then
 		:

@@ -1,0 +1,387 @@
+/*
+ * check.c - `ros check-runs [--watch SECONDS]`: one process per worker
+ * probes all its running and dispatching runs (src/remote/lib.sh
+ * ros_probe), then, under the lock, each run still in the state it was
+ * probed in moves on:
+ *   exit code file        -> done (0) or failed, with exit_code, ended_at
+ *   process gone, no code -> stale, re-queued while attempt < max_retries
+ *   dispatching, started  -> running (a dispatcher died after the launch)
+ *   dispatching, never    -> pending (died before it; never started twice)
+ * A worker that does not answer keeps its runs as they are (reported once)
+ * until it has been silent for longer than its `unreachable_after`
+ * (seconds); a disabled or deleted worker's runs become stale at once.
+ */
+#include "ros.h"
+#include "exec/batch.h"
+#include "store/queue.h"
+#include "store/registry.h"
+#include "store/runs.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TAIL_LINES 5
+
+struct check {
+	const char *root;
+	struct registry reg;
+	json_t *probes;		/* run id -> probe result */
+	json_t *report;		/* array of {id, status, ...} for printing */
+	char now[32];
+	int active;		/* runs still running or dispatching after the check */
+	int pending;
+};
+
+/* Valid UTF-8 copy of bytes (invalid ones become U+FFFD). */
+static char *
+clean_text(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < n;) {
+		size_t k = 1;
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+			if (i + k > n || !utf8_valid(s + i, k)) {
+				buf_adds(&b, "\xef\xbf\xbd");
+				i++;
+				continue;
+			}
+		} else if (c == 0) {
+			i++;
+			continue;
+		}
+		buf_add(&b, s + i, k);
+		i += k;
+	}
+	return buf_detach(&b);
+}
+
+static long long
+now_epoch(const char *now)
+{
+	return (long long)parse_iso_time(now);
+}
+
+/* Apply one run's probe; return 1 if the entry changed. */
+static int
+apply(struct check *c, json_t *r, json_t *pr)
+{
+	const char *status = jstr0(r, "status");
+	const char *st = jstr0(pr, "state");
+	const char *reach = jstr0(pr, "reach");
+	if (!strcmp(reach, "gone")) {
+		run_mark_stale(r, jstr0(pr, "reason"), c->now);
+		return 1;
+	}
+	if (!strcmp(reach, "unreachable")) {
+		if (!jstr(r, "unreachable_since")) {
+			jset_str(r, "unreachable_since", c->now);
+			return 1;
+		}
+		long long since = (long long)parse_iso_time(jstr(r, "unreachable_since"));
+		long long grace = DEFAULT_UNREACHABLE_AFTER;
+		jint(pr, "grace", &grace);
+		if (since > 0 && now_epoch(c->now) - since >= grace) {
+			char *why = xasprintf("worker unreachable for %lld s", now_epoch(c->now) - since);
+			run_mark_stale(r, why, c->now);
+			free(why);
+			return 1;
+		}
+		return 0;
+	}
+	int changed = 0;
+	if (json_object_get(r, "unreachable_since")) {
+		json_object_del(r, "unreachable_since");
+		changed = 1;
+	}
+	const char *started = jstr(pr, "started");
+	if (started && strcmp(started, "-") && strcmp(jstr0(r, "started_at"), started)) {
+		jset_str(r, "started_at", started);
+		changed = 1;
+	}
+	if (!strcmp(st, "running")) {
+		if (strcmp(status, "running")) {
+			run_set_status(r, "running", c->now);
+			jset_str(r, "log_path", jstr0(pr, "log_path"));
+			changed = 1;
+		}
+		if (strcmp(jstr0(pr, "pid"), "0") && strcmp(jstr0(r, "pid"), jstr0(pr, "pid"))) {
+			jset_str(r, "pid", jstr0(pr, "pid"));
+			changed = 1;
+		}
+		return changed;
+	}
+	if (!strcmp(st, "exited")) {
+		const char *code = jstr0(pr, "code");
+		long long n = 0;
+		int ok = parse_long(code, &n) == 0;
+		run_set_status(r, ok && n == 0 ? "done" : "failed", c->now);
+		jset_str(r, "exit_code", ok ? code : "-1");
+		const char *ended = jstr(pr, "ended");
+		jset_str(r, "ended_at", ended && strcmp(ended, "-") ? ended : c->now);
+		if (!jstr(r, "log_path") || !*jstr(r, "log_path"))
+			jset_str(r, "log_path", jstr0(pr, "log_path"));
+		if (strcmp(jstr0(pr, "pid"), "0"))
+			jset_str(r, "pid", jstr0(pr, "pid"));
+		return 1;
+	}
+	if (!strcmp(st, "vanished")) {
+		run_mark_stale(r, "process vanished without an exit code", c->now);
+		return 1;
+	}
+	/* notstarted */
+	if (!strcmp(status, "dispatching")) {
+		run_set_status(r, "pending", c->now);
+		static const char *const drop[] = { "worker_id", "slot", "gpu_ids", "dispatched_at" };
+		for (size_t k = 0; k < ARRAY_SIZE(drop); k++)
+			json_object_del(r, drop[k]);
+		return 1;
+	}
+	run_mark_stale(r, "run directory lost on the worker", c->now);
+	return 1;
+}
+
+static int
+update(struct queue *q, void *arg, struct buf *err)
+{
+	struct check *c = arg;
+	int changed = 0;
+	c->active = c->pending = 0;
+	for (size_t i = 0; i < q->n; i++) {
+		if (queue_key_is(q, i, JK_STATUS, "pending")) {
+			c->pending++;
+			continue;
+		}
+		int running = queue_key_is(q, i, JK_STATUS, "running");
+		if (!running && !queue_key_is(q, i, JK_STATUS, "dispatching"))
+			continue;
+		json_t *r = queue_obj(q, i, err);
+		if (!r)
+			return -1;
+		json_t *pr = json_object_get(c->probes, jstr0(r, "id"));
+		long long att = -1;
+		jint(pr, "attempt", &att);
+		if (pr && att == run_attempt(r) && !strcmp(jstr0(pr, "status"), jstr0(r, "status")) &&
+		    !strcmp(jstr0(pr, "worker"), jstr0(r, "worker_id"))) {
+			if (apply(c, r, pr)) {
+				queue_touch(q, i);
+				changed = 1;
+			}
+			json_t *rep = json_object();
+			jset_str(rep, "id", jstr0(r, "id"));
+			jset_str(rep, "status", jstr0(r, "status"));
+			jset_str(rep, "worker_id", jstr0(pr, "worker"));
+			jset_str(rep, "pid", jstr0(r, "pid"));
+			jset_str(rep, "exit_code", jstr0(r, "exit_code"));
+			jset_int(rep, "attempt", run_attempt(r));
+			json_object_set(rep, "tail", json_object_get(pr, "tail"));
+			jset_str(rep, "reach", jstr0(pr, "reach"));
+			if (jstr(r, "stale_reason"))
+				jset_str(rep, "stale_reason", jstr(r, "stale_reason"));
+			json_array_append_new(c->report, rep);
+		}
+		const char *now_st = jstr0(r, "status");
+		if (run_is_active(now_st))
+			c->active++;
+		else if (!strcmp(now_st, "pending"))
+			c->pending++;
+	}
+	return changed;
+}
+
+/* Probe all active runs (snapshot without the lock), then apply. */
+static int
+check_once(struct check *c, struct buf *err)
+{
+	struct queue q = QUEUE_INIT;
+	struct batches bs = BATCHES_INIT;
+	char *path = path_join(c->root, Q_RUNS);
+	int rc = -1;
+
+	json_decref(c->probes);
+	json_decref(c->report);
+	c->probes = json_object();
+	c->report = json_array();
+	registry_release(&c->reg);
+	if (registry_load(&c->reg, c->root, err) < 0 || queue_load(&q, path, err) < 0)
+		goto out;
+	for (size_t i = 0; i < q.n; i++) {
+		if (!queue_key_is(&q, i, JK_STATUS, "running") && !queue_key_is(&q, i, JK_STATUS, "dispatching"))
+			continue;
+		json_t *r = queue_obj(&q, i, err);
+		if (!r)
+			goto out;
+		json_t *pr = json_object();
+		jset_str(pr, "status", jstr0(r, "status"));
+		jset_str(pr, "worker", jstr0(r, "worker_id"));
+		jset_int(pr, "attempt", run_attempt(r));
+		json_object_set_new(c->probes, jstr0(r, "id"), pr);
+		struct worker *w = registry_find(&c->reg, jstr0(r, "worker_id"));
+		struct buf why = BUF_INIT;
+		if (!w || !w->enabled || worker_check(w, &why) < 0 || !run_ids_ok(r)) {
+			jset_str(pr, "reach", "gone");
+			jset_str(pr, "reason", !w ? "worker no longer in the registry"
+					       : !w->enabled ? "worker disabled" : why.len ? why.s : "bad run id");
+			buf_release(&why);
+			continue;
+		}
+		buf_release(&why);
+		jset_int(pr, "grace", w->unreachable_after);
+		char *lp = run_log_path(w, c->root, jstr0(r, "project_id"), jstr0(r, "id"));
+		jset_str(pr, "log_path", lp);
+		free(lp);
+		struct batch *b = batches_get(&bs, w, c->root);
+		char att[24], lines[16];
+		snprintf(att, sizeof att, "%lld", run_attempt(r));
+		snprintf(lines, sizeof lines, "%d", TAIL_LINES);
+		long long pid = 0;
+		char pids[24];
+		jint(r, "pid", &pid);
+		snprintf(pids, sizeof pids, "%lld", pid > 0 ? pid : 0);
+		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, lines, pids, NULL };
+		script_call(&b->s, "ros_probe", args, NULL, 0);
+		json_array_append(b->runs, r);
+	}
+	batches_run(&bs, c->root, 60000);
+	for (size_t i = 0; i < bs.n; i++) {
+		struct batch *b = &bs.b[i];
+		if (b->unreachable) {
+			warning("worker %s did not answer: %s", b->w->id, b->reason);
+			for (size_t k = 0; k < json_array_size(b->runs); k++) {
+				json_t *pr = json_object_get(c->probes, jstr0(json_array_get(b->runs, k), "id"));
+				jset_str(pr, "reach", "unreachable");
+			}
+			continue;
+		}
+		size_t pos = 0;
+		struct rec rec;
+		while (rec_next(&b->p.out, &pos, &rec, 1)) {
+			json_t *pr = json_object_get(c->probes, rec.run);
+			if (!strcmp(rec.op, "probe") && pr && rec.nf >= 6) {
+				jset_str(pr, "reach", "ok");
+				jset_str(pr, "state", rec.f[0]);
+				jset_str(pr, "pid", rec.f[1]);
+				jset_str(pr, "code", rec.f[2]);
+				jset_str(pr, "started", rec.f[3]);
+				jset_str(pr, "ended", rec.f[4]);
+				char *t = clean_text(rec.data, rec.len);
+				jset_str(pr, "tail", t);
+				free(t);
+			}
+			rec_release(&rec);
+		}
+		/* a run the worker said nothing about: the script died early */
+		for (size_t k = 0; k < json_array_size(b->runs); k++) {
+			json_t *pr = json_object_get(c->probes, jstr0(json_array_get(b->runs, k), "id"));
+			if (!jstr(pr, "reach"))
+				jset_str(pr, "reach", "unreachable");
+		}
+	}
+	iso_now(c->now);
+	rc = queue_update(c->root, Q_RUNS, update, c, err) < 0 ? -1 : 0;
+out:
+	batches_release(&bs);
+	queue_release(&q);
+	free(path);
+	return rc;
+}
+
+static void
+print_tail(const char *tail, const char *indent, int last_only)
+{
+	const char *end = tail + strlen(tail);
+	while (end > tail && end[-1] == '\n')
+		end--;
+	if (last_only) {
+		const char *s = end;
+		while (s > tail && s[-1] != '\n')
+			s--;
+		printf("%.*s", (int)(end - s), s);
+		return;
+	}
+	for (const char *p = tail; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		printf("%s%.*s\n", indent, (int)n, p);
+		p += n + 1;
+	}
+}
+
+static void
+print_report(struct check *c, struct ctx *ctx)
+{
+	if (ctx->json) {
+		json_print(c->report);
+		return;
+	}
+	for (size_t i = 0; i < json_array_size(c->report); i++) {
+		json_t *r = json_array_get(c->report, i);
+		const char *st = jstr0(r, "status"), *id = jstr0(r, "id");
+		if (!strcmp(jstr0(r, "reach"), "unreachable")) {
+			printf("%s: %-8s (worker %s not answering)\n", id, st, jstr0(r, "worker_id"));
+		} else if (!strcmp(st, "running") || !strcmp(st, "dispatching")) {
+			printf("%s: %-8s pid=%s  | ", id, st, jstr0(r, "pid"));
+			print_tail(jstr0(r, "tail"), "", 1);
+			printf("\n");
+		} else if (!strcmp(st, "done") || !strcmp(st, "failed")) {
+			printf("%s: %-8s exit=%s\n", id, st, jstr0(r, "exit_code"));
+			print_tail(jstr0(r, "tail"), "    ", 0);
+		} else {
+			printf("%s: %-8s%s%s\n", id, st, jstr(r, "stale_reason") ? " " : "",
+			       jstr(r, "stale_reason") ? jstr(r, "stale_reason") : "");
+		}
+	}
+}
+
+static int
+cmd_check_fn(int argc, char **argv, struct ctx *ctx)
+{
+	struct check c = { 0 };
+	struct buf err = BUF_INIT;
+	long long watch = 0;
+	int rc = 0;
+	const struct opt opts[] = {
+		{ "watch", OPT_INT, &watch, "SECONDS", "check again every SECONDS until no run is running", 0, NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	if (watch < 0)
+		usage_error(ctx, "--watch must be positive");
+	c.root = ctx_root(ctx);
+	c.reg = (struct registry)REGISTRY_INIT;
+	for (;;) {
+		buf_reset(&err);
+		if (check_once(&c, &err) < 0) {
+			error("%s", err.s);
+			rc = 1;
+			break;
+		}
+		print_report(&c, ctx);
+		if (!watch || c.active == 0 || proc_interrupted)
+			break;
+		if (!ctx->json)
+			printf("-- %d running, %d pending; next check in %lld s --\n", c.active, c.pending, watch);
+		fflush(stdout);
+		for (long long s = 0; s < watch * 10 && !proc_interrupted; s++)
+			usleep(100000);
+	}
+	if (!ctx->json && json_array_size(c.report) == 0)
+		info("no running runs");
+	json_decref(c.probes);
+	json_decref(c.report);
+	registry_release(&c.reg);
+	buf_release(&err);
+	return rc;
+}
+
+const struct ros_cmd cmd_check_runs = {
+	"check-runs", cmd_check_fn, CMD_JSON, "poll running runs (one connection per worker) and record their outcome",
+	"[--watch SECONDS] [--json]",
+	"Prints per run `rXXXXXXX: running  pid=N  | <last log line>`, or\n"
+	"`rXXXXXXX: done  exit=0` and the last log lines.  A run whose process\n"
+	"vanished without an exit code becomes stale and goes back to pending while\n"
+	"attempt < max_retries.",
+};

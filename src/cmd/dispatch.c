@@ -1,0 +1,457 @@
+/*
+ * dispatch.c - `ros dispatch-runs`: pending runs to free worker slots.
+ *
+ * 1. Under the lock: pick pending runs in priority order (lower first,
+ *    then oldest), give each a worker of its pool with free slots (the one
+ *    with most free slots first) and GPU indices, and claim it:
+ *    status `dispatching`, worker_id, slot, gpu_ids.  Write, unlock.
+ * 2. Without the lock: one process per worker launches all its runs
+ *    (exec/batch.h; the worker side is ros_launch in src/remote/lib.sh,
+ *    which never starts the same attempt twice).
+ * 3. Under the lock again: each claimed run that is still `dispatching`
+ *    with the same attempt becomes `running` (pid, log path), or goes back
+ *    to `pending` if its worker could not be reached.
+ * A dispatcher killed between 1 and 3 leaves `dispatching` runs, which
+ * check-runs settles from the run directories on the workers.
+ */
+#include "ros.h"
+#include "exec/batch.h"
+#include "store/queue.h"
+#include "store/registry.h"
+#include "store/runs.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SLOTS 256
+
+struct wslots {
+	struct worker *w;
+	unsigned char used[MAX_SLOTS];
+	int nfree;
+};
+
+struct plan {
+	const char *pool;	/* --worker-pool or NULL */
+	long long max;
+	int dry_run;
+	struct registry *reg;
+	const char *root;
+	struct wslots *ws;
+	size_t nws;
+	json_t *claimed;	/* array of {run copy} claimed */
+	char now[32];
+};
+
+static int
+pool_matches(const char *run_pool, const struct worker *w)
+{
+	if (!*run_pool || !strcmp(run_pool, "any"))
+		return 1;
+	return w->pool && !strcmp(run_pool, w->pool);
+}
+
+static int
+run_slots(const json_t *run)
+{
+	long long g = 1;
+	if (jint(run, "gpus", &g) < 0)
+		g = 1;
+	return g < 1 ? 1 : g > MAX_SLOTS ? MAX_SLOTS : (int)g;
+}
+
+/* Mark the slots an active run holds on its worker. */
+static void
+hold_slots(struct plan *pl, const json_t *run)
+{
+	const char *wid = jstr0(run, "worker_id");
+	for (size_t i = 0; i < pl->nws; i++) {
+		struct wslots *s = &pl->ws[i];
+		if (strcmp(s->w->id, wid))
+			continue;
+		long long slot = -1;
+		int n = run_slots(run);
+		if (jint(run, "slot", &slot) < 0 || slot < 0) {
+			/* an old entry without a slot: take the first free ones */
+			for (int k = 0; k < s->w->slots && n; k++)
+				if (!s->used[k])
+					s->used[k] = 1, n--, s->nfree--;
+			return;
+		}
+		for (long long k = slot; k < slot + n && k < MAX_SLOTS; k++)
+			if (!s->used[k])
+				s->used[k] = 1, s->nfree--;
+	}
+}
+
+/* n contiguous-or-not free slots on s: the first free indices. */
+static int
+take_slots(struct wslots *s, int n, int *first, struct buf *gpu_ids)
+{
+	if (s->nfree < n)
+		return -1;
+	int got = 0;
+	*first = -1;
+	for (int k = 0; k < s->w->slots && got < n; k++) {
+		if (s->used[k])
+			continue;
+		s->used[k] = 1;
+		if (*first < 0)
+			*first = k;
+		if (s->w->gpus > 0)
+			buf_addf(gpu_ids, "%s%d", gpu_ids->len ? "," : "", k % s->w->gpus);
+		got++;
+	}
+	s->nfree -= n;
+	return 0;
+}
+
+struct cand {
+	size_t idx;
+	long long prio;
+	const char *created;
+};
+
+static int
+cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	int c = strcmp(x->created, y->created);
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int
+claim(struct queue *q, void *arg, struct buf *err)
+{
+	struct plan *pl = arg;
+	struct cand *c = xcalloc(q->n + 1, sizeof *c);
+	size_t nc = 0;
+	int changed = 0;
+
+	for (size_t i = 0; i < q->n; i++) {
+		int pending = queue_key_is(q, i, JK_STATUS, "pending");
+		int active = queue_key_is(q, i, JK_STATUS, "running") || queue_key_is(q, i, JK_STATUS, "dispatching");
+		if (!pending && !active)
+			continue;
+		json_t *r = queue_obj(q, i, err);
+		if (!r) {
+			free(c);
+			return -1;
+		}
+		if (active) {
+			hold_slots(pl, r);
+			continue;
+		}
+		if (pl->pool && strcmp(jstr0(r, "worker_pool"), pl->pool))
+			continue;
+		long long prio = 10;
+		jint(r, "priority", &prio);
+		c[nc++] = (struct cand){ i, prio, jstr0(r, "created_at") };
+	}
+	qsort(c, nc, sizeof *c, cmp_cand);
+	for (size_t k = 0; k < nc; k++) {
+		if (pl->max >= 0 && (long long)json_array_size(pl->claimed) >= pl->max)
+			break;
+		json_t *r = q->e[c[k].idx].obj;
+		if (!run_ids_ok(r)) {
+			warning("run '%s': id or project id is not a plain name; skipped", jstr0(r, "id"));
+			continue;
+		}
+		int need = run_slots(r);
+		struct wslots *best = NULL;
+		for (size_t i = 0; i < pl->nws; i++) {
+			struct wslots *s = &pl->ws[i];
+			if (pool_matches(jstr0(r, "worker_pool"), s->w) && s->nfree >= need &&
+			    (!best || s->nfree > best->nfree))
+				best = s;
+		}
+		if (!best)
+			continue;
+		struct buf gpu_ids = BUF_INIT;
+		int first = 0;
+		take_slots(best, need, &first, &gpu_ids);
+		if (!pl->dry_run) {
+			run_set_status(r, "dispatching", pl->now);
+			jset_str(r, "worker_id", best->w->id);
+			jset_int(r, "slot", first);
+			if (gpu_ids.len)
+				jset_str(r, "gpu_ids", gpu_ids.s);
+			else
+				json_object_del(r, "gpu_ids");
+			jset_str(r, "dispatched_at", pl->now);
+			if (!json_object_get(r, "attempt"))
+				jset_int(r, "attempt", 0);
+			queue_touch(q, c[k].idx);
+			changed = 1;
+		}
+		json_t *copy = json_deep_copy(r);
+		if (pl->dry_run) {
+			jset_str(copy, "worker_id", best->w->id);
+			if (gpu_ids.len)
+				jset_str(copy, "gpu_ids", gpu_ids.s);
+		}
+		json_array_append_new(pl->claimed, copy);
+		buf_release(&gpu_ids);
+	}
+	free(c);
+	return changed;
+}
+
+/* run.sh: environment, workspace, the user's env and command. */
+static char *
+run_script(const json_t *r)
+{
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "# ros run %s of project %s, attempt %lld\n", jstr0(r, "id"), jstr0(r, "project_id"),
+		 run_attempt(r));
+	buf_addf(&b, "export ROS_RUN_ID=%s ROS_PROJECT_ID=%s ROS_ATTEMPT=%lld\n", jstr0(r, "id"),
+		 jstr0(r, "project_id"), run_attempt(r));
+	const char *g = jstr(r, "gpu_ids");
+	if (g && *g && strspn(g, "0123456789,") == strlen(g))
+		buf_addf(&b, "export CUDA_VISIBLE_DEVICES=%s\n", g);
+	buf_adds(&b, "cd \"$ROS_WORKSPACE\" || exit 111\n");
+	const char *env = jstr0(r, "env");
+	if (env[strspn(env, " \t")])
+		buf_addf(&b, "export %s\n", env);
+	buf_addf(&b, "%s\n", jstr0(r, "command"));
+	return buf_detach(&b);
+}
+
+struct outcome {
+	json_t *by_run;		/* run id -> {"state", "pid", "code", "worker"} */
+	char now[32];
+};
+
+static int
+record(struct queue *q, void *arg, struct buf *err)
+{
+	struct outcome *o = arg;
+	int changed = 0;
+	for (size_t i = 0; i < q->n; i++) {
+		if (!queue_key_is(q, i, JK_STATUS, "dispatching"))
+			continue;
+		char *id = queue_key(q, i, JK_ID);
+		json_t *res = json_object_get(o->by_run, id);
+		free(id);
+		if (!res)
+			continue;
+		json_t *r = queue_obj(q, i, err);
+		if (!r)
+			return -1;
+		long long att = -1;
+		jint(res, "attempt", &att);
+		if (run_attempt(r) != att || strcmp(jstr0(r, "worker_id"), jstr0(res, "worker")))
+			continue;	/* changed meanwhile (cancelled, re-claimed): leave it */
+		const char *st = jstr0(res, "state");
+		long long pid = 0, code = 0;
+		jint(res, "pid", &pid);
+		if (!strcmp(st, "started") || !strcmp(st, "running")) {
+			run_set_status(r, "running", o->now);
+			jset_str(r, "started_at", o->now);
+			jset_str(r, "pid", jstr0(res, "pid"));
+			jset_str(r, "log_path", jstr0(res, "log_path"));
+		} else if (!strcmp(st, "finished")) {
+			jint(res, "code", &code);
+			run_set_status(r, code == 0 ? "done" : "failed", o->now);
+			jset_str(r, "pid", jstr0(res, "pid"));
+			jset_str(r, "log_path", jstr0(res, "log_path"));
+			jset_str(r, "exit_code", jstr0(res, "code"));
+			jset_str(r, "ended_at", o->now);
+		} else if (!strcmp(st, "vanished")) {
+			jset_str(r, "log_path", jstr0(res, "log_path"));
+			run_mark_stale(r, "process vanished", o->now);
+		} else {
+			/* unreachable or an error on the worker: back in the queue */
+			run_set_status(r, "pending", o->now);
+			static const char *const drop[] = { "worker_id", "slot", "gpu_ids", "dispatched_at" };
+			for (size_t k = 0; k < ARRAY_SIZE(drop); k++)
+				json_object_del(r, drop[k]);
+			jset_str(r, "last_error", jstr0(res, "reason"));
+		}
+		queue_touch(q, i);
+		changed = 1;
+	}
+	return changed;
+}
+
+/* Test hook: ROS_TEST_CRASH=after-claim|after-launch kills this process
+ * there, as a crash or kill -9 would, so tests can check the recovery. */
+static void
+test_crash(const char *where)
+{
+	const char *c = getenv("ROS_TEST_CRASH");
+	if (c && !strcmp(c, where)) {
+		fflush(stdout);
+		raise(SIGKILL);
+	}
+}
+
+static int
+cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
+{
+	struct plan pl = { 0 };
+	struct registry reg = REGISTRY_INIT;
+	struct batches bs = BATCHES_INIT;
+	struct buf err = BUF_INIT;
+	struct outcome oc = { 0 };
+	int rc = 1;
+	pl.max = -1;
+	const struct opt opts[] = {
+		{ "worker-pool", OPT_STR, &pl.pool, "P", "only runs of this pool", 0, NULL },
+		{ "max", OPT_INT, &pl.max, "N", "dispatch at most N runs", 0, NULL },
+		{ "dry-run", OPT_BOOL, &pl.dry_run, NULL, "show what would go where; change nothing", 0, NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	if (pl.max < -1)
+		usage_error(ctx, "--max must be >= 0");
+	const char *root = ctx_root(ctx);
+	pl.root = root;
+	pl.claimed = json_array();
+	oc.by_run = json_object();
+	iso_now(pl.now);
+
+	if (registry_load(&reg, root, &err) < 0) {
+		error("%s", err.s);
+		goto out;
+	}
+	pl.ws = xcalloc(reg.n + 1, sizeof *pl.ws);
+	for (size_t i = 0; i < reg.n; i++) {
+		struct worker *w = &reg.w[i];
+		if (!w->enabled)
+			continue;
+		buf_reset(&err);
+		if (worker_check(w, &err) < 0) {
+			warning("%s; worker skipped", err.s);
+			continue;
+		}
+		if (!strcmp(w->kind, "slurm"))
+			continue;	/* submitted by the slurm path */
+		struct wslots *s = &pl.ws[pl.nws++];
+		s->w = w;
+		s->nfree = w->slots > MAX_SLOTS ? MAX_SLOTS : w->slots;
+	}
+	buf_reset(&err);
+	if (queue_update(root, Q_RUNS, claim, &pl, &err) < 0) {
+		error("%s", err.s);
+		goto out;
+	}
+	size_t n = json_array_size(pl.claimed);
+	test_crash("after-claim");
+	if (pl.dry_run) {
+		for (size_t i = 0; i < n; i++) {
+			json_t *r = json_array_get(pl.claimed, i);
+			printf("would dispatch %s → %s%s%s\n", jstr0(r, "id"), jstr0(r, "worker_id"),
+			       jstr(r, "gpu_ids") ? "  CUDA_VISIBLE_DEVICES=" : "", jstr0(r, "gpu_ids"));
+		}
+		printf("%zu run%s would be dispatched (dry run)\n", n, n == 1 ? "" : "s");
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = json_array_get(pl.claimed, i);
+		struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
+		struct batch *b = batches_get(&bs, w, root);
+		char att[24];
+		snprintf(att, sizeof att, "%lld", run_attempt(r));
+		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, NULL };
+		const char *put[] = { jstr0(r, "project_id"), jstr0(r, "id"), "run.json", NULL };
+		struct buf meta = BUF_INIT;
+		json_write(&meta, r, 0);	/* the entry as dispatched, for reproducibility */
+		buf_addc(&meta, '\n');
+		script_call(&b->s, "ros_put", put, meta.s, meta.len);
+		buf_release(&meta);
+		char *sh = run_script(r);
+		script_call(&b->s, "ros_launch", args, sh, strlen(sh));
+		free(sh);
+		json_array_append(b->runs, r);
+	}
+	batches_run(&bs, root, 120000);
+	test_crash("after-launch");
+
+	iso_now(oc.now);
+	size_t ok = 0;
+	for (size_t i = 0; i < bs.n; i++) {
+		struct batch *b = &bs.b[i];
+		size_t pos = 0;
+		struct rec rec;
+		while (!b->unreachable && rec_next(&b->p.out, &pos, &rec, 0)) {
+			if (strcmp(rec.op, "launch")) {
+				rec_release(&rec);
+				continue;
+			}
+			json_t *res = json_object();
+			jset_str(res, "state", rec.nf > 0 ? rec.f[0] : "error");
+			jset_str(res, "pid", rec.nf > 1 ? rec.f[1] : "0");
+			jset_str(res, "code", rec.nf > 2 ? rec.f[2] : "");
+			jset_str(res, "reason", rec.nf > 2 ? rec.f[2] : "launch failed");
+			json_object_set_new(oc.by_run, rec.run, res);
+			rec_release(&rec);
+		}
+		for (size_t k = 0; k < json_array_size(b->runs); k++) {
+			json_t *r = json_array_get(b->runs, k);
+			json_t *res = json_object_get(oc.by_run, jstr0(r, "id"));
+			if (!res) {
+				res = json_object();
+				jset_str(res, "state", "unreachable");
+				jset_str(res, "reason", b->reason ? b->reason : "no answer from the worker");
+				json_object_set_new(oc.by_run, jstr0(r, "id"), res);
+			}
+			jset_str(res, "worker", b->w->id);
+			jset_int(res, "attempt", run_attempt(r));
+			char *lp = run_log_path(b->w, root, jstr0(r, "project_id"), jstr0(r, "id"));
+			jset_str(res, "log_path", lp);
+			free(lp);
+		}
+	}
+	buf_reset(&err);
+	if (queue_update(root, Q_RUNS, record, &oc, &err) < 0) {
+		error("%s", err.s);
+		goto out;
+	}
+	for (size_t i = 0; i < bs.n; i++) {
+		struct batch *b = &bs.b[i];
+		if (b->unreachable)
+			printf("worker %s unreachable: %s (its %zu run%s stay pending)\n", b->w->id, b->reason,
+			       json_array_size(b->runs), json_array_size(b->runs) == 1 ? "" : "s");
+		for (size_t k = 0; k < json_array_size(b->runs); k++) {
+			const char *id = jstr0(json_array_get(b->runs, k), "id");
+			json_t *res = json_object_get(oc.by_run, id);
+			const char *st = jstr0(res, "state");
+			if (!strcmp(st, "started") || !strcmp(st, "running")) {
+				printf("dispatched %s → %s  pid=%s\n", id, b->w->id, jstr0(res, "pid"));
+				ok++;
+			} else if (!strcmp(st, "finished")) {
+				printf("dispatched %s → %s  (already finished, exit=%s)\n", id, b->w->id, jstr0(res, "code"));
+				ok++;
+			} else if (!b->unreachable) {
+				printf("not dispatched %s → %s: %s\n", id, b->w->id,
+				       !strcmp(st, "vanished") ? "an earlier launch vanished (stale)" : jstr0(res, "reason"));
+			}
+		}
+	}
+	printf("%zu/%zu dispatched\n", ok, n);
+	rc = ok == n ? 0 : 1;
+out:
+	batches_release(&bs);
+	json_decref(pl.claimed);
+	json_decref(oc.by_run);
+	free(pl.ws);
+	registry_release(&reg);
+	buf_release(&err);
+	return rc;
+}
+
+const struct ros_cmd cmd_dispatch_runs = {
+	"dispatch-runs", cmd_dispatch_fn, 0, "launch pending runs on free worker slots (one connection per worker)",
+	"[--worker-pool P] [--max N] [--dry-run]",
+	"Pending runs go in priority order (lower first, then oldest) to enabled\n"
+	"workers of their pool with free slots; each run gets CUDA_VISIBLE_DEVICES for\n"
+	"its slot(s).  Runs start detached (setsid) and keep running when ros exits.\n"
+	"A worker that cannot be reached gets its runs back as pending.",
+};

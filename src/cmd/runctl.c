@@ -1,0 +1,347 @@
+/*
+ * runctl.c - commands on single runs: logs, cancel, retry.
+ */
+#include "ros.h"
+#include "exec/batch.h"
+#include "store/queue.h"
+#include "store/registry.h"
+#include "store/runs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Load the run queue and registry; find run id (copy into *run). */
+static int
+find_run(struct ctx *ctx, const char *id, json_t **run, struct registry *reg, int need_reg)
+{
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT;
+	char *path = ctx_path(ctx, Q_RUNS);
+	int rc = -1;
+	if (queue_load(&q, path, &err) < 0) {
+		error("%s", err.s);
+		goto out;
+	}
+	long i = queue_find(&q, id);
+	if (i < 0) {
+		error("no run '%s' in %s", id, Q_RUNS);
+		goto out;
+	}
+	json_t *r = queue_obj(&q, (size_t)i, &err);
+	if (!r) {
+		error("%s", err.s);
+		goto out;
+	}
+	*run = json_deep_copy(r);
+	if (need_reg && registry_load(reg, ctx_root(ctx), &err) < 0) {
+		error("%s", err.s);
+		json_decref(*run);
+		*run = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	queue_release(&q);
+	buf_release(&err);
+	free(path);
+	return rc;
+}
+
+static void
+stream_out(struct proc *p, int stream, const char *data, size_t len)
+{
+	(void)p;
+	if (stream == 1) {
+		fwrite(data, 1, len, stdout);
+		fflush(stdout);
+	}
+}
+
+static int
+cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
+{
+	struct strv pos = STRV_INIT;
+	struct registry reg = REGISTRY_INIT;
+	struct buf err = BUF_INIT;
+	json_t *r = NULL;
+	long long n = 40;
+	int follow = 0, rc = 1;
+	const struct opt opts[] = {
+		{ "lines", OPT_INT, &n, "N", "last N lines (default 40)", 'n', NULL },
+		{ "follow", OPT_BOOL, &follow, NULL, "keep printing until the run ends", 'f', NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	if (pos.n != 1)
+		usage_error(ctx, "which run?");
+	if (n < 1 || n > 1000000)
+		usage_error(ctx, "-n must be between 1 and 1000000");
+	if (find_run(ctx, pos.v[0], &r, &reg, 1) < 0)
+		goto out;
+	struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
+	if (!w) {
+		error("run %s has no worker%s%s (status %s)", pos.v[0], *jstr0(r, "worker_id") ? " in the registry: " : "",
+		      jstr0(r, "worker_id"), jstr0(r, "status"));
+		goto out;
+	}
+	if (worker_check(w, &err) < 0 || !run_ids_ok(r)) {
+		error("%s", err.len ? err.s : "run id is not a plain name");
+		goto out;
+	}
+	struct script s = SCRIPT_INIT;
+	struct proc p;
+	char lines[24], att[24];
+	snprintf(lines, sizeof lines, "%lld", n);
+	snprintf(att, sizeof att, "%lld", run_attempt(r));
+	script_begin(&s, w, ctx_root(ctx));
+	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), lines, follow ? "1" : "0", NULL };
+	script_call(&s, "ros_logs", args, NULL, 0);
+	remote_proc(&p, w, ctx_root(ctx), &s, follow ? 0 : 60000);
+	p.on_output = stream_out;
+	proc_run(&p);
+	if (p.status == 0)
+		rc = 0;
+	else if (remote_unreachable(&p)) {
+		char *why = remote_reason(&p);
+		error("worker %s unreachable: %s", w->id, why);
+		free(why);
+	} else {
+		fputs(buf_cstr(&p.err), stderr);
+	}
+	proc_release(&p);
+	script_release(&s);
+out:
+	json_decref(r);
+	registry_release(&reg);
+	strv_release(&pos);
+	buf_release(&err);
+	return rc;
+}
+
+const struct ros_cmd cmd_logs = {
+	"logs", cmd_logs_fn, 0, "print a run's log from its worker", "RUN [-n N] [-f]",
+	"-f follows the log until the run ends.",
+};
+
+/* ---- cancel ---- */
+
+struct cancel {
+	struct strv ids;
+	json_t *result;		/* id -> "terminated" | "killed" | "notrunning" | "pending" */
+	json_t *snap;		/* id -> {status, attempt} seen before signalling */
+	char now[32];
+};
+
+static int
+mark_cancelled(struct queue *q, void *arg, struct buf *err)
+{
+	struct cancel *c = arg;
+	int changed = 0;
+	for (size_t k = 0; k < c->ids.n; k++) {
+		long i = queue_find(q, c->ids.v[k]);
+		if (i < 0)
+			continue;
+		json_t *r = queue_obj(q, (size_t)i, err);
+		if (!r)
+			return -1;
+		json_t *snap = json_object_get(c->snap, c->ids.v[k]);
+		long long att = -1;
+		jint(snap, "attempt", &att);
+		if (!snap || att != run_attempt(r) || strcmp(jstr0(snap, "status"), jstr0(r, "status")))
+			continue;	/* it moved on meanwhile */
+		const char *res = jstr0(json_object_get(c->result, c->ids.v[k]), "result");
+		if (!strcmp(res, "unreachable"))
+			continue;
+		run_set_status(r, "cancelled", c->now);
+		if (!jstr(r, "ended_at") && !!strcmp(res, "pending"))
+			jset_str(r, "ended_at", c->now);
+		queue_touch(q, (size_t)i);
+		changed = 1;
+	}
+	return changed;
+}
+
+static int
+cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
+{
+	struct cancel c = { STRV_INIT, json_object(), json_object(), "" };
+	struct registry reg = REGISTRY_INIT;
+	struct queue q = QUEUE_INIT;
+	struct batches bs = BATCHES_INIT;
+	struct buf err = BUF_INIT;
+	long long grace = 10;
+	int rc = 0;
+	const struct opt opts[] = {
+		{ "grace", OPT_INT, &grace, "SECONDS", "wait this long after SIGTERM before SIGKILL (default 10)", 0, NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, &c.ids);
+	if (c.ids.n == 0)
+		usage_error(ctx, "which runs?");
+	if (grace < 0 || grace > 3600)
+		usage_error(ctx, "--grace must be between 0 and 3600");
+	const char *root = ctx_root(ctx);
+	char *path = ctx_path(ctx, Q_RUNS);
+	if (queue_load(&q, path, &err) < 0 || registry_load(&reg, root, &err) < 0) {
+		error("%s", err.s);
+		rc = 1;
+		goto out;
+	}
+	char gs[24];
+	snprintf(gs, sizeof gs, "%lld", grace);
+	for (size_t k = 0; k < c.ids.n; k++) {
+		long i = queue_find(&q, c.ids.v[k]);
+		if (i < 0) {
+			error("no run '%s'", c.ids.v[k]);
+			rc = 1;
+			continue;
+		}
+		json_t *r = queue_obj(&q, (size_t)i, &err);
+		if (!r)
+			continue;
+		const char *st = jstr0(r, "status");
+		json_t *snap = json_object();
+		jset_str(snap, "status", st);
+		jset_int(snap, "attempt", run_attempt(r));
+		json_object_set_new(c.snap, c.ids.v[k], snap);
+		json_t *res = json_object();
+		json_object_set_new(c.result, c.ids.v[k], res);
+		if (!strcmp(st, "pending")) {
+			jset_str(res, "result", "pending");
+			continue;
+		}
+		if (!run_is_active(st)) {
+			error("run %s is %s: nothing to cancel", c.ids.v[k], st);
+			json_object_del(c.snap, c.ids.v[k]);
+			rc = 1;
+			continue;
+		}
+		struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
+		buf_reset(&err);
+		if (!w || worker_check(w, &err) < 0 || !run_ids_ok(r)) {
+			jset_str(res, "result", "noworker");
+			continue;
+		}
+		struct batch *b = batches_get(&bs, w, root);
+		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), gs, NULL };
+		script_call(&b->s, "ros_cancel", args, NULL, 0);
+		json_array_append(b->runs, r);
+	}
+	batches_run(&bs, root, (int)(grace + 60) * 1000);
+	for (size_t i = 0; i < bs.n; i++) {
+		struct batch *b = &bs.b[i];
+		size_t pos = 0;
+		struct rec rec;
+		for (size_t k = 0; k < json_array_size(b->runs); k++) {
+			json_t *res = json_object_get(c.result, jstr0(json_array_get(b->runs, k), "id"));
+			jset_str(res, "result", "unreachable");
+			jset_str(res, "reason", b->reason ? b->reason : "no answer");
+		}
+		while (!b->unreachable && rec_next(&b->p.out, &pos, &rec, 0)) {
+			json_t *res = json_object_get(c.result, rec.run);
+			if (res && !strcmp(rec.op, "cancel") && rec.nf > 0)
+				jset_str(res, "result", rec.f[0]);
+			rec_release(&rec);
+		}
+	}
+	iso_now(c.now);
+	buf_reset(&err);
+	if (queue_update(root, Q_RUNS, mark_cancelled, &c, &err) < 0) {
+		error("%s", err.s);
+		rc = 1;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(c.result, k, v) {
+		const char *res = jstr0(v, "result");
+		if (!strcmp(res, "unreachable")) {
+			printf("%s: not cancelled (worker unreachable: %s)\n", k, jstr0(v, "reason"));
+			rc = 1;
+		} else {
+			printf("%s: cancelled%s%s%s\n", k, !strcmp(res, "pending") ? " (was pending)" : "",
+			       !strcmp(res, "killed") ? " (SIGKILL after the grace period)" : "",
+			       !strcmp(res, "notrunning") ? " (the process had already ended)" : "");
+		}
+	}
+out:
+	batches_release(&bs);
+	queue_release(&q);
+	registry_release(&reg);
+	strv_release(&c.ids);
+	json_decref(c.result);
+	json_decref(c.snap);
+	buf_release(&err);
+	free(path);
+	return rc;
+}
+
+const struct ros_cmd cmd_cancel = {
+	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, SIGKILL after a grace period)",
+	"RUN... [--grace SECONDS]", NULL,
+};
+
+/* ---- retry ---- */
+
+struct retry {
+	struct strv ids;
+	int bad;
+	char now[32];
+};
+
+static int
+requeue(struct queue *q, void *arg, struct buf *err)
+{
+	struct retry *rt = arg;
+	int changed = 0;
+	for (size_t k = 0; k < rt->ids.n; k++) {
+		long i = queue_find(q, rt->ids.v[k]);
+		if (i < 0) {
+			error("no run '%s'", rt->ids.v[k]);
+			rt->bad = 1;
+			continue;
+		}
+		json_t *r = queue_obj(q, (size_t)i, err);
+		if (!r)
+			return -1;
+		const char *st = jstr0(r, "status");
+		if (strcmp(st, "failed") && strcmp(st, "stale") && strcmp(st, "cancelled")) {
+			error("run %s is %s: only failed, stale or cancelled runs can be retried", rt->ids.v[k], st);
+			rt->bad = 1;
+			continue;
+		}
+		long long next = run_attempt(r) + 1;
+		run_archive_attempt(r, st);
+		jset_int(r, "attempt", next);
+		run_set_status(r, "pending", rt->now);
+		json_object_del(r, "stale_reason");
+		json_object_del(r, "last_error");
+		queue_touch(q, (size_t)i);
+		printf("%s: pending (attempt %lld)\n", rt->ids.v[k], next);
+		changed = 1;
+	}
+	return changed;
+}
+
+static int
+cmd_retry_fn(int argc, char **argv, struct ctx *ctx)
+{
+	struct retry rt = { STRV_INIT, 0, "" };
+	struct buf err = BUF_INIT;
+	static const struct opt opts[] = { OPT_END };
+	opt_parse(ctx, current_cmd, opts, argc, argv, &rt.ids);
+	if (rt.ids.n == 0)
+		usage_error(ctx, "which runs?");
+	iso_now(rt.now);
+	int r = queue_update(ctx_root(ctx), Q_RUNS, requeue, &rt, &err);
+	if (r < 0)
+		error("%s", err.s);
+	strv_release(&rt.ids);
+	buf_release(&err);
+	return r < 0 || rt.bad ? 1 : 0;
+}
+
+const struct ros_cmd cmd_retry = {
+	"retry", cmd_retry_fn, 0, "put failed, stale or cancelled runs back to pending (next attempt)", "RUN...",
+	NULL,
+};

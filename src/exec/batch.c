@@ -1,0 +1,75 @@
+/*
+ * batch.c - per-worker batches (see batch.h).
+ */
+#include "exec/batch.h"
+#include "store/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct batch *
+batches_get(struct batches *bs, struct worker *w, const char *root)
+{
+	for (size_t i = 0; i < bs->n; i++)
+		if (bs->b[i].w == w)
+			return &bs->b[i];
+	GROW(bs->b, bs->alloc, bs->n + 1);
+	struct batch *b = &bs->b[bs->n++];
+	memset(b, 0, sizeof *b);
+	b->w = w;
+	b->runs = json_array();
+	script_begin(&b->s, w, root);
+	proc_init(&b->p);
+	return b;
+}
+
+void
+batches_run(struct batches *bs, const char *root, int timeout_ms)
+{
+	struct proc **ps = xcalloc(bs->n + 1, sizeof *ps);
+	for (size_t i = 0; i < bs->n; i++) {
+		remote_proc(&bs->b[i].p, bs->b[i].w, root, &bs->b[i].s, timeout_ms);
+		ps[i] = &bs->b[i].p;
+	}
+	proc_pool(ps, bs->n, 32);
+	for (size_t i = 0; i < bs->n; i++) {
+		struct batch *b = &bs->b[i];
+		if (remote_unreachable(&b->p)) {
+			b->unreachable = 1;
+			b->reason = remote_reason(&b->p);
+		}
+	}
+	free(ps);
+}
+
+void
+batches_release(struct batches *bs)
+{
+	for (size_t i = 0; i < bs->n; i++) {
+		script_release(&bs->b[i].s);
+		proc_release(&bs->b[i].p);
+		json_decref(bs->b[i].runs);
+		free(bs->b[i].reason);
+	}
+	free(bs->b);
+	memset(bs, 0, sizeof *bs);
+}
+
+char *
+run_log_path(const struct worker *w, const char *root, const char *project, const char *run)
+{
+	char *ws = worker_workspace(w, root);
+	char *p;
+	if (ws[0] == '/' || ws[0] == '~')
+		p = xasprintf("%s/runs/logs/%s/%s/stdout.log", ws, project, run);
+	else
+		p = xasprintf("~/%s/runs/logs/%s/%s/stdout.log", ws, project, run);
+	free(ws);
+	return p;
+}
+
+int
+run_ids_ok(const json_t *run)
+{
+	return safe_name(jstr0(run, "id")) && safe_name(jstr0(run, "project_id"));
+}

@@ -1,0 +1,39 @@
+/*
+ * batch.h - one process per worker for a batch of runs: the plumbing
+ * shared by dispatch-runs, check-runs, cancel and logs.
+ */
+#ifndef ROS_BATCH_H
+#define ROS_BATCH_H
+
+#include <jansson.h>
+#include "exec/remote.h"
+#include "store/registry.h"
+
+struct batch {
+	struct worker *w;
+	struct script s;
+	struct proc p;
+	json_t *runs;		/* array of run objects (new references) */
+	int unreachable;
+	char *reason;		/* why unreachable */
+};
+
+struct batches {
+	struct batch *b;
+	size_t n, alloc;
+};
+#define BATCHES_INIT { NULL, 0, 0 }
+
+/* The batch of worker w (created with script_begin on first use). */
+struct batch *batches_get(struct batches *bs, struct worker *w, const char *root);
+/* Run every batch's script, all workers in parallel; sets unreachable/reason. */
+void batches_run(struct batches *bs, const char *root, int timeout_ms);
+void batches_release(struct batches *bs);
+
+/* The run directory and log path on the worker, as ros records it. */
+char *run_log_path(const struct worker *w, const char *root, const char *project, const char *run);
+
+/* Run ids and project ids go to the worker as words: they must be plain. */
+int run_ids_ok(const json_t *run);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * remote.h - the one way ros does anything on a worker: a POSIX sh script
+ * (src/remote/lib.sh plus calls) fed on stdin to `sh -s`, locally or
+ * through `ssh [options] [user@]host sh -s`, one process per worker per
+ * batch.  Values travel as quoted here-documents, never as shell words.
+ */
+#ifndef ROS_REMOTE_H
+#define ROS_REMOTE_H
+
+#include "exec/proc.h"
+#include "store/registry.h"
+
+struct script {
+	struct buf b;
+};
+#define SCRIPT_INIT { BUF_INIT }
+
+/* Start a script: the function library, then the workspace of w. */
+void script_begin(struct script *s, const struct worker *w, const char *root);
+/* Append "fn arg..." (args must be plain words: [A-Za-z0-9_.,:=+-]); with
+ * data != NULL, data is its stdin as a quoted here-document. */
+void script_call(struct script *s, const char *fn, const char *const *args, const char *data, size_t len);
+void script_release(struct script *s);
+
+/* The ssh command line for w, up to and including the destination
+ * (options, -p, -i, -l, "--", host).  Worker fields must have passed
+ * worker_check().  ROS_SSH overrides the binary. */
+void ssh_argv(struct strv *argv, const struct worker *w, const char *root);
+/* Fill p to run the script on w (sh -s locally, or ssh ... sh -s). */
+void remote_proc(struct proc *p, const struct worker *w, const char *root, const struct script *s,
+		 int timeout_ms);
+/* Did the remote side fail to connect (ssh's 255, a timeout, a failed start)? */
+int remote_unreachable(const struct proc *p);
+/* A one-line reason from the process's stderr, for messages (new string). */
+char *remote_reason(const struct proc *p);
+
+/* Output records: "ROS op run f1 f2 ... [bytes]\n<data>\n". */
+struct rec {
+	char op[16], run[64];
+	char *f[8];		/* fields after op and run */
+	int nf;
+	const char *data;	/* the framed bytes, when the record has them */
+	size_t len;
+};
+/* Iterate records of out starting at *pos; 1 with rec filled, 0 at the end.
+ * framed: the last field is a byte count followed by data. */
+int rec_next(const struct buf *out, size_t *pos, struct rec *r, int framed);
+void rec_release(struct rec *r);
+
+#endif

@@ -1,0 +1,722 @@
+/*
+ * aggregate.c - runs -> per-configuration summaries over seeds; reference
+ * CSV.  See aggregate.h for the rules and the output format.
+ */
+#include "results/aggregate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_WARNINGS 100
+
+/* ---- values ---- */
+
+/* A JSON real, or null when d is not finite (json_real() refuses those). */
+static json_t *
+jreal(double d)
+{
+	return isfinite(d) ? json_real(d) : json_null();
+}
+
+/* 1 and *d when v is a number or a string that is entirely a finite number. */
+static int
+value_number(const json_t *v, double *d)
+{
+	if (json_is_integer(v)) {
+		*d = (double)json_integer_value(v);
+		return 1;
+	}
+	if (json_is_real(v)) {
+		*d = json_real_value(v);
+		return 1;
+	}
+	return json_is_string(v) && parse_double(json_string_value(v), d) == 0;
+}
+
+/*
+ * A metric value: 1 finite (in *d), -1 present but not finite (null, "nan",
+ * "inf"), 0 not a metric at all (text, bool, object, array).
+ */
+static int
+metric_value(const json_t *v, double *d)
+{
+	if (!v)
+		return 0;
+	if (json_is_null(v))
+		return -1;
+	if (value_number(v, d))
+		return 1;
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *end;
+		double x = *s ? strtod(s, &end) : 0;
+		if (*s && !*end && !isfinite(x))
+			return -1;
+	}
+	return 0;
+}
+
+char *
+agg_value_str(const json_t *v)
+{
+	char num[32];
+	if (!v)
+		return xstrdup("");
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return xstrndup(json_string_value(v), strlen(json_string_value(v)));
+	case JSON_INTEGER:
+		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case JSON_REAL: {
+		double d = json_real_value(v);
+		if (d == 0)
+			return xstrdup("0");
+		if (d == floor(d) && fabs(d) < 1e15)
+			return xasprintf("%.0f", d);
+		fmt_double(d, num);
+		return xstrdup(num);
+	}
+	case JSON_TRUE:
+		return xstrdup("true");
+	case JSON_FALSE:
+		return xstrdup("false");
+	case JSON_NULL:
+		return xstrdup("null");
+	default: {
+		char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		char *r = xstrdup(s ? s : "");
+		free(s);
+		return r;
+	}
+	}
+}
+
+static int
+sign(int x)
+{
+	return (x > 0) - (x < 0);
+}
+
+int
+agg_value_cmp(const json_t *a, const json_t *b)
+{
+	double x, y;
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	if (json_is_integer(a) && json_is_integer(b)) {
+		json_int_t i = json_integer_value(a), j = json_integer_value(b);
+		return (i > j) - (i < j);
+	}
+	int na = value_number(a, &x), nb = value_number(b, &y);
+	if (na && nb)
+		return (x > y) - (x < y);
+	if (na != nb)
+		return na ? -1 : 1;
+	if (json_is_string(a) && json_is_string(b))
+		return sign(strverscmp(json_string_value(a), json_string_value(b)));
+	char *sa = agg_value_str(a), *sb = agg_value_str(b);
+	int r = sign(strverscmp(sa, sb));
+	free(sa);
+	free(sb);
+	return r;
+}
+
+/* Equal for reference matching: same value, or same text ignoring case. */
+static int
+value_match(const json_t *a, const json_t *b)
+{
+	if (!agg_value_cmp(a, b))
+		return 1;
+	char *sa = agg_value_str(a), *sb = agg_value_str(b);
+	int r = !strcasecmp(sa, sb);
+	free(sa);
+	free(sb);
+	return r;
+}
+
+const char *
+agg_direction(const json_t *summary, const char *metric)
+{
+	const char *d = json_string_value(json_object_get(json_object_get(summary, "directions"), metric));
+	if (!d)
+		d = json_string_value(json_object_get(summary, "direction"));
+	return d && !strcmp(d, "higher") ? "higher" : "lower";
+}
+
+int
+agg_stat(const json_t *group, const char *metric, const char *field, double *out)
+{
+	const json_t *v = json_object_get(json_object_get(json_object_get(group, "stats"), metric), field);
+	if (json_is_integer(v) || json_is_real(v)) {
+		*out = json_number_value(v);
+		return 1;
+	}
+	return 0;
+}
+
+static const char *
+norm_direction(const char *d)
+{
+	if (!d || !strcmp(d, "lower") || !strcmp(d, "min") || !strcmp(d, "minimize") ||
+	    !strcmp(d, "minimise"))
+		return "lower";
+	if (!strcmp(d, "higher") || !strcmp(d, "max") || !strcmp(d, "maximize") ||
+	    !strcmp(d, "maximise"))
+		return "higher";
+	return NULL;
+}
+
+/* ---- statistics ---- */
+
+/* Neumaier's compensated sum of x[0..n). */
+static double
+sum_compensated(const double *x, size_t n, double scale)
+{
+	double s = 0, c = 0;
+	for (size_t i = 0; i < n; i++) {
+		double v = x[i] * scale, t = s + v;
+		c += fabs(s) >= fabs(v) ? (s - t) + v : (v - t) + s;
+		s = t;
+	}
+	return s + c;
+}
+
+static json_t *
+stats_json(const double *x, size_t n, size_t nonfinite)
+{
+	json_t *s = json_object();
+	json_object_set_new(s, "n", json_integer((json_int_t)n));
+	if (n == 0) {
+		json_object_set_new(s, "mean", json_null());
+		json_object_set_new(s, "std", json_null());
+		json_object_set_new(s, "min", json_null());
+		json_object_set_new(s, "max", json_null());
+	} else {
+		double lo = x[0], hi = x[0], mean, sd = 0;
+		for (size_t i = 1; i < n; i++) {
+			lo = x[i] < lo ? x[i] : lo;
+			hi = x[i] > hi ? x[i] : hi;
+		}
+		mean = sum_compensated(x, n, 1.0) / (double)n;
+		if (!isfinite(mean))	/* the sum overflowed: sum x/n instead */
+			mean = sum_compensated(x, n, 1.0 / (double)n);
+		mean = mean < lo ? lo : mean > hi ? hi : mean;
+		if (lo == hi) {
+			mean = lo;
+		} else if (n > 1) {
+			/* corrected two-pass: (sum d^2 - (sum d)^2 / n) / (n - 1) */
+			double ss = 0, sd1 = 0;
+			for (size_t i = 0; i < n; i++) {
+				double d = x[i] - mean;
+				ss += d * d;
+				sd1 += d;
+			}
+			double var = (ss - sd1 * sd1 / (double)n) / (double)(n - 1);
+			sd = var > 0 ? sqrt(var) : 0;
+		}
+		json_object_set_new(s, "mean", jreal(mean));
+		json_object_set_new(s, "std", n > 1 ? jreal(sd) : json_null());
+		json_object_set_new(s, "min", json_real(lo));
+		json_object_set_new(s, "max", json_real(hi));
+	}
+	if (nonfinite)
+		json_object_set_new(s, "nonfinite", json_integer((json_int_t)nonfinite));
+	return s;
+}
+
+/* ---- aggregation ---- */
+
+struct item {
+	const json_t *params, *metrics, *seed;
+	const char *id;
+	size_t order;
+	const json_t **key;	/* one per group key, NULL when missing */
+};
+
+struct agg {
+	const struct agg_opts *o;
+	const char *over;
+	struct strv metrics, keys, allparams;
+	json_t *warnings;
+	size_t dropped_warnings;
+	size_t not_done, skipped;	/* runs left out, by reason */
+};
+
+static void PRINTF(2, 3)
+warn(struct agg *a, const char *fmt, ...)
+{
+	if (json_array_size(a->warnings) >= MAX_WARNINGS) {
+		a->dropped_warnings++;
+		return;
+	}
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	json_t *s = json_stringn(b.s, b.len);
+	if (s)
+		json_array_append_new(a->warnings, s);
+	buf_release(&b);
+}
+
+static int
+item_cmp_keys(const struct item *x, const struct item *y, size_t nkeys)
+{
+	for (size_t k = 0; k < nkeys; k++) {
+		int r = agg_value_cmp(x->key[k], y->key[k]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int
+item_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct item *x = pa, *y = pb;
+	int r = item_cmp_keys(x, y, *(const size_t *)arg);
+	if (!r)
+		r = agg_value_cmp(x->seed, y->seed);
+	return r ? r : (x->order > y->order) - (x->order < y->order);
+}
+
+static char *
+group_label(struct agg *a, const struct item *it)
+{
+	struct buf b = BUF_INIT;
+	for (size_t k = 0; k < a->keys.n; k++) {
+		char *v = it->key[k] ? agg_value_str(it->key[k]) : xstrdup("(none)");
+		buf_addf(&b, "%s%s=%s", k ? ", " : "", a->keys.v[k], v);
+		free(v);
+	}
+	if (!a->keys.n)
+		buf_adds(&b, "all");
+	return buf_detach(&b);
+}
+
+/*
+ * How well reference row matches the group of runs kept[0..n): the number
+ * of key cells compared, or -1 when some key cell disagrees.
+ */
+static int
+ref_row_match(struct agg *a, const json_t *row, const struct item *const *kept, size_t n)
+{
+	const char *col;
+	const json_t *cell;
+	int compared = 0;
+	json_object_foreach((json_t *)row, col, cell) {
+		if (strv_has(&a->metrics, col) || json_is_null(cell) || !strv_has(&a->allparams, col))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			const json_t *p = json_object_get(kept[i]->params, col);
+			if (!p || !value_match(p, cell))
+				return -1;
+		}
+		compared++;
+	}
+	return compared;
+}
+
+static void
+add_reference(struct agg *a, json_t *g, const char *label, const struct item *const *kept,
+	      size_t n, json_t *dirs)
+{
+	json_t *ref = json_object(), *delta = json_object(), *beats = json_object();
+	size_t nrows = json_array_size(a->o->reference);
+	int *score = xcalloc(nrows ? nrows : 1, sizeof(*score));
+	for (size_t r = 0; r < nrows; r++)
+		score[r] = ref_row_match(a, json_array_get(a->o->reference, r), kept, n);
+	for (size_t m = 0; m < a->metrics.n; m++) {
+		const char *name = a->metrics.v[m];
+		int best = -1, ambiguous = 0;
+		double bv = 0, v;
+		for (size_t r = 0; r < nrows; r++) {
+			const json_t *cell = json_object_get(json_array_get(a->o->reference, r), name);
+			if (score[r] < 0 || !value_number(cell, &v) || !isfinite(v))
+				continue;
+			if (score[r] > best) {
+				best = score[r];
+				bv = v;
+				ambiguous = 0;
+			} else if (score[r] == best && v != bv) {
+				ambiguous = 1;
+			}
+		}
+		if (best < 0)
+			continue;
+		if (ambiguous)
+			warn(a, "%s: several reference rows give %s; took the first", label, name);
+		json_object_set_new(ref, name, json_real(bv));
+		double mean;
+		if (agg_stat(g, name, "mean", &mean)) {
+			int lower = !strcmp(json_string_value(json_object_get(dirs, name)), "lower");
+			json_object_set_new(delta, name, jreal(mean - bv));
+			json_object_set_new(beats, name, json_boolean(lower ? mean < bv : mean > bv));
+		}
+	}
+	free(score);
+	if (json_object_size(ref)) {
+		json_object_set_new(g, "reference", ref);
+		json_object_set_new(g, "delta", delta);
+		json_object_set_new(g, "beats", beats);
+	} else {
+		json_decref(ref);
+		json_decref(delta);
+		json_decref(beats);
+	}
+}
+
+/* Build the group of items[0..n) (equal keys, sorted by seed). */
+static json_t *
+make_group(struct agg *a, struct item *items, size_t n, json_t *dirs)
+{
+	json_t *g = json_object(), *config = json_object(), *seeds = json_array(),
+	       *ids = json_array(), *per_seed = json_object(), *stats = json_object();
+	const struct item **kept = xcalloc(n, sizeof(*kept));
+	double *vals = xcalloc(n, sizeof(*vals));
+	size_t nk = 0;
+	char *label = group_label(a, &items[0]);
+
+	/* one run per seed: the last in the input (sorted last among equals) */
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		while (items[i].seed && j + 1 < n && !agg_value_cmp(items[i].seed, items[j + 1].seed))
+			j++;
+		if (j > i) {
+			struct buf ids_b = BUF_INIT;
+			char *s = agg_value_str(items[i].seed);
+			for (size_t k = i; k <= j; k++)
+				buf_addf(&ids_b, "%s%s", k > i ? ", " : "", items[k].id);
+			warn(a, "%s: %s %s is in %zu runs (%s); kept %s", label, a->over, s, j - i + 1,
+			     ids_b.s, items[j].id);
+			free(s);
+			buf_release(&ids_b);
+		}
+		kept[nk++] = &items[j];
+		i = j;
+	}
+	for (size_t k = 0; k < a->keys.n; k++)
+		json_object_set_new(config, a->keys.v[k],
+				    items[0].key[k] ? json_deep_copy(items[0].key[k]) : json_null());
+	for (size_t i = 0; i < nk; i++) {
+		const struct item *it = kept[i];
+		json_t *row = json_object();
+		json_array_append_new(seeds, it->seed ? json_deep_copy(it->seed) : json_null());
+		json_array_append_new(ids, json_string(it->id));
+		for (size_t m = 0; m < a->metrics.n; m++) {
+			double d;
+			int st = metric_value(json_object_get(it->metrics, a->metrics.v[m]), &d);
+			if (st)
+				json_object_set_new(row, a->metrics.v[m], st > 0 ? json_real(d) : json_null());
+		}
+		char *key = it->seed ? agg_value_str(it->seed) : xstrdup(it->id);
+		json_object_set_new(per_seed, key, row);
+		free(key);
+	}
+	for (size_t m = 0; m < a->metrics.n; m++) {
+		size_t nv = 0, nonfinite = 0;
+		for (size_t i = 0; i < nk; i++) {
+			double d;
+			int st = metric_value(json_object_get(kept[i]->metrics, a->metrics.v[m]), &d);
+			if (st > 0)
+				vals[nv++] = d;
+			else if (st < 0)
+				nonfinite++;
+		}
+		json_object_set_new(stats, a->metrics.v[m], stats_json(vals, nv, nonfinite));
+		if (nonfinite)
+			warn(a, "%s: %zu non-finite %s value%s left out of the mean", label, nonfinite,
+			     a->metrics.v[m], nonfinite > 1 ? "s" : "");
+	}
+	json_object_set_new(g, "config", config);
+	json_object_set_new(g, "label", json_string(label));
+	json_object_set_new(g, "n", json_integer((json_int_t)nk));
+	json_object_set_new(g, "seeds", seeds);
+	json_object_set_new(g, "run_ids", ids);
+	json_object_set_new(g, "per_seed", per_seed);
+	json_object_set_new(g, "stats", stats);
+	if (a->o->reference)
+		add_reference(a, g, label, kept, nk, dirs);
+	free(label);
+	free(vals);
+	free(kept);
+	return g;
+}
+
+/* Has the run any of the selected metrics? */
+static int
+has_metric(struct agg *a, const json_t *metrics)
+{
+	double d;
+	for (size_t m = 0; m < a->metrics.n; m++)
+		if (metric_value(json_object_get(metrics, a->metrics.v[m]), &d))
+			return 1;
+	return 0;
+}
+
+/*
+ * First pass: keep the runs of the phase that are done and have some metric
+ * (in cand, *ncand of them); learn the metric names unless they were given.
+ */
+static void
+select_runs(struct agg *a, const json_t *runs, const json_t **cand, size_t *ncand)
+{
+	const struct agg_opts *o = a->o;
+	const char *key;
+	json_t *v;
+	for (size_t i = 0; i < json_array_size(runs); i++) {
+		const json_t *run = json_array_get(runs, i), *status = json_object_get(run, "status");
+		const char *id = json_string_value(json_object_get(run, "id"));
+		if (!json_is_object(run))
+			continue;
+		if (o->phase) {
+			const json_t *ph = json_object_get(run, "phase");
+			char *s = ph ? agg_value_str(ph) : NULL;
+			int keep = s && !strcmp(s, o->phase);
+			free(s);
+			if (!keep)
+				continue;
+		}
+		if (!o->any_status && json_is_string(status) && strcmp(json_string_value(status), "done")) {
+			a->not_done++;
+			continue;
+		}
+		int any = 0;
+		double d;
+		json_object_foreach(json_object_get(run, "metrics"), key, v) {
+			if (!metric_value(v, &d))
+				continue;
+			any = 1;
+			if ((!o->metrics || !o->metrics->n) && !strv_has(&a->metrics, key))
+				strv_push(&a->metrics, key);
+		}
+		if (!any) {
+			a->skipped++;
+			warn(a, "run %s: no metrics", id ? id : "(no id)");
+			continue;
+		}
+		cand[(*ncand)++] = run;
+	}
+}
+
+/*
+ * Settle the metric list, the primary metric (*metric) and each metric's
+ * direction (into dirs).  -1 with *err set on a bad option.
+ */
+static int
+choose_metrics(struct agg *a, const char **metric, json_t *dirs, struct buf *err)
+{
+	const struct agg_opts *o = a->o;
+	const char *dir = norm_direction(o->direction);
+	size_t i;
+
+	if (!dir) {
+		buf_addf(err, "direction '%s' is neither lower nor higher", o->direction);
+		return -1;
+	}
+	if (o->metrics && o->metrics->n)
+		for (i = 0; i < o->metrics->n; i++)
+			if (!strv_has(&a->metrics, o->metrics->v[i]))
+				strv_push(&a->metrics, o->metrics->v[i]);
+	*metric = o->metric && *o->metric ? o->metric : a->metrics.n ? a->metrics.v[0] : NULL;
+	if (*metric && !strv_has(&a->metrics, *metric)) {
+		if (!o->metrics || !o->metrics->n) {
+			buf_addf(err, "metric '%s' is in no run (metrics seen: ", *metric);
+			for (i = 0; i < a->metrics.n; i++)
+				buf_addf(err, "%s%s", i ? ", " : "", a->metrics.v[i]);
+			buf_adds(err, a->metrics.n ? ")" : "none)");
+			return -1;
+		}
+		strv_push(&a->metrics, *metric);
+	}
+	for (i = 0; i < a->metrics.n; i++) {
+		const char *d = json_string_value(json_object_get(o->directions, a->metrics.v[i]));
+		const char *nd = d ? norm_direction(d) : dir;
+		if (!nd) {
+			buf_addf(err, "direction '%s' of metric '%s' is neither lower nor higher", d,
+				 a->metrics.v[i]);
+			return -1;
+		}
+		json_object_set_new(dirs, a->metrics.v[i], json_string(nd));
+	}
+	return 0;
+}
+
+/*
+ * Second pass: the candidates having a selected metric become items (returns
+ * how many); learn the group keys unless they were given, and every param.
+ */
+static size_t
+make_items(struct agg *a, const json_t **cand, size_t ncand, struct item *items)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0, i;
+	for (i = 0; i < ncand; i++) {
+		const json_t *run = cand[i], *params = json_object_get(run, "params");
+		const char *id = json_string_value(json_object_get(run, "id"));
+		if (!has_metric(a, json_object_get(run, "metrics"))) {
+			a->skipped++;
+			warn(a, "run %s: none of the selected metrics", id ? id : "(no id)");
+			continue;
+		}
+		struct item *it = &items[n++];
+		it->params = json_is_object(params) ? params : NULL;
+		it->metrics = json_object_get(run, "metrics");
+		it->seed = json_object_get(it->params, a->over);
+		it->id = id ? id : "";
+		it->order = i;
+		json_object_foreach((json_t *)it->params, key, v) {
+			if (!strv_has(&a->allparams, key))
+				strv_push(&a->allparams, key);
+			if (!a->o->group_by && strcmp(key, a->over) && !strv_has(&a->keys, key))
+				strv_push(&a->keys, key);
+		}
+	}
+	if (a->o->group_by)
+		for (i = 0; i < a->o->group_by->n; i++)
+			if (!strv_has(&a->keys, a->o->group_by->v[i]))
+				strv_push(&a->keys, a->o->group_by->v[i]);
+	for (i = 0; i < n; i++) {
+		items[i].key = xcalloc(a->keys.n + 1, sizeof(*items[i].key));
+		for (size_t k = 0; k < a->keys.n; k++)
+			items[i].key[k] = json_object_get(items[i].params, a->keys.v[k]);
+	}
+	return n;
+}
+
+/* Set "best" (the primary metric's) and "best_per_metric" in summary. */
+static void
+add_best(struct agg *a, json_t *summary, const json_t *groups, const json_t *dirs,
+	 const char *metric)
+{
+	json_t *best_per = json_object(), *best = json_null();
+	for (size_t m = 0; m < a->metrics.n; m++) {
+		const char *name = a->metrics.v[m];
+		int higher = !strcmp(json_string_value(json_object_get(dirs, name)), "higher");
+		size_t bi = 0;
+		double bv = 0, mean;
+		int found = 0;
+		for (size_t g = 0; g < json_array_size(groups); g++) {
+			if (!agg_stat(json_array_get(groups, g), name, "mean", &mean))
+				continue;
+			if (!found || (higher ? mean > bv : mean < bv)) {
+				bi = g;
+				bv = mean;
+				found = 1;
+			}
+		}
+		if (!found) {
+			warn(a, "metric '%s' has no finite value in any run", name);
+			continue;
+		}
+		json_object_set_new(best_per, name, json_integer((json_int_t)bi));
+		if (strcmp(name, metric))
+			continue;
+		const json_t *g = json_array_get(groups, bi);
+		const json_t *st = json_object_get(json_object_get(g, "stats"), metric);
+		json_decref(best);
+		best = json_object();
+		json_object_set_new(best, "metric", json_string(metric));
+		json_object_set_new(best, "direction", json_string(higher ? "higher" : "lower"));
+		json_object_set_new(best, "group", json_integer((json_int_t)bi));
+		json_object_set(best, "label", json_object_get(g, "label"));
+		json_object_set(best, "config", json_object_get(g, "config"));
+		json_object_set(best, "mean", json_object_get(st, "mean"));
+		json_object_set(best, "std", json_object_get(st, "std"));
+		json_object_set(best, "n", json_object_get(st, "n"));
+	}
+	json_object_set_new(summary, "best", best);
+	json_object_set_new(summary, "best_per_metric", best_per);
+}
+
+static json_t *
+strv_json(const struct strv *sv)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(arr, json_string(sv->v[i]));
+	return arr;
+}
+
+json_t *
+aggregate_runs(const json_t *runs, const struct agg_opts *opts, struct buf *err)
+{
+	static const struct agg_opts defaults;
+	const struct agg_opts *o = opts ? opts : &defaults;
+	struct agg a = { o, o->over && *o->over ? o->over : "seed", STRV_INIT, STRV_INIT,
+			 STRV_INIT, json_array(), 0, 0, 0 };
+	size_t nruns = json_array_size(runs), ncand = 0, nitems = 0, i;
+	const json_t **cand = xcalloc(nruns + 1, sizeof(*cand));
+	struct item *items = xcalloc(nruns + 1, sizeof(*items));
+	json_t *summary = NULL, *dirs = json_object(), *groups = json_array();
+	const char *metric = NULL;
+
+	if (!json_is_array(runs)) {
+		buf_adds(err, "runs must be a JSON array");
+		goto out;
+	}
+	if (o->reference && !json_is_array(o->reference)) {
+		buf_adds(err, "reference must be a JSON array of rows");
+		goto out;
+	}
+	select_runs(&a, runs, cand, &ncand);
+	if (choose_metrics(&a, &metric, dirs, err) < 0)
+		goto out;
+	nitems = make_items(&a, cand, ncand, items);
+	if (!nitems) {
+		buf_addf(err, "no runs to summarise: %zu in the input", nruns);
+		if (a.not_done)
+			buf_addf(err, ", %zu not done", a.not_done);
+		if (a.skipped)
+			buf_addf(err, ", %zu without metrics", a.skipped);
+		goto out;
+	}
+
+	qsort_r(items, nitems, sizeof(*items), item_cmp, &a.keys.n);
+	for (i = 0; i < nitems;) {
+		size_t j = i + 1;
+		while (j < nitems && !item_cmp_keys(&items[i], &items[j], a.keys.n))
+			j++;
+		json_array_append_new(groups, make_group(&a, items + i, j - i, dirs));
+		i = j;
+	}
+	if (a.not_done)
+		warn(&a, "%zu run%s not done left out", a.not_done, a.not_done > 1 ? "s" : "");
+
+	summary = json_object();
+	json_object_set_new(summary, "metric", json_string(metric));
+	json_object_set(summary, "direction", json_object_get(dirs, metric));
+	json_object_set(summary, "directions", dirs);
+	json_object_set_new(summary, "metrics", strv_json(&a.metrics));
+	json_object_set_new(summary, "over", json_string(a.over));
+	json_object_set_new(summary, "group_by", strv_json(&a.keys));
+	if (o->phase)
+		json_object_set_new(summary, "phase", json_string(o->phase));
+	json_object_set_new(summary, "n_runs", json_integer((json_int_t)nitems));
+	json_object_set_new(summary, "n_skipped", json_integer((json_int_t)a.skipped));
+	json_object_set_new(summary, "n_groups", json_integer((json_int_t)json_array_size(groups)));
+	json_object_set_new(summary, "generated_at",
+			    o->generated_at ? json_string(o->generated_at) : json_null());
+	json_object_set(summary, "groups", groups);
+	add_best(&a, summary, groups, dirs, metric);
+	if (a.dropped_warnings)
+		json_array_append_new(a.warnings,
+				      json_string("... and more warnings (list truncated)"));
+	json_object_set(summary, "warnings", a.warnings);
+out:
+	for (i = 0; i < nitems; i++)
+		free(items[i].key);
+	free(items);
+	free(cand);
+	json_decref(groups);
+	json_decref(dirs);
+	json_decref(a.warnings);
+	strv_release(&a.metrics);
+	strv_release(&a.keys);
+	strv_release(&a.allparams);
+	return summary;
+}

@@ -1,0 +1,470 @@
+/*
+ * latex.c - booktabs tables from a summary, flat or pivoted (see write.h).
+ */
+#include "results/write.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/aggregate.h"
+#include "results/write_priv.h"
+
+/* ---- escaping ---- */
+
+/* Greek U+0391..U+03C9: a command, a Latin look-alike, or "" (unassigned). */
+static const char *const greek[] = {
+	"A", "B", "\\Gamma", "\\Delta", "E", "Z", "H", "\\Theta", "I", "K", "\\Lambda", "M", "N",
+	"\\Xi", "O", "\\Pi", "P", "", "\\Sigma", "T", "\\Upsilon", "\\Phi", "X", "\\Psi",
+	"\\Omega", "", "", "", "", "", "", "", "\\alpha", "\\beta", "\\gamma", "\\delta",
+	"\\epsilon", "\\zeta", "\\eta", "\\theta", "\\iota", "\\kappa", "\\lambda", "\\mu", "\\nu",
+	"\\xi", "o", "\\pi", "\\rho", "\\varsigma", "\\sigma", "\\tau", "\\upsilon", "\\phi",
+	"\\chi", "\\psi", "\\omega",
+};
+
+static const struct {
+	uint32_t cp;
+	const char *tex;
+} symbols[] = {
+	{ 0x00A0, "~" }, { 0x00B0, "\\ensuremath{^\\circ}" }, { 0x00B1, "\\ensuremath{\\pm}" },
+	{ 0x00B5, "\\ensuremath{\\mu}" }, { 0x00B7, "\\ensuremath{\\cdot}" },
+	{ 0x00D7, "\\ensuremath{\\times}" }, { 0x00F7, "\\ensuremath{\\div}" },
+	{ 0x2013, "--" }, { 0x2014, "---" }, { 0x2018, "`" }, { 0x2019, "'" },
+	{ 0x201C, "``" }, { 0x201D, "''" }, { 0x2026, "\\ldots{}" },
+	{ 0x2192, "\\ensuremath{\\rightarrow}" }, { 0x2212, "\\ensuremath{-}" },
+	{ 0x221E, "\\ensuremath{\\infty}" }, { 0x2248, "\\ensuremath{\\approx}" },
+	{ 0x2264, "\\ensuremath{\\leq}" }, { 0x2265, "\\ensuremath{\\geq}" },
+};
+
+/* Latin-1 letters that pdflatex typesets with its default (OT1) fonts. */
+static int
+latin1_ok(uint32_t cp)
+{
+	if (cp < 0xC0 || cp > 0xFF || cp == 0xD7 || cp == 0xF7)
+		return 0;
+	/* Eth, Thorn (upper and lower) exist only in T1 fonts */
+	return cp != 0xD0 && cp != 0xDE && cp != 0xF0 && cp != 0xFE;
+}
+
+/* Decode one UTF-8 character at s; its length in *len (1 for a bad byte). */
+static uint32_t
+utf8_decode(const unsigned char *s, size_t *len)
+{
+	if (s[0] < 0x80) {
+		*len = 1;
+		return s[0];
+	}
+	size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+	if (!n || !utf8_valid((const char *)s, n)) {
+		*len = 1;
+		return 0xFFFD;
+	}
+	uint32_t cp = s[0] & (0x7F >> n);
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3F);
+	*len = n;
+	return cp;
+}
+
+void
+latex_escape(struct buf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (*s) {
+		unsigned char c = *s;
+		size_t len;
+		if (c < 0x80) {
+			s++;
+			if (strchr("&%$#_{}", c) && c) {
+				buf_addc(b, '\\');
+				buf_addc(b, (char)c);
+			} else if (c == '~') {
+				buf_adds(b, "\\textasciitilde{}");
+			} else if (c == '^') {
+				buf_adds(b, "\\textasciicircum{}");
+			} else if (c == '\\') {
+				buf_adds(b, "\\textbackslash{}");
+			} else if (c == '<') {
+				buf_adds(b, "\\textless{}");
+			} else if (c == '>') {
+				buf_adds(b, "\\textgreater{}");
+			} else if (c == '|') {
+				buf_adds(b, "\\textbar{}");
+			} else if (c == '-' && *s == '-') {
+				buf_adds(b, "-{}");	/* no en dash ligature: "--lr" stays */
+			} else if (c < 0x20 || c == 0x7F) {
+				buf_addc(b, ' ');
+			} else {
+				buf_addc(b, (char)c);
+			}
+			continue;
+		}
+		uint32_t cp = utf8_decode(s, &len);
+		const char *tex = NULL;
+		if (cp >= 0x391 && cp <= 0x3C9 && *greek[cp - 0x391]) {
+			const char *gk = greek[cp - 0x391];
+			if (gk[0] == '\\')
+				buf_addf(b, "\\ensuremath{%s}", gk);
+			else
+				buf_adds(b, gk);
+			s += len;
+			continue;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(symbols) && !tex; i++)
+			if (symbols[i].cp == cp)
+				tex = symbols[i].tex;
+		if (tex)
+			buf_adds(b, tex);
+		else if (latin1_ok(cp))
+			buf_add(b, s, len);
+		else
+			buf_addc(b, '?');
+		s += len;
+	}
+}
+
+/* ---- tables ---- */
+
+static void
+arrow(struct buf *b, const json_t *summary, const char *metric)
+{
+	buf_adds(b, strcmp(agg_direction(summary, metric), "higher") ? " $\\downarrow$" : " $\\uparrow$");
+}
+
+/* Append the (possibly bold) cell of group g for metric. */
+static void
+cell(struct buf *b, const json_t *g, const char *metric, const struct latex_opts *o, int dec,
+     const char *best)
+{
+	int bold = g && best && wr_is_best(g, metric, dec, best);
+	struct buf c = BUF_INIT;
+	if (!g || !wr_cell(&c, g, metric, dec, !o->no_std, WR_LATEX))
+		buf_adds(&c, "--");
+	if (bold)
+		buf_addf(b, "\\textbf{%s}", c.s);
+	else
+		buf_adds(b, c.s);
+	buf_release(&c);
+}
+
+static void
+head(struct buf *b, const json_t *summary, const struct latex_opts *o, const char *colspec,
+     const char *bold_where)
+{
+	char gen[64] = "";
+	const char *ga = json_string_value(json_object_get(summary, "generated_at"));
+	const json_t *nr = json_object_get(summary, "n_runs");
+	if (ga)
+		snprintf(gen, sizeof(gen), " at %s", ga);
+	for (char *p = gen; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	json_int_t nruns = json_is_integer(nr) ? json_integer_value(nr) : 0;
+	buf_addf(b, "%% Generated by ros from %" JSON_INTEGER_FORMAT " run%s%s\n", nruns,
+		 nruns == 1 ? "" : "s", gen);
+	buf_adds(b, "\\begin{table}[t]\n\\centering\n\\caption{");
+	if (o->caption) {
+		latex_escape(b, o->caption);
+	} else {
+		const char *over = json_string_value(json_object_get(summary, "over"));
+		json_int_t lo = -1, hi = -1;
+		size_t i;
+		json_t *g;
+		json_array_foreach(json_object_get(summary, "groups"), i, g) {
+			json_int_t n = json_integer_value(json_object_get(g, "n"));
+			lo = lo < 0 || n < lo ? n : lo;
+			hi = n > hi ? n : hi;
+		}
+		buf_adds(b, o->no_std ? "Mean over " : "Mean $\\pm$ sample standard deviation over ");
+		latex_escape(b, over ? over : "seed");
+		if (lo == hi)
+			buf_addf(b, " (n=%" JSON_INTEGER_FORMAT " per configuration)", lo);
+		else
+			buf_addf(b, " (n=%" JSON_INTEGER_FORMAT "--%" JSON_INTEGER_FORMAT " per configuration)", lo, hi);
+		if (bold_where)
+			buf_addf(b, "; best %s in bold", bold_where);
+		buf_addc(b, '.');
+	}
+	buf_adds(b, "}\n\\label{");
+	const char *l = o->label ? o->label : "tab:results";
+	for (; *l; l++) {
+		char ch = *l;
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			 (ch >= '0' && ch <= '9') || strchr(":._-", ch);
+		buf_addc(b, ok ? ch : '-');
+	}
+	buf_addf(b, "}\n\\begin{tabular}{%s}\n\\toprule\n", colspec);
+}
+
+static void
+foot(struct buf *b)
+{
+	buf_adds(b, "\\bottomrule\n\\end{tabular}\n\\end{table}\n");
+}
+
+static char *
+latex_flat(const json_t *summary, const struct latex_opts *o, const struct strv *keys,
+	   const struct strv *metrics, int dec)
+{
+	const json_t *groups = json_object_get(summary, "groups");
+	int bold = o->bold == LATEX_BOLD_AUTO || o->bold == LATEX_BOLD_COL;
+	struct buf b = BUF_INIT, spec = BUF_INIT;
+	char (*best)[WR_NUM] = xcalloc(metrics->n ? metrics->n : 1, sizeof(*best));
+	char *has = xcalloc(metrics->n ? metrics->n : 1, 1);
+	size_t i, k;
+	json_t *g;
+
+	for (k = 0; k < keys->n; k++)
+		buf_addc(&spec, 'l');
+	for (k = 0; k < metrics->n; k++) {
+		buf_addc(&spec, 'c');
+		int higher = !strcmp(agg_direction(summary, metrics->v[k]), "higher");
+		has[k] = (char)(bold && wr_best(groups, NULL, 0, metrics->v[k], higher, dec, best[k]));
+	}
+	head(&b, summary, o, spec.s ? spec.s : "l", bold ? "per column" : NULL);
+	for (k = 0; k < keys->n; k++) {
+		buf_adds(&b, k ? " & " : "");
+		latex_escape(&b, keys->v[k]);
+	}
+	for (k = 0; k < metrics->n; k++) {
+		buf_adds(&b, k || keys->n ? " & " : "");
+		latex_escape(&b, metrics->v[k]);
+		arrow(&b, summary, metrics->v[k]);
+	}
+	buf_adds(&b, " \\\\\n\\midrule\n");
+	json_array_foreach(groups, i, g) {
+		const json_t *config = json_object_get(g, "config");
+		for (k = 0; k < keys->n; k++) {
+			const json_t *v = json_object_get(config, keys->v[k]);
+			char *s = v && !json_is_null(v) ? agg_value_str(v) : xstrdup("--");
+			buf_adds(&b, k ? " & " : "");
+			latex_escape(&b, s);
+			free(s);
+		}
+		for (k = 0; k < metrics->n; k++) {
+			buf_adds(&b, k || keys->n ? " & " : "");
+			cell(&b, g, metrics->v[k], o, dec, has[k] ? best[k] : NULL);
+		}
+		buf_adds(&b, " \\\\\n");
+	}
+	foot(&b);
+	buf_release(&spec);
+	free(best);
+	free(has);
+	return buf_detach(&b);
+}
+
+/* Index of v in vals[0..*n) (by value), adding it when absent. */
+static size_t
+intern(const json_t **vals, size_t *n, const json_t *v)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!agg_value_cmp(vals[i], v))
+			return i;
+	vals[*n] = v;
+	return (*n)++;
+}
+
+static int
+cmp_values(const void *a, const void *b)
+{
+	return agg_value_cmp(*(const json_t *const *)a, *(const json_t *const *)b);
+}
+
+/* Compare row tuples (nr values each) for qsort_r. */
+static int
+cmp_tuples(const void *a, const void *b, void *arg)
+{
+	const json_t *const *x = *(const json_t *const *const *)a;
+	const json_t *const *y = *(const json_t *const *const *)b;
+	size_t nr = *(const size_t *)arg;
+	for (size_t i = 0; i < nr; i++) {
+		int r = agg_value_cmp(x[i], y[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static char *
+latex_pivot(const json_t *summary, const struct latex_opts *o, const struct strv *keys,
+	    const struct strv *metrics, int dec, struct buf *err)
+{
+	const json_t *groups = json_object_get(summary, "groups");
+	size_t ng = json_array_size(groups), nr = o->rows ? o->rows->n : 0, ncv = 0, nrow = 0;
+	const json_t **colv = xcalloc(ng + 1, sizeof(*colv));
+	const json_t ***rowv = xcalloc(ng + 1, sizeof(*rowv));
+	size_t *cells = NULL, *idx = xcalloc(ng + 1, sizeof(*idx));
+	struct buf b = BUF_INIT, spec = BUF_INIT;
+	char *out = NULL;
+	enum latex_bold bold = o->bold == LATEX_BOLD_AUTO ? LATEX_BOLD_ROW : o->bold;
+	size_t i, k, r, c, m;
+
+	if (!strv_has(keys, o->cols)) {
+		buf_addf(err, "latex: cols '%s' is not a config key", o->cols);
+		goto out;
+	}
+	for (k = 0; k < nr; k++)
+		if (!strv_has(keys, o->rows->v[k]) || !strcmp(o->rows->v[k], o->cols)) {
+			buf_addf(err, "latex: rows key '%s' is not a config key other than cols",
+				 o->rows->v[k]);
+			goto out;
+		}
+	/* distinct column values and row tuples, in natural order */
+	for (i = 0; i < ng; i++) {
+		const json_t *config = json_object_get(json_array_get(groups, i), "config");
+		const json_t **t = xcalloc(nr + 1, sizeof(*t));
+		intern(colv, &ncv, json_object_get(config, o->cols));
+		for (k = 0; k < nr; k++)
+			t[k] = json_object_get(config, o->rows->v[k]);
+		for (r = 0; r < nrow && cmp_tuples(&rowv[r], &t, &nr); r++)
+			;
+		if (r == nrow)
+			rowv[nrow++] = t;
+		else
+			free(t);
+	}
+	qsort(colv, ncv, sizeof(*colv), cmp_values);
+	qsort_r(rowv, nrow, sizeof(*rowv), cmp_tuples, &nr);
+	cells = xcalloc(nrow * ncv + 1, sizeof(*cells));
+	for (i = 0; i < nrow * ncv; i++)
+		cells[i] = SIZE_MAX;
+	for (i = 0; i < ng; i++) {
+		const json_t *config = json_object_get(json_array_get(groups, i), "config");
+		const json_t **t = xcalloc(nr + 1, sizeof(*t));
+		for (k = 0; k < nr; k++)
+			t[k] = json_object_get(config, o->rows->v[k]);
+		for (r = 0; cmp_tuples(&rowv[r], &t, &nr); r++)
+			;
+		free(t);
+		for (c = 0; agg_value_cmp(colv[c], json_object_get(config, o->cols)); c++)
+			;
+		size_t *slot = &cells[r * ncv + c];
+		if (*slot != SIZE_MAX) {
+			const json_t *g0 = json_array_get(groups, *slot), *g1 = json_array_get(groups, i);
+			const char *diff = "?";
+			for (k = 0; k < keys->n; k++)
+				if (agg_value_cmp(json_object_get(json_object_get(g0, "config"), keys->v[k]),
+						  json_object_get(json_object_get(g1, "config"), keys->v[k]))) {
+					diff = keys->v[k];
+					break;
+				}
+			buf_addf(err, "latex: groups '%s' and '%s' fall in one cell; add '%s' to the rows",
+				 json_string_value(json_object_get(g0, "label")),
+				 json_string_value(json_object_get(g1, "label")), diff);
+			goto out;
+		}
+		*slot = i;
+	}
+
+	for (k = 0; k <= nr; k++)
+		buf_addc(&spec, 'l');
+	for (c = 0; c < ncv; c++)
+		buf_addc(&spec, 'c');
+	head(&b, summary, o, spec.s,
+	     bold == LATEX_BOLD_ROW ? "per row" : bold == LATEX_BOLD_COL ? "per column" : NULL);
+	for (k = 0; k < nr; k++) {
+		latex_escape(&b, o->rows->v[k]);
+		buf_adds(&b, " & ");
+	}
+	buf_adds(&b, "Metric");
+	for (c = 0; c < ncv; c++) {
+		char *s = agg_value_str(colv[c]);
+		buf_adds(&b, " & ");
+		if (o->col_label)
+			buf_adds(&b, o->col_label);
+		else
+			latex_escape(&b, o->cols);
+		buf_addc(&b, '=');
+		latex_escape(&b, s);
+		free(s);
+	}
+	buf_adds(&b, " \\\\\n\\midrule\n");
+	for (r = 0; r < nrow; r++) {
+		for (m = 0; m < metrics->n; m++) {
+			const char *name = metrics->v[m];
+			int higher = !strcmp(agg_direction(summary, name), "higher");
+			char rbest[WR_NUM];
+			int has = 0;
+			if (bold == LATEX_BOLD_ROW) {
+				size_t n = 0;
+				for (c = 0; c < ncv; c++)
+					if (cells[r * ncv + c] != SIZE_MAX)
+						idx[n++] = cells[r * ncv + c];
+				has = wr_best(groups, idx, n, name, higher, dec, rbest);
+			}
+			for (k = 0; k < nr; k++) {
+				if (m == 0) {
+					char *s = rowv[r][k] && !json_is_null(rowv[r][k]) ? agg_value_str(rowv[r][k]) : xstrdup("--");
+					latex_escape(&b, s);
+					free(s);
+				}
+				buf_adds(&b, " & ");
+			}
+			latex_escape(&b, name);
+			arrow(&b, summary, name);
+			for (c = 0; c < ncv; c++) {
+				size_t gi = cells[r * ncv + c];
+				char cbest[WR_NUM];
+				const char *best = has ? rbest : NULL;
+				if (bold == LATEX_BOLD_COL) {
+					size_t n = 0;
+					for (size_t rr = 0; rr < nrow; rr++)
+						if (cells[rr * ncv + c] != SIZE_MAX)
+							idx[n++] = cells[rr * ncv + c];
+					best = wr_best(groups, idx, n, name, higher, dec, cbest) ? cbest : NULL;
+				}
+				buf_adds(&b, " & ");
+				cell(&b, gi == SIZE_MAX ? NULL : json_array_get(groups, gi), name, o, dec, best);
+			}
+			buf_adds(&b, " \\\\\n");
+		}
+	}
+	foot(&b);
+	out = buf_detach(&b);
+out:
+	for (r = 0; r < nrow; r++)
+		free(rowv[r]);
+	free(rowv);
+	free(colv);
+	free(cells);
+	free(idx);
+	buf_release(&b);
+	buf_release(&spec);
+	return out;
+}
+
+char *
+write_latex(const json_t *summary, const struct latex_opts *opts, struct buf *err)
+{
+	static const struct latex_opts defaults;
+	const struct latex_opts *o = opts ? opts : &defaults;
+	struct strv keys = STRV_INIT, metrics = STRV_INIT;
+	int dec = o->decimals > 0 ? o->decimals : 4;
+	char *out = NULL;
+
+	wr_strv(summary, "group_by", &keys);
+	if (o->metrics && o->metrics->n) {
+		struct strv all = STRV_INIT;
+		wr_strv(summary, "metrics", &all);
+		for (size_t i = 0; i < o->metrics->n; i++) {
+			if (!strv_has(&all, o->metrics->v[i])) {
+				buf_addf(err, "latex: no metric '%s' in the summary", o->metrics->v[i]);
+				strv_release(&all);
+				goto out;
+			}
+			strv_push(&metrics, o->metrics->v[i]);
+		}
+		strv_release(&all);
+	} else {
+		wr_strv(summary, "metrics", &metrics);
+	}
+	if (dec > 12)
+		dec = 12;
+	out = o->cols ? latex_pivot(summary, o, &keys, &metrics, dec, err)
+		      : latex_flat(summary, o, &keys, &metrics, dec);
+out:
+	strv_release(&keys);
+	strv_release(&metrics);
+	return out;
+}

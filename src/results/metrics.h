@@ -1,0 +1,121 @@
+/*
+ * metrics.h - turn the text a run left behind into a JSON object of
+ * metric name -> number.
+ *
+ * Pure functions: they read text that the caller already fetched (the tail
+ * of stdout.log, the last record of a metrics.jsonl, the output of a parser
+ * command) and never touch files or processes.
+ *
+ * A run's `metric_parser` field names the parser (a "spec"):
+ *
+ *   ""  or "default"   key=value / key: value pairs on the last log line that
+ *                      has any ("Epoch 10/10 | MSE=0.3847 MAE=0.4021").
+ *   "json"             the last log line holding a JSON object.
+ *   "jsonl:PATH"       the last record of the JSON-lines file PATH (relative to
+ *                      the run directory); "jsonl" alone means metrics.jsonl.
+ *   "regex:N=ERE;..."  POSIX extended regexes, one per metric name N; the first
+ *                      capture group is the value and the last match wins.
+ *   "command:CMD"      CMD, run by the caller in the run directory, prints the
+ *                      metrics (a JSON object line, else key=value pairs).
+ *
+ * Results.  Every parser returns a new object (the caller decrefs it) whose
+ * keys are valid UTF-8 and whose values are JSON reals, or JSON null for a
+ * value that was present but not finite (nan, inf, -inf, 1e999): a diverged
+ * run stays visible in the evidence as "mse": null instead of vanishing or
+ * poisoning a mean.  Each such null also adds a warning line to *err.
+ *
+ * Errors.  NULL is returned, with a one-line message in *err, when the spec
+ * is malformed or nothing at all was found.  On success *err may still hold
+ * warnings (one per line, no trailing newline on the last): non-finite values,
+ * regex names that never matched, captures that are not numbers.  So: NULL
+ * means error; non-NULL and err->len > 0 means warnings worth printing.
+ *
+ * Any bytes are accepted: NULs within len, invalid UTF-8, lines of megabytes,
+ * an empty log.  Lines end at '\n' or '\r' (a '\r' is how progress bars
+ * redraw a line, so the text after the last '\r' is what the user saw).
+ */
+#ifndef ROS_RESULTS_METRICS_H
+#define ROS_RESULTS_METRICS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "util/util.h"
+
+enum metric_kind {
+	METRIC_DEFAULT,		/* "" or "default" */
+	METRIC_JSON,		/* "json" */
+	METRIC_JSONL,		/* "jsonl" or "jsonl:PATH" */
+	METRIC_REGEX,		/* "regex:NAME=ERE;NAME2=ERE2" */
+	METRIC_COMMAND,		/* "command:CMD" */
+	METRIC_UNKNOWN,		/* anything else: an error to report */
+};
+
+/* Longest metric name kept (bytes); longer keys are ignored. */
+#define METRIC_KEY_MAX 128
+
+/* Which kind of parser spec is (NULL counts as ""). */
+enum metric_kind metrics_kind(const char *spec);
+
+/*
+ * The argument of a spec, borrowed from spec: the PATH of "jsonl:PATH"
+ * ("metrics.jsonl" for plain "jsonl"), the CMD of "command:CMD", the list of
+ * "regex:..."; "" for the others.
+ */
+const char *metrics_spec_arg(const char *spec);
+
+/*
+ * Check a spec without parsing anything (compiles the regexes): 0 if usable,
+ * else -1 with the reason in *err.  For `add-run` to refuse a bad spec early.
+ */
+int metrics_spec_check(const char *spec, struct buf *err);
+
+/*
+ * Parse log[0..len) (need not be NUL-terminated) with the parser spec names.
+ *
+ * default: scans lines from the end; the first line (from the end) holding at
+ *   least one pair wins and all its pairs are returned, later pairs with the
+ *   same key overriding earlier ones.  A pair is KEY SEP VALUE where KEY is
+ *   [A-Za-z_][A-Za-z0-9_./-]* not preceded by one of those characters (it may
+ *   be wrapped in ' or ", as in a printed Python dict), SEP is '=' or ':' with
+ *   optional blanks around it, and VALUE is one token that strtod() consumes
+ *   entirely (optionally quoted).  A token ends at a blank or one of , ; | ) ]
+ *   } % and the end of the line, so "10/10", "12:30:01", "sha=4e938a1",
+ *   "torch: 2.7.1+cu118" and "model=timesnet" give no pair.  A line whose only
+ *   pairs are non-finite ("mse=nan mae=nan") still wins: the run's last word
+ *   was that it diverged, and an earlier epoch's numbers would be a lie.
+ *
+ * json: the last line that holds a JSON object (from its first '{' to the end
+ *   of the line, so a timestamp or logger prefix is allowed) with at least one
+ *   metric.  See metrics_parse_json_record() for what counts as a metric.
+ *
+ * jsonl: log is the record text; same as metrics_parse_json_record().
+ *
+ * regex: each ERE is matched against every line (lines also end at NUL
+ *   bytes; a match cannot span lines); the last match in the log wins.  The
+ *   spec is split at each ';' that is followed by NAME=, so an ERE may contain
+ *   ';' elsewhere.  An ERE without a capture group is an error.  A name that
+ *   never matches, or whose last capture is not a number, is left out with a
+ *   warning; no match for any name is an error.
+ *
+ * command: log is the command's stdout; its last line holding a JSON object
+ *   wins if there is one, else the default parser runs on it.
+ */
+json_t *metrics_parse(const char *spec, const char *log, size_t len, struct buf *err);
+
+/*
+ * Parse one JSON record, e.g. the last line of a metrics.jsonl.  text[0..len)
+ * may be a whole (pretty-printed) JSON object; if it does not parse as one,
+ * its last non-blank line is parsed instead.
+ *
+ * Metrics are the object's numbers; nested objects are flattened with '.'
+ * ({"val": {"mse": 0.3}} gives "val.mse"), down to 8 levels.  Strings that
+ * are entirely a number ("0.420", as the Python tool stored them) count as
+ * that number.  Python's bare NaN, Infinity and -Infinity (json.dumps writes
+ * them; strict JSON does not allow them) and the strings "nan", "inf", ...
+ * give null with a warning.  Arrays, booleans, JSON null and other strings
+ * are not metrics and are skipped.  A record without any metric is an error.
+ */
+json_t *metrics_parse_json_record(const char *text, size_t len, struct buf *err);
+
+#endif
