@@ -58,7 +58,7 @@ print_worker(const struct vast_wrec *t, int fix)
 	if (t->live_host)
 		buf_addf(&ep, "%s:%d", t->live_host, t->live_port);
 	else
-		buf_adds(&ep, "(no SSH endpoint yet)");
+		buf_adds(&ep, "(no SSH endpoint)");
 	printf("  [%s] %-16s  inst=%lld  %-8s  %s  [%s  ", t->live_host && !strcmp(st, "running") ? "✓" : "!",
 	       t->worker_id, t->instance_id, st, ep.s, gpu);
 	if (json_is_number(dph))
@@ -67,6 +67,8 @@ print_worker(const struct vast_wrec *t, int fix)
 		printf("$?/hr]\n");
 	if (t->port_changed)
 		printf("      ⚠ PORT CHANGED: yaml=%d  live=%d\n", t->yaml_port, t->live_port);
+	if (t->problem)
+		printf("      ⚠ %s\n", t->problem);
 	if (t->host_changed)
 		printf("      ⚠ HOST CHANGED: yaml=%s  live=%s\n", t->yaml_host ? t->yaml_host : "(none)",
 		       t->live_host);
@@ -76,6 +78,8 @@ print_worker(const struct vast_wrec *t, int fix)
 		printf("      ✓ Updated host %s → %s\n", t->yaml_host ? t->yaml_host : "(none)", t->live_host);
 	if (fix && t->fix_error)
 		printf("      ✗ Not updated: %s\n", t->fix_error);
+	if (fix && t->hostile)
+		printf("      ✗ Not updated: nothing usable to write\n");
 	if (fix)
 		print_forgotten(t, "      ");
 	buf_release(&ep);
@@ -139,6 +143,9 @@ wrec_json(const struct vast_wrec *t, int fix)
 		json_array_append_new(drift, json_string("host"));
 	if (t->gone)
 		json_array_append_new(drift, json_string("gone"));
+	if (t->hostile)
+		json_array_append_new(drift, json_string("refused"));
+	json_object_set_new(o, "problem", t->problem ? json_string(t->problem) : json_null());
 	json_object_set_new(o, "drift", drift);
 	if (fix) {
 		json_t *fixed = json_array(), *kh = json_array();

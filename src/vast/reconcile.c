@@ -14,6 +14,7 @@
 #include "store/runs.h"
 #include "store/store.h"
 #include "vast/api.h"
+#include "vast/vworker.h"
 
 static void
 wrec_release(struct vast_wrec *w)
@@ -22,6 +23,7 @@ wrec_release(struct vast_wrec *w)
 	free(w->yaml_host);
 	free(w->live_host);
 	free(w->fix_error);
+	free(w->problem);
 	strv_release(&w->forgotten);
 }
 
@@ -68,8 +70,10 @@ fill_wrec(struct vast_wrec *t, const struct worker *w, const json_t *live)
 		t->gone = 1;
 		return;
 	}
-	if (vast_ssh_endpoint(t->inst, t->direct, &t->live_host, &t->live_port) < 0)
+	if (vast_ssh_endpoint(t->inst, t->direct, &t->live_host, &t->live_port) < 0) {
+		t->problem = vast_endpoint_problem(t->inst, t->direct, &t->hostile);
 		return;
+	}
 	t->port_changed = t->live_port != t->yaml_port;
 	t->host_changed = !t->yaml_host || strcmp(t->live_host, t->yaml_host) != 0;
 }
@@ -89,7 +93,7 @@ vast_recon_compute(struct registry *r, const json_t *live, struct vast_recon *rc
 			continue;
 		struct vast_wrec *t = &rc->w[rc->n++];
 		fill_wrec(t, w, live);
-		if (t->gone || t->port_changed || t->host_changed)
+		if (t->gone || t->port_changed || t->host_changed || t->hostile)
 			rc->ndrift++;
 	}
 	rc->untracked = json_array();
@@ -323,7 +327,7 @@ vast_reconcile(const char *root, const json_t *live, int fix, struct vast_recon 
 	for (size_t i = 0; i < rc->n; i++) {
 		struct vast_wrec *t = &rc->w[i];
 		int c = t->gone ? disable(&r, t) : (t->port_changed || t->host_changed) ? patch_endpoint(&r, t) : 0;
-		if (c < 0)
+		if (c < 0 || t->hostile)
 			rc->nfailed++;
 		else if (c > 0)
 			changed = 1;

@@ -13,7 +13,9 @@
  *   host   the hosts differ
  *   gone   the instance is not in the live list
  * A live instance without an endpoint of the worker's kind yet (loading,
- * stopped) is reported but is no drift: there is nothing to patch.
+ * stopped) is reported but is no drift: there is nothing to patch.  One
+ * whose host or port from the API is refused (not a plain host name) is
+ * drift that --fix cannot repair: reported, never written.
  *
  * Repairs (fix): ssh.port / ssh.host patched surgically with registry_set
  * (after worker_check() on the new values: a hostile host from the API is
@@ -47,6 +49,8 @@ struct vast_wrec {
 	char *live_host;	/* NULL: no endpoint yet */
 	int live_port;
 	int port_changed, host_changed, gone;
+	char *problem;		/* live but no usable endpoint: why (vast_endpoint_problem) */
+	int hostile;		/* ... because Vast.ai's host or port was refused: counts as drift */
 	/* outcome of fix */
 	int fixed_port, fixed_host, disabled;
 	int nstale, nrequeued;

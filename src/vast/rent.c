@@ -117,10 +117,18 @@ vast_wait_running(struct vast_client *vc, long long id, const struct vast_rent_o
 				*inst = row;
 				return 0;
 			}
-			if (hopeless(row)) {
+			int hostile = 0;
+			char *why = NULL;
+			if (!strcmp(st, "running"))
+				why = vast_endpoint_problem(row, o->direct, &hostile);
+			if (hopeless(row) || hostile) {
 				char *msg = vast_disp_field(row, "status_msg", 200, "no message");
-				buf_addf(err, "instance %lld failed to start: status %s (%s)", id, st, msg);
+				if (hostile)
+					buf_addf(err, "instance %lld cannot be used: %s", id, why);
+				else
+					buf_addf(err, "instance %lld failed to start: status %s (%s)", id, st, msg);
 				free(msg);
+				free(why);
 				if (destroy_failed) {
 					struct buf de = BUF_INIT;
 					if (vast_destroy_instance(vc, id, &de) == VAST_OK)
@@ -136,6 +144,7 @@ vast_wait_running(struct vast_client *vc, long long id, const struct vast_rent_o
 				buf_release(&e);
 				return -1;
 			}
+			free(why);
 			if (!last || strcmp(last, st) || now - last_report >= REPORT_EVERY_MS) {
 				progress(o, "instance %lld: %s%s (%lld s)", id, st,
 					 !strcmp(st, "running") ? ", no SSH endpoint yet" : "",

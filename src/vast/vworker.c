@@ -78,6 +78,43 @@ gb_value(double gb)
 	return json_real(round(gb * 10.0) / 10.0);
 }
 
+char *
+vast_endpoint_problem(const json_t *inst, int direct, int *hostile)
+{
+	const json_t *h = json_object_get(inst, direct ? "public_ipaddr" : "ssh_host");
+	const json_t *p = direct ? json_object_get(json_array_get(json_object_get(json_object_get(inst, "ports"),
+				   "22/tcp"), 0), "HostPort") : json_object_get(inst, "ssh_port");
+	const char *hs = json_string_value(h);
+	long long port;
+	char *r;
+
+	*hostile = 0;
+	if (hs && *hs) {
+		int ok = *hs != '-';
+		for (const char *c = hs; *c && ok; c++)
+			ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+			     strchr(".-_:", *c);
+		if (!ok) {
+			char *d = vast_disp(hs, 60, "");
+			*hostile = 1;
+			r = xasprintf("refusing SSH host '%s' from Vast.ai (not a plain host name)", d);
+			free(d);
+			return r;
+		}
+	}
+	if (p && !json_is_null(p) && (vast_json_int(p, &port) < 0 || port <= 0 || port > 65535)) {
+		char *d = json_is_string(p) ? vast_disp(json_string_value(p), 20, "") : xstrdup("?");
+		*hostile = 1;
+		r = xasprintf("refusing SSH port '%s' from Vast.ai", d);
+		free(d);
+		return r;
+	}
+	char *st = vast_disp_field(inst, "actual_status", 40, "null");
+	r = xasprintf("no %s SSH endpoint yet (status %s)", direct ? "direct" : "proxy", st);
+	free(st);
+	return r;
+}
+
 json_t *
 vast_instance_fields(const json_t *inst, int direct, struct buf *err)
 {
@@ -88,10 +125,10 @@ vast_instance_fields(const json_t *inst, int direct, struct buf *err)
 
 	vast_json_int(json_object_get(inst, "id"), &id);
 	if (vast_ssh_endpoint(inst, direct, &host, &port) < 0) {
-		char *st = vast_disp_field(inst, "actual_status", 40, "null");
-		buf_addf(err, "instance %lld has no usable %s SSH endpoint yet (status %s)", id,
-			 direct ? "direct" : "proxy", st);
-		free(st);
+		int hostile;
+		char *why = vast_endpoint_problem(inst, direct, &hostile);
+		buf_addf(err, "instance %lld: %s%s", id, why, hostile ? "" : "; try again when it is running");
+		free(why);
 		return NULL;
 	}
 	json_t *out = json_object(), *ssh = json_object(), *res = json_object();
@@ -136,8 +173,7 @@ vast_worker_fields(long long instance_id, const char *api_key, int direct, struc
 		buf_addf(err, "Vast.ai instance %lld not found (or no longer exists)", instance_id);
 		goto done;
 	}
-	if (!(out = vast_instance_fields(inst, direct, err)))
-		buf_adds(err, "; try again when it is running");
+	out = vast_instance_fields(inst, direct, err);
 done:
 	json_decref(inst);
 	vast_client_release(&vc);

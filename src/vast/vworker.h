@@ -59,6 +59,11 @@ json_t *vast_rental_entry(const char *worker_id, long long instance_id, const js
  * read back: worker_check() on host, user, key, workspace, port. */
 int vast_check_entry(const json_t *fields, struct buf *err);
 
+/* Why inst has no usable SSH endpoint of that kind: "refusing SSH host
+ * '...' from Vast.ai (not a plain host name)" (hostile: *hostile = 1) or
+ * "no proxy SSH endpoint yet (status loading)".  New string. */
+char *vast_endpoint_problem(const json_t *inst, int direct, int *hostile);
+
 /* s made safe to print: control characters and invalid UTF-8 become '?',
  * at most max display columns (0: no limit, else cut with "..."); NULL
  * or "" gives dflt.  New string. */
