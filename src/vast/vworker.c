@@ -221,7 +221,7 @@ vast_rental_entry(const char *worker_id, long long instance_id, const json_t *in
 	json_object_set(e, "resources", json_object_get(f, "resources"));
 	json_t *health = json_object();
 	jset_str(health, "heartbeat_command", "echo ok");
-	jset_str(health, "busy_command", "pgrep -f 'runs/logs/' || true");
+	jset_str(health, "busy_command", "pgrep -f '[r]uns/logs/.*/wrapper.sh' || true");
 	json_object_set_new(e, "health", health);
 	if (json_object_get(f, "dph"))
 		json_object_set(e, "dph", json_object_get(f, "dph"));
