@@ -31,7 +31,7 @@
 
 struct hunt_flags {
 	const char *project, *profile, *gpu, *exclude_geo, *order, *query, *image, *onstart;
-	const char *pool, *ssh_mode, *key, *api_key;
+	const char *pool, *ssh_mode, *key, *workspace, *api_key;
 	double max_dph, ref_hours, ref_dlp, data_gb, disk_gb, min_cuda, min_vram, disk;
 	long long num_gpus, limit, timeout;
 	int rent;
@@ -224,6 +224,7 @@ rent_best(struct ctx *ctx, struct vast_client *vc, const json_t *ranked, const s
 	reg.pool = f->pool;
 	reg.direct = ro.direct;
 	reg.ssh_key = f->key;
+	reg.workspace = f->workspace;
 	if (vast_register_rental(ctx_root(ctx), got.instance_id, got.inst, got.offer, &reg, &wid, &err) < 0) {
 		error("instance %lld is rented and running but was not registered: %s; fix that and run "
 		      "`ros add-worker --vastai-instance-id %lld`, or `ros vastai-destroy %lld`",
@@ -278,6 +279,7 @@ cmd_vast_hunt_fn(int argc, char **argv, struct ctx *ctx)
 		{ "pool", OPT_STR, &f.pool, "P", "worker pool of the new worker (default vastai)", 0, NULL },
 		{ "ssh-mode", OPT_STR, &f.ssh_mode, "proxy|direct", "how the new worker is reached (default proxy)", 0, NULL },
 		{ "key", OPT_STR, &f.key, "PATH", "ssh.key of the new worker", 0, NULL },
+		{ "workspace", OPT_STR, &f.workspace, "DIR", "workspace of the new worker (default /root/research-worker)", 0, NULL },
 		{ "timeout", OPT_INT, &f.timeout, "S", "seconds to wait for the instance to run (default 900)", 0, NULL },
 		{ "api-key", OPT_STR, &f.api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
 		OPT_END
@@ -308,8 +310,8 @@ cmd_vast_hunt_fn(int argc, char **argv, struct ctx *ctx)
 		usage_error(ctx, "invalid --pool '%s'", f.pool);
 	if (f.ssh_mode && strcmp(f.ssh_mode, "proxy") && strcmp(f.ssh_mode, "direct"))
 		usage_error(ctx, "--ssh-mode must be proxy or direct");
-	if (!f.rent && (f.image || f.onstart || !isnan(f.disk) || f.pool || f.ssh_mode || f.key || f.timeout))
-		usage_error(ctx, "--image, --onstart, --disk, --pool, --ssh-mode, --key and --timeout go with --rent");
+	if (!f.rent && (f.image || f.onstart || !isnan(f.disk) || f.pool || f.ssh_mode || f.key || f.workspace || f.timeout))
+		usage_error(ctx, "--image, --onstart, --disk, --pool, --ssh-mode, --key, --workspace and --timeout go with --rent");
 
 	const char *root = ctx_root(ctx);
 	vast_hunt_init(&h);
