@@ -4,6 +4,7 @@
 # nulls, junk in strings, hostile values).
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/fakevast.sh"
+. "$TOP/tests/lib/match.sh"
 
 export ROS_HTTP_BACKOFF_MS=5
 new_root
@@ -79,7 +80,7 @@ check_eq "same table" "$OUT" "$(cat "$T/want")"
 check_eq "429, 429, 429, 200" "$(fakevast_log_json '[r["status"] for r in L]')" "[429, 429, 429, 200]"
 check "429 forever" fakevast_ctl fail '{"path_prefix":"/api/v1/instances","status":429,"count":-1}'
 check_exit 1 "still rate-limited: exit 1" "$ROS" vastai-instances
-check_match "says so" "$ERR" 'rate-limiting this key'
+check_re "says so" "$ERR" 'rate-limiting this key'
 check_eq "and prints no table" "$OUT" ""
 check "clear" fakevast_ctl fail '{"clear":true}'
 
@@ -88,12 +89,12 @@ check "v0 list gone" fakevast_ctl patch '{"scenario":{"v0_list_gone":true}}'
 check "ros uses v1: unaffected" "$ROS" vastai-instances
 check "v1 answering 410" fakevast_ctl fail '{"path_prefix":"/api/v1/instances","status":410,"count":-1,"body":{"success":false,"error":"deprecated_endpoint","msg":"/api/v1/instances/ is deprecated."}}'
 check_exit 1 "410: exit 1" "$ROS" vastai-instances
-check_match "410: says the endpoint was retired" "$ERR" 'retired this endpoint \(HTTP 410'
-check_nomatch "410: no empty table" "$OUT" 'ID'
+check_re "410: says the endpoint was retired" "$ERR" 'retired this endpoint \(HTTP 410'
+check_nore "410: no empty table" "$OUT" 'ID'
 check "clear" fakevast_ctl fail '{"clear":true}'
 check "a 200 with success:false" fakevast_ctl fail '{"path_prefix":"/api/v1/instances","status":200,"body":{"success":false,"msg":"backend busy"}}'
 check_exit 1 "success:false is an error" "$ROS" vastai-instances
-check_match "with its message" "$ERR" 'success=false: backend busy'
+check_re "with its message" "$ERR" 'success=false: backend busy'
 check "502 x3 then fine" fakevast_ctl fail '{"path_prefix":"/api/v1/instances","status":502,"count":3}'
 check "5xx retried" "$ROS" vastai-instances
 
@@ -102,22 +103,22 @@ check_exit 1 "bad key" env VAST_API_KEY=wrongkey123 "$ROS" vastai-instances
 check_eq "bad key: said plainly" "$ERR" "ros: Vast.ai rejected the API key (HTTP 401: Invalid user key)"
 check "404 auth_error variant" fakevast_ctl patch '{"scenario":{"auth_error_status":404}}'
 check_exit 1 "bad key as a 404" env VAST_API_KEY=wrongkey123 "$ROS" vastai-instances
-check_match "still a bad key" "$ERR" 'rejected the API key \(HTTP 404'
+check_re "still a bad key" "$ERR" 'rejected the API key \(HTTP 404'
 check_exit 1 "no key at all" env -u VAST_API_KEY "$ROS" vastai-instances
-check_match "names where keys are looked for" "$ERR" 'no Vast.ai API key: pass --api-key KEY, set VAST_API_KEY'
+check_re "names where keys are looked for" "$ERR" 'no Vast.ai API key: pass --api-key KEY, set VAST_API_KEY'
 mkdir -p "$XDG_CONFIG_HOME/vastai"
 printf 'testkey\n' >"$XDG_CONFIG_HOME/vastai/vast_api_key"
 check "key from the file vastai set api-key writes" env -u VAST_API_KEY "$ROS" vastai-instances
 check "VASTAI_API_KEY (the .env.local name)" env -u VAST_API_KEY VASTAI_API_KEY=testkey "$ROS" vastai-instances
 check "--api-key" env VAST_API_KEY=wrongkey123 "$ROS" vastai-instances --api-key testkey
-check_nomatch "the key never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey|wrongkey123'
+check_nore "the key never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey|wrongkey123'
 
 # --- hostile and odd values from the API ---
 check "odd rows" fakevast_ctl patch '{"instance":34824701,"set":{"gpu_name":"RTX\u001b[31m 3060\u0007","ssh_host":"-oProxyCommand=touch /tmp/x","actual_status":"running\n"}}'
 check "odd rows are shown safely" "$ROS" vastai-instances
-check_match "control characters replaced" "$OUT" '34824701  RTX\?\[31m 3060\?'
-check_match "a hostile host is no endpoint" "$OUT" '34824701  .*running +0\.0566  - +\(untracked\)'
+check_re "control characters replaced" "$OUT" '34824701  RTX\?\[31m 3060\?'
+check_re "a hostile host is no endpoint" "$OUT" '34824701  .*running +0\.0566  - +\(untracked\)'
 check "broken registry" sh -c 'printf "workers:\n  - worker_id: x\n    notes: \"bad \\\\| escape\"\n" > workers/workers.yaml'
 check_exit 1 "a registry that does not parse: exit 1" "$ROS" vastai-instances
-check_match "with the place" "$ERR" 'workers.yaml:3:[0-9]+: '
+check_re "with the place" "$ERR" 'workers.yaml:3:[0-9]+: '
 done_testing

@@ -6,6 +6,7 @@
 # consistent.  Hostile endpoints are refused.
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/fakevast.sh"
+. "$TOP/tests/lib/match.sh"
 
 export ROS_HTTP_BACKOFF_MS=5
 new_root
@@ -45,7 +46,7 @@ ssh-keygen -q -H -f "$T/gone_kh" >/dev/null 2>&1
 	printf '[ssh1.vast.ai]:24456 %s\n' "$K"
 	printf 'gpu-box.example.org %s\n' "$K"
 } >.ros/known_hosts
-check_match "the gone worker's entry is hashed" "$(sed -n 3p .ros/known_hosts)" '^\|1\|'
+check_re "the gone worker's entry is hashed" "$(sed -n 3p .ros/known_hosts)" '^\|1\|'
 cp $W "$T/workers.before"
 cp queues/run_queue.json "$T/runs.before"
 cp .ros/known_hosts "$T/kh.before"
@@ -72,7 +73,7 @@ Live instances: 10  |  Tracked workers: 6
 4 tracked workers drifted from live state: run `ros vastai-reconcile --fix`.
 EOF
 check_eq "the report" "$(strip_time "$OUT")" "$(cat "$T/want")"
-check_match "the time is local wall time" "$OUT" '^=== Worker Reconciliation at 20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] ===$'
+check_re "the time is local wall time" "$OUT" '^=== Worker Reconciliation at 20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] ===$'
 check "without --fix nothing is written (registry)" cmp $W "$T/workers.before"
 check "nor the runs" cmp queues/run_queue.json "$T/runs.before"
 check "nor known_hosts" cmp .ros/known_hosts "$T/kh.before"
@@ -157,9 +158,9 @@ check_eq "--fix sent only the list request" "$(fakevast_log_json '[(r["method"],
 
 # --- the next reconcile: consistent ---
 check "reconcile again" "$ROS" vastai-reconcile
-check_match "all consistent" "$OUT" 'All tracked workers are consistent with live state\.$'
-check_match "the disabled worker is no longer tracked" "$OUT" 'Live instances: 10  \|  Tracked workers: 5'
-check_nomatch "no drift lines" "$OUT" '⚠|GONE'
+check_re "all consistent" "$OUT" 'All tracked workers are consistent with live state\.$'
+check_re "the disabled worker is no longer tracked" "$OUT" 'Live instances: 10  \|  Tracked workers: 5'
+check_nore "no drift lines" "$OUT" '⚠|GONE'
 cp $W "$T/workers.fixed"
 check "--fix with nothing to do" "$ROS" vastai-reconcile --fix
 check "writes nothing" cmp $W "$T/workers.fixed"
@@ -168,12 +169,12 @@ check "writes nothing" cmp $W "$T/workers.fixed"
 check "port moves again" fakevast_ctl patch '{"instance":37906248,"set":{"ssh_port":26250}}'
 check "direct port moves" fakevast_ctl patch '{"instance":37907233,"set":{"ports":{"22/tcp":[{"HostIp":"0.0.0.0","HostPort":"41023"}]},"public_ipaddr":" 43.226.60.149\n"}}'
 check_exit 1 "drift again" "$ROS" vastai-reconcile
-check_match "direct mode compares the public address and 22/tcp" "$OUT" \
+check_re "direct mode compares the public address and 22/tcp" "$OUT" \
 	'vastai_worker_4   inst=37907233  running   43\.226\.60\.149:41023 .*
       ⚠ PORT CHANGED: yaml=41022  live=41023
       ⚠ HOST CHANGED: yaml=43\.226\.60\.148  live=43\.226\.60\.149'
 check "fix it" env ROS_SSH_KEYGEN=/nonexistent/ssh-keygen "$ROS" vastai-reconcile --fix
-check_match "a missing ssh-keygen is a warning, not a failure" "$ERR" 'warning: cannot remove \[ssh8\.vast\.ai\]:26248 from .*known_hosts'
+check_re "a missing ssh-keygen is a warning, not a failure" "$ERR" 'warning: cannot remove \[ssh8\.vast\.ai\]:26248 from .*known_hosts'
 check_eq "both patched" "$(grep -nE 'port: 2625|port: 4102|host: .?43' $W | tr -s ' ')" \
 	"31: port: 26250 # it moved overnight
 101: host: \"43.226.60.149\"
@@ -184,22 +185,22 @@ cp $W "$T/workers.fixed"
 check "a hostile host" fakevast_ctl patch '{"instance":38664456,"set":{"ssh_host":"-oProxyCommand=touch '"$T"'/pwned","ssh_port":1}}'
 check "a bad port" fakevast_ctl patch '{"instance":38342607,"set":{"ssh_port":"99999"}}'
 check_exit 1 "reported as drift" "$ROS" vastai-reconcile
-check_match "host refused, said why" "$OUT" "⚠ refusing SSH host '-oProxyCommand=touch .*' from Vast.ai \(not a plain host name\)"
-check_match "port refused" "$OUT" "⚠ refusing SSH port '99999' from Vast.ai"
+check_re "host refused, said why" "$OUT" "⚠ refusing SSH host '-oProxyCommand=touch .*' from Vast.ai \(not a plain host name\)"
+check_re "port refused" "$OUT" "⚠ refusing SSH port '99999' from Vast.ai"
 check_exit 1 "--fix cannot repair it: exit 1" "$ROS" vastai-reconcile --fix
-check_match "marked as not updated" "$OUT" '✗ Not updated: nothing usable to write'
-check_match "and summed up" "$OUT" '2 repairs failed'
+check_re "marked as not updated" "$OUT" '✗ Not updated: nothing usable to write'
+check_re "and summed up" "$OUT" '2 repairs failed'
 check "nothing written" cmp $W "$T/workers.fixed"
 check "nothing executed" test ! -e "$T/pwned"
 
 # --- failures of the API change nothing ---
 check "list fails" fakevast_ctl fail '{"path_prefix":"/api/v1/instances","status":500,"count":-1}'
 check_exit 1 "reconcile --fix with the API down" "$ROS" vastai-reconcile --fix
-check_match "says so" "$ERR" 'cannot list instances: Vast.ai answered HTTP 500'
+check_re "says so" "$ERR" 'cannot list instances: Vast.ai answered HTTP 500'
 check "and writes nothing" cmp $W "$T/workers.fixed"
 check "clear" fakevast_ctl fail '{"clear":true}'
 check_exit 1 "bad key" env VAST_API_KEY=nope "$ROS" vastai-reconcile --fix
-check_match "bad key said plainly" "$ERR" 'rejected the API key'
+check_re "bad key said plainly" "$ERR" 'rejected the API key'
 check "and writes nothing" cmp $W "$T/workers.fixed"
-check_nomatch "keys never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey|nope'
+check_nore "keys never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey|nope'
 done_testing

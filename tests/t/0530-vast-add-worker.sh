@@ -3,6 +3,7 @@
 # from the live instance; instance_id written; nothing written on any error.
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/fakevast.sh"
+. "$TOP/tests/lib/match.sh"
 
 export ROS_HTTP_BACKOFF_MS=5
 new_root
@@ -44,7 +45,7 @@ check "registry reads it back" "$ROS" vastai-instances --json
 check_eq "and it is tracked now" "$(printf '%s' "$OUT" | fakevast_json '[i["workers"] for i in d["instances"] if i["id"] == 34824701][0]')" '["vastai_worker_9"]'
 
 check "default worker id" "$ROS" add-worker --vastai-instance-id 38664456
-check_match "vastai_<id>" "$OUT" '^added worker vastai_38664456 '
+check_re "vastai_<id>" "$OUT" '^added worker vastai_38664456 '
 check "direct mode" "$ROS" add-worker --worker-id direct1 --vastai-instance-id 37907233 --ssh-mode direct --pool gpu --key '~/.ssh/vastai_id_ed25519'
 check_eq "public address (whitespace stripped) and the 22/tcp port" \
 	"$(sed -n '/worker_id: direct1/,$p' $W | sed -n '6,12p')" \
@@ -56,26 +57,26 @@ check_eq "public address (whitespace stripped) and the 22/tcp port" \
       key: ~/.ssh/vastai_id_ed25519
     workspace: /root/research-worker'
 check "reconcile agrees" "$ROS" vastai-reconcile
-check_match "direct worker consistent" "$OUT" 'direct1 +inst=37907233  running   43\.226\.60\.148:41022'
+check_re "direct worker consistent" "$OUT" 'direct1 +inst=37907233  running   43\.226\.60\.148:41022'
 
 cp $W "$T/before"
 check_exit 1 "an instance with no endpoint yet" "$ROS" add-worker --worker-id x1 --vastai-instance-id 39100002
 check_eq "says why" "$ERR" "ros: instance 39100002: no proxy SSH endpoint yet (status loading); try again when it is running"
 check_exit 1 "an unknown instance" "$ROS" add-worker --worker-id x2 --vastai-instance-id 12345
-check_match "not found" "$ERR" 'Vast.ai instance 12345 not found'
+check_re "not found" "$ERR" 'Vast.ai instance 12345 not found'
 check_exit 1 "direct mode without a direct port" "$ROS" add-worker --worker-id x3 --vastai-instance-id 34824701 --ssh-mode direct
-check_match "no direct endpoint" "$ERR" 'no direct SSH endpoint yet \(status running\)'
+check_re "no direct endpoint" "$ERR" 'no direct SSH endpoint yet \(status running\)'
 check "a hostile host" fakevast_ctl patch '{"instance":38702735,"set":{"ssh_host":"-oProxyCommand=sh"}}'
 check_exit 1 "hostile host refused" "$ROS" add-worker --worker-id x4 --vastai-instance-id 38702735
-check_match "said why" "$ERR" "refusing SSH host '-oProxyCommand=sh' from Vast.ai"
+check_re "said why" "$ERR" "refusing SSH host '-oProxyCommand=sh' from Vast.ai"
 check "a host with a space" fakevast_ctl patch '{"instance":38702735,"set":{"ssh_host":"ssh5.vast.ai evil"}}'
 check_exit 1 "refused too" "$ROS" add-worker --worker-id x5 --vastai-instance-id 38702735
 check_exit 1 "bad key" env VAST_API_KEY=nope "$ROS" add-worker --worker-id x6 --vastai-instance-id 34824701
-check_match "bad key said plainly" "$ERR" 'Vast.ai rejected the API key \(HTTP 401'
+check_re "bad key said plainly" "$ERR" 'Vast.ai rejected the API key \(HTTP 401'
 check "503 burst" fakevast_ctl fail '{"path_prefix":"/api/v0/instances/","status":503,"count":3}'
 : >"$FAKEVAST_LOG"
 check_exit 1 "a duplicate id is refused (through a 503 burst)" "$ROS" add-worker --worker-id vastai_worker_9 --vastai-instance-id 34824701
-check_match "already exists" "$ERR" "worker 'vastai_worker_9' already exists"
+check_re "already exists" "$ERR" "worker 'vastai_worker_9' already exists"
 check_eq "503, 503, 503, 200" "$(fakevast_log_json '[r["status"] for r in L]')" "[503, 503, 503, 200]"
 check "nothing was written by any of them" cmp $W "$T/before"
 check_exit 2 "--ssh-mode must be proxy or direct" "$ROS" add-worker --vastai-instance-id 1 --ssh-mode tunnel

@@ -4,6 +4,7 @@
 # vastai/profiles.yaml), a project's hardware: section, the blacklist.
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/fakevast.sh"
+. "$TOP/tests/lib/match.sh"
 
 export ROS_HTTP_BACKOFF_MS=5
 new_root
@@ -15,13 +16,13 @@ ids() { printf '%s' "$OUT" | fakevast_json '[o["id"] for o in d["offers"]]'; }
 
 # --- API.md §6.2 ---
 check "dph<0.35 gpu_ram>=20" "$ROS" vast-hunt --query 'dph<0.35 gpu_ram>=20'
-check_match "the query, echoed" "$OUT" '^Query: dph<0\.35 gpu_ram>=20$'
-check_match "27045511 ranked first" "$OUT" '
+check_re "the query, echoed" "$OUT" '^Query: dph<0\.35 gpu_ram>=20$'
+check_re "27045511 ranked first" "$OUT" '
 1  27045511    48211  RTX 4090     24  0\.3306  78\.4  237\.1  99\.5%  Oregon, US   0\.16  0\.0523     0\.0008  0\.0000   0\.0531
 2  27044890    39904  RTX A5000    24  0\.1906  31\.7  166\.3  94\.3%  -            0\.39  0\.0746     0\.0014  0\.0000   0\.0759
 '
-check_match "the header" "$OUT" '#     OFFER  MACHINE  GPU        VRAM    \$/HR   DLP  DLP/\$    REL  LOCATION    EST H   GPU \$  STORAGE \$    BW \$  TOTAL \$'
-check_match "the best named" "$OUT" 'Best: offer 27045511 — RTX 4090 on machine 48211, \$0\.3306/hr, DLP/\$ 237\.1, est\. 0\.16 h, total \$0\.0531 \(Oregon, US\)'
+check_re "the header" "$OUT" '#     OFFER  MACHINE  GPU        VRAM    \$/HR   DLP  DLP/\$    REL  LOCATION    EST H   GPU \$  STORAGE \$    BW \$  TOTAL \$'
+check_re "the best named" "$OUT" 'Best: offer 27045511 — RTX 4090 on machine 48211, \$0\.3306/hr, DLP/\$ 237\.1, est\. 0\.16 h, total \$0\.0531 \(Oregon, US\)'
 check_eq "the query JSON sent, as the official CLI builds it" "$(body)" \
 	"{$DEF, \"dph_total\": {\"lt\": \"0.35\"}, \"gpu_ram\": {\"gte\": 20000.0}, \"order\": [[\"score\", \"desc\"]], \"type\": \"on-demand\", \"allocated_storage\": 5.0}"
 check_eq "POST with bearer and content type" \
@@ -56,8 +57,8 @@ check_eq "--disk-gb filters too" "$(jq_py "$T/j" 'd["query"]["disk_space"]')" "{
 # --- null fields: unknown cost ranks last ---
 check "an offer without DLPerf" fakevast_ctl patch '{"add_offer":{"id":27049999,"machine_id":1,"gpu_name":"Tesla T4","num_gpus":1,"gpu_ram":15360,"dph_total":0.05,"dlperf":null,"reliability":null,"geolocation":null,"verification":"verified","rentable":true,"rented":false,"external":false}}'
 check "hunt" "$ROS" vast-hunt
-check_match "unknown cost last, blank cost cells" "$OUT" '
-5  27049999        1  Tesla T4       15  0\.0500      -      -      -  -
+check_re "unknown cost last, blank cost cells" "$OUT" '
+5  27049999        1  Tesla T4        15  0\.0500      -      -      -  -$
 '
 check "hunt --json" "$ROS" vast-hunt --json
 check_eq "its cost is null" "$(printf '%s' "$OUT" | fakevast_json '[o["cost"] for o in d["offers"]][-1]')" null
@@ -98,10 +99,10 @@ check "a user profile replaces the built-in one" "$ROS" vast-hunt --profile pyto
 check_eq "its query, its exclusions" "$(body | fakevast_json '[d.get("cuda_max_good"), d.get("geolocation"), "reliability" in d]')" \
 	'[{"gte": "12.4"}, {"notin": ["CA"]}, false]'
 check_exit 1 "unknown profile lists the user's" "$ROS" vast-hunt --profile nope
-check_match "known: pytorch, jax, cheap, big" "$ERR" 'known: pytorch, jax, cheap, big;'
+check_re "known: pytorch, jax, cheap, big" "$ERR" 'known: pytorch, jax, cheap, big;'
 printf 'big: [1, 2]\n' >vastai/profiles.yaml
 check_exit 1 "a malformed profile" "$ROS" vast-hunt --profile big
-check_match "says where" "$ERR" 'profiles.yaml:1:6: profile .big. must be a query string or a mapping'
+check_re "says where" "$ERR" 'profiles.yaml:1:6: profile .big. must be a query string or a mapping'
 rm vastai/profiles.yaml
 
 # --- a project's hardware: section (a real project.yaml of the old tool) ---
@@ -116,9 +117,9 @@ check_eq "project: its requirements in the query" "$(jq_py "$T/j" 'd["query_stri
 check_eq "merged as the CLI merges" "$(body | fakevast_json '[d["cuda_max_good"], d["reliability"], d["disk_space"], d["gpu_ram"]]')" \
 	'[{"gte": "11.8"}, {"gt": "0.95", "gte": "0.95"}, {"gte": "20"}, {"gte": 8000.0}]'
 check_exit 1 "--max-dph 0.10 as in the project's notes: nothing that cheap here" "$ROS" vast-hunt --project-id nbeatsx_dc --max-dph 0.10
-check_match "says so" "$OUT" '^No offers match\.$'
+check_re "says so" "$OUT" '^No offers match\.$'
 check_exit 1 "unknown project" "$ROS" vast-hunt --project-id nope
-check_match "says so" "$ERR" "unknown project 'nope'"
+check_re "says so" "$ERR" "unknown project 'nope'"
 
 # --- flags that become terms ---
 check "gpu, geolocation, count, order, limit" "$ROS" vast-hunt --gpu 'RTX 4090, RTX A5000,RTX 3090' --exclude-geolocation US,DE --order dph+ --limit 2 --json
@@ -142,15 +143,15 @@ blacklist:
   - 99999
 EOF
 check "with a blacklist" "$ROS" vast-hunt --query 'dph<0.35 gpu_ram>=20'
-check_nomatch "machine 48211 never shown" "$OUT" '48211'
-check_match "the next best named" "$OUT" 'Best: offer 27044890'
-check_match "the hidden count" "$OUT" '\(hidden: 1 on blacklisted machines, 0 over --max-dph\)'
+check_nore "machine 48211 never shown" "$OUT" '48211'
+check_re "the next best named" "$OUT" 'Best: offer 27044890'
+check_re "the hidden count" "$OUT" '\(hidden: 1 on blacklisted machines, 0 over --max-dph\)'
 check "--json" "$ROS" vast-hunt --json
 check_eq "json: hidden" "$(printf '%s' "$OUT" | fakevast_json 'd["hidden"]')" '{"blacklisted": 1, "over_max_dph": 0}'
 printf 'blacklist:\n  - machine_id: abc\n' >vastai/blacklist.yaml
 : >"$FAKEVAST_LOG"
 check_exit 1 "a malformed blacklist stops the hunt" "$ROS" vast-hunt
-check_match "with the place" "$ERR" 'blacklist.yaml:2:[0-9]+: a blacklist entry needs a numeric machine_id'
+check_re "with the place" "$ERR" 'blacklist.yaml:2:[0-9]+: a blacklist entry needs a numeric machine_id'
 check_eq "before any request" "$(fakevast_log_json 'len(L)')" 0
 printf -- '- 48211\n- machine_id: "61230"\n' >vastai/blacklist.yaml
 check "a bare list of ids works too" "$ROS" vast-hunt --json
@@ -168,9 +169,9 @@ check "served after backing off" "$ROS" vast-hunt --json
 check_eq "4 offers" "$(ids)" "[27045511, 27044890, 27046002, 27047733]"
 check "bad key answered with 404" fakevast_ctl patch '{"scenario":{"auth_error_status":404}}'
 check_exit 1 "bad key" env VAST_API_KEY=nope "$ROS" vast-hunt
-check_match "said plainly" "$ERR" 'Vast.ai rejected the API key \(HTTP 404: Invalid user key\)'
+check_re "said plainly" "$ERR" 'Vast.ai rejected the API key \(HTTP 404: Invalid user key\)'
 check "a reply that is not JSON" fakevast_ctl fail '{"path_prefix":"/api/v0/bundles","status":200,"body":"<html>oops</html>"}'
 check_exit 1 "not JSON: an error" "$ROS" vast-hunt
-check_match "says so" "$ERR" 'not JSON: an HTML page'
-check_nomatch "keys never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey|nope'
+check_re "says so" "$ERR" 'not JSON: an HTML page'
+check_nore "keys never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey|nope'
 done_testing

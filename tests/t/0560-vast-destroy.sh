@@ -4,6 +4,7 @@
 # an instance already gone, API failures.
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/fakevast.sh"
+. "$TOP/tests/lib/match.sh"
 
 export ROS_HTTP_BACKOFF_MS=5
 new_root
@@ -27,12 +28,12 @@ printf '[ssh8.vast.ai]:26249 %s\n[ssh4.vast.ai]:22607 %s\n' "$(cut -d' ' -f1,2 "
 cp $W "$T/before"
 
 check_exit 2 "no terminal, no --yes: refused" "$ROS" vastai-destroy 37906248 </dev/null
-check_match "says why" "$ERR" 'refusing to destroy instance 37906248 \(RTX 3060, \$0\.0659/hr\) without --yes'
+check_re "says why" "$ERR" 'refusing to destroy instance 37906248 \(RTX 3060, \$0\.0659/hr\) without --yes'
 check_eq "only looked at it" "$(fakevast_log_json '[(r["method"], r["path"]) for r in L]')" '[["GET", "/api/v0/instances/37906248/"]]'
 check "nothing changed" cmp $W "$T/before"
 if command -v script >/dev/null 2>&1; then
 	check_exit 1 "a terminal answering no" sh -c "printf 'n\n' | script -qec '$ROS vastai-destroy 37906248' /dev/null"
-	check_match "asked, and did not" "$OUT" 'Destroy instance 37906248 \(RTX 3060, \$0\.0659/hr\)\? All its data is lost\. \[y/N\].*not destroyed'
+	check_re "asked, and did not" "$OUT" 'Destroy instance 37906248 \(RTX 3060, \$0\.0659/hr\)\? All its data is lost\. \[y/N\].*not destroyed'
 	check_eq "no DELETE" "$(fakevast_log_json 'sum(r["method"] == "DELETE" for r in L)')" 0
 fi
 
@@ -61,28 +62,28 @@ check_eq "json" "$(printf '%s' "$OUT" | fakevast_json '[d["instance_id"], d["des
 
 # --- already gone: the worker is retired all the same ---
 check "destroy the gone worker's instance" "$ROS" vastai-destroy vastai_auto_20260530_175359 --yes
-check_match "already destroyed" "$OUT" '^Instance 38614511 not found: already destroyed
+check_re "already destroyed" "$OUT" '^Instance 38614511 not found: already destroyed
   ✓ Marked vastai_auto_20260530_175359 enabled: false$'
 check "an untracked one" "$ROS" vastai-destroy 34824701 --yes
-check_match "no worker named it" "$OUT" '\(no enabled worker named it\)'
+check_re "no worker named it" "$OUT" '\(no enabled worker named it\)'
 cp $W "$T/before"
 check "DELETE answers 404 (destroyed meanwhile)" fakevast_ctl fail '{"path_prefix":"/api/v0/instances/38664456","method":"DELETE","status":404,"body":{"success":false,"error":"not_found","msg":"Instance not found"}}'
 check "still fine" "$ROS" vastai-destroy 38664456 --yes
-check_match "reported as already gone" "$OUT" 'Instance 38664456 not found: already destroyed'
+check_re "reported as already gone" "$OUT" 'Instance 38664456 not found: already destroyed'
 check "retired" grep -q 'enabled: false' $W
 
 # --- failures leave the registry alone ---
 cp $W "$T/before"
 check "DELETE refused" fakevast_ctl fail '{"path_prefix":"/api/v0/instances/38702735","method":"DELETE","status":200,"body":{"success":false,"msg":"instance is locked"}}'
 check_exit 1 "destroy refused by Vast.ai" "$ROS" vastai-destroy 38702735 --yes
-check_match "says so" "$ERR" 'cannot destroy instance 38702735: Vast.ai refused \(HTTP 200, success=false: instance is locked\)'
+check_re "says so" "$ERR" 'cannot destroy instance 38702735: Vast.ai refused \(HTTP 200, success=false: instance is locked\)'
 check "the worker stays enabled" cmp $W "$T/before"
 check_exit 1 "bad key" env VAST_API_KEY=nope "$ROS" vastai-destroy 38702735 --yes
-check_match "said plainly" "$ERR" 'rejected the API key'
+check_re "said plainly" "$ERR" 'rejected the API key'
 check "unchanged" cmp $W "$T/before"
 check_exit 1 "a worker without an instance" "$ROS" vastai-destroy box --yes
-check_match "says so" "$ERR" 'worker box names no Vast.ai instance'
+check_re "says so" "$ERR" 'worker box names no Vast.ai instance'
 check_exit 2 "no argument" "$ROS" vastai-destroy
 check_exit 2 "a bad id" "$ROS" vastai-destroy -- -5
-check_nomatch "keys never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey|nope'
+check_nore "keys never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey|nope'
 done_testing

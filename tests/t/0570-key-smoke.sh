@@ -5,6 +5,7 @@
 # printed, not even in part.
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/fakevast.sh"
+. "$TOP/tests/lib/match.sh"
 
 export ROS_HTTP_BACKOFF_MS=5
 VK=vk_Hj5Gf8Dd2S GK=ghp_Zq8LmN3xYv HK=hf_Wk2PqR7sTu WK=wb9XcV4bN1mQ
@@ -50,14 +51,14 @@ check "works outside a root" test ! -d queues
 
 # --- the environment wins over the file ---
 check_exit 1 "a bad HF token in the environment" env HF_TOKEN=hf_nope_nope "$ROS" key-smoke
-check_match "HF fails with its code and reason" "$OUT" '  Hugging Face  HF_TOKEN        present  FAIL  HTTP 401  key rejected: Invalid credentials in Authorization header'
-check_match "the rest pass" "$OUT" 'W&B           WANDB_API_KEY   present  PASS'
-check_match "RESULT: FAIL" "$OUT" 'RESULT: FAIL$'
+check_re "HF fails with its code and reason" "$OUT" '  Hugging Face  HF_TOKEN        present  FAIL  HTTP 401  key rejected: Invalid credentials in Authorization header'
+check_re "the rest pass" "$OUT" 'W&B           WANDB_API_KEY   present  PASS'
+check_re "RESULT: FAIL" "$OUT" 'RESULT: FAIL$'
 check_exit 1 "a bad Vast key (VAST_API_KEY beats VASTAI_API_KEY)" env VAST_API_KEY=vk_wrong_wrong "$ROS" key-smoke
-check_match "Vast.ai fails plainly" "$OUT" 'Vast.ai       VAST_API_KEY   present  FAIL  HTTP 401  Vast.ai rejected the API key \(HTTP 401: Invalid user key\)'
+check_re "Vast.ai fails plainly" "$OUT" 'Vast.ai       VAST_API_KEY   present  FAIL  HTTP 401  Vast.ai rejected the API key \(HTTP 401: Invalid user key\)'
 check_exit 1 "bad GitHub and W&B keys" env GITHUB_TOKEN=gh_bad_bad WANDB_API_KEY=wb_bad_bad "$ROS" key-smoke
-check_match "GitHub" "$OUT" 'GitHub        GITHUB_TOKEN    present  FAIL  HTTP 401  key rejected: Bad credentials'
-check_match "W&B" "$OUT" 'W&B           WANDB_API_KEY   present  FAIL  HTTP 401  key rejected: user is not logged in'
+check_re "GitHub" "$OUT" 'GitHub        GITHUB_TOKEN    present  FAIL  HTTP 401  key rejected: Bad credentials'
+check_re "W&B" "$OUT" 'W&B           WANDB_API_KEY   present  FAIL  HTTP 401  key rejected: user is not logged in'
 check_eq "no key printed" "$(cat .out .err | leaks)" "[]"
 
 # --- missing keys ---
@@ -71,14 +72,14 @@ check_eq "the others missing; RESULT: PASS" "$OUT" "Keys from the environment an
 RESULT: PASS"
 : >"$T/empty"
 check_exit 1 "no keys at all" "$ROS" key-smoke --env-file "$T/empty"
-check_match "RESULT: FAIL" "$OUT" '\(no keys found\)
+check_re "RESULT: FAIL" "$OUT" '\(no keys found\)
 RESULT: FAIL$'
 mkdir -p "$XDG_CONFIG_HOME/vastai"
 printf '%s\n' "$VK" >"$XDG_CONFIG_HOME/vastai/vast_api_key"
 check "the Vast key from the vastai key file" "$ROS" key-smoke --env-file "$T/empty"
-check_match "named by its file" "$OUT" "Vast.ai       $XDG_CONFIG_HOME/vastai/vast_api_key  present  PASS  HTTP 200  ros-ci"
+check_re "named by its file" "$OUT" "Vast.ai       $XDG_CONFIG_HOME/vastai/vast_api_key  present  PASS  HTTP 200  ros-ci"
 check_exit 1 "a missing --env-file" "$ROS" key-smoke --env-file "$T/nope"
-check_match "says so" "$ERR" "cannot read $T/nope"
+check_re "says so" "$ERR" "cannot read $T/nope"
 
 # --- odd replies ---
 : >"$FAKEVAST_LOG"
@@ -87,13 +88,13 @@ check "still PASS" "$ROS" key-smoke
 check_eq "two 429s, then 200" "$(fakevast_log_json '[r["status"] for r in L if r["path"] == "/user"]')" "[429, 429, 200]"
 check "a reply that echoes the key" fakevast_ctl fail "{\"path_prefix\":\"/user\",\"status\":401,\"body\":{\"message\":\"token $GK is revoked\"}}"
 check_exit 1 "echoed key" "$ROS" key-smoke
-check_match "scrubbed" "$OUT" 'key rejected: token <redacted> is revoked'
+check_re "scrubbed" "$OUT" 'key rejected: token <redacted> is revoked'
 check "W&B 200 without a viewer" fakevast_ctl fail '{"path_prefix":"/graphql","status":200,"body":{"data":{"viewer":null}}}'
 check_exit 1 "no viewer" "$ROS" key-smoke
-check_match "not accepted" "$OUT" 'W&B .* FAIL  HTTP 200  the key was not accepted \(no user in the reply\)'
+check_re "not accepted" "$OUT" 'W&B .* FAIL  HTTP 200  the key was not accepted \(no user in the reply\)'
 check "Vast.ai down" fakevast_ctl fail '{"path_prefix":"/api/v0/users","drop":true,"count":-1}'
 check_exit 1 "no reply" "$ROS" key-smoke
-check_match "said" "$OUT" 'Vast.ai .* FAIL +cannot check the API key: no reply from Vast.ai'
+check_re "said" "$OUT" 'Vast.ai .* FAIL +cannot check the API key: no reply from Vast.ai'
 check "clear" fakevast_ctl fail '{"clear":true}'
 check_eq "no key printed anywhere" "$(cat .out .err | leaks)" "[]"
 check "--json" "$ROS" key-smoke --json
