@@ -314,7 +314,7 @@ cmd_key_smoke_fn(int argc, char **argv, struct ctx *ctx)
 
 const struct ros_cmd cmd_key_smoke = {
 	"key-smoke", cmd_key_smoke_fn, CMD_JSON | CMD_NO_ROOT,
-	"check the API keys (Vast.ai, GitHub, Hugging Face, W&B) against their services",
+	"check the Vast.ai, GitHub, Hugging Face and W&B keys against their services",
 	"[--env-file F] [--json]",
 	"Keys: VAST_API_KEY or VASTAI_API_KEY (or the vastai key files), GITHUB_TOKEN or\n"
 	"GH_TOKEN, HF_TOKEN, WANDB_API_KEY; from the environment, else ~/.env.local.\n"

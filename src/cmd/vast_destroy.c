@@ -171,7 +171,7 @@ out:
 
 const struct ros_cmd cmd_vastai_destroy = {
 	"vastai-destroy", cmd_vastai_destroy_fn, CMD_JSON,
-	"destroy a Vast.ai instance; disable its worker and stale its runs",
+	"destroy a Vast.ai instance, disable its worker, requeue its runs",
 	"INSTANCE|WORKER [--yes] [--api-key KEY] [--json]",
 	"Destroying deletes the instance's data and stops its billing.  Its workers\n"
 	"get `enabled: false`, their running runs become stale (requeued per\n"

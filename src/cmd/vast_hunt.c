@@ -179,24 +179,6 @@ print_best(const json_t *o)
 	free(geo);
 }
 
-/* Drop offers over max_dph (the server may not honour every filter). */
-static json_t *
-drop_dear(const json_t *offers, double max_dph, size_t *dropped)
-{
-	json_t *out = json_array(), *o;
-	size_t i;
-	double d;
-	*dropped = 0;
-	json_array_foreach(offers, i, o) {
-		if (!isnan(max_dph) && jnum(o, "dph_total", &d) == 0 && d > max_dph + 1e-12) {
-			(*dropped)++;
-			continue;
-		}
-		json_array_append(out, o);
-	}
-	return out;
-}
-
 static int
 rent_best(struct ctx *ctx, struct vast_client *vc, const json_t *ranked, const struct hunt_flags *f,
 	  const struct vast_hunt *h, double disk, json_t *out)
@@ -340,7 +322,7 @@ cmd_vast_hunt_fn(int argc, char **argv, struct ctx *ctx)
 				       isnan(h.ref_dlp) ? DEFAULT_REF_DLP : h.ref_dlp, disk,
 				       isnan(h.data_gb) ? 0 : h.data_gb };
 	kept = vast_drop_blacklisted(offers, &bl, &nblack);
-	cheap = drop_dear(kept, h.max_dph, &ndear);
+	cheap = vast_drop_dear(kept, h.max_dph, &ndear);
 	ranked = vast_rank_offers(cheap, &cp);
 	out = json_object();
 	jset_str(out, "query_string", qs);
@@ -397,7 +379,7 @@ out:
 
 const struct ros_cmd cmd_vast_hunt = {
 	"vast-hunt", cmd_vast_hunt_fn, CMD_JSON,
-	"search Vast.ai offers, rank by the job's total cost; --rent rents the best and registers it",
+	"Vast.ai offers ranked by what the job would cost; --rent rents the best as a worker",
 	"[--project-id P] [--profile NAME] [--max-dph X] [--ref-hours H --ref-dlp D] [--data-gb G] "
 	"[--disk-gb G] [--min-cuda V] [--gpu NAMES] [--num-gpus N] [--exclude-geolocation CODES] "
 	"[--limit N] [--order F] [--query Q] [--rent [--image I] [--onstart CMD] [--disk G] [--pool P]]",

@@ -177,7 +177,7 @@ out:
 
 const struct ros_cmd cmd_vastai_instances = {
 	"vastai-instances", cmd_vastai_instances_fn, CMD_JSON,
-	"live Vast.ai instances vs workers.yaml (untracked ones flagged)",
+	"live Vast.ai instances with the workers naming them; untracked ones flagged",
 	"[--api-key KEY] [--json]",
 	"Lists the account's instances (GET /api/v1/instances/, every page) with GPU,\n"
 	"status, $/hr, SSH endpoint and the worker naming it by instance_id, or\n"

@@ -245,7 +245,7 @@ out:
 
 const struct ros_cmd cmd_vastai_reconcile = {
 	"vastai-reconcile", cmd_vastai_reconcile_fn, CMD_JSON,
-	"detect (and with --fix repair) port/host drift and gone instances in workers.yaml",
+	"workers.yaml vs live instances: port/host drift, gone instances; --fix repairs",
 	"[--fix] [--api-key KEY] [--json]",
 	"Compares every enabled worker that names an instance (instance_id) with the\n"
 	"live instance: its SSH port and host (Vast.ai's proxy, or with `ssh_mode: direct`\n"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/json.h"
 #include "store/project.h"
 #include "vast/api.h"
 #include "vast/cost.h"
@@ -423,6 +424,23 @@ vast_drop_blacklisted(const json_t *offers, const struct vast_blacklist *bl, siz
 		long long m;
 		if (vast_json_int(json_object_get(o, "machine_id"), &m) == 0 && vast_blacklisted(bl, m)) {
 			(*hidden)++;
+			continue;
+		}
+		json_array_append(out, o);
+	}
+	return out;
+}
+
+json_t *
+vast_drop_dear(const json_t *offers, double max_dph, size_t *dropped)
+{
+	json_t *out = json_array(), *o;
+	size_t i;
+	*dropped = 0;
+	json_array_foreach(offers, i, o) {
+		double d;
+		if (!isnan(max_dph) && jnum(o, "dph_total", &d) == 0 && d > max_dph + 1e-12) {
+			(*dropped)++;
 			continue;
 		}
 		json_array_append(out, o);

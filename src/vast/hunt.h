@@ -87,6 +87,10 @@ int vast_blacklist_load(const char *root, struct vast_blacklist *bl, struct buf 
 int vast_blacklisted(const struct vast_blacklist *bl, long long machine_id);
 void vast_blacklist_release(struct vast_blacklist *bl);
 
+/* offers at most max_dph $/hr (NAN: all): new array; *dropped gets the
+ * number left out.  The server may not honour every filter of a query. */
+json_t *vast_drop_dear(const json_t *offers, double max_dph, size_t *dropped);
+
 /* offers without the blacklisted machines: new array; *hidden gets the
  * number left out. */
 json_t *vast_drop_blacklisted(const json_t *offers, const struct vast_blacklist *bl, size_t *hidden);
