@@ -107,7 +107,7 @@ print_table(const json_t *ranked)
 	size_t i;
 	table_init(&t, 15, "#", "OFFER", "MACHINE", "GPU", "VRAM", "$/HR", "DLP", "DLP/$", "REL",
 		   "LOCATION", "EST H", "GPU $", "STORAGE $", "BW $", "TOTAL $");
-	t.right = 0x7ff7 & ~(1u << 3) & ~(1u << 9);
+	t.right = 0x7fff & ~(1u << 3 | 1u << 9);	/* all but GPU and LOCATION */
 	json_array_foreach(ranked, i, o) {
 		char *c[15] = { 0 };
 		long long n = 1, v;
@@ -382,7 +382,8 @@ const struct ros_cmd cmd_vast_hunt = {
 	"Vast.ai offers ranked by what the job would cost; --rent rents the best as a worker",
 	"[--project-id P] [--profile NAME] [--max-dph X] [--ref-hours H --ref-dlp D] [--data-gb G] "
 	"[--disk-gb G] [--min-cuda V] [--gpu NAMES] [--num-gpus N] [--exclude-geolocation CODES] "
-	"[--limit N] [--order F] [--query Q] [--rent [--image I] [--onstart CMD] [--disk G] [--pool P]]",
+	"[--limit N] [--order F] [--query Q] [--rent [--image I] [--onstart CMD] [--disk G] [--pool P] "
+	"[--ssh-mode proxy|direct] [--key PATH] [--workspace DIR] [--timeout S]]",
 	"Settings come from the profile (built-in pytorch, jax, or vastai/profiles.yaml),\n"
 	"then the project's hardware: section, then the flags.  Cost of the job on each\n"
 	"offer: est. hours = ref_hours × ref_dlp / DLPerf; GPU = $/hr × hours; storage =\n"
