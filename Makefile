@@ -55,7 +55,7 @@ $(B)/gen/cmdtab.c: $(wildcard src/cmd/*.c) scripts/gen-cmdtab
 	@mkdir -p $(dir $@)
 	scripts/gen-cmdtab src/cmd/*.c > $@.tmp && mv $@.tmp $@
 
-$(B)/gen/embedded.c $(B)/gen/embedded.h: $(DATA) scripts/embed
+$(B)/gen/embedded.c $(B)/gen/embedded.h &: $(DATA) scripts/embed
 	@mkdir -p $(B)/gen
 	scripts/embed $(B)/gen/embedded $(DATA)
 
