@@ -267,38 +267,61 @@ ros_put() {
 #             the end of its stderr when it exits non-zero (STATE failed, RC
 #             its status) or overruns the deadline (STATE timeout).
 # STATE missing: no such file; notexited: this attempt has no exit code.
+# check-runs calls this for every run it probes: a run still running costs
+# no process, a log two (wc, then head or tail).
 ros_collect() {
-	ros_a=$(cat)
-	d=$(ros_dir "$1" "$2")
-	st=notexited rc=0 o=$d/collect.out e=$d/collect.err
-	if [ "$(cat "$d/attempt" 2>/dev/null)" = "$3" ] && [ -f "$d/exit_code" ]; then
-		case $4 in
-		log)
-			st=missing
-			[ -f "$d/stdout.log" ] && st=log && tail -c 65536 "$d/stdout.log" > "$o" ;;
-		jsonl)
-			case $ros_a in
-			/*) f=$ros_a ;;
-			"~/"*) f=$HOME/${ros_a#"~/"} ;;
-			*) f=$d/$ros_a; [ -f "$f" ] || f=$ros_ws/$ros_a ;;
-			esac
-			st=missing
-			[ -f "$f" ] && st=record && tail -c 65536 "$f" > "$o" ;;
-		cmd)
-			ros_collect_cmd "$5" "$2"
-			if [ "$st" != output ]; then
-				tail -c 2048 "$e" > "$o" 2>/dev/null
-			elif [ "$(wc -c < "$o")" -gt 65536 ]; then
-				tail -c 65536 "$o" > "$e" && mv -f "$e" "$o"
-			fi ;;
-		esac
+	d=$ros_ws/runs/logs/$1/$2
+	ros_c=
+	[ -f "$d/exit_code" ] && [ -f "$d/attempt" ] && read -r ros_c < "$d/attempt"
+	if [ -z "$ros_c" ] || [ "$ros_c" != "$3" ]; then
+		printf 'ROS collect %s notexited 0 0\n\n' "$2"
+		return
 	fi
-	n=0
-	[ -f "$o" ] && [ "$st" != notexited ] && [ "$st" != missing ] && n=$(wc -c < "$o" | tr -d ' ')
-	echo "ROS collect $2 $st $rc $n"
-	[ "$n" -gt 0 ] && cat "$o"
+	case $4 in
+	log) ros_collect_file "$2" log "$d/stdout.log" ;;
+	jsonl)
+		ros_a=$(cat)
+		case $ros_a in
+		/*) f=$ros_a ;;
+		"~/"*) f=$HOME/${ros_a#"~/"} ;;
+		*) f=$d/$ros_a; [ -f "$f" ] || f=$ros_ws/$ros_a ;;
+		esac
+		ros_collect_file "$2" record "$f" ;;
+	cmd)
+		ros_a=$(cat)
+		o=$d/collect.out e=$d/collect.err
+		ros_collect_cmd "$5" "$2"
+		if [ "$st" != output ]; then
+			tail -c 2048 "$e" > "$o" 2>/dev/null
+		elif [ "$(wc -c < "$o")" -gt 65536 ]; then
+			tail -c 65536 "$o" > "$e" && mv -f "$e" "$o"
+		fi
+		n=$(wc -c < "$o")
+		n=${n#"${n%%[! ]*}"}
+		echo "ROS collect $2 $st $rc $n"
+		[ "$n" -gt 0 ] && cat "$o"
+		echo
+		rm -f "$o" "$e" ;;
+	*) printf 'ROS collect %s unknown-kind 0 0\n\n' "$2" ;;
+	esac
+}
+
+# run state file: the last 64 KiB of a finished run's file, framed.
+ros_collect_file() {
+	if [ ! -f "$3" ]; then
+		printf 'ROS collect %s missing 0 0\n\n' "$1"
+		return
+	fi
+	n=$(wc -c < "$3")
+	n=${n#"${n%%[! ]*}"}
+	if [ "$n" -gt 65536 ]; then
+		echo "ROS collect $1 $2 0 65536"
+		tail -c 65536 "$3"
+	else
+		echo "ROS collect $1 $2 0 $n"
+		[ "$n" -gt 0 ] && head -c "$n" "$3"
+	fi
 	echo
-	rm -f "$o" "$e"
 }
 
 # deadline run: run $ros_a for ros_collect (sets st and rc).  Output files

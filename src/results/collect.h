@@ -65,8 +65,10 @@ int run_set_cost(json_t *run, double dph);
  * object built from the entry alone, so rewriting it is idempotent. */
 json_t *run_evidence(const json_t *run);
 
-/* Write the run's evidence file (when its content differs).  1 written, 0
- * unchanged, -1 with err set. */
+/* Write the run's evidence file (when its content differs; renamed into
+ * place but not fsync'd: it is derived from the entry, and a copy lost in a
+ * crash is written again by the next results).  1 written, 0 unchanged, -1
+ * with err set. */
 int evidence_write_run(const char *root, const json_t *run, struct buf *err);
 
 /* Write data to path atomically unless path already holds exactly that
