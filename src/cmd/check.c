@@ -258,9 +258,9 @@ check_once(struct check *c, struct buf *err)
 		}
 		size_t pos = 0;
 		struct rec rec;
-		while (rec_next(&b->p.out, &pos, &rec, 1)) {
+		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			json_t *pr = json_object_get(c->probes, rec.run);
-			if (!strcmp(rec.op, "probe") && pr && rec.nf >= 6) {
+			if (!strcmp(rec.op, "probe") && pr && rec.nf >= 5) {
 				jset_str(pr, "reach", "ok");
 				jset_str(pr, "state", rec.f[0]);
 				jset_str(pr, "pid", rec.f[1]);

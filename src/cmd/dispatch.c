@@ -380,7 +380,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		struct batch *b = &bs.b[i];
 		size_t pos = 0;
 		struct rec rec;
-		while (!b->unreachable && rec_next(&b->p.out, &pos, &rec, 0)) {
+		while (!b->unreachable && rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			if (strcmp(rec.op, "launch")) {
 				rec_release(&rec);
 				continue;

@@ -238,7 +238,7 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 			jset_str(res, "result", "unreachable");
 			jset_str(res, "reason", b->reason ? b->reason : "no answer");
 		}
-		while (!b->unreachable && rec_next(&b->p.out, &pos, &rec, 0)) {
+		while (!b->unreachable && rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			json_t *res = json_object_get(c.result, rec.run);
 			if (res && !strcmp(rec.op, "cancel") && rec.nf > 0)
 				jset_str(res, "result", rec.f[0]);
