@@ -378,7 +378,7 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 }
 
 const struct ros_cmd cmd_check_runs = {
-	"check-runs", cmd_check_fn, CMD_JSON, "poll running runs (one connection per worker) and record their outcome",
+	"check-runs", cmd_check_fn, CMD_JSON, "poll running runs (one connection per worker), record outcomes",
 	"[--watch SECONDS] [--json]",
 	"Prints per run `rXXXXXXX: running  pid=N  | <last log line>`, or\n"
 	"`rXXXXXXX: done  exit=0` and the last log lines.  A run whose process\n"

@@ -277,7 +277,7 @@ out:
 }
 
 const struct ros_cmd cmd_cancel = {
-	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, SIGKILL after a grace period)",
+	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, then SIGKILL)",
 	"RUN... [--grace SECONDS]", NULL,
 };
 
