@@ -285,6 +285,8 @@ cmd_setup_worker_fn(int argc, char **argv, struct ctx *ctx)
 		char *why = remote_reason(&p);
 		error("worker %s unreachable: %s", w->id, why);
 		free(why);
+	} else if (envdata && !strstr(buf_cstr(&p.out), "ROS env - ok")) {
+		error("setup of %s: the env file could not be written", w->id);
 	} else if (strstr(buf_cstr(&p.out), "ROS setup - ok")) {
 		printf("setup-worker %s: ready\n", w->id);
 		rc = 0;

@@ -250,9 +250,15 @@ ros_setup() {
 
 # stdin: the content of ~/.env.local; written with mode 0600.
 ros_put_env() {
-	(umask 077 && cat > "$HOME/.env.local.tmp.$$") && chmod 600 "$HOME/.env.local.tmp.$$" &&
-		mv -f "$HOME/.env.local.tmp.$$" "$HOME/.env.local" &&
-		echo "setup: synced ~/.env.local (mode 600, $(wc -l < "$HOME/.env.local" | tr -d ' ') lines)"
+	f=$HOME/.env.local
+	if (umask 077 && cat > "$f.tmp.$$") 2>/dev/null && chmod 600 "$f.tmp.$$" && mv -f "$f.tmp.$$" "$f"; then
+		echo "setup: synced ~/.env.local (mode 600, $(wc -l < "$f" | tr -d ' ') lines)"
+		echo "ROS env - ok"
+	else
+		rm -f "$f.tmp.$$"
+		echo "setup: cannot write $f (is $HOME writable?)"
+		echo "ROS env - error"
+	fi
 }
 
 # project run name; stdin: the file's content (name is one of ros's own).
