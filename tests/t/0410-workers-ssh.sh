@@ -83,4 +83,31 @@ check "dispatch" "$ROS" dispatch-runs
 check "logs -f" "$ROS" logs "$slow" -f
 check_eq "followed to the end" "$OUT" "$(printf 'tick 1\ntick 2\ntick 3\nend')"
 check_exit 1 "logs of an unknown run" "$ROS" logs r0000000
+
+# dispatch-runs --dry-run and --max
+check "three runs for pa" "$ROS" add-run --project-id p --worker-pool pa --command 'echo {n}' --sweep n=1,2,3
+"$ROS" check-runs > /dev/null
+sum=$(md5sum < queues/run_queue.json)
+check "--dry-run" "$ROS" dispatch-runs --worker-pool pa --dry-run
+check_match "shows the plan" "$OUT" 'would dispatch r[0-9a-f]{7} → wa  CUDA_VISIBLE_DEVICES=[01]'
+check_match "two fit in wa's two slots" "$OUT" '^2 runs would be dispatched \(dry run\)$'
+check_eq "--dry-run writes nothing" "$(md5sum < queues/run_queue.json)" "$sum"
+check "--max 1" "$ROS" dispatch-runs --worker-pool pa --max 1
+check_match "one" "$OUT" '^1/1 dispatched$'
+check_exit 2 "--max -5" "$ROS" dispatch-runs --max -5
+
+# Ctrl-C: a command that waits on a worker stops at once and kills its ssh
+sleep 0.3; "$ROS" check-runs > /dev/null
+check "a long run" "$ROS" add-run --project-id p --worker-pool pa --priority 0 --command 'echo start; sleep 30'
+lid=$OUT
+check "dispatch it" "$ROS" dispatch-runs --worker-pool pa
+"$ROS" logs "$lid" -f > "$T/follow.out" 2>&1 &
+fpid=$!
+check "logs -f is following" wait_for 5 grep -q start "$T/follow.out"
+kill -INT $fpid
+check "logs -f ends soon after SIGINT" wait_for 5 sh -c "! kill -0 $fpid 2>/dev/null"
+wait $fpid 2>/dev/null
+check "its ssh child is gone" wait_for 3 sh -c "! pgrep -f 'ssh .*-p $(cat "$T/sshd/a/port") .*sh -s' >/dev/null"
+check "cancel the long run" "$ROS" cancel "$lid" --grace 1
+
 done_testing
