@@ -60,7 +60,9 @@ ros_write_wrapper() {
 	cat > "$1/wrapper.sh" <<'ROS_WRAPPER'
 #!/bin/sh
 # Written by ros: runs run.sh, records pid, start and end times, exit code.
-cd "$(dirname "$0")" || exit 111
+# ROS_RUN_DIR: under Slurm, $0 is a copy in slurmd's spool directory.
+cd "${ROS_RUN_DIR:-$(dirname "$0")}" || exit 111
+rm -f exit_code ended_at
 echo $$ > pid.tmp && mv -f pid.tmp pid
 date -u +%Y-%m-%dT%H:%M:%SZ > started_at
 trap 'ros_term=1' TERM INT HUP
