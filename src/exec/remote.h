@@ -37,7 +37,7 @@ char *remote_reason(const struct proc *p);
 /* Output records: "ROS op run f1 f2 ... [bytes]\n<data>\n". */
 struct rec {
 	char op[16], run[64];
-	char *f[8];		/* fields after op and run */
+	char *f[16];		/* fields after op and run */
 	int nf;
 	const char *data;	/* the framed bytes, when the record has them */
 	size_t len;
