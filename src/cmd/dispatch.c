@@ -386,7 +386,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
 		struct batch *b = batches_get(&bs, w, root);
 		if (worker_is_slurm(w) && json_array_size(b->runs) == 0)
-			slurm_script_opts(&b->s, w);
+			slurm_script_submit_begin(&b->s, w, pl.claimed);
 		char att[24];
 		snprintf(att, sizeof att, "%lld", run_attempt(r));
 		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, NULL };
@@ -394,7 +394,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		struct buf meta = BUF_INIT;
 		json_write(&meta, r, 0);	/* the entry as dispatched, for reproducibility */
 		buf_addc(&meta, '\n');
-		script_call(&b->s, "ros_put", put, meta.s, meta.len);
+		script_call(&b->s, worker_is_slurm(w) ? "ros_sput" : "ros_put", put, meta.s, meta.len);
 		buf_release(&meta);
 		char *sh = run_script(r);
 		script_call(&b->s, worker_is_slurm(w) ? "ros_sbatch" : "ros_launch", args, sh, strlen(sh));

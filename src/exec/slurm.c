@@ -328,3 +328,17 @@ slurm_script_status(struct script *s, const struct worker *w, const json_t *job_
 	script_call(s, "ros_slurm_status", NULL, d.s, d.len);
 	buf_release(&d);
 }
+
+void
+slurm_script_submit_begin(struct script *s, const struct worker *w, const json_t *claimed)
+{
+	struct buf d = BUF_INIT;
+	for (size_t i = 0; i < json_array_size(claimed); i++) {
+		const json_t *r = json_array_get(claimed, i);
+		if (!strcmp(jstr0(r, "worker_id"), w->id))
+			buf_addf(&d, "%s %s\n", jstr0(r, "project_id"), jstr0(r, "id"));
+	}
+	script_call(s, "ros_slurm_mkdirs", NULL, d.len ? d.s : "", d.len);
+	buf_release(&d);
+	slurm_script_opts(s, w);
+}

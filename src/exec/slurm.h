@@ -54,6 +54,9 @@ int slurm_check(const struct worker *w, struct buf *err);
 void slurm_script_lib(struct script *s, const struct worker *w);
 /* Add ros_slurm_opts with w's sbatch options; w passed slurm_check(). */
 void slurm_script_opts(struct script *s, const struct worker *w);
+/* Before w's ros_sbatch calls: its sbatch options, and the run
+ * directories of the runs in claimed that go to w, made at once. */
+void slurm_script_submit_begin(struct script *s, const struct worker *w, const json_t *claimed);
 
 /* Calls for runs (entries of this worker; ids passed run_ids_ok()):
  * one ros_slurm_probe for all of them (lines: log lines per run), and

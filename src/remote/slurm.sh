@@ -13,6 +13,7 @@
 
 ros_sb_opts=
 ros_sb_wrapper=
+ros_sb_tmp=
 
 # A Slurm client command under a deadline (a controller that is down makes
 # them block for a long time).
@@ -50,6 +51,25 @@ ros_line1() {
 	return 0
 }
 
+# stdin: "project run" lines: make all their run directories with one
+# mkdir (a process per run costs more than sbatch itself).
+ros_slurm_mkdirs() {
+	set --
+	while read -r p r; do
+		set -- "$@" "$ros_ws/runs/logs/$p/$r"
+	done
+	[ $# -gt 0 ] && mkdir -p "$@" 2>/dev/null
+	return 0
+}
+
+# project run name; stdin: the file's content (name is one of ros's own).
+# ros_put with one process: the file is written before the job is
+# submitted, so nothing reads it half-written.
+ros_sput() {
+	d=$ros_ws/runs/logs/$1/$2
+	{ [ -d "$d" ] || mkdir -p "$d"; } && cat > "$d/$3"
+}
+
 # project run attempt; stdin: run.sh.  Writes run.sh and the wrapper into
 # the run directory and submits the wrapper:
 #   sbatch --parsable --job-name=ros-RUN --output=DIR/stdout.log --chdir=DIR
@@ -74,20 +94,28 @@ ros_sbatch() {
 		return
 	fi
 	if [ -f "$d/attempt" ] && [ "$ros_line" != "$a" ]; then
-		for f in stdout.log exit_code pid started_at ended_at launched slurm_job_id submitting; do
+		for f in stdout.log exit_code pid started_at ended_at launched slurm_job_id; do
 			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$ros_line"
 		done
 	fi
 	if [ -z "$ros_sb_wrapper" ]; then
 		ros_write_wrapper "$d" && ros_sb_wrapper=$(cat "$d/wrapper.sh")
 	fi
-	if ! while IFS= read -r l; do printf '%s\n' "$l"; done > "$d/run.sh" ||
+	if ! cat > "$d/run.sh" ||
 		! printf '%s\n' "$ros_sb_wrapper" > "$d/wrapper.sh"; then
 		echo "ROS launch $r error 0 cannot write $d"
 		return
 	fi
 	echo "$a" > "$d/attempt"
-	echo "$a" > "$d/submitting"
+	if [ -z "$ros_sb_tmp" ]; then
+		# sbatch's output goes to two scratch files for the whole batch:
+		# creating files is what costs most here
+		if ros_sb_tmp=$(mktemp -d "${TMPDIR:-/tmp}/ros-sbatch.XXXXXX"); then
+			trap 'rm -rf "$ros_sb_tmp"' EXIT
+		else
+			ros_sb_tmp=$d
+		fi
+	fi
 	o=$d/stdout.log
 	case $o in *%*) o=$(printf '%s' "$o" | sed 's/%/%%/g') ;; esac
 	ros_ifs=$IFS
@@ -99,20 +127,18 @@ ros_sbatch() {
 	IFS=$ros_ifs
 	set +f
 	ROS_WORKSPACE=$ros_ws ROS_RUN_DIR=$d sbatch --parsable --job-name="ros-$r" --output="$o" \
-		--chdir="$d" "$@" "$d/wrapper.sh" </dev/null >"$d/sbatch.out" 2>"$d/sbatch.err"
+		--chdir="$d" "$@" "$d/wrapper.sh" </dev/null >"$ros_sb_tmp/out" 2>"$ros_sb_tmp/err"
 	rc=$?
-	ros_line1 "$d/sbatch.out"
+	ros_line1 "$ros_sb_tmp/out"
 	j=${ros_line%%;*}
 	case $j in
 	"" | *[!0-9]*)
-		m=$(grep -v '^[[:space:]]*$' "$d/sbatch.err" | tail -n 1 | tr -s '\t\r' '  ')
+		m=$(grep -v '^[[:space:]]*$' "$ros_sb_tmp/err" | tail -n 1 | tr -s '\t\r' '  ')
 		echo "ROS launch $r error 0 sbatch failed (exit $rc): ${m:-no job id}"
-		rm -f "$d/submitting"
 		return
 		;;
 	esac
 	echo "$j" > "$d/slurm_job_id"
-	rm -f "$d/submitting" "$d/sbatch.out" "$d/sbatch.err"
 	echo "ROS launch $r submitted $j"
 }
 
@@ -147,7 +173,7 @@ ros_slurm_probe() {
 		if [ "$j" = - ] && [ "$ros_line" = "$a" ]; then
 			ros_line1 "$d/slurm_job_id"
 			j=${ros_line:--}
-			if [ "$j" = - ] && [ -f "$d/submitting" ]; then
+			if [ "$j" = - ]; then
 				# the dispatcher died around sbatch: find the job by its name
 				j=$(ros_sto 20 squeue -h -t all -n "ros-$r" -o %i 2>/dev/null | tail -n 1)
 				case $j in "" | *[!0-9]*) j=- ;; *) echo "$j" > "$d/slurm_job_id" ;; esac
