@@ -10,6 +10,7 @@
 #
 # Hot paths (ros_sbatch, ros_slurm_probe) avoid $(...) and external
 # commands where a builtin does: 200 submissions must fit in a few seconds.
+# shellcheck disable=SC2154 # ros_ws: set by ros_set_ws in lib.sh
 
 ros_sb_opts=
 ros_sb_wrapper=
@@ -29,6 +30,7 @@ ros_sto() {
 # stdin: SLURM_CONF for the Slurm commands of this script ("~/" expands).
 ros_slurm_conf() {
 	IFS= read -r c || c=
+	# shellcheck disable=SC2088 # a literal "~/" prefix is what is matched
 	case $c in
 	"~") c=$HOME ;;
 	"~/"*) c=$HOME/${c#"~/"} ;;
@@ -174,9 +176,13 @@ ros_slurm_probe() {
 			ros_line1 "$d/slurm_job_id"
 			j=${ros_line:--}
 			if [ "$j" = - ]; then
-				# the dispatcher died around sbatch: find the job by its name
-				j=$(ros_sto 20 squeue -h -t all -n "ros-$r" -o %i 2>/dev/null | tail -n 1)
-				case $j in "" | *[!0-9]*) j=- ;; *) echo "$j" > "$d/slurm_job_id" ;; esac
+				# the dispatcher died around sbatch: find the job by its
+				# name, leaving out the jobs of earlier attempts
+				for c in $(ros_sto 20 squeue -h -t all -n "ros-$r" -o %i 2>/dev/null); do
+					case $c in *[!0-9]*) continue ;; esac
+					cat "$d"/slurm_job_id.attempt* 2>/dev/null | grep -qx "$c" || j=$c
+				done
+				[ "$j" != - ] && echo "$j" > "$d/slurm_job_id"
 			fi
 		fi
 		case $j in "" | *[!0-9]*) j=- ;; esac
