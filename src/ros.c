@@ -6,6 +6,8 @@
  */
 #include "ros.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -24,6 +26,8 @@ main(int argc, char **argv)
 	int i = 1;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* jansson would read /dev/urandom for its hash seed on first use */
+	json_object_seed((size_t)mono_ms() ^ ((size_t)getpid() << 16) ^ 0x5bd1e995);
 	/* Global options before the command. */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];

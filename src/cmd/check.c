@@ -289,9 +289,9 @@ check_once(struct check *c, struct buf *err)
 		}
 		size_t pos = 0;
 		struct rec rec;
-		while (rec_next(&b->p.out, &pos, &rec, 1)) {
+		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			json_t *pr = json_object_get(c->probes, rec.run);
-			if (!strcmp(rec.op, "probe") && pr && rec.nf >= 6) {
+			if (!strcmp(rec.op, "probe") && pr && rec.nf >= 5) {
 				jset_str(pr, "reach", "ok");
 				jset_str(pr, "state", rec.f[0]);
 				jset_str(pr, "pid", rec.f[1]);
@@ -302,7 +302,7 @@ check_once(struct check *c, struct buf *err)
 				jset_str(pr, "tail", t);
 				free(t);
 				if (worker_is_slurm(b->w))
-					slurm_settle(pr, rec.nf >= 8 ? rec.f[5] : "-", rec.nf >= 8 ? rec.f[6] : "-");
+					slurm_settle(pr, rec.nf >= 7 ? rec.f[5] : "-", rec.nf >= 7 ? rec.f[6] : "-");
 			}
 			rec_release(&rec);
 		}
@@ -415,7 +415,7 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 }
 
 const struct ros_cmd cmd_check_runs = {
-	"check-runs", cmd_check_fn, CMD_JSON, "poll running runs (one connection per worker) and record their outcome",
+	"check-runs", cmd_check_fn, CMD_JSON, "poll running runs (one connection per worker), record outcomes",
 	"[--watch SECONDS] [--json]",
 	"Prints per run `rXXXXXXX: running  pid=N  | <last log line>`, or\n"
 	"`rXXXXXXX: done  exit=0` and the last log lines.  A run whose process\n"

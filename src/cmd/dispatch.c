@@ -394,7 +394,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		struct buf meta = BUF_INIT;
 		json_write(&meta, r, 0);	/* the entry as dispatched, for reproducibility */
 		buf_addc(&meta, '\n');
-		script_call(&b->s, worker_is_slurm(w) ? "ros_sput" : "ros_put", put, meta.s, meta.len);
+		script_call(&b->s, "ros_put", put, meta.s, meta.len);
 		buf_release(&meta);
 		char *sh = run_script(r);
 		script_call(&b->s, worker_is_slurm(w) ? "ros_sbatch" : "ros_launch", args, sh, strlen(sh));
@@ -410,7 +410,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		struct batch *b = &bs.b[i];
 		size_t pos = 0;
 		struct rec rec;
-		while (rec_next(&b->p.out, &pos, &rec, 0)) {
+		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			/* what a worker reported before it went away is still true */
 			if (strcmp(rec.op, "launch")) {
 				rec_release(&rec);

@@ -245,7 +245,7 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 			jset_str(res, "result", "unreachable");
 			jset_str(res, "reason", b->reason ? b->reason : "no answer");
 		}
-		while (!b->unreachable && rec_next(&b->p.out, &pos, &rec, 0)) {
+		while (!b->unreachable && rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			json_t *res = json_object_get(c.result, rec.run);
 			if (res && !strcmp(rec.op, "cancel") && rec.nf > 0)
 				jset_str(res, "result", rec.f[0]);
@@ -289,7 +289,7 @@ out:
 }
 
 const struct ros_cmd cmd_cancel = {
-	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, SIGKILL after a grace period)",
+	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, then SIGKILL)",
 	"RUN... [--grace SECONDS]", NULL,
 };
 

@@ -170,7 +170,7 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 			size_t pos = 0;
 			struct rec rec;
 			json_t *gpus = json_array();
-			while (rec_next(&b->p.out, &pos, &rec, 1)) {
+			while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 				char *data = xstrndup(rec.data ? rec.data : "", rec.len);
 				if (!strcmp(rec.op, "heartbeat")) {
 					jset_str(row, "heartbeat", data);
@@ -222,7 +222,7 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 			}
 			/* the live count on the worker (busy records carry no data) */
 			pos = 0;
-			while (rec_next(&b->p.out, &pos, &rec, 0)) {
+			while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 				if (!strcmp(rec.op, "busy") && rec.nf > 0)
 					jset_int(row, "live_runs", atoll(rec.f[0]));
 				rec_release(&rec);
@@ -363,6 +363,8 @@ cmd_setup_worker_fn(int argc, char **argv, struct ctx *ctx)
 		char *why = remote_reason(&p);
 		error("worker %s unreachable: %s", w->id, why);
 		free(why);
+	} else if (envdata && !strstr(buf_cstr(&p.out), "ROS env - ok")) {
+		error("setup of %s: the env file could not be written", w->id);
 	} else if (strstr(buf_cstr(&p.out), "ROS setup - ok")) {
 		printf("setup-worker %s: ready\n", w->id);
 		rc = 0;

@@ -61,7 +61,7 @@ static int
 cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 {
 	const char *id = NULL, *kind = NULL, *host = NULL, *user = NULL, *key = NULL, *pool = NULL;
-	const char *workspace = NULL, *notes = NULL, *api_key = NULL;
+	const char *workspace = NULL, *notes = NULL, *api_key = NULL, *ssh_mode = NULL;
 	long long port = 0, gpus = -1, slots = 0, inst = 0;
 	double vram = -1, disk = -1;
 	int disabled = 0, rc = 1;
@@ -81,6 +81,7 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 		{ "notes", OPT_STR, &notes, "TEXT", "free text", 0, NULL },
 		{ "disabled", OPT_BOOL, &disabled, NULL, "add it with enabled: false", 0, NULL },
 		{ "vastai-instance-id", OPT_INT, &inst, "N", "fill host, port, GPUs, VRAM, disk and price from a Vast.ai instance", 0, NULL },
+		{ "ssh-mode", OPT_STR, &ssh_mode, "proxy|direct", "with --vastai-instance-id: Vast.ai's ssh proxy (default) or the direct port", 0, NULL },
 		{ "api-key", OPT_STR, &api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
 		OPT_END
 	};
@@ -95,6 +96,9 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 		usage_error(ctx, "--vastai-instance-id must be positive");
 	if (!id && !inst)
 		usage_error(ctx, "--worker-id is required");
+	if (ssh_mode && strcmp(ssh_mode, "proxy") && strcmp(ssh_mode, "direct"))
+		usage_error(ctx, "--ssh-mode must be proxy or direct");
+	int direct = ssh_mode && !strcmp(ssh_mode, "direct");
 	if (id && !safe_name(id))
 		usage_error(ctx, "invalid --worker-id '%s' (letters, digits, _ . - only)", id);
 	if (pool && !safe_name(pool))
@@ -109,7 +113,7 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 	struct buf err = BUF_INIT;
 	if (inst) {
 		/* host, port, resources and price from the live instance */
-		vast = vast_worker_fields(inst, api_key, &err);
+		vast = vast_worker_fields(inst, api_key, direct, &err);
 		if (!vast) {
 			error("%s", err.s);
 			buf_release(&err);
@@ -130,6 +134,8 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 	jset_str(fields, "kind", kind);
 	json_object_set_new(fields, "enabled", json_boolean(!disabled));
 	jset_str(fields, "worker_pool", pool);
+	if (ssh_mode)
+		jset_str(fields, "ssh_mode", ssh_mode);
 	json_t *vssh = json_object_get(vast, "ssh");
 	if (host || vssh) {
 		json_t *ssh = json_object();
@@ -160,6 +166,8 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 		json_object_set_new(res, "disk_gb", json_real(disk));
 	else if (json_object_get(vres, "disk_gb"))
 		json_object_set(res, "disk_gb", json_object_get(vres, "disk_gb"));
+	if (json_object_get(vres, "cpu"))
+		json_object_set(res, "cpu", json_object_get(vres, "cpu"));
 	if (json_object_size(res))
 		json_object_set(fields, "resources", res);
 	json_decref(res);
@@ -189,7 +197,7 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 const struct ros_cmd cmd_add_worker = {
 	"add-worker", cmd_add_worker_fn, CMD_JSON, "register a worker in workers/workers.yaml",
 	"--worker-id ID [--kind local|ssh|slurm] [--host H --port N --user U --key PATH] [--pool P] "
-	"[--workspace DIR] [--gpus N] [--slots N] [--vastai-instance-id N]",
+	"[--workspace DIR] [--gpus N] [--slots N] [--vastai-instance-id N [--ssh-mode proxy|direct]]",
 	"The entry is appended to workers.yaml; comments and layout of the file stay.\n"
 	"A duplicate worker id is refused.  With --vastai-instance-id the host, port,\n"
 	"GPUs, VRAM, disk and price come from the live instance and instance_id is\n"
@@ -254,5 +262,5 @@ const struct ros_cmd cmd_enable_worker = {
 
 const struct ros_cmd cmd_disable_worker = {
 	"disable-worker", cmd_disable_worker_fn, 0,
-	"set enabled: false on workers (their running runs become stale at the next check-runs)", "ID...", NULL,
+	"set enabled: false on workers (their runs turn stale at the next check)", "ID...", NULL,
 };

@@ -46,13 +46,6 @@ ros_slurm_opts() {
 	ros_sb_opts=$(cat)
 }
 
-# The first line of file $1 into $ros_line ("" if none); no fork.
-ros_line1() {
-	ros_line=
-	[ -f "$1" ] && { IFS= read -r ros_line < "$1"; } 2>/dev/null
-	return 0
-}
-
 # stdin: "project run" lines: make all their run directories with one
 # mkdir (a process per run costs more than sbatch itself).
 ros_slurm_mkdirs() {
@@ -62,14 +55,6 @@ ros_slurm_mkdirs() {
 	done
 	[ $# -gt 0 ] && mkdir -p "$@" 2>/dev/null
 	return 0
-}
-
-# project run name; stdin: the file's content (name is one of ros's own).
-# ros_put with one process: the file is written before the job is
-# submitted, so nothing reads it half-written.
-ros_sput() {
-	d=$ros_ws/runs/logs/$1/$2
-	{ [ -d "$d" ] || mkdir -p "$d"; } && cat > "$d/$3"
 }
 
 # project run attempt; stdin: run.sh.  Writes run.sh and the wrapper into
@@ -88,16 +73,16 @@ ros_sbatch() {
 		echo "ROS launch $r error 0 cannot create $d"
 		return
 	fi
-	ros_line1 "$d/attempt"
-	if [ "$ros_line" = "$a" ] && [ -f "$d/slurm_job_id" ]; then
+	ros_read "$d/attempt"
+	if [ "$ros_v" = "$a" ] && [ -f "$d/slurm_job_id" ]; then
 		cat >/dev/null
-		ros_line1 "$d/slurm_job_id"
-		echo "ROS launch $r submitted $ros_line"
+		ros_read "$d/slurm_job_id"
+		echo "ROS launch $r submitted $ros_v"
 		return
 	fi
-	if [ -f "$d/attempt" ] && [ "$ros_line" != "$a" ]; then
+	if [ -f "$d/attempt" ] && [ "$ros_v" != "$a" ]; then
 		for f in stdout.log exit_code pid started_at ended_at launched slurm_job_id; do
-			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$ros_line"
+			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$ros_v"
 		done
 	fi
 	if [ -z "$ros_sb_wrapper" ]; then
@@ -131,8 +116,8 @@ ros_sbatch() {
 	ROS_WORKSPACE=$ros_ws ROS_RUN_DIR=$d sbatch --parsable --job-name="ros-$r" --output="$o" \
 		--chdir="$d" "$@" "$d/wrapper.sh" </dev/null >"$ros_sb_tmp/out" 2>"$ros_sb_tmp/err"
 	rc=$?
-	ros_line1 "$ros_sb_tmp/out"
-	j=${ros_line%%;*}
+	ros_read "$ros_sb_tmp/out"
+	j=${ros_v%%;*}
 	case $j in
 	"" | *[!0-9]*)
 		m=$(grep -v '^[[:space:]]*$' "$ros_sb_tmp/err" | tail -n 1 | tr -s '\t\r' '  ')
@@ -157,7 +142,8 @@ ros_slurm_active() {
 # run directory remembers).  Asks Slurm once for all the jobs (squeue;
 # sacct -c for jobs squeue no longer lists; scontrol for the exit code of
 # an ended job that left no exit-code file).  Per run:
-#   ROS probe RUN SLURMSTATE JOBID EXIT STARTED ENDED SLURMEXIT REASON BYTES
+#   ROS probe RUN SLURMSTATE JOBID EXIT STARTED ENDED SLURMEXIT REASON +
+# then the last lines of the log and the end line (ros_tail in lib.sh).
 # SLURMSTATE: Slurm's state, UNKNOWN (Slurm does not know the job),
 # NOTSUBMITTED (no job for this attempt) or NOANSWER (squeue failed);
 # EXIT: the exit-code file, or "-"; SLURMEXIT: Slurm's "CODE:SIGNAL" or "-".
@@ -171,10 +157,10 @@ ros_slurm_probe() {
 	: > "$t/runs"
 	while read -r p r a j; do
 		d=$ros_ws/runs/logs/$p/$r
-		ros_line1 "$d/attempt"
-		if [ "$j" = - ] && [ "$ros_line" = "$a" ]; then
-			ros_line1 "$d/slurm_job_id"
-			j=${ros_line:--}
+		ros_read "$d/attempt"
+		if [ "$j" = - ] && [ "$ros_v" = "$a" ]; then
+			ros_read "$d/slurm_job_id"
+			j=${ros_v:--}
 			if [ "$j" = - ]; then
 				# the dispatcher died around sbatch: find the job by its
 				# name, leaving out the jobs of earlier attempts
@@ -233,21 +219,21 @@ ros_slurm_probe() {
 	while read -r p r a j st sx reason; do
 		d=$ros_ws/runs/logs/$p/$r
 		code=- started=- ended=-
-		ros_line1 "$d/attempt"
-		if [ "$j" != - ] && [ "$ros_line" = "$a" ]; then
-			ros_line1 "$d/exit_code"
-			code=${ros_line:--}
-			ros_line1 "$d/started_at"
-			started=${ros_line:--}
-			ros_line1 "$d/ended_at"
-			ended=${ros_line:--}
+		ros_read "$d/attempt"
+		if [ "$j" != - ] && [ "$ros_v" = "$a" ]; then
+			ros_read "$d/exit_code"
+			code=${ros_v:--}
+			ros_read "$d/started_at"
+			started=${ros_v:--}
+			ros_read "$d/ended_at"
+			ended=${ros_v:--}
 		fi
 		if [ "$code" = - ] && [ "$sx" = - ] && [ "$j" != - ] && [ "$st" != UNKNOWN ] &&
 			[ "$st" != NOANSWER ] && ! ros_slurm_active "$st"; then
 			sx=$(ros_sto 20 scontrol show job -o "$j" 2>/dev/null | tr ' ' '\n' | sed -n 's/^ExitCode=//p' | head -n 1)
 			sx=${sx:--}
 		fi
-		printf 'ROS probe %s %s %s %s %s %s %s %s ' "$r" "$st" "$j" "$code" "$started" "$ended" "$sx" "$reason"
+		echo "ROS probe $r $st $j $code $started $ended $sx $reason +"
 		ros_tail "$d/stdout.log" "$n"
 	done < "$t/joined"
 	rm -rf "$t"
@@ -260,10 +246,10 @@ ros_slurm_cancel() {
 	d=$ros_ws/runs/logs/$1/$2
 	j=$4
 	if [ "$j" = - ]; then
-		ros_line1 "$d/attempt"
-		if [ "$ros_line" = "$3" ]; then
-			ros_line1 "$d/slurm_job_id"
-			j=${ros_line:--}
+		ros_read "$d/attempt"
+		if [ "$ros_v" = "$3" ]; then
+			ros_read "$d/slurm_job_id"
+			j=${ros_v:--}
 		fi
 	fi
 	case $j in
@@ -321,8 +307,9 @@ ros_slurm_logs() {
 }
 
 # stdin: the partition (line 1, may be empty), then job ids, one a line.
-#   ROS slurm - RC BYTES   + sinfo's "PARTITION AVAIL NODES STATE" lines
-#   ROS sjobs - PENDING RUNNING 0
+#   ROS slurm - RC +       then sinfo's "PARTITION AVAIL NODES STATE" lines
+#                          and the end line
+#   ROS sjobs - PENDING RUNNING
 ros_slurm_status() {
 	IFS= read -r part || part=
 	ids=$(tr -cs '0-9' ',' | sed 's/^,*//; s/,*$//')
@@ -333,10 +320,9 @@ ros_slurm_status() {
 	fi
 	rc=$?
 	[ -z "$out" ] && [ "$rc" = 0 ] && out="no partition ${part:-?}"
-	n=$(printf '%s' "$out" | wc -c | tr -d ' ')
-	echo "ROS slurm - $rc $n"
-	printf '%s' "$out"
-	echo
+	echo "ROS slurm - $rc +"
+	printf '%s\n' "$out"
+	echo "$ros_end"
 	pend=0 run=0
 	if [ -n "$ids" ]; then
 		for s in $(ros_sto 10 squeue -h -t all -j "$ids" -o %T 2>/dev/null); do
@@ -346,6 +332,5 @@ ros_slurm_status() {
 			esac
 		done
 	fi
-	echo "ROS sjobs - $pend $run 0"
-	echo
+	echo "ROS sjobs - $pend $run"
 }

@@ -145,6 +145,11 @@ index_save(struct queue *q, const size_t *starts, const size_t *lens)
 	struct stat st;
 	char *ip = index_path(q->path), id[128];
 	struct buf b = BUF_INIT, err = BUF_INIT;
+	if (q->n < 256) {
+		/* small queues are scanned faster than an index is written */
+		free(ip);
+		return;
+	}
 	if (!ip || stat(q->path, &st) < 0) {
 		free(ip);
 		return;

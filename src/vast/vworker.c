@@ -3,17 +3,169 @@
  */
 #include "vast/vworker.h"
 #include "vast/api.h"
+#include "store/json.h"
+#include "store/registry.h"
+#include "store/store.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Length of the UTF-8 character at p, or 0 if it is not a valid one. */
+static size_t
+u8len(const unsigned char *p)
+{
+	size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+	if (!n || strnlen((const char *)p, n) < n || !utf8_valid((const char *)p, n))
+		return 0;
+	return n;
+}
+
+char *
+vast_disp(const char *s, size_t max, const char *dflt)
+{
+	struct buf b = BUF_INIT;
+	size_t total = 0, limit;
+	const unsigned char *p;
+
+	if (!s || !*s)
+		return xstrdup(dflt ? dflt : "");
+	for (p = (const unsigned char *)s; *p; total++) {
+		size_t n = u8len(p);
+		p += n ? n : 1;
+	}
+	limit = max && total > max ? (max > 3 ? max - 3 : 0) : total;
+	p = (const unsigned char *)s;
+	for (size_t i = 0; i < limit; i++) {
+		size_t n = u8len(p);
+		if (!n || *p < 0x20 || *p == 0x7f) {
+			buf_addc(&b, '?');
+			p++;
+		} else {
+			buf_add(&b, p, n);
+			p += n;
+		}
+	}
+	if (limit < total)
+		buf_adds(&b, "...");
+	return buf_detach(&b);
+}
+
+char *
+vast_disp_field(const json_t *row, const char *k, size_t max, const char *dflt)
+{
+	return vast_disp(json_string_value(json_object_get(row, k)), max, dflt);
+}
+
+/* A number member, or -1 (NAN) when absent or null. */
+static int
+num(const json_t *o, const char *k, double *out)
+{
+	const json_t *v = json_object_get(o, k);
+	if (!json_is_number(v) || !isfinite(json_number_value(v)))
+		return -1;
+	*out = json_number_value(v);
+	return 0;
+}
+
+/* A GB amount: an integer when it is one, else one decimal. */
+static json_t *
+gb_value(double gb)
+{
+	if (gb == floor(gb) && fabs(gb) < 1e15)
+		return json_integer((json_int_t)gb);
+	return json_real(round(gb * 10.0) / 10.0);
+}
+
+char *
+vast_endpoint_problem(const json_t *inst, int direct, int *hostile)
+{
+	const json_t *h = json_object_get(inst, direct ? "public_ipaddr" : "ssh_host");
+	const json_t *p = direct ? json_object_get(json_array_get(json_object_get(json_object_get(inst, "ports"),
+				   "22/tcp"), 0), "HostPort") : json_object_get(inst, "ssh_port");
+	const char *hs = json_string_value(h);
+	long long port;
+	char *r;
+
+	*hostile = 0;
+	if (hs && *hs) {
+		int ok = *hs != '-';
+		for (const char *c = hs; *c && ok; c++)
+			ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+			     strchr(".-_:", *c);
+		if (!ok) {
+			char *d = vast_disp(hs, 60, "");
+			*hostile = 1;
+			r = xasprintf("refusing SSH host '%s' from Vast.ai (not a plain host name)", d);
+			free(d);
+			return r;
+		}
+	}
+	if (p && !json_is_null(p) && (vast_json_int(p, &port) < 0 || port <= 0 || port > 65535)) {
+		char *d = json_is_string(p) ? vast_disp(json_string_value(p), 20, "") : xstrdup("?");
+		*hostile = 1;
+		r = xasprintf("refusing SSH port '%s' from Vast.ai", d);
+		free(d);
+		return r;
+	}
+	char *st = vast_disp_field(inst, "actual_status", 40, "null");
+	r = xasprintf("no %s SSH endpoint yet (status %s)", direct ? "direct" : "proxy", st);
+	free(st);
+	return r;
+}
 
 json_t *
-vast_worker_fields(long long instance_id, const char *api_key, struct buf *err)
+vast_instance_fields(const json_t *inst, int direct, struct buf *err)
 {
-	struct vast_client vc;
-	json_t *inst = NULL, *out = NULL;
-	if (vast_client_init(&vc, api_key, err) < 0)
+	long long id = 0, n;
+	char *host = NULL;
+	int port = 0;
+	double d;
+
+	vast_json_int(json_object_get(inst, "id"), &id);
+	if (vast_ssh_endpoint(inst, direct, &host, &port) < 0) {
+		int hostile;
+		char *why = vast_endpoint_problem(inst, direct, &hostile);
+		buf_addf(err, "instance %lld: %s%s", id, why, hostile ? "" : "; try again when it is running");
+		free(why);
 		return NULL;
+	}
+	json_t *out = json_object(), *ssh = json_object(), *res = json_object();
+	jset_str(ssh, "host", host);
+	jset_int(ssh, "port", port);
+	jset_str(ssh, "user", "root");
+	json_object_set_new(out, "ssh", ssh);
+	free(host);
+	if (vast_json_int(json_object_get(inst, "num_gpus"), &n) == 0 && n >= 0)
+		jset_int(res, "gpu", n);
+	if (num(inst, "gpu_ram", &d) == 0 && d > 0)
+		jset_int(res, "vram_gb", (long long)floor(d / 1024.0 + 0.5));
+	if (num(inst, "disk_space", &d) == 0 && d > 0)
+		json_object_set_new(res, "disk_gb", gb_value(d));
+	if (num(inst, "cpu_cores_effective", &d) == 0 && d >= 1)
+		jset_int(res, "cpu", (long long)floor(d));
+	json_object_set_new(out, "resources", res);
+	if (num(inst, "dph_total", &d) == 0 && d >= 0)
+		json_object_set_new(out, "dph", json_real(round(d * 10000.0) / 10000.0));
+	char *gpu = vast_disp_field(inst, "gpu_name", 60, "GPU");
+	char *geo = vast_disp_field(inst, "geolocation", 60, NULL);
+	char *notes = xasprintf("Vast.ai instance %lld: %s%s%s", id, gpu, *geo ? ", " : "", geo);
+	jset_str(out, "notes", notes);
+	free(notes);
+	free(gpu);
+	free(geo);
+	return out;
+}
+
+json_t *
+vast_worker_fields(long long instance_id, const char *api_key, int direct, struct buf *err)
+{
+	struct vast_client vc = VAST_CLIENT_INIT;
+	json_t *inst = NULL, *out = NULL;
+
+	if (vast_client_init(&vc, api_key, err) < 0)
+		goto done;
 	inst = vast_show_instance(&vc, instance_id, err);
 	if (!inst)
 		goto done;
@@ -21,41 +173,135 @@ vast_worker_fields(long long instance_id, const char *api_key, struct buf *err)
 		buf_addf(err, "Vast.ai instance %lld not found (or no longer exists)", instance_id);
 		goto done;
 	}
-	char *host = NULL;
-	int port = 0;
-	if (vast_ssh_endpoint(inst, 0, &host, &port) < 0) {
-		buf_addf(err, "instance %lld has no SSH endpoint yet (status %s); try again when it is running",
-			 instance_id, json_string_value(json_object_get(inst, "actual_status")) ?: "null");
-		goto done;
-	}
-	out = json_object();
-	json_t *ssh = json_object();
-	json_object_set_new(ssh, "host", json_string(host));
-	json_object_set_new(ssh, "port", json_integer(port));
-	json_object_set_new(ssh, "user", json_string("root"));
-	json_object_set_new(out, "ssh", ssh);
-	free(host);
-	json_t *res = json_object();
-	long long n;
-	if (vast_json_int(json_object_get(inst, "num_gpus"), &n) == 0)
-		json_object_set_new(res, "gpu", json_integer(n));
-	if (vast_json_int(json_object_get(inst, "gpu_ram"), &n) == 0)
-		json_object_set_new(res, "vram_gb", json_real((double)(n / 100) / 10.0));
-	json_t *disk = json_object_get(inst, "disk_space");
-	if (json_is_number(disk))
-		json_object_set_new(res, "disk_gb", json_real(json_number_value(disk)));
-	json_object_set_new(out, "resources", res);
-	json_t *dph = json_object_get(inst, "dph_total");
-	if (json_is_number(dph))
-		json_object_set_new(out, "dph", json_real(json_number_value(dph)));
-	const char *gpu = json_string_value(json_object_get(inst, "gpu_name"));
-	const char *geo = json_string_value(json_object_get(inst, "geolocation"));
-	char *notes = xasprintf("Vast.ai instance %lld: %s%s%s", instance_id, gpu ? gpu : "GPU",
-				geo ? ", " : "", geo ? geo : "");
-	json_object_set_new(out, "notes", json_string(notes));
-	free(notes);
+	out = vast_instance_fields(inst, direct, err);
 done:
 	json_decref(inst);
 	vast_client_release(&vc);
 	return out;
+}
+
+int
+vast_check_entry(const json_t *fields, struct buf *err)
+{
+	struct worker probe = { 0 };
+	json_t *ssh = json_object_get(fields, "ssh");
+	long long port = 0;
+
+	probe.id = (char *)jstr(fields, "worker_id");
+	probe.kind = (char *)(jstr(fields, "kind") ? jstr(fields, "kind") : "ssh");
+	probe.host = (char *)jstr(ssh, "host");
+	probe.user = (char *)jstr(ssh, "user");
+	probe.key = (char *)jstr(ssh, "key");
+	probe.workspace = (char *)jstr(fields, "workspace");
+	jint(ssh, "port", &port);
+	probe.port = port < 0 || port > 65535 ? -1 : (int)port;
+	return worker_check(&probe, err);
+}
+
+json_t *
+vast_rental_entry(const char *worker_id, long long instance_id, const json_t *inst,
+		  const json_t *offer, const struct vast_reg_opts *o, struct buf *err)
+{
+	json_t *f = vast_instance_fields(inst, o->direct, err), *e;
+	if (!f)
+		return NULL;
+	e = json_object();
+	jset_str(e, "worker_id", worker_id);
+	jset_int(e, "instance_id", instance_id);
+	jset_str(e, "kind", "ssh");
+	json_object_set_new(e, "enabled", json_true());
+	jset_str(e, "worker_pool", o->pool ? o->pool : "vastai");
+	if (o->direct)
+		jset_str(e, "ssh_mode", "direct");
+	json_t *ssh = json_deep_copy(json_object_get(f, "ssh"));
+	if (o->ssh_key)
+		jset_str(ssh, "key", o->ssh_key);
+	json_object_set_new(e, "ssh", ssh);
+	jset_str(e, "workspace", o->workspace ? o->workspace : "/root/research-worker");
+	json_object_set(e, "resources", json_object_get(f, "resources"));
+	json_t *health = json_object();
+	jset_str(health, "heartbeat_command", "echo ok");
+	jset_str(health, "busy_command", "pgrep -f '[r]uns/logs/.*/wrapper.sh' || true");
+	json_object_set_new(e, "health", health);
+	if (json_object_get(f, "dph"))
+		json_object_set(e, "dph", json_object_get(f, "dph"));
+
+	/* AUTO-RENTED at 2026-05-31 00:35:14. RTX A4000, $0.0940/hr, DLP/$=230.8. Washington, US. */
+	struct buf notes = BUF_INIT;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	double d;
+	long long ngpu = 1;
+	localtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	char *gpu = vast_disp_field(inst, "gpu_name", 60, "GPU");
+	char *geo = vast_disp_field(inst, "geolocation", 60, NULL);
+	if (!*geo) {
+		free(geo);
+		geo = vast_disp_field(offer, "geolocation", 60, "location unknown");
+	}
+	buf_addf(&notes, "%s at %s. ", o->origin ? o->origin : "AUTO-RENTED", when);
+	if (vast_json_int(json_object_get(inst, "num_gpus"), &ngpu) == 0 && ngpu > 1)
+		buf_addf(&notes, "%lldx ", ngpu);
+	buf_adds(&notes, gpu);
+	if (num(inst, "dph_total", &d) == 0 || num(offer, "dph_total", &d) == 0)
+		buf_addf(&notes, ", $%.4f/hr", d);
+	if (num(inst, "dlperf_per_dphtotal", &d) == 0 || num(offer, "dlperf_per_dphtotal", &d) == 0)
+		buf_addf(&notes, ", DLP/$=%.1f", d);
+	buf_addf(&notes, ". %s.", geo);
+	jset_str(e, "notes", notes.s);
+	buf_release(&notes);
+	free(gpu);
+	free(geo);
+	json_decref(f);
+	if (vast_check_entry(e, err) < 0) {
+		json_decref(e);
+		return NULL;
+	}
+	return e;
+}
+
+int
+vast_register_rental(const char *root, long long instance_id, const json_t *inst,
+		     const json_t *offer, const struct vast_reg_opts *o, char **worker_id,
+		     struct buf *err)
+{
+	struct store_lock l = STORE_LOCK_INIT;
+	struct registry r = REGISTRY_INIT;
+	json_t *entry = NULL;
+	char base[64], *id = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	int ret = -1;
+
+	*worker_id = NULL;
+	localtime_r(&now, &tm);
+	strftime(base, sizeof base, "vastai_auto_%Y%m%d_%H%M%S", &tm);
+	if (store_lock(root, &l, err) < 0 || registry_load(&r, root, err) < 0)
+		goto out;
+	id = xstrdup(base);
+	for (int n = 2; registry_find(&r, id); n++) {
+		free(id);
+		id = xasprintf("%s_%d", base, n);
+	}
+	for (size_t i = 0; i < r.n; i++)
+		if (r.w[i].instance_id == instance_id && r.w[i].enabled) {
+			buf_addf(err, "instance %lld is already registered as worker %s", instance_id,
+				 r.w[i].id ? r.w[i].id : "?");
+			goto out;
+		}
+	if (!(entry = vast_rental_entry(id, instance_id, inst, offer, o, err)))
+		goto out;
+	if (registry_add_worker(&r, entry, err) < 0 || registry_save(&r, err) < 0)
+		goto out;
+	*worker_id = id;
+	id = NULL;
+	ret = 0;
+out:
+	store_unlock(&l);
+	registry_release(&r);
+	json_decref(entry);
+	free(id);
+	return ret;
 }

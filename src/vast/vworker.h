@@ -1,6 +1,13 @@
 /*
- * vworker.h - worker entries from Vast.ai instances (add-worker
- * --vastai-instance-id, vast-hunt --rent, the watcher).
+ * vworker.h - worker entries from Vast.ai instances: add-worker
+ * --vastai-instance-id, vast-hunt --rent and the watcher all build their
+ * workers.yaml entries here, so every path writes the same fields
+ * (instance_id above all: without it reconcile cannot follow the instance).
+ *
+ * Values from the API are hostile: the SSH endpoint comes from
+ * vast_ssh_endpoint() (plain host names only) and the whole entry passes
+ * worker_check() before anything is written.  Display strings are cleaned
+ * with vast_disp().
  */
 #ifndef ROS_VWORKER_H
 #define ROS_VWORKER_H
@@ -8,9 +15,61 @@
 #include <jansson.h>
 #include "util/util.h"
 
-/* Fields for a worker entry from the live instance id: {"ssh": {host,
- * port, user}, "resources": {gpu, vram_gb, disk_gb}, "dph": X, "notes": T}.
- * api_key: the --api-key flag or NULL.  New reference, or NULL with err. */
-json_t *vast_worker_fields(long long instance_id, const char *api_key, struct buf *err);
+/*
+ * Fields for a worker entry from an instance row (normalised, as
+ * vast_show_instance returns it): {"ssh": {host, port, user}, "resources":
+ * {gpu, vram_gb, disk_gb, cpu}, "dph": X, "notes": T}.  direct: the
+ * endpoint is public_ipaddr + the 22/tcp host port, else the proxy.
+ * New reference, or NULL with err (no endpoint yet, say).
+ */
+json_t *vast_instance_fields(const json_t *inst, int direct, struct buf *err);
+
+/* The same from the live instance id (one GET).  api_key: the --api-key
+ * flag or NULL.  New reference, or NULL with err. */
+json_t *vast_worker_fields(long long instance_id, const char *api_key, int direct, struct buf *err);
+
+struct vast_reg_opts {
+	const char *pool;	/* NULL: "vastai" */
+	int direct;		/* write ssh_mode: direct and use the direct endpoint */
+	const char *ssh_key;	/* ssh.key, may be NULL */
+	const char *workspace;	/* NULL: /root/research-worker */
+	const char *origin;	/* first word of the notes; NULL: "AUTO-RENTED" */
+};
+
+/*
+ * Register a rented instance as worker vastai_auto_<YYYYMMDD_HHMMSS> (local
+ * time; _2, _3, ... when taken) with instance_id, kind ssh, pool, ssh,
+ * workspace, resources, health, dph and a notes line
+ * "AUTO-RENTED at 2026-05-31 00:35:14. RTX A4000, $0.0940/hr, DLP/$=230.8. Washington, US."
+ * inst is the running instance's row; offer (may be NULL) supplies DLP/$
+ * when the row lacks it.  Takes the root's lock, re-reads workers.yaml,
+ * appends the entry surgically and saves.  0 with *worker_id (new string),
+ * or -1 with err and nothing written.
+ */
+int vast_register_rental(const char *root, long long instance_id, const json_t *inst,
+			 const json_t *offer, const struct vast_reg_opts *o, char **worker_id,
+			 struct buf *err);
+
+/* The entry vast_register_rental would append, without writing it: for
+ * tests and --dry-run.  New reference or NULL with err. */
+json_t *vast_rental_entry(const char *worker_id, long long instance_id, const json_t *inst,
+			  const json_t *offer, const struct vast_reg_opts *o, struct buf *err);
+
+/* Check fields (an entry as registry_add_worker takes it) as they would be
+ * read back: worker_check() on host, user, key, workspace, port. */
+int vast_check_entry(const json_t *fields, struct buf *err);
+
+/* Why inst has no usable SSH endpoint of that kind: "refusing SSH host
+ * '...' from Vast.ai (not a plain host name)" (hostile: *hostile = 1) or
+ * "no proxy SSH endpoint yet (status loading)".  New string. */
+char *vast_endpoint_problem(const json_t *inst, int direct, int *hostile);
+
+/* s made safe to print: control characters and invalid UTF-8 become '?',
+ * at most max display columns (0: no limit, else cut with "..."); NULL
+ * or "" gives dflt.  New string. */
+char *vast_disp(const char *s, size_t max, const char *dflt);
+
+/* String member k of a row shown with vast_disp (NULL -> dflt). */
+char *vast_disp_field(const json_t *row, const char *k, size_t max, const char *dflt);
 
 #endif
