@@ -420,5 +420,9 @@ const struct ros_cmd cmd_check_runs = {
 	"Prints per run `rXXXXXXX: running  pid=N  | <last log line>`, or\n"
 	"`rXXXXXXX: done  exit=0` and the last log lines.  A run whose process\n"
 	"vanished without an exit code becomes stale and goes back to pending while\n"
-	"attempt < max_retries.",
+	"attempt < max_retries.\n"
+	"\n"
+	"Runs on Slurm workers print `job=ID STATE` while queued or running; one squeue\n"
+	"per worker.  CANCELLED becomes cancelled, TIMEOUT and OUT_OF_MEMORY failed,\n"
+	"NODE_FAIL and PREEMPTED stale; the exit-code file decides the rest.",
 };

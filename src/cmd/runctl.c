@@ -290,7 +290,9 @@ out:
 
 const struct ros_cmd cmd_cancel = {
 	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, then SIGKILL)",
-	"RUN... [--grace SECONDS]", NULL,
+	"RUN... [--grace SECONDS]",
+	"A run on a Slurm worker is cancelled with scancel (a queued job leaves the\n"
+	"queue; Slurm's KillWait takes the place of --grace).",
 };
 
 /* ---- retry ---- */
