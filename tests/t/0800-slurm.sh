@@ -55,6 +55,7 @@ drive() {
 job_state() { slurm_job_state "$(field "$1" slurm_job_id)"; }
 wait_log() { wait_for "$2" grep -q "$3" "$T/shared/ws/runs/logs/p/$1/stdout.log"; }
 
+check_nomatch "validate finds nothing wrong with the Slurm workers" "$(ros validate 2>&1)" 'workers.yaml'
 check "worker-status" ros worker-status
 check_match "shows the partition and the jobs" "$OUT" 'hpc +slurm +hpc +alive +[0-9]+ ms +0/4 +debug\*? up 1 idle; jobs: 0 pending, 0 running'
 check_match "no limit shown for later" "$OUT" 'later +slurm +queued +alive .* 0/- '
