@@ -98,6 +98,14 @@ check_eq "logs prints its output file" "$OUT" "run 2 job=$(field "$fid" slurm_jo
 MSE=0.2"
 check "nothing in the registry was evaluated" test ! -e "$T/pwned1" -a ! -e "$T/pwned2"
 
+# --- logs -f: waits for a queued job's output file, follows it to the job's end -----
+check "a short run" ros add-run --project-id p --worker-pool hpc --command 'echo one; sleep 1; echo two'
+sid=$OUT
+check "dispatch" ros dispatch-runs
+check "logs -f" ros logs -f "$sid"
+check_eq "the whole log, from a job that was still queued" "$OUT" "one
+two"
+
 # --- cancel: a queued job and a running one ---------------------------------------
 check "a run that stays queued" ros add-run --project-id p --worker-pool queued --command 'echo never'
 qid=$OUT
