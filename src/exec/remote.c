@@ -2,6 +2,7 @@
  * remote.c - scripts for workers and their transport (see remote.h).
  */
 #include "exec/remote.h"
+#include "exec/slurm.h"
 #include "embedded.h"
 
 #include <signal.h>
@@ -79,6 +80,8 @@ script_begin(struct script *s, const struct worker *w, const char *root)
 	char *ws = worker_workspace(w, root);
 	script_call(s, "ros_set_ws", NULL, ws, strlen(ws));
 	free(ws);
+	if (worker_is_slurm(w))
+		slurm_script_lib(s, w);
 }
 
 void
@@ -211,7 +214,7 @@ rec_next(const struct script *sc, const struct buf *out, size_t *pos, struct rec
 				snprintf(r->run, sizeof r->run, "%s", tok);
 			else if (!strcmp(tok, "+") && !save[strspn(save, " ")])
 				framed = 1;
-			else if (r->nf < 8)
+			else if (r->nf < (int)ARRAY_SIZE(r->f))
 				r->f[r->nf++] = xstrdup(tok);
 		}
 		free(copy);

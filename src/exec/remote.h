@@ -39,7 +39,7 @@ char *remote_reason(const struct proc *p);
  * data follows up to a line holding only the script's end word. */
 struct rec {
 	char op[16], run[64];
-	char *f[8];		/* fields after op and run */
+	char *f[16];		/* fields after op and run */
 	int nf;
 	const char *data;	/* the framed bytes, when the record has them */
 	size_t len;

@@ -65,7 +65,9 @@ ros_tail() {
 ros_write_wrapper() {
 	printf '%s\n' '#!/bin/sh' \
 		'# Written by ros: runs run.sh, records pid, start and end times, exit code.' \
-		'cd "$(dirname "$0")" || exit 111' \
+		'# ROS_RUN_DIR: under Slurm, $0 is a copy in the spool directory.' \
+		'cd "${ROS_RUN_DIR:-$(dirname "$0")}" || exit 111' \
+		'rm -f exit_code ended_at' \
 		'echo $$ > pid.tmp && mv -f pid.tmp pid' \
 		'date -u +%Y-%m-%dT%H:%M:%SZ > started_at' \
 		'trap "ros_term=1" TERM INT HUP' \
