@@ -69,7 +69,7 @@ $(B)/gen/%.o: $(B)/gen/%.c
 
 $(B)/tests/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS)
+	@echo "  LD  $@"; $(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS)
 
 deps:
 	@scripts/install-deps
