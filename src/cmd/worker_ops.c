@@ -13,54 +13,38 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Runs the queue says are active on each worker (id -> count). */
-static json_t *
-busy_from_queue(const char *root)
+/* The run queue's view of the workers, from one read: how many runs are
+ * active on each (*busy: id -> count) and the Slurm job ids among them
+ * (*jobs: id -> [job ids]). */
+static void
+active_from_queue(const char *root, json_t **busy, json_t **jobs)
 {
 	struct queue q = QUEUE_INIT;
 	struct buf err = BUF_INIT;
-	json_t *by = json_object();
 	char *path = path_join(root, Q_RUNS);
-	if (queue_load(&q, path, &err) == 0)
-		for (size_t i = 0; i < q.n; i++)
-			if (queue_key_is(&q, i, JK_STATUS, "running") || queue_key_is(&q, i, JK_STATUS, "dispatching")) {
-				char *w = queue_key(&q, i, JK_WORKER);
-				json_t *c = json_object_get(by, w);
-				json_object_set_new(by, w, json_integer(c ? json_integer_value(c) + 1 : 1));
-				free(w);
-			}
-	queue_release(&q);
-	buf_release(&err);
-	free(path);
-	return by;
-}
-
-/* Slurm job ids of the active runs of each worker (id -> [job ids]). */
-static json_t *
-slurm_jobs_from_queue(const char *root)
-{
-	struct queue q = QUEUE_INIT;
-	struct buf err = BUF_INIT;
-	json_t *by = json_object();
-	char *path = path_join(root, Q_RUNS);
+	*busy = json_object();
+	*jobs = json_object();
 	if (queue_load(&q, path, &err) == 0)
 		for (size_t i = 0; i < q.n; i++) {
 			if (!queue_key_is(&q, i, JK_STATUS, "running") && !queue_key_is(&q, i, JK_STATUS, "dispatching"))
 				continue;
+			char *w = queue_key(&q, i, JK_WORKER);
+			json_t *c = json_object_get(*busy, w);
+			json_object_set_new(*busy, w, json_integer(c ? json_integer_value(c) + 1 : 1));
 			json_t *r = queue_obj(&q, i, &err);
-			if (!r || !jstr(r, "slurm_job_id"))
-				continue;
-			json_t *a = json_object_get(by, jstr0(r, "worker_id"));
-			if (!a) {
-				a = json_array();
-				json_object_set_new(by, jstr0(r, "worker_id"), a);
+			if (r && jstr(r, "slurm_job_id")) {
+				json_t *a = json_object_get(*jobs, w);
+				if (!a) {
+					a = json_array();
+					json_object_set_new(*jobs, w, a);
+				}
+				json_array_append_new(a, json_string(jstr(r, "slurm_job_id")));
 			}
-			json_array_append_new(a, json_string(jstr(r, "slurm_job_id")));
+			free(w);
 		}
 	queue_release(&q);
 	buf_release(&err);
 	free(path);
-	return by;
 }
 
 /* The Slurm records of a worker-status batch into row; the GPU column. */
@@ -113,7 +97,8 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 		buf_release(&err);
 		return 1;
 	}
-	json_t *busyq = busy_from_queue(root), *rows = json_array(), *sjobs = slurm_jobs_from_queue(root);
+	json_t *busyq, *sjobs, *rows = json_array();
+	active_from_queue(root, &busyq, &sjobs);
 	for (size_t i = 0; i < reg.n; i++) {
 		struct worker *w = &reg.w[i];
 		buf_reset(&err);
