@@ -213,7 +213,7 @@ gather(const char *root, const struct results_opts *o, json_t *runs, struct resu
 		}
 		size_t pos = 0;
 		struct rec rec;
-		while (rec_next(&b->p.out, &pos, &rec, 1)) {
+		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			json_t *ex = json_object_get(g.expect, rec.run);
 			if (!strcmp(rec.op, "collect") && ex) {
 				/* the run itself, for its metric_parser */
