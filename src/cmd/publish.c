@@ -838,7 +838,7 @@ out:
 
 const struct ros_cmd cmd_publish = {
 	"publish", cmd_publish_fn, CMD_JSON,
-	"paper table (LaTeX), SVG figures and a blog post from a project's results",
+	"a project's results as a LaTeX table, SVG figures and a blog post",
 	"--project-id P [--kind paper|blog|all] [--phase NAME] [--rows K1,K2 --cols K3] [--force]",
 	"Runs the results pipeline, then writes research/P/paper/tables/results.tex\n"
 	"(booktabs, mean \xC2\xB1 std, the best in bold; --rows/--cols pivot it: one line\n"

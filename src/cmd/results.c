@@ -233,7 +233,7 @@ out:
 
 const struct ros_cmd cmd_results = {
 	"results", cmd_results_fn, CMD_JSON,
-	"metrics of finished runs -> evidence/summary.{json,csv,md}: mean ± std per config, best, target",
+	"metrics -> evidence summaries: mean ± std per config, best, target",
 	"[--project-id P] [--phase NAME] [--metric M] [--over seed] [--group-by K1,K2] [--json]",
 	"Fetches the metrics of finished runs that have none yet (one connection per\n"
 	"worker), then groups the done runs by their sweep params minus --over and\n"
