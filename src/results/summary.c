@@ -606,6 +606,27 @@ summarise(struct scope_ctx *s, char **why)
 		}
 	}
 	json_object_set_new(summary, "n_failed", json_integer((json_int_t)nfailed));
+	/* runs from before sweeps recorded their params (the old tool's) */
+	size_t noparams = 0, withparams = 0;
+	json_array_foreach(s->runs, i, r) {
+		if (strcmp(jstr0(r, "status"), "done") || !json_object_get(r, "metrics"))
+			continue;
+		if (json_object_size(json_object_get(r, "params")))
+			withparams++;
+		else
+			noparams++;
+	}
+	if (noparams) {
+		json_t *w = json_object_get(summary, "warnings");
+		if (!json_is_array(w)) {
+			w = json_array();
+			json_object_set_new(summary, "warnings", w);
+		}
+		char *msg = xasprintf("%zu run%s without sweep params (added without --sweep, or by the old tool) "
+				      "form %s group", noparams, noparams == 1 ? "" : "s", withparams ? "their own" : "one");
+		json_array_append_new(w, json_string(msg));
+		free(msg);
+	}
 	if (ncost)
 		json_object_set_new(summary, "cost_usd", json_real(round(cost * 1e6) / 1e6));
 	json_object_set_new(summary, "results", flat_rows(summary));

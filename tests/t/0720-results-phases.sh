@@ -41,6 +41,7 @@ check "phase A summary" test -s research/p/evidence/phases/A/summary.json
 check "phase B summary" test -s research/p/evidence/phases/B/summary.md
 check_eq "phase A: 4 configs + the run without params" "$(jq_py research/p/evidence/phases/A/summary.json "d['n_groups']")" 5
 check_eq "phase B: 2 configs" "$(jq_py research/p/evidence/phases/B/summary.json "d['n_groups']")" 2
+check_match "the run without params is named in the warnings" "$(jq_py research/p/evidence/summary.json "d['warnings']")" '1 run without sweep params .* form their own group'
 check_eq "all together: 6 configs + 1" "$(jq_py research/p/evidence/summary.json "d['n_groups']")" 7
 check_eq "metrics: mse first (the target), acc; not seed" "$(jq_py research/p/evidence/summary.json "d['metrics']")" "['mse', 'acc']"
 check_eq "acc goes up, mse down" "$(jq_py research/p/evidence/summary.json "d['directions']")" "{'mse': 'lower', 'acc': 'higher'}"
