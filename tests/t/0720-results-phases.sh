@@ -27,6 +27,27 @@ drive() {
 	return 1
 }
 check "all runs finish" drive
+drive_one() {
+	for _i in $(seq 1 50); do
+		"$ROS" dispatch-runs >/dev/null 2>&1
+		"$ROS" check-runs >/dev/null 2>&1
+		[ "$(jq_py queues/run_queue.json "[r['status'] for r in d if r['id'] == '$1'][0]")" = "$2" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# a retried run gets the metrics of its new attempt
+check "a run that fails on its first attempt" "$ROS" add-run --project-id q --worker-pool loc \
+	--command 'echo "score=0.$((ROS_ATTEMPT + 1))"; exit $((1 - ROS_ATTEMPT))'
+rid=$OUT
+check "it fails" drive_one "$rid" failed
+check_eq "with the first attempt's metrics" "$(jq_py queues/run_queue.json "[r['metrics'] for r in d if r['id'] == '$rid'][0]")" "{'score': 0.1}"
+check "retry" "$ROS" retry "$rid"
+check_eq "the metrics go with the old attempt" "$(jq_py queues/run_queue.json "[('metrics' in r, r['attempts'][-1]['metrics']) for r in d if r['id'] == '$rid'][0]")" "(False, {'score': 0.1})"
+check "the second attempt is done" drive_one "$rid" done
+check_eq "with its own metrics" "$(jq_py queues/run_queue.json "[r['metrics'] for r in d if r['id'] == '$rid'][0]")" "{'score': 0.2}"
+check_eq "and its evidence" "$(jq_py "research/q/evidence/runs/$rid.json" "(d['attempt'], d['metrics'])")" "(1, {'score': 0.2})"
 
 check "results (every project)" "$ROS" results
 check_match "one heading per project" "$OUT" '== p ==.*'
