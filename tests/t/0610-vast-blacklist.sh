@@ -1,5 +1,5 @@
 #!/bin/sh
-# vastai-blacklist add | remove | list:
+# vastai-blacklist add | remove | list, and vastai-watcher blacklist:
 # vastai/blacklist.yaml edited in place (users' comments stay), the date and
 # reason kept, a broken file never overwritten; vast-hunt hides the machine.
 . "$(dirname "$0")/../lib/testlib.sh"
@@ -11,6 +11,8 @@ today=$(date -u +%Y-%m-%d)
 
 check "list with no file" "$ROS" vastai-blacklist list
 check_eq "says none" "$OUT" "No machine is blacklisted (vastai/blacklist.yaml)."
+check "the watcher's view" "$ROS" vastai-watcher blacklist
+check_eq "the same" "$OUT" "No machine is blacklisted (vastai/blacklist.yaml)."
 check "add" "$ROS" vastai-blacklist add 48211 --reason "rented twice, never booted"
 check_eq "says so" "$OUT" "Blacklisted machine 48211 (rented twice, never booted)"
 check_eq "a new file, documented" "$(cat $B)" "# Machines that vast-hunt and vastai-watcher never show nor rent.
@@ -32,6 +34,8 @@ check_eq "a table" "$OUT" "MACHINE  SINCE       REASON
 check "list --json" "$ROS" vastai-blacklist list --json
 check_eq "json" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print([(e["machine_id"], e["reason"], e["line"]) for e in json.load(sys.stdin)])')" \
 	"[(48211, 'rented twice, never booted', 4), (50277, None, 7)]"
+check "vastai-watcher blacklist --json" "$ROS" vastai-watcher blacklist --json
+check_eq "the same entries" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print([e["machine_id"] for e in json.load(sys.stdin)])')" "[48211, 50277]"
 
 # --- a hand-written file: comments, quoting and a bare id stay ---
 cat >$B <<'EOF'
