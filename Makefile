@@ -37,12 +37,17 @@ DATA := $(shell find src/data src/remote -type f 2>/dev/null | sort)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-all: ros
+all: ros man
 
 ros: $(B)/ros
 ifneq ($(SANITIZE),1)
 	@ln -sf $(B)/ros ros
 endif
+
+man: build/ros.1
+
+build/ros.1: build/ros scripts/gen-man
+	@scripts/gen-man build/ros > $@.tmp && mv $@.tmp $@
 
 $(B)/ros: $(OBJS)
 	@echo "  LD  $@"; $(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
@@ -64,7 +69,7 @@ $(B)/gen/%.o: $(B)/gen/%.c
 
 $(B)/tests/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS)
+	@echo "  LD  $@"; $(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS)
 
 deps:
 	@scripts/install-deps
@@ -89,13 +94,13 @@ demo: deps ros
 bench: deps ros fakes
 	bench/run
 
-install: ros
+install: ros man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 build/ros $(DESTDIR)$(PREFIX)/bin/ros
-	install -m 644 docs/ros.1 $(DESTDIR)$(PREFIX)/share/man/man1/ros.1
+	install -m 644 build/ros.1 $(DESTDIR)$(PREFIX)/share/man/man1/ros.1
 
 clean:
 	rm -rf build build-san ros
 
-.PHONY: all ros deps fakes unit check demo bench install clean
+.PHONY: all ros man deps fakes unit check demo bench install clean
 .SECONDARY:

@@ -10,9 +10,12 @@
  * A worker that does not answer keeps its runs as they are (reported once)
  * until it has been silent for longer than its `unreachable_after`
  * (seconds); a disabled or deleted worker's runs become stale at once.
+ * A Slurm worker's runs are probed with one ros_slurm_probe for all of
+ * them (one squeue); exec/slurm.h maps job states onto these outcomes.
  */
 #include "ros.h"
 #include "exec/batch.h"
+#include "exec/slurm.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
@@ -65,6 +68,20 @@ now_epoch(const char *now)
 	return (long long)parse_iso_time(now);
 }
 
+/* Cancelled on the worker's side (a Slurm job killed with scancel). */
+static int
+apply_cancelled(struct check *c, json_t *r, const json_t *pr)
+{
+	const char *code = jstr0(pr, "code"), *ended = jstr(pr, "ended");
+	run_set_status(r, "cancelled", c->now);
+	jset_str(r, "ended_at", ended && strcmp(ended, "-") ? ended : c->now);
+	if (*code && strcmp(code, "-"))
+		jset_str(r, "exit_code", code);
+	if (!jstr(r, "log_path") || !*jstr(r, "log_path"))
+		jset_str(r, "log_path", jstr0(pr, "log_path"));
+	return 1;
+}
+
 /* Apply one run's probe; return 1 if the entry changed. */
 static int
 apply(struct check *c, json_t *r, json_t *pr)
@@ -92,7 +109,7 @@ apply(struct check *c, json_t *r, json_t *pr)
 		}
 		return 0;
 	}
-	int changed = 0;
+	int changed = slurm_note(r, pr);
 	if (json_object_get(r, "unreachable_since")) {
 		json_object_del(r, "unreachable_since");
 		changed = 1;
@@ -118,7 +135,8 @@ apply(struct check *c, json_t *r, json_t *pr)
 		const char *code = jstr0(pr, "code");
 		long long n = 0;
 		int ok = parse_long(code, &n) == 0;
-		run_set_status(r, ok && n == 0 ? "done" : "failed", c->now);
+		run_set_status(r, ok && n == 0 && !json_is_true(json_object_get(pr, "must_fail")) ? "done" : "failed",
+			       c->now);
 		jset_str(r, "exit_code", ok ? code : "-1");
 		const char *ended = jstr(pr, "ended");
 		jset_str(r, "ended_at", ended && strcmp(ended, "-") ? ended : c->now);
@@ -129,9 +147,11 @@ apply(struct check *c, json_t *r, json_t *pr)
 		return 1;
 	}
 	if (!strcmp(st, "vanished")) {
-		run_mark_stale(r, "process vanished without an exit code", c->now);
+		run_mark_stale(r, jstr(pr, "why") ? jstr(pr, "why") : "process vanished without an exit code", c->now);
 		return 1;
 	}
+	if (!strcmp(st, "cancelled"))
+		return apply_cancelled(c, r, pr);
 	/* notstarted */
 	if (!strcmp(status, "dispatching")) {
 		run_set_status(r, "pending", c->now);
@@ -181,6 +201,10 @@ update(struct queue *q, void *arg, struct buf *err)
 			jset_str(rep, "reach", jstr0(pr, "reach"));
 			if (jstr(r, "stale_reason"))
 				jset_str(rep, "stale_reason", jstr(r, "stale_reason"));
+			if (jstr(r, "slurm_job_id")) {
+				jset_str(rep, "slurm_job_id", jstr(r, "slurm_job_id"));
+				jset_str(rep, "slurm_state", jstr0(r, "slurm_state"));
+			}
 			json_array_append_new(c->report, rep);
 		}
 		const char *now_st = jstr0(r, "status");
@@ -234,6 +258,10 @@ check_once(struct check *c, struct buf *err)
 		jset_str(pr, "log_path", lp);
 		free(lp);
 		struct batch *b = batches_get(&bs, w, c->root);
+		if (worker_is_slurm(w)) {
+			json_array_append(b->runs, r);	/* one ros_slurm_probe for all, below */
+			continue;
+		}
 		char att[24], lines[16];
 		snprintf(att, sizeof att, "%lld", run_attempt(r));
 		snprintf(lines, sizeof lines, "%d", TAIL_LINES);
@@ -245,6 +273,9 @@ check_once(struct check *c, struct buf *err)
 		script_call(&b->s, "ros_probe", args, NULL, 0);
 		json_array_append(b->runs, r);
 	}
+	for (size_t i = 0; i < bs.n; i++)
+		if (worker_is_slurm(bs.b[i].w))
+			slurm_script_probe(&bs.b[i].s, bs.b[i].runs, TAIL_LINES);
 	batches_run(&bs, c->root, 60000);
 	for (size_t i = 0; i < bs.n; i++) {
 		struct batch *b = &bs.b[i];
@@ -258,9 +289,9 @@ check_once(struct check *c, struct buf *err)
 		}
 		size_t pos = 0;
 		struct rec rec;
-		while (rec_next(&b->p.out, &pos, &rec, 1)) {
+		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			json_t *pr = json_object_get(c->probes, rec.run);
-			if (!strcmp(rec.op, "probe") && pr && rec.nf >= 6) {
+			if (!strcmp(rec.op, "probe") && pr && rec.nf >= 5) {
 				jset_str(pr, "reach", "ok");
 				jset_str(pr, "state", rec.f[0]);
 				jset_str(pr, "pid", rec.f[1]);
@@ -270,6 +301,8 @@ check_once(struct check *c, struct buf *err)
 				char *t = clean_text(rec.data, rec.len);
 				jset_str(pr, "tail", t);
 				free(t);
+				if (worker_is_slurm(b->w))
+					slurm_settle(pr, rec.nf >= 7 ? rec.f[5] : "-", rec.nf >= 7 ? rec.f[6] : "-");
 			}
 			rec_release(&rec);
 		}
@@ -322,6 +355,10 @@ print_report(struct check *c, struct ctx *ctx)
 		const char *st = jstr0(r, "status"), *id = jstr0(r, "id");
 		if (!strcmp(jstr0(r, "reach"), "unreachable")) {
 			printf("%s: %-8s (worker %s not answering)\n", id, st, jstr0(r, "worker_id"));
+		} else if ((!strcmp(st, "running") || !strcmp(st, "dispatching")) && jstr(r, "slurm_job_id")) {
+			printf("%s: %-8s job=%s %s  | ", id, st, jstr0(r, "slurm_job_id"), jstr0(r, "slurm_state"));
+			print_tail(jstr0(r, "tail"), "", 1);
+			printf("\n");
 		} else if (!strcmp(st, "running") || !strcmp(st, "dispatching")) {
 			printf("%s: %-8s pid=%s  | ", id, st, jstr0(r, "pid"));
 			print_tail(jstr0(r, "tail"), "", 1);
@@ -378,10 +415,14 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 }
 
 const struct ros_cmd cmd_check_runs = {
-	"check-runs", cmd_check_fn, CMD_JSON, "poll running runs (one connection per worker) and record their outcome",
+	"check-runs", cmd_check_fn, CMD_JSON, "poll running runs (one connection per worker), record outcomes",
 	"[--watch SECONDS] [--json]",
 	"Prints per run `rXXXXXXX: running  pid=N  | <last log line>`, or\n"
 	"`rXXXXXXX: done  exit=0` and the last log lines.  A run whose process\n"
 	"vanished without an exit code becomes stale and goes back to pending while\n"
-	"attempt < max_retries.",
+	"attempt < max_retries.\n"
+	"\n"
+	"Runs on Slurm workers print `job=ID STATE` while queued or running; one squeue\n"
+	"per worker.  CANCELLED becomes cancelled, TIMEOUT and OUT_OF_MEMORY failed,\n"
+	"NODE_FAIL and PREEMPTED stale; the exit-code file decides the rest.",
 };

@@ -13,9 +13,15 @@
  *    to `pending` if its worker could not be reached.
  * A dispatcher killed between 1 and 3 leaves `dispatching` runs, which
  * check-runs settles from the run directories on the workers.
+ *
+ * Slurm workers (exec/slurm.h) have no slots: each takes up to `max_jobs`
+ * runs at once, and its batch submits them with sbatch (ros_sbatch in
+ * src/remote/slurm.sh) in the same single connection; the run entry gets
+ * `slurm_job_id` and an empty `pid`.
  */
 #include "ros.h"
 #include "exec/batch.h"
+#include "exec/slurm.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
@@ -70,6 +76,10 @@ hold_slots(struct plan *pl, const json_t *run)
 		struct wslots *s = &pl->ws[i];
 		if (strcmp(s->w->id, wid))
 			continue;
+		if (worker_is_slurm(s->w)) {
+			s->nfree--;	/* one job, whatever its GPUs */
+			continue;
+		}
 		long long slot = -1;
 		int n = run_slots(run);
 		if (jint(run, "slot", &slot) < 0 || slot < 0) {
@@ -89,6 +99,10 @@ hold_slots(struct plan *pl, const json_t *run)
 static int
 take_slots(struct wslots *s, int n, int *first, struct buf *gpu_ids)
 {
+	if (worker_is_slurm(s->w)) {
+		*first = -1;
+		return s->nfree < 1 ? -1 : (s->nfree--, 0);
+	}
 	if (s->nfree < n)
 		return -1;
 	int got = 0;
@@ -166,7 +180,7 @@ claim(struct queue *q, void *arg, struct buf *err)
 		struct wslots *best = NULL;
 		for (size_t i = 0; i < pl->nws; i++) {
 			struct wslots *s = &pl->ws[i];
-			if (pool_matches(jstr0(r, "worker_pool"), s->w) && s->nfree >= need &&
+			if (pool_matches(jstr0(r, "worker_pool"), s->w) && s->nfree >= (worker_is_slurm(s->w) ? 1 : need) &&
 			    (!best || s->nfree > best->nfree))
 				best = s;
 		}
@@ -178,7 +192,10 @@ claim(struct queue *q, void *arg, struct buf *err)
 		if (!pl->dry_run) {
 			run_set_status(r, "dispatching", pl->now);
 			jset_str(r, "worker_id", best->w->id);
-			jset_int(r, "slot", first);
+			if (first >= 0)
+				jset_int(r, "slot", first);
+			else
+				json_object_del(r, "slot");
 			if (gpu_ids.len)
 				jset_str(r, "gpu_ids", gpu_ids.s);
 			else
@@ -250,7 +267,13 @@ record(struct queue *q, void *arg, struct buf *err)
 		const char *st = jstr0(res, "state");
 		long long pid = 0, code = 0;
 		jint(res, "pid", &pid);
-		if (!strcmp(st, "started") || !strcmp(st, "running")) {
+		if (!strcmp(st, "submitted")) {
+			/* a Slurm job: started_at comes from the wrapper, via check-runs */
+			run_set_status(r, "running", o->now);
+			jset_str(r, "pid", "");
+			jset_str(r, "slurm_job_id", jstr0(res, "pid"));
+			jset_str(r, "log_path", jstr0(res, "log_path"));
+		} else if (!strcmp(st, "started") || !strcmp(st, "running")) {
 			run_set_status(r, "running", o->now);
 			jset_str(r, "started_at", o->now);
 			jset_str(r, "pid", jstr0(res, "pid"));
@@ -330,11 +353,16 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 			warning("%s; worker skipped", err.s);
 			continue;
 		}
-		if (!strcmp(w->kind, "slurm"))
-			continue;	/* submitted by the slurm path */
+		if (worker_is_slurm(w) && slurm_check(w, &err) < 0) {
+			warning("%s; worker skipped", err.s);
+			continue;
+		}
 		struct wslots *s = &pl.ws[pl.nws++];
 		s->w = w;
-		s->nfree = w->slots > MAX_SLOTS ? MAX_SLOTS : w->slots;
+		if (worker_is_slurm(w))
+			s->nfree = slurm_free_jobs(w, 0);
+		else
+			s->nfree = w->slots > MAX_SLOTS ? MAX_SLOTS : w->slots;
 	}
 	buf_reset(&err);
 	if (queue_update(root, Q_RUNS, claim, &pl, &err) < 0) {
@@ -357,6 +385,8 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		json_t *r = json_array_get(pl.claimed, i);
 		struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
 		struct batch *b = batches_get(&bs, w, root);
+		if (worker_is_slurm(w) && json_array_size(b->runs) == 0)
+			slurm_script_submit_begin(&b->s, w, pl.claimed);
 		char att[24];
 		snprintf(att, sizeof att, "%lld", run_attempt(r));
 		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, NULL };
@@ -367,7 +397,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		script_call(&b->s, "ros_put", put, meta.s, meta.len);
 		buf_release(&meta);
 		char *sh = run_script(r);
-		script_call(&b->s, "ros_launch", args, sh, strlen(sh));
+		script_call(&b->s, worker_is_slurm(w) ? "ros_sbatch" : "ros_launch", args, sh, strlen(sh));
 		free(sh);
 		json_array_append(b->runs, r);
 	}
@@ -380,16 +410,21 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 		struct batch *b = &bs.b[i];
 		size_t pos = 0;
 		struct rec rec;
-		while (!b->unreachable && rec_next(&b->p.out, &pos, &rec, 0)) {
+		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
+			/* what a worker reported before it went away is still true */
 			if (strcmp(rec.op, "launch")) {
 				rec_release(&rec);
 				continue;
 			}
 			json_t *res = json_object();
+			struct buf why = BUF_INIT;
+			for (int f = 2; f < rec.nf; f++)
+				buf_addf(&why, "%s%s", f > 2 ? " " : "", rec.f[f]);
 			jset_str(res, "state", rec.nf > 0 ? rec.f[0] : "error");
 			jset_str(res, "pid", rec.nf > 1 ? rec.f[1] : "0");
 			jset_str(res, "code", rec.nf > 2 ? rec.f[2] : "");
-			jset_str(res, "reason", rec.nf > 2 ? rec.f[2] : "launch failed");
+			jset_str(res, "reason", why.len ? why.s : "launch failed");
+			buf_release(&why);
 			json_object_set_new(oc.by_run, rec.run, res);
 			rec_release(&rec);
 		}
@@ -416,20 +451,28 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	for (size_t i = 0; i < bs.n; i++) {
 		struct batch *b = &bs.b[i];
-		if (b->unreachable)
+		if (b->unreachable) {
+			size_t left = 0;
+			for (size_t k = 0; k < json_array_size(b->runs); k++)
+				left += !strcmp(jstr0(json_object_get(oc.by_run, jstr0(json_array_get(b->runs, k), "id")), "state"),
+						"unreachable");
 			printf("worker %s unreachable: %s (its %zu run%s stay pending)\n", b->w->id, b->reason,
-			       json_array_size(b->runs), json_array_size(b->runs) == 1 ? "" : "s");
+			       left, left == 1 ? "" : "s");
+		}
 		for (size_t k = 0; k < json_array_size(b->runs); k++) {
 			const char *id = jstr0(json_array_get(b->runs, k), "id");
 			json_t *res = json_object_get(oc.by_run, id);
 			const char *st = jstr0(res, "state");
-			if (!strcmp(st, "started") || !strcmp(st, "running")) {
+			if (!strcmp(st, "submitted")) {
+				printf("dispatched %s → %s  slurm job %s\n", id, b->w->id, jstr0(res, "pid"));
+				ok++;
+			} else if (!strcmp(st, "started") || !strcmp(st, "running")) {
 				printf("dispatched %s → %s  pid=%s\n", id, b->w->id, jstr0(res, "pid"));
 				ok++;
 			} else if (!strcmp(st, "finished")) {
 				printf("dispatched %s → %s  (already finished, exit=%s)\n", id, b->w->id, jstr0(res, "code"));
 				ok++;
-			} else if (!b->unreachable) {
+			} else if (!b->unreachable || strcmp(st, "unreachable")) {
 				printf("not dispatched %s → %s: %s\n", id, b->w->id,
 				       !strcmp(st, "vanished") ? "an earlier launch vanished (stale)" : jstr0(res, "reason"));
 			}
@@ -453,5 +496,12 @@ const struct ros_cmd cmd_dispatch_runs = {
 	"Pending runs go in priority order (lower first, then oldest) to enabled\n"
 	"workers of their pool with free slots; each run gets CUDA_VISIBLE_DEVICES for\n"
 	"its slot(s).  Runs start detached (setsid) and keep running when ros exits.\n"
-	"A worker that cannot be reached gets its runs back as pending.",
+	"A worker that cannot be reached gets its runs back as pending.\n"
+	"\n"
+	"A `kind: slurm` worker takes up to `max_jobs` runs at once (no limit when\n"
+	"unset) and submits them all with `sbatch --parsable` in one connection to\n"
+	"its login node: job name ros-<run>, output <run dir>/stdout.log, options\n"
+	"from its `slurm:` block (partition, account, time, gres, cpus_per_task,\n"
+	"mem, qos, extra_args).  The run records `slurm_job_id`; check-runs follows\n"
+	"the job with squeue, cancel uses scancel.",
 };

@@ -217,6 +217,6 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 
 const struct ros_cmd cmd_project_status = {
 	"project-status", cmd_project_status_fn, CMD_JSON,
-	"dashboard: per project status, title, venue, runs, ideas, state, next action, blockers",
+	"dashboard: per project state, runs, ideas, next action, blockers",
 	"[--project-id P] [--json]", NULL,
 };

@@ -3,6 +3,7 @@
  */
 #include "ros.h"
 #include "exec/batch.h"
+#include "exec/slurm.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
@@ -96,7 +97,10 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 	snprintf(att, sizeof att, "%lld", run_attempt(r));
 	script_begin(&s, w, ctx_root(ctx));
 	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), lines, follow ? "1" : "0", NULL };
-	script_call(&s, "ros_logs", args, NULL, 0);
+	if (worker_is_slurm(w))
+		slurm_script_logs(&s, r, lines, follow);
+	else
+		script_call(&s, "ros_logs", args, NULL, 0);
 	remote_proc(&p, w, ctx_root(ctx), &s, follow ? 0 : 60000);
 	p.on_output = stream_out;
 	proc_run(&p);
@@ -151,7 +155,7 @@ mark_cancelled(struct queue *q, void *arg, struct buf *err)
 		if (!snap || att != run_attempt(r) || strcmp(jstr0(snap, "status"), jstr0(r, "status")))
 			continue;	/* it moved on meanwhile */
 		const char *res = jstr0(json_object_get(c->result, c->ids.v[k]), "result");
-		if (!strcmp(res, "unreachable"))
+		if (!strcmp(res, "unreachable") || !strcmp(res, "error"))
 			continue;
 		run_set_status(r, "cancelled", c->now);
 		if (!jstr(r, "ended_at") && !!strcmp(res, "pending"))
@@ -225,7 +229,10 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 		}
 		struct batch *b = batches_get(&bs, w, root);
 		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), gs, NULL };
-		script_call(&b->s, "ros_cancel", args, NULL, 0);
+		if (worker_is_slurm(w))
+			slurm_script_cancel(&b->s, r);	/* scancel; Slurm does the grace period */
+		else
+			script_call(&b->s, "ros_cancel", args, NULL, 0);
 		json_array_append(b->runs, r);
 	}
 	batches_run(&bs, root, (int)(grace + 60) * 1000);
@@ -238,7 +245,7 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 			jset_str(res, "result", "unreachable");
 			jset_str(res, "reason", b->reason ? b->reason : "no answer");
 		}
-		while (!b->unreachable && rec_next(&b->p.out, &pos, &rec, 0)) {
+		while (!b->unreachable && rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			json_t *res = json_object_get(c.result, rec.run);
 			if (res && !strcmp(rec.op, "cancel") && rec.nf > 0)
 				jset_str(res, "result", rec.f[0]);
@@ -258,10 +265,15 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 		if (!strcmp(res, "unreachable")) {
 			printf("%s: not cancelled (worker unreachable: %s)\n", k, jstr0(v, "reason"));
 			rc = 1;
+		} else if (!strcmp(res, "error")) {
+			printf("%s: not cancelled (scancel failed)\n", k);
+			rc = 1;
 		} else {
-			printf("%s: cancelled%s%s%s\n", k, !strcmp(res, "pending") ? " (was pending)" : "",
+			printf("%s: cancelled%s%s%s%s%s\n", k, !strcmp(res, "pending") ? " (was pending)" : "",
 			       !strcmp(res, "killed") ? " (SIGKILL after the grace period)" : "",
-			       !strcmp(res, "notrunning") ? " (the process had already ended)" : "");
+			       !strcmp(res, "notrunning") ? " (the process had already ended)" : "",
+			       !strcmp(res, "dequeued") ? " (its Slurm job was still queued)" : "",
+			       !strcmp(res, "notsubmitted") ? " (it had no Slurm job yet)" : "");
 		}
 	}
 out:
@@ -277,8 +289,10 @@ out:
 }
 
 const struct ros_cmd cmd_cancel = {
-	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, SIGKILL after a grace period)",
-	"RUN... [--grace SECONDS]", NULL,
+	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, then SIGKILL)",
+	"RUN... [--grace SECONDS]",
+	"A run on a Slurm worker is cancelled with scancel (a queued job leaves the\n"
+	"queue; Slurm's KillWait takes the place of --grace).",
 };
 
 /* ---- retry ---- */

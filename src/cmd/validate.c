@@ -280,7 +280,7 @@ cmd_validate_fn(int argc, char **argv, struct ctx *ctx)
 
 const struct ros_cmd cmd_validate = {
 	"validate", cmd_validate_fn, 0,
-	"check queues, workers.yaml and project.yaml files against the schemas in schemas/",
+	"check queues, workers.yaml and project.yaml files against schemas/",
 	"",
 	"One line per problem, `path:line:col: what is wrong`; exit 1 when any is\n"
 	"found.  Checks statuses, required fields, types, unique ids, duplicate YAML\n"

@@ -4,6 +4,7 @@
  */
 #include "ros.h"
 #include "exec/batch.h"
+#include "exec/slurm.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "util/table.h"
@@ -34,6 +35,63 @@ busy_from_queue(const char *root)
 	return by;
 }
 
+/* Slurm job ids of the active runs of each worker (id -> [job ids]). */
+static json_t *
+slurm_jobs_from_queue(const char *root)
+{
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT;
+	json_t *by = json_object();
+	char *path = path_join(root, Q_RUNS);
+	if (queue_load(&q, path, &err) == 0)
+		for (size_t i = 0; i < q.n; i++) {
+			if (!queue_key_is(&q, i, JK_STATUS, "running") && !queue_key_is(&q, i, JK_STATUS, "dispatching"))
+				continue;
+			json_t *r = queue_obj(&q, i, &err);
+			if (!r || !jstr(r, "slurm_job_id"))
+				continue;
+			json_t *a = json_object_get(by, jstr0(r, "worker_id"));
+			if (!a) {
+				a = json_array();
+				json_object_set_new(by, jstr0(r, "worker_id"), a);
+			}
+			json_array_append_new(a, json_string(jstr(r, "slurm_job_id")));
+		}
+	queue_release(&q);
+	buf_release(&err);
+	free(path);
+	return by;
+}
+
+/* The Slurm records of a worker-status batch into row; the GPU column. */
+static void
+slurm_status_row(json_t *row, const struct rec *rec, const char *data, char *col, size_t colsz, int *unhealthy)
+{
+	json_t *sl = json_object_get(row, "slurm");
+	if (!sl) {
+		sl = json_object();
+		json_object_set_new(row, "slurm", sl);
+	}
+	size_t l = strlen(col);
+	if (!strcmp(rec->op, "slurm")) {
+		long long src = rec->nf > 0 ? atoll(rec->f[0]) : -1;
+		jset_str(sl, "sinfo", data);
+		jset_int(sl, "sinfo_exit", src);
+		if (src != 0)
+			*unhealthy = 1;
+		char *one = xstrdup(data);
+		for (char *p = one; *p; p++)
+			if (*p == '\n')
+				*p = ';';
+		snprintf(col + l, colsz - l, "%s%s%s", l ? "; " : "", src ? "sinfo failed: " : "", one);
+		free(one);
+	} else if (!strcmp(rec->op, "sjobs") && rec->nf >= 2) {
+		jset_int(sl, "pending", atoll(rec->f[0]));
+		jset_int(sl, "running", atoll(rec->f[1]));
+		snprintf(col + l, colsz - l, "%sjobs: %s pending, %s running", l ? "; " : "", rec->f[0], rec->f[1]);
+	}
+}
+
 static int
 cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 {
@@ -55,7 +113,7 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 		buf_release(&err);
 		return 1;
 	}
-	json_t *busyq = busy_from_queue(root), *rows = json_array();
+	json_t *busyq = busy_from_queue(root), *rows = json_array(), *sjobs = slurm_jobs_from_queue(root);
 	for (size_t i = 0; i < reg.n; i++) {
 		struct worker *w = &reg.w[i];
 		buf_reset(&err);
@@ -64,8 +122,12 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 		struct batch *b = batches_get(&bs, w, root);
 		const char *hb = w->heartbeat ? w->heartbeat : "echo ok";
 		script_call(&b->s, "ros_run_cmd", (const char *[]){ "heartbeat", NULL }, hb, strlen(hb));
-		script_call(&b->s, "ros_gpu", NULL, NULL, 0);
-		script_call(&b->s, "ros_busy_runs", NULL, NULL, 0);
+		if (worker_is_slurm(w)) {
+			slurm_script_status(&b->s, w, json_object_get(sjobs, w->id));
+		} else {
+			script_call(&b->s, "ros_gpu", NULL, NULL, 0);
+			script_call(&b->s, "ros_busy_runs", NULL, NULL, 0);
+		}
 		if (w->busy)
 			script_call(&b->s, "ros_run_cmd", (const char *[]){ "busycmd", NULL }, w->busy, strlen(w->busy));
 	}
@@ -108,11 +170,18 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 			size_t pos = 0;
 			struct rec rec;
 			json_t *gpus = json_array();
-			while (rec_next(&b->p.out, &pos, &rec, 1)) {
+			while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 				char *data = xstrndup(rec.data ? rec.data : "", rec.len);
 				if (!strcmp(rec.op, "heartbeat")) {
 					jset_str(row, "heartbeat", data);
 					if (rec.nf > 0 && strcmp(rec.f[0], "0")) {
+						state = "unhealthy";
+						rc = 1;
+					}
+				} else if (!strcmp(rec.op, "slurm") || !strcmp(rec.op, "sjobs")) {
+					int bad = 0;
+					slurm_status_row(row, &rec, data, gpu, sizeof gpu, &bad);
+					if (bad && !strcmp(state, "alive")) {
 						state = "unhealthy";
 						rc = 1;
 					}
@@ -153,14 +222,19 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 			}
 			/* the live count on the worker (busy records carry no data) */
 			pos = 0;
-			while (rec_next(&b->p.out, &pos, &rec, 0)) {
+			while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 				if (!strcmp(rec.op, "busy") && rec.nf > 0)
 					jset_int(row, "live_runs", atoll(rec.f[0]));
 				rec_release(&rec);
 			}
 			json_object_set_new(row, "gpus", gpus);
 		}
-		snprintf(slots, sizeof slots, "%lld/%d", used, w->slots);
+		if (worker_is_slurm(w) && w->max_jobs > 0)
+			snprintf(slots, sizeof slots, "%lld/%d", used, w->max_jobs);
+		else if (worker_is_slurm(w))
+			snprintf(slots, sizeof slots, "%lld/-", used);
+		else
+			snprintf(slots, sizeof slots, "%lld/%d", used, w->slots);
 		jset_str(row, "state", state);
 		table_row(&t, w->id ? w->id : "?", w->kind, w->pool ? w->pool : "", state, rtt, slots,
 			  *gpu ? gpu : w->enabled && b && !b->unreachable ? "none" : "");
@@ -186,6 +260,7 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 	table_release(&t);
 	json_decref(rows);
 	json_decref(busyq);
+	json_decref(sjobs);
 	batches_release(&bs);
 	registry_release(&reg);
 	buf_release(&err);
@@ -196,7 +271,10 @@ const struct ros_cmd cmd_worker_status = {
 	"worker-status", cmd_worker_status_fn, CMD_JSON,
 	"heartbeat, round-trip time, GPUs and busy slots of every enabled worker, in parallel",
 	"[--timeout SECONDS] [--json]",
-	"Exits 1 when an enabled worker is dead (does not answer) or its heartbeat fails.",
+	"Exits 1 when an enabled worker is dead (does not answer) or its heartbeat fails.\n"
+	"For a Slurm worker the GPU column shows its partition (sinfo: availability,\n"
+	"nodes, state) and how many of its runs' jobs are pending and running; SLOTS\n"
+	"is active runs / max_jobs.",
 };
 
 /* ---- setup-worker ---- */
@@ -285,6 +363,8 @@ cmd_setup_worker_fn(int argc, char **argv, struct ctx *ctx)
 		char *why = remote_reason(&p);
 		error("worker %s unreachable: %s", w->id, why);
 		free(why);
+	} else if (envdata && !strstr(buf_cstr(&p.out), "ROS env - ok")) {
+		error("setup of %s: the env file could not be written", w->id);
 	} else if (strstr(buf_cstr(&p.out), "ROS setup - ok")) {
 		printf("setup-worker %s: ready\n", w->id);
 		rc = 0;

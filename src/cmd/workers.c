@@ -262,5 +262,5 @@ const struct ros_cmd cmd_enable_worker = {
 
 const struct ros_cmd cmd_disable_worker = {
 	"disable-worker", cmd_disable_worker_fn, 0,
-	"set enabled: false on workers (their running runs become stale at the next check-runs)", "ID...", NULL,
+	"set enabled: false on workers (their runs turn stale at the next check)", "ID...", NULL,
 };

@@ -195,6 +195,9 @@ reap(struct proc *p)
 		p->raw_status = st;
 		p->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
 		/* the group may live on (a daemonised helper keeps our pipes) */
+	} else if (r < 0 && errno == ECHILD) {
+		p->exited = 1;	/* reaped elsewhere: we cannot know how it ended */
+		p->status = 255;
 	}
 }
 
@@ -281,16 +284,20 @@ proc_pool(struct proc **ps, size_t n, int max_parallel)
 			usleep((useconds_t)(wait_ms * 1000));
 		for (size_t i = 0; i < next; i++) {
 			struct proc *p = ps[i];
-			if (!running(p))
+			if (p->finished || p->pid <= 0)
 				continue;
-			if (p->fd_in >= 0)
-				feed(p);
-			if (p->fd_out >= 0)
-				drain(p, &p->fd_out, &p->out, 1);
-			if (p->fd_err >= 0)
-				drain(p, &p->fd_err, &p->err, 2);
-			reap(p);
+			if (running(p)) {
+				if (p->fd_in >= 0)
+					feed(p);
+				if (p->fd_out >= 0)
+					drain(p, &p->fd_out, &p->out, 1);
+				if (p->fd_err >= 0)
+					drain(p, &p->fd_err, &p->err, 2);
+				reap(p);
+			}
+			/* one place counts a child out, whichever way it ended */
 			if (!running(p)) {
+				p->finished = 1;
 				if (p->fd_in >= 0)
 					close(p->fd_in), p->fd_in = -1;
 				p->elapsed_ms = mono_ms() - p->start_ms;

@@ -44,6 +44,7 @@ struct proc {
 	size_t in_off;
 	int64_t start_ms, deadline_ms, kill_at_ms;
 	int exited, raw_status;
+	int finished;		/* reaped and both pipes closed: counted out of the pool */
 };
 
 void proc_init(struct proc *p);

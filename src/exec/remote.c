@@ -2,6 +2,7 @@
  * remote.c - scripts for workers and their transport (see remote.h).
  */
 #include "exec/remote.h"
+#include "exec/slurm.h"
 #include "embedded.h"
 
 #include <signal.h>
@@ -72,9 +73,15 @@ script_begin(struct script *s, const struct worker *w, const char *root)
 	size_t n;
 	const char *lib = embedded_get("remote/lib.sh", &n);
 	buf_add(&s->b, lib, n);
+	char *end = random_id("ROS_END_", 16);
+	snprintf(s->end, sizeof s->end, "%s", end);
+	free(end);
+	buf_addf(&s->b, "ros_end=%s\n", s->end);
 	char *ws = worker_workspace(w, root);
 	script_call(s, "ros_set_ws", NULL, ws, strlen(ws));
 	free(ws);
+	if (worker_is_slurm(w))
+		slurm_script_lib(s, w);
 }
 
 void
@@ -185,7 +192,7 @@ remote_reason(const struct proc *p)
 }
 
 int
-rec_next(const struct buf *out, size_t *pos, struct rec *r, int framed)
+rec_next(const struct script *sc, const struct buf *out, size_t *pos, struct rec *r)
 {
 	const char *s = out->s ? out->s : "";
 	size_t n = out->len;
@@ -199,25 +206,36 @@ rec_next(const struct buf *out, size_t *pos, struct rec *r, int framed)
 			continue;	/* noise from a login script, say */
 		char *copy = xstrndup(line + 4, ll - 4), *save = NULL;
 		char *tok = strtok_r(copy, " ", &save);
-		int i = 0;
+		int i = 0, framed = 0;
 		for (; tok; tok = strtok_r(NULL, " ", &save), i++) {
 			if (i == 0)
 				snprintf(r->op, sizeof r->op, "%s", tok);
 			else if (i == 1)
 				snprintf(r->run, sizeof r->run, "%s", tok);
-			else if (r->nf < 8)
+			else if (!strcmp(tok, "+") && !save[strspn(save, " ")])
+				framed = 1;
+			else if (r->nf < (int)ARRAY_SIZE(r->f))
 				r->f[r->nf++] = xstrdup(tok);
 		}
 		free(copy);
-		if (framed && r->nf > 0) {
-			long long len = atoll(r->f[r->nf - 1]);
-			if (len < 0 || (size_t)len > n - *pos)
-				len = (long long)(n - *pos);
-			r->data = s + *pos;
-			r->len = (size_t)len;
-			*pos += (size_t)len;
-			if (*pos < n && s[*pos] == '\n')
-				(*pos)++;
+		if (framed) {
+			/* data up to "\n<end>\n" (or the end of the output) */
+			size_t el = strlen(sc->end);
+			size_t start = *pos, k = start;
+			while (k < n) {
+				if ((k == start || s[k - 1] == '\n') && n - k >= el && !memcmp(s + k, sc->end, el) &&
+				    (k + el == n || s[k + el] == '\n'))
+					break;
+				const char *q = memchr(s + k, '\n', n - k);
+				k = q ? (size_t)(q - s) + 1 : n;
+			}
+			r->data = s + start;
+			r->len = k - start;
+			if (r->len && s[start + r->len - 1] == '\n')
+				r->len--;	/* the newline the worker adds before the end line */
+			*pos = k < n ? k + el + 1 : n;
+			if (*pos > n)
+				*pos = n;
 		}
 		return 1;
 	}

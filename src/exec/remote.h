@@ -12,8 +12,9 @@
 
 struct script {
 	struct buf b;
+	char end[40];		/* the line that ends framed data ($ros_end) */
 };
-#define SCRIPT_INIT { BUF_INIT }
+#define SCRIPT_INIT { BUF_INIT, "" }
 
 /* Start a script: the function library, then the workspace of w. */
 void script_begin(struct script *s, const struct worker *w, const char *root);
@@ -34,17 +35,18 @@ int remote_unreachable(const struct proc *p);
 /* A one-line reason from the process's stderr, for messages (new string). */
 char *remote_reason(const struct proc *p);
 
-/* Output records: "ROS op run f1 f2 ... [bytes]\n<data>\n". */
+/* Output records: "ROS op run f1 f2 ...\n"; when the last field is "+",
+ * data follows up to a line holding only the script's end word. */
 struct rec {
 	char op[16], run[64];
-	char *f[8];		/* fields after op and run */
+	char *f[16];		/* fields after op and run */
 	int nf;
 	const char *data;	/* the framed bytes, when the record has them */
 	size_t len;
 };
-/* Iterate records of out starting at *pos; 1 with rec filled, 0 at the end.
- * framed: the last field is a byte count followed by data. */
-int rec_next(const struct buf *out, size_t *pos, struct rec *r, int framed);
+/* Iterate records of out (the output of script s) starting at *pos; 1 with
+ * rec filled, 0 at the end. */
+int rec_next(const struct script *s, const struct buf *out, size_t *pos, struct rec *r);
 void rec_release(struct rec *r);
 
 #endif

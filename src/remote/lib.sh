@@ -6,8 +6,9 @@
 # comes from a queue or a registry is parsed as shell here.  Run ids and
 # project ids are checked by ros ([A-Za-z0-9_.-]) before they get here.
 #
-# Output: records "ROS <op> <run> <fields...>"; a record that ends with a
-# byte count N is followed by exactly N bytes of data and a newline.
+# Output: records "ROS <op> <run> <fields...>"; a record whose last field is
+# "+" is followed by data and then a line holding only $ros_end (a random
+# word ros sets for each script, so no log line can end the data early).
 umask 022
 ros_ws=
 
@@ -26,66 +27,75 @@ ros_set_ws() {
 
 ros_dir() { printf '%s/runs/logs/%s/%s' "$ros_ws" "$1" "$2"; }
 
-# pid [rundir]: a live process that is not a zombie (and runs that run's
-# wrapper, where /proc tells).  A zombie is dead: an exited job can stay a
-# zombie for a while when PID 1 reaps late.
+# pid [rundir]: a live process that is not a zombie (and, where /proc
+# tells, whose working directory is that run's directory: the wrapper cds
+# there, so a recycled pid is not taken for the run).  A zombie is dead: an
+# exited job can stay a zombie for a while when PID 1 reaps late.
+# Builtins only: a check of a hundred runs must not fork a thousand times.
 ros_alive() {
 	[ -n "$1" ] && [ "$1" != 0 ] || return 1
 	kill -0 "$1" 2>/dev/null || return 1
 	if [ -r "/proc/$1/stat" ]; then
-		s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-		case $s in Z|X|"") return 1 ;; esac
-		if [ -n "${2:-}" ] && [ -r "/proc/$1/cmdline" ]; then
-			tr '\0' '\n' < "/proc/$1/cmdline" 2>/dev/null | grep -qxF "$2/wrapper.sh" || return 1
+		IFS= read -r ros_st < "/proc/$1/stat" || return 1
+		ros_st=${ros_st##*) }
+		case $ros_st in Z*|X*|"") return 1 ;; esac
+		if [ -n "${2:-}" ] && [ -e "/proc/$1/cwd" ]; then
+			[ "/proc/$1/cwd" -ef "$2" ] || return 1
 		fi
 	fi
 	return 0
 }
 
-# Print "<bytes>\n<data>\n" for the last lines of a file (at most 16 KiB).
+# file: its first line (no fork), empty if missing.
+ros_read() {
+	ros_v=
+	[ -f "$1" ] && IFS= read -r ros_v < "$1"
+	return 0
+}
+
+# The last lines of a file (at most 16 KiB), then a line holding only
+# $ros_end (a random word chosen by ros for this script, so no log can
+# contain it by chance).
 ros_tail() {
-	if [ -f "$1" ]; then
-		tail -c 16384 "$1" 2>/dev/null | tail -n "$2" > "$1.tail" 2>/dev/null
-		n=$(wc -c < "$1.tail" | tr -d ' ')
-	else
-		n=0
-	fi
-	echo "$n"
-	[ "$n" -gt 0 ] && cat "$1.tail"
-	rm -f "$1.tail"
+	[ -f "$1" ] && tail -c 16384 "$1" 2>/dev/null | tail -n "$2"
 	echo
+	echo "$ros_end"
 }
 
 ros_write_wrapper() {
-	cat > "$1/wrapper.sh" <<'ROS_WRAPPER'
-#!/bin/sh
-# Written by ros: runs run.sh, records pid, start and end times, exit code.
-cd "$(dirname "$0")" || exit 111
-echo $$ > pid.tmp && mv -f pid.tmp pid
-date -u +%Y-%m-%dT%H:%M:%SZ > started_at
-trap 'ros_term=1' TERM INT HUP
-if command -v bash >/dev/null 2>&1; then bash ./run.sh; else sh ./run.sh; fi
-rc=$?
-date -u +%Y-%m-%dT%H:%M:%SZ > ended_at
-echo "$rc" > exit_code.tmp && mv -f exit_code.tmp exit_code
-exit "$rc"
-ROS_WRAPPER
+	printf '%s\n' '#!/bin/sh' \
+		'# Written by ros: runs run.sh, records pid, start and end times, exit code.' \
+		'# ROS_RUN_DIR: under Slurm, $0 is a copy in the spool directory.' \
+		'cd "${ROS_RUN_DIR:-$(dirname "$0")}" || exit 111' \
+		'rm -f exit_code ended_at' \
+		'echo $$ > pid.tmp && mv -f pid.tmp pid' \
+		'date -u +%Y-%m-%dT%H:%M:%SZ > started_at' \
+		'trap "ros_term=1" TERM INT HUP' \
+		'if command -v bash >/dev/null 2>&1; then bash ./run.sh; else sh ./run.sh; fi' \
+		'rc=$?' \
+		'date -u +%Y-%m-%dT%H:%M:%SZ > ended_at' \
+		'echo "$rc" > exit_code.tmp && mv -f exit_code.tmp exit_code' \
+		'exit "$rc"' > "$1/wrapper.sh"
 }
 
 # project run attempt; stdin: run.sh.  Idempotent: an attempt that was
 # launched before (it has a pid, or an exit code) is reported, not started.
 ros_launch() {
-	d=$(ros_dir "$1" "$2")
-	if ! mkdir -p "$d" 2>/dev/null; then
+	d=$ros_ws/runs/logs/$1/$2
+	if [ ! -d "$d" ] && ! mkdir -p "$d" 2>/dev/null; then
 		cat >/dev/null
 		echo "ROS launch $2 error 0 cannot-create-$d"
 		return
 	fi
-	if [ "$(cat "$d/attempt" 2>/dev/null)" = "$3" ] && { [ -f "$d/pid" ] || [ -f "$d/exit_code" ] || [ -f "$d/launched" ]; }; then
+	ros_read "$d/attempt"
+	if [ "$ros_v" = "$3" ] && { [ -f "$d/pid" ] || [ -f "$d/exit_code" ] || [ -f "$d/launched" ]; }; then
 		cat >/dev/null
-		p=$(cat "$d/pid" 2>/dev/null || cat "$d/launched" 2>/dev/null)
+		ros_read "$d/pid"
+		[ -n "$ros_v" ] || ros_read "$d/launched"
+		p=$ros_v
 		if [ -f "$d/exit_code" ]; then
-			echo "ROS launch $2 finished ${p:-0} $(cat "$d/exit_code")"
+			ros_read "$d/exit_code"
+			echo "ROS launch $2 finished ${p:-0} $ros_v"
 		elif ros_alive "$p" "$d"; then
 			echo "ROS launch $2 running ${p:-0}"
 		else
@@ -93,10 +103,9 @@ ros_launch() {
 		fi
 		return
 	fi
-	if [ -f "$d/attempt" ]; then
-		a=$(cat "$d/attempt")
+	if [ -n "$ros_v" ]; then
 		for f in stdout.log exit_code pid started_at ended_at launched; do
-			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$a"
+			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$ros_v"
 		done
 	fi
 	if ! cat > "$d/run.sh" || ! ros_write_wrapper "$d"; then
@@ -110,27 +119,31 @@ ros_launch() {
 }
 
 # project run attempt nlines [pid]: the state of one run and its log tail.
-#   ROS probe RUN STATE PID EXIT STARTED ENDED BYTES
+#   ROS probe RUN STATE PID EXIT STARTED ENDED
+# then the last lines of the log and an end line (see ros_tail).
 # STATE: running, exited, vanished (no process, no exit code),
 # notstarted (this attempt was never launched here).
 ros_probe() {
-	d=$(ros_dir "$1" "$2")
+	d=$ros_ws/runs/logs/$1/$2
 	st=notstarted p=${5:-0} code=- started=- ended=-
-	if [ -d "$d" ] && [ "$(cat "$d/attempt" 2>/dev/null)" = "$3" ]; then
-		p=$(cat "$d/pid" 2>/dev/null || cat "$d/launched" 2>/dev/null || echo "${5:-0}")
+	ros_read "$d/attempt"
+	if [ "$ros_v" = "$3" ]; then
+		ros_read "$d/pid"
+		[ -n "$ros_v" ] || ros_read "$d/launched"
+		p=${ros_v:-${5:-0}}
 		if ros_alive "$p" "$d"; then
 			st=running
 		elif [ -f "$d/exit_code" ]; then
 			st=exited
-			code=$(cat "$d/exit_code")
 		elif [ -f "$d/pid" ] || [ -f "$d/launched" ]; then
 			sleep 0.2	# the wrapper may be between its last two lines
-			if [ -f "$d/exit_code" ]; then st=exited; code=$(cat "$d/exit_code"); else st=vanished; fi
+			[ -f "$d/exit_code" ] && st=exited || st=vanished
 		fi
-		[ -f "$d/started_at" ] && started=$(cat "$d/started_at")
-		[ -f "$d/ended_at" ] && ended=$(cat "$d/ended_at")
+		if [ $st = exited ]; then ros_read "$d/exit_code"; code=${ros_v:--}; fi
+		ros_read "$d/started_at"; started=${ros_v:--}
+		ros_read "$d/ended_at"; ended=${ros_v:--}
 	fi
-	printf 'ROS probe %s %s %s %s %s %s ' "$2" "$st" "${p:-0}" "${code:--}" "${started:--}" "${ended:--}"
+	echo "ROS probe $2 $st ${p:-0} $code $started $ended +"
 	ros_tail "$d/stdout.log" "$4"
 }
 
@@ -174,28 +187,25 @@ ros_logs() {
 	return 0
 }
 
-# stdin: a shell command (the registry's health commands); its output framed.
+# stdin: a shell command (the registry's health commands); its output,
+# then the end line.
 ros_run_cmd() {
 	IFS= read -r ros_c || ros_c=
-	out=$(sh -c "$ros_c" 2>&1 </dev/null | head -c 4096)
+	out=$(sh -c "$ros_c" 2>&1 </dev/null)
 	rc=$?
-	n=$(printf '%s' "$out" | wc -c | tr -d ' ')
-	echo "ROS $1 - $rc $n"
-	printf '%s' "$out"
-	echo
+	echo "ROS $1 - $rc +"
+	printf '%.4096s\n' "$out"
+	echo "$ros_end"
 }
 
-# GPUs: "ROS gpu - N BYTES" then nvidia-smi's CSV lines.
+# GPUs: "ROS gpu -" then nvidia-smi's CSV lines and the end line.
 ros_gpu() {
+	echo "ROS gpu - +"
 	if command -v nvidia-smi >/dev/null 2>&1; then
-		out=$(nvidia-smi --query-gpu=index,name,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits 2>/dev/null)
-	else
-		out=
+		nvidia-smi --query-gpu=index,name,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits 2>/dev/null
 	fi
-	n=$(printf '%s' "$out" | wc -c | tr -d ' ')
-	echo "ROS gpu - 0 $n"
-	printf '%s' "$out"
 	echo
+	echo "$ros_end"
 }
 
 # Live runs of this workspace: "ROS busy - COUNT".
@@ -242,13 +252,19 @@ ros_setup() {
 
 # stdin: the content of ~/.env.local; written with mode 0600.
 ros_put_env() {
-	(umask 077 && cat > "$HOME/.env.local.tmp.$$") && chmod 600 "$HOME/.env.local.tmp.$$" &&
-		mv -f "$HOME/.env.local.tmp.$$" "$HOME/.env.local" &&
-		echo "setup: synced ~/.env.local (mode 600, $(wc -l < "$HOME/.env.local" | tr -d ' ') lines)"
+	f=$HOME/.env.local
+	if (umask 077 && cat > "$f.tmp.$$") 2>/dev/null && chmod 600 "$f.tmp.$$" && mv -f "$f.tmp.$$" "$f"; then
+		echo "setup: synced ~/.env.local (mode 600, $(wc -l < "$f" | tr -d ' ') lines)"
+		echo "ROS env - ok"
+	else
+		rm -f "$f.tmp.$$"
+		echo "setup: cannot write $f (is $HOME writable?)"
+		echo "ROS env - error"
+	fi
 }
 
 # project run name; stdin: the file's content (name is one of ros's own).
 ros_put() {
-	d=$(ros_dir "$1" "$2")
-	mkdir -p "$d" && cat > "$d/$3.tmp" && mv -f "$d/$3.tmp" "$d/$3"
+	d=$ros_ws/runs/logs/$1/$2
+	{ [ -d "$d" ] || mkdir -p "$d"; } && cat > "$d/$3"
 }

@@ -46,23 +46,17 @@ latin1_ok(uint32_t cp)
 	return cp != 0xD0 && cp != 0xDE && cp != 0xF0 && cp != 0xFE;
 }
 
-/* Decode one UTF-8 character at s; its length in *len (1 for a bad byte). */
+/* Decode one UTF-8 character at s; its length in *len (1 for a bad byte,
+ * which reads as U+FFFD). */
 static uint32_t
-utf8_decode(const unsigned char *s, size_t *len)
+utf8_char(const unsigned char *s, size_t *len)
 {
-	if (s[0] < 0x80) {
-		*len = 1;
-		return s[0];
-	}
-	size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-	if (!n || !utf8_valid((const char *)s, n)) {
+	unsigned cp;
+	*len = utf8_decode(s, strnlen((const char *)s, 4), &cp);
+	if (!*len) {
 		*len = 1;
 		return 0xFFFD;
 	}
-	uint32_t cp = s[0] & (0x7F >> n);
-	for (size_t i = 1; i < n; i++)
-		cp = (cp << 6) | (s[i] & 0x3F);
-	*len = n;
 	return cp;
 }
 
@@ -99,7 +93,7 @@ latex_escape(struct buf *b, const char *str)
 			}
 			continue;
 		}
-		uint32_t cp = utf8_decode(s, &len);
+		uint32_t cp = utf8_char(s, &len);
 		const char *tex = NULL;
 		if (cp >= 0x391 && cp <= 0x3C9 && *greek[cp - 0x391]) {
 			const char *gk = greek[cp - 0x391];

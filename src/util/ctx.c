@@ -100,8 +100,32 @@ list_commands(FILE *f)
 	for (const struct ros_cmd *const *c = ros_cmds; *c; c++)
 		if (strlen((*c)->name) > w)
 			w = strlen((*c)->name);
-	for (const struct ros_cmd *const *c = ros_cmds; *c; c++)
-		fprintf(f, "  %-*s  %s\n", (int)w, (*c)->name, (*c)->summary);
+	for (const struct ros_cmd *const *c = ros_cmds; *c; c++) {
+		/* the summary wrapped at 80 columns, under itself */
+		size_t col = 4 + w, width = 80 - col;
+		const char *p = (*c)->summary;
+		fprintf(f, "  %-*s  ", (int)w, (*c)->name);
+		while (*p) {
+			size_t n = utf8_width(p) <= width ? strlen(p) : 0;
+			if (!n) {
+				/* the last space that keeps the line within width */
+				size_t cols = 0, last = 0;
+				for (size_t i = 0; p[i] && cols <= width; i++) {
+					if (p[i] == ' ')
+						last = i;
+					if (((unsigned char)p[i] & 0xc0) != 0x80)
+						cols++;
+				}
+				n = last ? last : strlen(p);
+			}
+			fprintf(f, "%.*s\n", (int)n, p);
+			p += n;
+			while (*p == ' ')
+				p++;
+			if (*p)
+				fprintf(f, "%*s", (int)col, "");
+		}
+	}
 	fprintf(f, "\nglobal options: --root DIR (else $RESEARCH_OS_ROOT, else the folder above\n"
 		   "the current one holding queues/ and workers/), --json (machine-readable\n"
 		   "output of reading commands), -q (quiet), --help, --version\n"

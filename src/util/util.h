@@ -103,6 +103,9 @@ int parse_double(const char *s, double *out);	/* whole string, finite */
 void fmt_double(double d, char out[32]);
 
 /* ---- UTF-8 ---- */
+/* Decode one character at s (n bytes left): its length, or 0 if invalid
+ * (overlong, surrogate, beyond U+10FFFF, truncated). */
+size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 int utf8_valid(const char *s, size_t n);
 size_t utf8_width(const char *s);	/* display columns, approximate */
 

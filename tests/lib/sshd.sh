@@ -83,6 +83,10 @@ sshd_setup_user() {
 			usermod -s /bin/sh "$SSHD_USER" 2>/dev/null
 		[ "$(getent shadow "$SSHD_USER" | cut -d: -f2)" = '*' ] ||
 			usermod -p '*' "$SSHD_USER" 2>/dev/null
+		# its home must be its own (a user re-created with another uid keeps the old one)
+		_sshd_h=$(getent passwd "$SSHD_USER" | cut -d: -f6)
+		[ -d "$_sshd_h" ] || mkdir -p "$_sshd_h"
+		[ "$(stat -c %U "$_sshd_h")" = "$SSHD_USER" ] || chown "$SSHD_USER:" "$_sshd_h"
 		_sshd_as="setpriv --reuid=$SSHD_USER --regid=$SSHD_USER --init-groups --"
 	elif [ "$(id -un)" = "$SSHD_USER" ]; then
 		_sshd_as=

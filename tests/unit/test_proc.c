@@ -1,0 +1,104 @@
+/* test_proc.c - child processes: output, stdin, status, deadlines, the pool. */
+#include "unit.h"
+#include "exec/proc.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+sh(struct proc *p, const char *script)
+{
+	proc_init(p);
+	strv_push(&p->argv, "sh");
+	strv_push(&p->argv, "-c");
+	strv_push(&p->argv, script);
+}
+
+int
+main(void)
+{
+	struct proc p;
+	sh(&p, "echo out; echo err >&2; exit 3");
+	CHECK(proc_run(&p) == 3, "exit status");
+	CHECK_STR(p.out.s, "out\n", "stdout captured");
+	CHECK_STR(p.err.s, "err\n", "stderr captured");
+	proc_release(&p);
+
+	/* stdin fed, larger than a pipe buffer */
+	struct buf big = BUF_INIT;
+	for (int i = 0; i < 200000; i++)
+		buf_adds(&big, "0123456789");
+	sh(&p, "wc -c");
+	p.in = big.s;
+	p.in_len = big.len;
+	proc_run(&p);
+	CHECK(atol(buf_cstr(&p.out)) == 2000000, "2 MB on stdin arrive whole (%s)", buf_cstr(&p.out));
+	proc_release(&p);
+	buf_release(&big);
+
+	/* a deadline: SIGTERM, status 128+15 */
+	sh(&p, "sleep 10");
+	p.timeout_ms = 200;
+	int64_t t0 = mono_ms();
+	int st = proc_run(&p);
+	CHECK(p.timed_out && st == 128 + SIGTERM, "deadline kills with SIGTERM (status %d)", st);
+	CHECK(mono_ms() - t0 < 2000, "and returns soon");
+	proc_release(&p);
+
+	/* a child that ignores SIGTERM gets SIGKILL after the grace period */
+	sh(&p, "trap '' TERM; sleep 10");
+	p.timeout_ms = 100;
+	t0 = mono_ms();
+	st = proc_run(&p);
+	CHECK(st == 128 + SIGKILL && mono_ms() - t0 < 4000, "SIGKILL after the grace period (status %d)", st);
+	proc_release(&p);
+
+	/* a grandchild that keeps the pipes open does not hang us */
+	sh(&p, "setsid sleep 30 & echo started");
+	t0 = mono_ms();
+	st = proc_run(&p);
+	CHECK(st == 0 && mono_ms() - t0 < 4000, "a daemonised grandchild holding the pipes: done in %lld ms",
+	      (long long)(mono_ms() - t0));
+	CHECK_STR(p.out.s, "started\n", "its output is kept");
+	proc_release(&p);
+
+	/* a program that does not exist: 127 */
+	proc_init(&p);
+	strv_push(&p.argv, "/nonexistent/ros-test-binary");
+	CHECK(proc_run(&p) == 127, "missing program: 127");
+	proc_release(&p);
+
+	/* the pool: 6 sleepers, 3 at a time, take two rounds */
+	struct proc ps[6], *pp[6];
+	for (int i = 0; i < 6; i++) {
+		sh(&ps[i], "sleep 0.3; echo done");
+		pp[i] = &ps[i];
+	}
+	t0 = mono_ms();
+	proc_pool(pp, 6, 3);
+	int64_t el = mono_ms() - t0;
+	int ok = 1;
+	for (int i = 0; i < 6; i++) {
+		ok &= ps[i].status == 0 && !strcmp(buf_cstr(&ps[i].out), "done\n");
+		proc_release(&ps[i]);
+	}
+	CHECK(ok, "every pooled child ran");
+	CHECK(el >= 550 && el < 3000, "3 at a time: two rounds (%lld ms)", (long long)el);
+
+	/* SIGINT during the pool kills the children and returns */
+	sh(&p, "sleep 20");
+	struct proc *one[1] = { &p };
+	if (fork() == 0) {
+		usleep(300000);
+		kill(getppid(), SIGINT);
+		_exit(0);
+	}
+	t0 = mono_ms();
+	int r = proc_pool(one, 1, 1);
+	CHECK(r == -1 && proc_interrupted, "SIGINT interrupts the pool");
+	CHECK(mono_ms() - t0 < 4000 && p.status == 128 + SIGTERM, "and its child is killed (status %d)", p.status);
+	proc_release(&p);
+	return UNIT_DONE();
+}
