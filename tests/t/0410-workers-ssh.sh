@@ -107,7 +107,7 @@ check "logs -f is following" wait_for 5 grep -q start "$T/follow.out"
 kill -INT $fpid
 check "logs -f ends soon after SIGINT" wait_for 5 sh -c "! kill -0 $fpid 2>/dev/null"
 wait $fpid 2>/dev/null
-check "its ssh child is gone" wait_for 3 sh -c "! pgrep -f 'ssh .*-p $(cat "$T/sshd/a/port") .*sh -s' >/dev/null"
+check "its ssh child is gone" wait_for 3 sh -c "! pgrep -f '[s]sh .*-p $(cat "$T/sshd/a/port") .*sh -s' >/dev/null"
 check "cancel the long run" "$ROS" cancel "$lid" --grace 1
 
 done_testing
