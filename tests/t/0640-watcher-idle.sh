@@ -24,7 +24,7 @@ image: pytorch/pytorch:2.4.0
 max_instances: 2
 max_total_dph: 0.20
 only_when_pending: true
-idle_destroy_minutes: 0.03       # 1.8 s
+idle_destroy_minutes: 0.05       # 3 s
 EOF
 at_exit '"$ROS" vastai-watcher stop --timeout 5'
 label=$("$ROS" vastai-watcher status --json | fakevast_json 'd["label"]')
@@ -57,11 +57,11 @@ check_re "registered" "$(cat $W)" "worker_id: $wid
     instance_id: 40000001"
 # the run goes to it, as dispatch-runs would do
 check "the run starts on it" set_run "$rid" status=running worker_id="$wid" started_at=NOW
-sleep 2.5
+sleep 3.5
 check_eq "in use: kept past the idle time" "$(mine)" "[40000001]"
 check_nore "no destroy" "$(log)" 'destroyed instance|destroying'
 check "the run ends" set_run "$rid" status=done ended_at=NOW exit_code=0
-check "destroyed once idle" wait_for 6 grep -q "destroyed instance 40000001 (worker $wid disabled): idle for [0-9]*s (idle_destroy_minutes: 0.03)" .ros/watcher.log
+check "destroyed once idle" wait_for 6 grep -q "destroyed instance 40000001 (worker $wid disabled): idle for [0-9]*s (idle_destroy_minutes: 0.05)" .ros/watcher.log
 check_eq "gone from the account" "$(mine)" "[]"
 check_eq "with DELETE {}" "$(fakevast_log_json '[(r["method"], r["path"], r["body"]) for r in L if r["method"] == "DELETE"]')" \
 	'[["DELETE", "/api/v0/instances/40000001/", {}]]'
