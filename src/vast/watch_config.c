@@ -13,6 +13,7 @@
 #include "store/registry.h"
 #include "store/store.h"
 #include "store/yaml.h"
+#include "vast/hunt.h"
 #include "vast/query.h"
 
 #define DEFAULT_DISK_GB 32
@@ -119,17 +120,6 @@ str(struct rd *r, const struct ynode *v, const char *key, char **out)
 	return 0;
 }
 
-static int
-item_ok(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || strchr("[],\"'", *p))
-			return 0;
-	return 1;
-}
-
 /* A list, or a comma-separated string, of names. */
 static int
 list(struct rd *r, const struct ynode *v, const char *key, struct strv *out, int *set)
@@ -138,7 +128,7 @@ list(struct rd *r, const struct ynode *v, const char *key, struct strv *out, int
 	if (v->type == Y_SEQ) {
 		for (size_t i = 0; i < v->n; i++) {
 			const struct ynode *it = v->items[i];
-			if (it->type != Y_SCALAR || it->plain_null || !item_ok(it->value)) {
+			if (it->type != Y_SCALAR || it->plain_null || !vast_list_item_ok(it->value)) {
 				strv_release(&items);
 				return bad(r, it, "%s: items must be plain names (no [ ] , or quotes)", key);
 			}
@@ -154,7 +144,7 @@ list(struct rd *r, const struct ynode *v, const char *key, struct strv *out, int
 				t[--l] = 0;
 			if (!*t)
 				continue;
-			if (!item_ok(t)) {
+			if (!vast_list_item_ok(t)) {
 				free(s);
 				strv_release(&items);
 				return bad(r, v, "%s: '%s' is not a plain name (no [ ] , or quotes)", key, t);
