@@ -5,7 +5,8 @@
  * Adding a command: write src/cmd/<name>.c holding the command's logic and a
  * `const struct ros_cmd cmd_<ident> = { ... };` definition at the start of a
  * line (the build collects those into the table), document it in
- * docs/ros.1 and README, and add a test under tests/t/.
+ * README (the man page is generated from the help), and add a test under
+ * tests/t/.
  */
 #ifndef ROS_H
 #define ROS_H

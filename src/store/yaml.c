@@ -1351,3 +1351,103 @@ yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, const 
 	buf_release(&o);
 	return ret;
 }
+
+/* ---- removing an item from a sequence ---- */
+
+/* Is the line starting at pos empty or only blanks? */
+static int
+is_blank_line(const struct ydoc *d, size_t pos)
+{
+	while (pos < d->len && (d->text[pos] == ' ' || d->text[pos] == '\t' || d->text[pos] == '\r'))
+		pos++;
+	return pos >= d->len || d->text[pos] == '\n';
+}
+
+/* Offset of the '-' introducing block sequence item it (it may start on the
+ * line after its dash), or -1 when there is none or it is not first on its
+ * line. */
+static long
+item_dash(const struct ydoc *d, const struct ynode *it)
+{
+	size_t j = it->start;
+	while (j > 0 && strchr(" \t\r\n", d->text[j - 1]))
+		j--;
+	if (j == 0 || d->text[j - 1] != '-')
+		return -1;
+	j--;
+	for (size_t k = line_start(d, j); k < j; k++)
+		if (d->text[k] != ' ')
+			return -1;
+	return (long)j;
+}
+
+int
+yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct buf *err)
+{
+	struct expect x = { X_SEQ, 0, NULL, 0, 0, NULL };
+	struct buf o = BUF_INIT;
+	const struct ynode *p = NULL;
+	size_t pi = 0, a, b;
+	long dash;
+	int no_eol, ret;
+
+	if (!d->text)
+		return fail(err, NULL, "cannot edit: no document was parsed");
+	if (!seq || seq->type != Y_SEQ)
+		return fail(err, d->path, " cannot remove an item: not a sequence");
+	if (seq->alias_of)
+		return fail(err, d->path, "%d:%d: cannot remove from a sequence reached through an alias",
+			    seq->line, seq->col);
+	if (seq->style != YC_BLOCK)
+		return fail(err, d->path, "%d:%d: cannot remove from a flow sequence [..]; write it as a block list",
+			    seq->line, seq->col);
+	if (idx >= seq->n)
+		return fail(err, d->path, "%d:%d: cannot remove item %zu: the list has %zu", seq->line,
+			    seq->col, idx + 1, seq->n);
+	if ((dash = item_dash(d, seq->items[idx])) < 0)
+		return fail(err, d->path, "%d:%d: cannot remove this item: its '-' is not first on its line",
+			    seq->items[idx]->line, seq->items[idx]->col);
+	/* From the start of the dash's line to the end of the line holding the
+	 * item's last content: comment lines before and after it stay. */
+	a = line_start(d, (size_t)dash);
+	b = next_line(d, content_end(d, seq->items[idx]), &no_eol);
+	/* A blank line that set the item apart goes with it: the one before,
+	 * else the one after. */
+	if (a > 0 && is_blank_line(d, line_start(d, a - 1)))
+		a = line_start(d, a - 1);
+	else if (!no_eol && b < d->len && is_blank_line(d, b))
+		b = next_line(d, b, &no_eol);
+	if (seq != d->root) {
+		p = find_parent(d->root, seq, &pi);
+		if (!p || p->type != Y_MAP || pi % 2 == 0)
+			return fail(err, d->path, "%d:%d: cannot remove: this list is not the value of a key",
+				    seq->line, seq->col);
+	}
+	if (p && seq->n == 1) {
+		/* key: with nothing after it reads as null, an empty list */
+		x.kind = X_PAIR;
+		x.off = p->items[pi - 1]->start;
+		x.key = p->items[pi - 1]->value;
+		x.map_start = p->start;
+	} else if (p) {
+		x.kind = X_KEYSEQ;
+		x.off = p->items[pi - 1]->start;
+		x.key = p->items[pi - 1]->value;
+		x.n = seq->n - 1;
+	} else if (seq->n == 1) {
+		/* the whole document was this one item: keep an empty list */
+		x.off = a;
+		buf_adds(&o, "[]");
+		buf_adds(&o, doc_eol(d));
+	} else {
+		long next = item_dash(d, seq->items[idx ? 0 : 1]);
+		if (next < 0)
+			return fail(err, d->path, "%d:%d: cannot remove: odd layout of the list", seq->line,
+				    seq->col);
+		x.off = idx ? seq->start : (size_t)next - (b - a);
+		x.n = seq->n - 1;
+	}
+	ret = splice(d, a, b, &o, &x, err);
+	buf_release(&o);
+	return ret;
+}

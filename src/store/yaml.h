@@ -225,6 +225,16 @@ int yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, co
 		    struct buf *err);
 
 /*
+ * Remove item idx of a block sequence: the lines from its '-' to the end of
+ * the line holding its last content, and one blank line that set it apart
+ * (the one before it, else the one after); comment lines around it stay.  The
+ * sequence must be the root or the value of a mapping key.  Removing the
+ * last item of a key's list leaves `key:` (null: an empty list); of a
+ * root list, `[]`.
+ */
+int yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct buf *err);
+
+/*
  * Format s as a YAML scalar for block context: plain when that reads back
  * as the same string (not empty, not like a null, bool, number or date,
  * no leading or trailing space, no ": ", " #" or trailing ':', no

@@ -54,8 +54,8 @@ set_str(char **dst, const char *v)
 
 /* A list item of gpu / exclude_geolocation: no characters the query
  * language would take apart. */
-static int
-item_ok(const char *s)
+int
+vast_list_item_ok(const char *s)
 {
 	if (!*s)
 		return 0;
@@ -93,7 +93,7 @@ set_list(struct strv *list, const struct ynode *n, const char *what, struct buf 
 		free(s);
 	}
 	for (size_t i = 0; i < items.n; i++)
-		if (!item_ok(items.v[i])) {
+		if (!vast_list_item_ok(items.v[i])) {
 			buf_addf(err, "%s: bad item '%s'", what, items.v[i]);
 			strv_release(&items);
 			return -1;

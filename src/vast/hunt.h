@@ -95,4 +95,8 @@ json_t *vast_drop_dear(const json_t *offers, double max_dph, size_t *dropped);
  * number left out. */
 json_t *vast_drop_blacklisted(const json_t *offers, const struct vast_blacklist *bl, size_t *hidden);
 
+/* 1 if s can be an item of a name list (gpu, exclude_geolocation): not
+ * empty, no control characters, none of [ ] , " ' */
+int vast_list_item_ok(const char *s);
+
 #endif

@@ -350,18 +350,73 @@ out:
 	return ret;
 }
 
-int
-vast_retire_instance(const char *root, long long id, const char *why, struct vast_recon *rc,
-		     struct buf *err)
+/* 1 if a run of any worker in ids is active, or was dispatched, started or
+ * ended after cutoff. */
+static int
+in_use(const char *root, const struct strv *ids, time_t cutoff, struct buf *err)
+{
+	static const char *const times[] = { "dispatched_at", "started_at", "ended_at" };
+	struct queue q = QUEUE_INIT;
+	char *qpath = path_join(root, Q_RUNS);
+	int ret = 0;
+
+	if (queue_load(&q, qpath, err) < 0) {
+		ret = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < q.n && !ret; i++) {
+		char *wid = queue_key(&q, i, JK_WORKER);
+		int mine = *wid && strv_has(ids, wid);
+		free(wid);
+		if (!mine)
+			continue;
+		json_t *run = queue_obj(&q, i, err);
+		if (!run) {
+			ret = -1;
+			break;
+		}
+		if (run_is_active(jstr(run, "status"))) {
+			ret = 1;
+			break;
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(times); k++) {
+			const char *ts = jstr(run, times[k]);
+			time_t t = ts ? parse_iso_time(ts) : (time_t)-1;
+			if (t != (time_t)-1 && t > cutoff)
+				ret = 1;
+		}
+	}
+out:
+	queue_release(&q);
+	free(qpath);
+	return ret;
+}
+
+/* vast_retire_instance; with check_idle, only when in_use() says no for
+ * the runs of every worker naming id (enabled or not). */
+static int
+retire(const char *root, long long id, const char *why, int check_idle, time_t cutoff,
+       struct vast_recon *rc, struct buf *err)
 {
 	struct store_lock l = STORE_LOCK_INIT;
 	struct registry r = REGISTRY_INIT;
+	struct strv ids = STRV_INIT;
 	int changed = 0, ret = -1;
 	json_t *none = json_array();
 
 	vast_recon_release(rc);
 	if (store_lock(root, &l, err) < 0 || registry_load(&r, root, err) < 0)
 		goto out;
+	if (check_idle) {
+		for (size_t k = 0; k < r.n; k++)
+			if (r.w[k].instance_id == id && r.w[k].id)
+				strv_push(&ids, r.w[k].id);
+		int u = in_use(root, &ids, cutoff, err);
+		if (u != 0) {
+			ret = u < 0 ? -1 : 0;
+			goto out;
+		}
+	}
 	rc->w = xcalloc(r.n ? r.n : 1, sizeof *rc->w);
 	for (size_t k = 0; k < r.n; k++) {
 		const struct worker *w = &r.w[k];
@@ -380,10 +435,25 @@ vast_retire_instance(const char *root, long long id, const char *why, struct vas
 	for (size_t i = 0; i < rc->n; i++)
 		if (rc->w[i].disabled && rc->w[i].yaml_host)
 			forget(root, &rc->w[i], rc->w[i].yaml_host, rc->w[i].yaml_port);
-	ret = 0;
+	ret = check_idle ? 1 : 0;
 out:
 	store_unlock(&l);
 	registry_release(&r);
+	strv_release(&ids);
 	json_decref(none);
 	return ret;
+}
+
+int
+vast_retire_instance(const char *root, long long id, const char *why, struct vast_recon *rc,
+		     struct buf *err)
+{
+	return retire(root, id, why, 0, 0, rc, err);
+}
+
+int
+vast_retire_idle_instance(const char *root, long long id, time_t cutoff, const char *why,
+			  struct vast_recon *rc, struct buf *err)
+{
+	return retire(root, id, why, 1, cutoff, rc, err);
 }

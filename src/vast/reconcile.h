@@ -35,6 +35,7 @@
 #define ROS_VAST_RECONCILE_H
 
 #include <jansson.h>
+#include <time.h>
 
 #include "store/registry.h"
 #include "util/util.h"
@@ -88,6 +89,16 @@ int vast_reconcile(const char *root, const json_t *live, int fix, struct vast_re
  */
 int vast_retire_instance(const char *root, long long id, const char *why, struct vast_recon *rc,
 			 struct buf *err);
+
+/*
+ * vast_retire_instance, but only while the instance is idle (the watcher's
+ * idle destroy): checked under the lock on a fresh read of the run queue,
+ * no run of any worker naming id (enabled or not) is dispatching or
+ * running, and none was dispatched, started or ended after cutoff.
+ * 1 retired (rc as above), 0 in use (nothing changed), -1 with err.
+ */
+int vast_retire_idle_instance(const char *root, long long id, time_t cutoff, const char *why,
+			      struct vast_recon *rc, struct buf *err);
 
 /* Workers (enabled or not) naming instance id, as "a, b" (new string, "" if none). */
 char *vast_workers_of(struct registry *r, long long id, int enabled_only);

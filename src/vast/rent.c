@@ -48,11 +48,18 @@ progress(const struct vast_rent_opts *o, const char *fmt, ...)
 	buf_release(&b);
 }
 
+static int
+cancelled(const struct vast_rent_opts *o)
+{
+	return o->cancel && *o->cancel;
+}
+
+/* Sleep ms, less when o is cancelled meanwhile. */
 static void
-sleep_ms(long ms)
+sleep_ms(const struct vast_rent_opts *o, long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !cancelled(o))
 		;
 }
 
@@ -165,7 +172,13 @@ vast_wait_running(struct vast_client *vc, long long id, const struct vast_rent_o
 			return -2;
 		}
 		long left = (long)(limit - (now - start));
-		sleep_ms(poll < left ? poll : left);
+		sleep_ms(o, poll < left ? poll : left);
+		if (cancelled(o)) {
+			buf_addf(err, "stopped waiting for instance %lld (last status %s); it is still rented",
+				 id, last ? last : "unknown");
+			free(last);
+			return -2;
+		}
 	}
 }
 
@@ -192,7 +205,7 @@ vast_rent(struct vast_client *vc, const json_t *offers, const struct vast_rent_o
 	json_array_foreach(offers, i, offer) {
 		long long oid, id = 0;
 		struct buf e = BUF_INIT;
-		if (tried >= max)
+		if (tried >= max || cancelled(o))
 			break;
 		if (vast_json_int(json_object_get(offer, "id"), &oid) < 0 || oid <= 0)
 			continue;

@@ -25,6 +25,7 @@
 #define ROS_VAST_RENT_H
 
 #include <jansson.h>
+#include <signal.h>
 
 #include "vast/api.h"
 #include "util/util.h"
@@ -42,8 +43,12 @@ struct vast_rent_opts {
 	/* progress lines ("renting offer ...", "instance N: loading (35 s)"), may be NULL */
 	void (*progress)(void *arg, const char *line);
 	void *arg;
+	/* when set and *cancel becomes non-zero (a signal handler sets it), no
+	 * further offer is tried and a wait ends as a timeout does (-2: the
+	 * instance is left alone); may be NULL */
+	const volatile sig_atomic_t *cancel;
 };
-#define VAST_RENT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL }
+#define VAST_RENT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL }
 
 struct vast_rental {
 	long long offer_id, instance_id;

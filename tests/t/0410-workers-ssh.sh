@@ -17,17 +17,23 @@ sshd_start b 127.0.0.4 0 "env:PATH=$T/bin:/usr/bin:/bin"
 sshd_worker_yaml a wa pa 2 "$T/ws-a" >> workers/workers.yaml
 sshd_worker_yaml b wb pb 1 "$T/ws-b" >> workers/workers.yaml
 check "add a disabled worker" "$ROS" add-worker --worker-id off --host 127.0.0.1 --port 9 --disabled
+# a key given as ~/...: expanded with the user's home
+mkdir -p "$HOME/keys" && cp "$SSHD_KEY" "$HOME/keys/worker" && chmod 600 "$HOME/keys/worker"
+check "add-worker with key ~/keys/worker" "$ROS" add-worker --worker-id tilde --host 127.0.0.3 \
+	--port "$(cat "$T/sshd/a/port")" --user rostest --key '~/keys/worker' --pool tp --workspace "$T/ws-a"
+check_match "written as given" "$(cat workers/workers.yaml)" "key: ~/keys/worker"
 
 # worker-status: all alive
 count_ssh_procs_start
 check "worker-status" "$ROS" worker-status
-check_eq "one ssh per enabled ssh worker" "$(ssh_count)" 2
+check_eq "one ssh per enabled ssh worker" "$(ssh_count)" 3
 count_ssh_procs_stop
 check_match "wa alive with its slots" "$OUT" 'wa +ssh +pa +alive +[0-9]+ ms +0/2'
 check_match "disabled listed as such" "$OUT" 'off +ssh +default +disabled'
 check "worker-status --json" "$ROS" worker-status --json
-check_eq "json states" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(sorted((w["worker_id"], w["state"]) for w in json.load(sys.stdin)))')" \
-	"[('local', 'alive'), ('off', 'disabled'), ('wa', 'alive'), ('wb', 'alive')]"
+check_eq "json states (the ~ key works)" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(sorted((w["worker_id"], w["state"]) for w in json.load(sys.stdin)))')" \
+	"[('local', 'alive'), ('off', 'disabled'), ('tilde', 'alive'), ('wa', 'alive'), ('wb', 'alive')]"
+check "disable it again" "$ROS" disable-worker tilde
 check "worker-status with a GPU on wb" "$ROS" worker-status
 check_match "GPU name, util and memory" "$OUT" 'wb .*NVIDIA RTX A4000 37% 1024/16376 MiB'
 # a dead worker: exit 1

@@ -830,6 +830,65 @@ test_compat_project(void)
 	free(path);
 }
 
+/* Remove item idx of the list at dotted path (NULL: the root) in text;
+ * the new text or NULL when refused. */
+static char *
+remove_item(const char *text, const char *path, size_t idx)
+{
+	struct ydoc d;
+	struct buf err = BUF_INIT;
+	char *out = NULL;
+	if (ydoc_parse(&d, "t.yaml", text, strlen(text), &err) == 0) {
+		const struct ynode *seq = path ? ypath(d.root, path) : d.root;
+		if (yedit_remove_item(&d, seq, idx, &err) == 0)
+			out = xstrdup(d.text);
+	}
+	ydoc_release(&d);
+	buf_release(&err);
+	return out;
+}
+
+static void
+test_remove_item(void)
+{
+	const char *t = "a: 1\nlist:\n  # head\n  - x: 1\n    y: 2   # keep? no, it is the item's\n\n"
+			"  - 2\n\n  - x: 3\n# tail\nb: 2\n";
+	char *r;
+	r = remove_item(t, "list", 1);
+	CHECK_STR(r, "a: 1\nlist:\n  # head\n  - x: 1\n    y: 2   # keep? no, it is the item's\n\n"
+		  "  - x: 3\n# tail\nb: 2\n", "a middle item and the blank line before it");
+	free(r);
+	r = remove_item(t, "list", 0);
+	CHECK_STR(r, "a: 1\nlist:\n  # head\n  - 2\n\n  - x: 3\n# tail\nb: 2\n",
+		  "the first item, a comment before it stays, the blank after it goes");
+	free(r);
+	r = remove_item(t, "list", 2);
+	CHECK_STR(r, "a: 1\nlist:\n  # head\n  - x: 1\n    y: 2   # keep? no, it is the item's\n\n"
+		  "  - 2\n# tail\nb: 2\n", "the last item: the comment after it stays");
+	free(r);
+	r = remove_item("list:\n  - 1\nb: 2\n", "list", 0);
+	CHECK_STR(r, "list:\nb: 2\n", "the only item: the key stays, null");
+	free(r);
+	r = remove_item("- 1\n- 2\n", NULL, 0);
+	CHECK_STR(r, "- 2\n", "a root list");
+	free(r);
+	r = remove_item("# c\n- 1\n", NULL, 0);
+	CHECK_STR(r, "# c\n[]\n", "the only item of a root list: []");
+	free(r);
+	r = remove_item("l:\r\n  - 1\r\n  - 2\r\n", "l", 1);
+	CHECK_STR(r, "l:\r\n  - 1\r\n", "CRLF");
+	free(r);
+	r = remove_item("l:\n  -\n    a: 1\n  - 2\n", "l", 0);
+	CHECK_STR(r, "l:\n  - 2\n", "an item starting on the line after its dash");
+	free(r);
+	r = remove_item("l: [1, 2]\n", "l", 0);
+	CHECK(r == NULL, "a flow list is refused");
+	r = remove_item("l:\n  - 1\n", "l", 1);
+	CHECK(r == NULL, "an index past the end is refused");
+	r = remove_item("a: [x]\n", "a.0", 0);
+	CHECK(r == NULL, "not a sequence: refused");
+}
+
 int
 main(void)
 {
@@ -842,6 +901,7 @@ main(void)
 	test_aliases_dups();
 	test_small_edits();
 	test_more_edits();
+	test_remove_item();
 	test_compat_registry();
 	test_compat_project();
 	free(fixed_text);
