@@ -585,17 +585,22 @@ blog(struct publish *p, const json_t *runs, const json_t *all)
 	const char *d = strstr(path, "/blog/");
 	if (d && strlen(d + 6) > 10 && d[6 + 4] == '-' && d[6 + 7] == '-')
 		snprintf(date, sizeof date, "%.10s", d + 6);
-	/* a figure the post can show (relative to the post) */
-	char *figure = NULL;
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->out[i].what, "figure") && strstr(p->out[i].rel, "/figures/")) {
-			char *fp = file_part(jstr0(p->summary, "metric"));
-			if (strstr(p->out[i].rel, fp))
-				figure = xasprintf("../paper/figures/%s", strstr(p->out[i].rel, "/figures/") + 9);
-			free(fp);
-			if (figure)
-				break;
-		}
+	/* the primary metric's figure, written now or before (relative to the post) */
+	char *figure = NULL, *fp = file_part(jstr0(p->summary, "metric"));
+	char *sfx = p->phase ? phase_dirname(p->phase) : NULL;
+	char *name = xasprintf("%s%s%s.svg", fp, sfx ? "_" : "", sfx ? sfx : "");
+	char *frel = xasprintf("research/%s/paper/figures/%s", p->project, name);
+	char *fabs_ = path_join(p->root, frel);
+	int have = file_exists(fabs_);
+	for (size_t i = 0; i < p->n && !have; i++)
+		have = !strcmp(p->out[i].rel, frel);
+	if (have)
+		figure = xasprintf("../paper/figures/%s", name);
+	free(fabs_);
+	free(frel);
+	free(name);
+	free(sfx);
+	free(fp);
 	size_t tlen;
 	char *tpath = xasprintf("%s/templates/blog/milestone.md", p->root);
 	char *tpl = read_file(tpath, &tlen);

@@ -223,6 +223,7 @@ fi
 check_match "booktabs" "$(cat research/p/paper/tables/results.tex)" '\\toprule'
 check_match "mean ± std, the best in bold" "$(cat research/p/paper/tables/results.tex)" '\\textbf\{0\.[0-9]{4}\} \$\\pm\$ 0\.[0-9]{4}|\\textbf\{0\.[0-9]{4} \$\\pm\$ 0\.[0-9]{4}\}'
 check_match "the post has its table" "$(cat "$post")" '\| lam +\| n +\| mse'
+check_match "and shows the figure of the primary metric" "$(cat "$post")" '!\[mse\]\(\.\./paper/figures/mse\.svg\)'
 check_match "and the command that reproduces the sweep" "$(cat "$post")" "ros add-run --project-id p --worker-pool test --target-metric mse"
 check_match "with the sweep as it was given" "$(cat "$post")" "--sweep lam=0,0.01,0.1 --sweep seed=1,2,3"
 check_match "and the template's title filled" "$(head -3 "$post")" 'title: "Spectral entropy: a test: results"'
