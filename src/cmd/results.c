@@ -110,13 +110,17 @@ print_results(const char *project, const struct results *res, int multi)
 	if (multi)
 		printf("== %s ==\n", project);
 	size_t n = json_array_size(res->scopes);
-	/* one phase only: its table is the same as all phases' */
-	size_t nphases = n ? n - 1 : 0;
+	/* one phase holding every run: its table is the same as all phases' */
+	long long nall = -1, nph = -1;
+	if (n == 2 && !strcmp(jstr0(json_array_get(res->scopes, 0), "scope"), "all")) {
+		jint(json_array_get(res->scopes, 0), "n_runs", &nall);
+		jint(json_array_get(res->scopes, 1), "n_runs", &nph);
+	}
+	int same = nall >= 0 && nall == nph;
 	for (size_t i = 0; i < n; i++) {
-		const json_t *sc = json_array_get(res->scopes, i);
-		if (nphases == 1 && !strcmp(jstr0(sc, "scope"), "phase") && i > 0)
+		if (same && i > 0)
 			continue;
-		print_scope(sc, n > 1 && nphases != 1);
+		print_scope(json_array_get(res->scopes, i), n > 1 && !same);
 	}
 }
 
