@@ -43,8 +43,8 @@ int run_collected(const json_t *run);
 int collect_call(struct script *s, const json_t *run);
 
 /*
- * The result of one "collect" record (rec->op is "collect") for run, a new
- * object: {"state": "notexited"} when the worker had nothing yet (nothing to
+ * The result of one "collect" record (rec->op is "collect") for run (only
+ * its metric_parser is read), a new object: {"state": "notexited"} when the worker had nothing yet (nothing to
  * store), else {"metrics": {...}[, "warnings": [...]]} or
  * {"metrics_error": "..."}.
  */

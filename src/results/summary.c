@@ -193,6 +193,7 @@ gather(const char *root, const struct results_opts *o, json_t *runs, struct resu
 		jset_str(ex, "status", jstr0(r, "status"));
 		jset_int(ex, "attempt", run_attempt(r));
 		jset_str(ex, "worker", w->id);
+		jset_str(ex, "metric_parser", jstr0(r, "metric_parser"));	/* for collect_result */
 		json_object_set_new(g.expect, jstr0(r, "id"), ex);
 	}
 	const char *why;
@@ -216,15 +217,7 @@ gather(const char *root, const struct results_opts *o, json_t *runs, struct resu
 		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
 			json_t *ex = json_object_get(g.expect, rec.run);
 			if (!strcmp(rec.op, "collect") && ex) {
-				/* the run itself, for its metric_parser */
-				json_t *run = NULL, *x;
-				size_t j;
-				json_array_foreach(b->runs, j, x)
-					if (!strcmp(jstr0(x, "id"), rec.run)) {
-						run = x;
-						break;
-					}
-				json_t *cr = collect_result(run, &rec);
+				json_t *cr = collect_result(ex, &rec);
 				if (jstr(cr, "state"))
 					json_decref(cr);	/* no exit code there: nothing to store */
 				else
