@@ -22,6 +22,7 @@
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
+#include "cmd/cmds.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -452,9 +453,10 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 	struct check c = { 0 };
 	struct buf err = BUF_INIT;
 	long long watch = 0;
-	int rc = 0;
+	int rc = 0, dispatch = 0, idle_rounds = 0;
 	const struct opt opts[] = {
 		{ "watch", OPT_INT, &watch, "SECONDS", "check again every SECONDS until no run is running", 0, NULL },
+		{ "dispatch", OPT_BOOL, &dispatch, NULL, "with --watch: also dispatch pending runs as slots free up, until the queue is empty", 0, NULL },
 		OPT_END
 	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
@@ -462,7 +464,14 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 		usage_error(ctx, "--watch must be positive");
 	c.root = ctx_root(ctx);
 	c.reg = (struct registry)REGISTRY_INIT;
+	if (dispatch && !watch)
+		usage_error(ctx, "--dispatch goes with --watch");
 	for (;;) {
+		size_t started = 0;
+		if (dispatch) {
+			fflush(stdout);
+			dispatch_pending(c.root, NULL, -1, 0, 1, &started);
+		}
 		buf_reset(&err);
 		if (check_once(&c, &err) < 0) {
 			error("%s", err.s);
@@ -470,8 +479,22 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 			break;
 		}
 		print_report(&c, ctx);
-		if (!watch || c.active == 0 || proc_interrupted)
+		if (!watch || proc_interrupted)
 			break;
+		if (c.active == 0 && (!dispatch || c.pending == 0))
+			break;
+		if (c.active == 0) {
+			/* slots just came free: dispatch again at once; if nothing
+			 * could start twice in a row, waiting would not help */
+			if (idle_rounds++ && !started) {
+				info("%d run%s pending with no free worker of their pool", c.pending,
+				     c.pending == 1 ? "" : "s");
+				rc = 1;
+				break;
+			}
+			continue;
+		}
+		idle_rounds = 0;
 		if (!ctx->json)
 			printf("-- %d running, %d pending; next check in %lld s --\n", c.active, c.pending, watch);
 		fflush(stdout);
@@ -490,7 +513,7 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 
 const struct ros_cmd cmd_check_runs = {
 	"check-runs", cmd_check_fn, CMD_JSON, "poll running runs (one connection per worker), record outcomes",
-	"[--watch SECONDS] [--json]",
+	"[--watch SECONDS [--dispatch]] [--json]",
 	"Prints per run `rXXXXXXX: running  pid=N  | <last log line>`, or\n"
 	"`rXXXXXXX: done  exit=0` and the last log lines.  A run whose process\n"
 	"vanished without an exit code becomes stale and goes back to pending while\n"

@@ -25,6 +25,7 @@
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
+#include "cmd/cmds.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -314,8 +315,9 @@ test_crash(const char *where)
 	}
 }
 
-static int
-cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
+int
+dispatch_pending(const char *root, const char *pool, long long max, int dry_run, int quiet_if_none,
+		 size_t *started)
 {
 	struct plan pl = { 0 };
 	struct registry reg = REGISTRY_INIT;
@@ -323,17 +325,9 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 	struct buf err = BUF_INIT;
 	struct outcome oc = { 0 };
 	int rc = 1;
-	pl.max = -1;
-	const struct opt opts[] = {
-		{ "worker-pool", OPT_STR, &pl.pool, "P", "only runs of this pool", 0, NULL },
-		{ "max", OPT_INT, &pl.max, "N", "dispatch at most N runs", 0, NULL },
-		{ "dry-run", OPT_BOOL, &pl.dry_run, NULL, "show what would go where; change nothing", 0, NULL },
-		OPT_END
-	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (pl.max < -1)
-		usage_error(ctx, "--max must be >= 0");
-	const char *root = ctx_root(ctx);
+	pl.pool = pool;
+	pl.max = max;
+	pl.dry_run = dry_run;
 	pl.root = root;
 	pl.claimed = json_array();
 	oc.by_run = json_object();
@@ -478,7 +472,10 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 			}
 		}
 	}
-	printf("%zu/%zu dispatched\n", ok, n);
+	if (n || !quiet_if_none)
+		printf("%zu/%zu dispatched\n", ok, n);
+	if (started)
+		*started = ok;
 	rc = ok == n ? 0 : 1;
 out:
 	batches_release(&bs);
@@ -488,6 +485,24 @@ out:
 	registry_release(&reg);
 	buf_release(&err);
 	return rc;
+}
+
+static int
+cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
+{
+	const char *pool = NULL;
+	long long max = -1;
+	int dry_run = 0;
+	const struct opt opts[] = {
+		{ "worker-pool", OPT_STR, &pool, "P", "only runs of this pool", 0, NULL },
+		{ "max", OPT_INT, &max, "N", "dispatch at most N runs", 0, NULL },
+		{ "dry-run", OPT_BOOL, &dry_run, NULL, "show what would go where; change nothing", 0, NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	if (max < -1)
+		usage_error(ctx, "--max must be >= 0");
+	return dispatch_pending(ctx_root(ctx), pool, max, dry_run, 0, NULL);
 }
 
 const struct ros_cmd cmd_dispatch_runs = {

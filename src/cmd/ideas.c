@@ -4,6 +4,7 @@
  * of schemas/queues.md (the Python tool's format).
  */
 #include "ros.h"
+#include "cmd/cmds.h"
 #include "store/project.h"
 #include "store/queue.h"
 #include "util/table.h"
@@ -78,8 +79,6 @@ need_text(struct ctx *ctx, const char *flag, const char *v, int required)
 
 /* ---- add-idea ---- */
 
-json_t *idea_entry(const char *project, const char *title, const char *hypothesis,
-		   const char *metric, long long priority, const char *event);
 
 json_t *
 idea_entry(const char *project, const char *title, const char *hypothesis,

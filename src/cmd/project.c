@@ -4,6 +4,7 @@
  * overwrites a file or duplicates the idea.
  */
 #include "ros.h"
+#include "cmd/cmds.h"
 #include "embedded.h"
 #include "store/project.h"
 #include "store/queue.h"
@@ -14,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *idea_entry(const char *project, const char *title, const char *hypothesis,
-		   const char *metric, long long priority, const char *event);
 
 static const char *const dirs[] = {
 	"deep_research", "benchmark/external", "benchmark/local", "probes", "evidence", "analysis",
