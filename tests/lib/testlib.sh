@@ -120,7 +120,7 @@ new_root() {
 	export RESEARCH_OS_ROOT="$_r"
 }
 
-# A JSON field with python3 (the system one; tests must not depend on pyenv).
+# A JSON field with the system python3 (not whichever python3 comes first in PATH).
 PY=/usr/bin/python3
 jq_py() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
