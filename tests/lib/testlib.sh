@@ -124,6 +124,26 @@ new_root() {
 PY=/usr/bin/python3
 jq_py() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
+# Run-queue helpers for tests that dispatch.
+# count_runs "'pending','running'" [IGNORE]: runs in one of those statuses (run IGNORE left out)
+count_runs() { jq_py queues/run_queue.json "len([r for r in d if r['status'] in ($1) and r['id'] != '${2:-}'])"; }
+# field RUN KEY: a field of one run ('' when absent)
+field() { jq_py queues/run_queue.json "[r.get('$2', '') for r in d if r['id'] == '$1'][0]"; }
+# drive SECONDS [IGNORE]: dispatch-runs and check-runs until no run (but IGNORE)
+# is pending, dispatching or running; fails when SECONDS run out.  Their
+# output goes to $T/drive.log.  DRIVE_ENV holds env(1) options for them
+# (e.g. "-u SLURM_CONF").
+drive() {
+	_end=$(( $(date +%s) + $1 ))
+	while [ "$(date +%s)" -lt $_end ]; do
+		env ${DRIVE_ENV:-} "$ROS" dispatch-runs >>"$T/drive.log" 2>&1
+		env ${DRIVE_ENV:-} "$ROS" check-runs >>"$T/drive.log" 2>&1
+		[ "$(count_runs "'pending','running','dispatching'" "${2:-}")" = 0 ] && return 0
+		sleep 0.3
+	done
+	return 1
+}
+
 done_testing() {
 	echo "# $(basename "$0"): $_passed passed, $_failed failed"
 	[ $_failed -eq 0 ]

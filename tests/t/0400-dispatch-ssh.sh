@@ -17,18 +17,6 @@ check "a local worker in the same pool" "$ROS" add-worker --worker-id loc --kind
 check "registry validates" "$ROS" worker-status
 check_match "all four alive" "$OUT" 'w3 +ssh +test +alive'
 
-count_runs() { jq_py queues/run_queue.json "len([r for r in d if r['status'] in ($1)])"; }
-# Drive the queue: dispatch and check until nothing is pending or running.
-drive() {
-	_end=$(( $(date +%s) + $1 ))
-	while [ "$(date +%s)" -lt $_end ]; do
-		"$ROS" dispatch-runs >>"$T/drive.log" 2>&1
-		"$ROS" check-runs >>"$T/drive.log" 2>&1
-		[ "$(count_runs "'pending','running','dispatching'")" = 0 ] && return 0
-		sleep 0.3
-	done
-	return 1
-}
 
 # --- a 12-run sweep over 3 ssh workers + local, 2 slots each ---
 check "12-run sweep" "$ROS" add-run --project-id p --worker-pool test \

@@ -47,17 +47,6 @@ export VAST_API_KEY=testkey
 check "all consistent at first" "$ROS" vastai-reconcile
 check_re "three tracked" "$OUT" 'Live instances: 3  \|  Tracked workers: 3'
 
-count_runs() { jq_py queues/run_queue.json "len([r for r in d if r['status'] in ($1) and r['id'] != '${2:-}'])"; }
-drive() {	# drive SECONDS [RUN_TO_IGNORE]: dispatch and check until nothing is left to do
-	_end=$(( $(date +%s) + $1 ))
-	while [ "$(date +%s)" -lt $_end ]; do
-		"$ROS" dispatch-runs >>"$T/drive.log" 2>&1
-		"$ROS" check-runs >>"$T/drive.log" 2>&1
-		[ "$(count_runs "'pending','running','dispatching'" "${2:-}")" = 0 ] && return 0
-		sleep 0.3
-	done
-	return 1
-}
 where() { jq_py queues/run_queue.json "[open(r['log_path']).read().split('worker=')[1].split()[0].rsplit('/', 1)[1] for r in d if r['id'] == '$1'][0]"; }
 
 # --- a long run on vg, short ones everywhere ---

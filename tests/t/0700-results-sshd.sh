@@ -48,17 +48,6 @@ check "3 configs x 3 seeds" "$ROS" add-run --project-id p --worker-pool test --t
 	--command "echo 'epoch 1/2 | mse=9.9 mae=9.9'; sleep 1; grep '^{lam} {seed} ' $T/table.txt | cut -d' ' -f3-" \
 	--sweep lam=0,0.01,0.1 --sweep seed=1,2,3
 
-count_runs() { jq_py queues/run_queue.json "len([r for r in d if r['status'] in ($1)])"; }
-drive() {
-	_end=$(( $(date +%s) + $1 ))
-	while [ "$(date +%s)" -lt $_end ]; do
-		"$ROS" dispatch-runs >>"$T/drive.log" 2>&1
-		"$ROS" check-runs >>"$T/drive.log" 2>&1
-		[ "$(count_runs "'pending','running','dispatching'")" = 0 ] && return 0
-		sleep 0.3
-	done
-	return 1
-}
 check "first wave" "$ROS" dispatch-runs
 sleep 1.5
 count_ssh_procs_start

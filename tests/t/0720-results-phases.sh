@@ -17,7 +17,7 @@ check "phase B: one more lambda" "$ROS" add-run --project-id p --phase B --worke
 	--command "$cmd" --sweep ds=ETTh1,ETTm2 --sweep lam=0.05 --sweep seed=1,2,3
 check "a run of another project" "$ROS" add-run --project-id q --worker-pool loc --command 'echo "score=0.9"'
 check "an old-style run without params" "$ROS" add-run --project-id p --phase A --worker-pool loc --command 'echo "mse=0.5 acc=0.5"'
-drive() {
+drive_all_done() {	# until every run is done (a failure keeps it looping)
 	for _i in $(seq 1 60); do
 		"$ROS" dispatch-runs >/dev/null 2>&1
 		"$ROS" check-runs >/dev/null 2>&1
@@ -26,7 +26,7 @@ drive() {
 	done
 	return 1
 }
-check "all runs finish" drive
+check "all runs finish" drive_all_done
 drive_one() {
 	for _i in $(seq 1 50); do
 		"$ROS" dispatch-runs >/dev/null 2>&1

@@ -14,6 +14,7 @@ conf=$SLURM_CONF
 # ros finds the cluster through the registry's slurm.conf, not through its
 # environment.
 ros() { env -u SLURM_CONF "$ROS" "$@"; }
+DRIVE_ENV="-u SLURM_CONF"	# drive (testlib) runs ros the same way
 
 cat >> workers/workers.yaml <<YAML
   - worker_id: hpc
@@ -40,18 +41,6 @@ cat >> workers/workers.yaml <<YAML
       extra_args: --begin=now+3600
 YAML
 
-count_runs() { jq_py queues/run_queue.json "len([r for r in d if r['status'] in ($1)])"; }
-field() { jq_py queues/run_queue.json "[r.get('$2', '') for r in d if r['id'] == '$1'][0]"; }
-drive() {
-	_end=$(( $(date +%s) + $1 ))
-	while [ "$(date +%s)" -lt $_end ]; do
-		ros dispatch-runs >>"$T/drive.log" 2>&1
-		ros check-runs >>"$T/drive.log" 2>&1
-		[ "$(count_runs "'pending','running','dispatching'")" = 0 ] && return 0
-		sleep 0.3
-	done
-	return 1
-}
 job_state() { slurm_job_state "$(field "$1" slurm_job_id)"; }
 wait_log() { wait_for "$2" grep -q "$3" "$T/shared/ws/runs/logs/p/$1/stdout.log"; }
 

@@ -34,18 +34,6 @@ cat >> workers/workers.yaml <<YAML
 YAML
 check "a local worker in the same pool" "$ROS" add-worker --worker-id loc --kind local --pool mix --slots 2 --workspace "$T/ws-loc"
 
-count_runs() { jq_py queues/run_queue.json "len([r for r in d if r['status'] in ($1)])"; }
-field() { jq_py queues/run_queue.json "[r.get('$2', '') for r in d if r['id'] == '$1'][0]"; }
-drive() {
-	_end=$(( $(date +%s) + $1 ))
-	while [ "$(date +%s)" -lt $_end ]; do
-		"$ROS" dispatch-runs >>"$T/drive.log" 2>&1
-		"$ROS" check-runs >>"$T/drive.log" 2>&1
-		[ "$(count_runs "'pending','running','dispatching'")" = 0 ] && return 0
-		sleep 0.3
-	done
-	return 1
-}
 
 count_ssh_procs_start
 check "worker-status" "$ROS" worker-status
