@@ -48,7 +48,7 @@ char *ctx_path(struct ctx *ctx, const char *rel);
  * Long options only ("--name VALUE" or "--name=VALUE"), plus the global
  * ones every command takes: --root DIR, --json, -q/--quiet, -h/--help.
  * OPT_LIST appends each occurrence to a struct strv.  OPT_INT and
- * OPT_DOUBLE reject junk.  A short alias may be given as "n" in .shrt.
+ * OPT_DOUBLE reject junk; every value must be valid UTF-8.  A short alias may be given as "n" in .shrt.
  * Positional arguments are collected into *pos (may be NULL: then none
  * are allowed).  On a usage error prints the message and the synopsis to
  * stderr and exits 2; --help prints help to stdout and exits 0.

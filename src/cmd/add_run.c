@@ -159,13 +159,6 @@ make_run(struct add_run *a, size_t idx, const char *now)
 	return r;
 }
 
-static void
-check_text(struct ctx *ctx, const char *flag, const char *v)
-{
-	if (v && !utf8_valid(v, strlen(v)))
-		usage_error(ctx, "--%s is not valid UTF-8", flag);
-}
-
 /* A metric parser spec that could never work is refused now, not when the run ends. */
 static void
 check_parser(struct ctx *ctx, const char *spec)
@@ -227,13 +220,8 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 		usage_error(ctx, "--target-direction must be 'higher' or 'lower', not '%s'", a.tdir);
 	if (!*a.pool || !safe_name(a.pool))
 		usage_error(ctx, "invalid --worker-pool '%s'", a.pool);
-	const char *texts[][2] = { { "command", a.command }, { "env", a.env }, { "metric-parser", a.parser },
-				   { "phase", a.phase }, { "idea-id", a.idea }, { "target-metric", a.tmetric } };
-	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
-		check_text(ctx, texts[i][0], texts[i][1]);
 	check_parser(ctx, a.parser);
 	for (size_t i = 0; i < sweeps.n; i++) {
-		check_text(ctx, "sweep", sweeps.v[i]);
 		if (sweep_add(&a.sweep, sweeps.v[i], &err) < 0)
 			usage_error(ctx, "%s", err.s);
 	}

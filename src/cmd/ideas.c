@@ -69,12 +69,10 @@ need_project(struct ctx *ctx, const char *p)
 }
 
 static void
-need_text(struct ctx *ctx, const char *flag, const char *v, int required)
+need_text(struct ctx *ctx, const char *flag, const char *v)
 {
-	if (required && (!v || !*v))
+	if (!v || !*v)
 		usage_error(ctx, "--%s is required", flag);
-	if (v && !utf8_valid(v, strlen(v)))
-		usage_error(ctx, "--%s is not valid UTF-8", flag);
 }
 
 /* ---- add-idea ---- */
@@ -119,9 +117,7 @@ cmd_add_idea_fn(int argc, char **argv, struct ctx *ctx)
 		OPT_END
 	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	need_text(ctx, "title", title, 1);
-	need_text(ctx, "hypothesis", hyp, 0);
-	need_text(ctx, "metric", metric, 0);
+	need_text(ctx, "title", title);
 	if (prio < 0)
 		usage_error(ctx, "--priority must be >= 0");
 	need_project(ctx, project);
@@ -228,12 +224,7 @@ cmd_add_benchmark_fn(int argc, char **argv, struct ctx *ctx)
 		OPT_END
 	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	need_text(ctx, "title", title, 1);
-	need_text(ctx, "repo-url", repo, 0);
-	need_text(ctx, "command", command, 0);
-	need_text(ctx, "metric", metric, 0);
-	need_text(ctx, "pass-rule", rule, 0);
-	need_text(ctx, "output-path", output, 0);
+	need_text(ctx, "title", title);
 	if (prio < 0)
 		usage_error(ctx, "--priority must be >= 0");
 	need_project(ctx, project);
@@ -282,10 +273,7 @@ cmd_add_publication_fn(int argc, char **argv, struct ctx *ctx)
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
 	if (strcmp(kind, "blog") && strcmp(kind, "paper") && strcmp(kind, "release"))
 		usage_error(ctx, "--kind must be blog, paper or release, not '%s'", kind);
-	need_text(ctx, "trigger", trigger, 0);
-	need_text(ctx, "output-path", output, 0);
 	for (size_t i = 0; i < evidence.n; i++)
-		need_text(ctx, "source-evidence", evidence.v[i], 0);
 	if (prio < 0)
 		usage_error(ctx, "--priority must be >= 0");
 	need_project(ctx, project);

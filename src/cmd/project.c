@@ -171,10 +171,6 @@ cmd_init_project_fn(int argc, char **argv, struct ctx *ctx)
 	for (size_t i = 0; i < ARRAY_SIZE(req); i++)
 		if (!req[i][1] || !*req[i][1])
 			usage_error(ctx, "--%s is required", req[i][0]);
-	const char *texts[] = { title, idea, target, metric };
-	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
-		if (!utf8_valid(texts[i], strlen(texts[i])))
-			usage_error(ctx, "arguments must be valid UTF-8");
 	if (prio < 0)
 		usage_error(ctx, "--priority must be >= 0");
 	char *id = pid ? xstrdup(pid) : project_id_from_title(title);

@@ -94,8 +94,8 @@ cmd_vastai_blacklist_fn(int argc, char **argv, struct ctx *ctx)
 	} else if (!strcmp(sub, "add")) {
 		long long id = machine_arg(ctx, &pos);
 		json_t *old = NULL;
-		if (reason && (strlen(reason) > REASON_MAX || !utf8_valid(reason, strlen(reason))))
-			usage_error(ctx, "--reason must be UTF-8 text of at most %d bytes", REASON_MAX);
+		if (reason && strlen(reason) > REASON_MAX)
+			usage_error(ctx, "--reason must be at most %d bytes", REASON_MAX);
 		int r = vast_blacklist_add(ctx_root(ctx), id, reason, &old, &err);
 		if (r < 0) {
 			error("%s", err.s);

@@ -103,10 +103,6 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 		usage_error(ctx, "invalid --worker-id '%s' (letters, digits, _ . - only)", id);
 	if (pool && !safe_name(pool))
 		usage_error(ctx, "invalid --pool '%s'", pool);
-	const char *texts[] = { host, user, key, workspace, notes };
-	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
-		if (texts[i] && !utf8_valid(texts[i], strlen(texts[i])))
-			usage_error(ctx, "arguments must be valid UTF-8");
 
 	ctx_root(ctx);
 	json_t *fields = json_object(), *vast = NULL;

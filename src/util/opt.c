@@ -68,6 +68,10 @@ usage_error(struct ctx *ctx, const char *fmt, ...)
 static void
 set_value(struct ctx *ctx, const struct opt *o, const char *v)
 {
+	/* every value may end up in a JSON or YAML file: UTF-8 only, checked
+	 * here once for all commands */
+	if (v && !utf8_valid(v, strlen(v)))
+		usage_error(ctx, "--%s is not valid UTF-8", o->name);
 	switch (o->kind) {
 	case OPT_STR:
 		*(const char **)o->dst = v;

@@ -55,6 +55,10 @@ check_exit 2 "project id .." "$ROS" add-run --project-id .. --command x
 check_exit 2 "empty command" "$ROS" add-run --project-id p --command '  '
 check_exit 2 "missing project" "$ROS" add-run --command x
 check_exit 2 "priority not a number" "$ROS" add-run --project-id p --command x --priority 1x
+check_exit 2 "a command that is not UTF-8" "$ROS" add-run --project-id p --command "$(printf 'echo \377')"
+check_match "says which flag" "$ERR" "--command is not valid UTF-8"
+check_exit 2 "any flag of any command (--title of add-idea)" "$ROS" add-idea --project-id p --title "$(printf 'x\300\200')"
+check_exit 2 "a --sweep value" "$ROS" add-run --project-id p --command 'x {a}' --sweep "$(printf 'a=1,\377')"
 check_exit 1 "unknown project" "$ROS" add-run --project-id nope --command x
 check_match "lists the known ones" "$ERR" "known: p"
 check_eq "nothing written by bad calls" "$(md5sum < queues/run_queue.json)" "$sum"
