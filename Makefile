@@ -7,6 +7,8 @@
 #   make bench      benchmarks (figures and ratios; not tests)
 #   make install PREFIX=/usr/local
 #   make SANITIZE=1 build the sanitizer binary in build-san/
+#   make fuzz       build the libFuzzer targets (tests/fuzz/, clang) and run each
+#                   for FUZZ_SECONDS (default 60) on its seed corpus
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -16,6 +18,11 @@ PKGS = jansson yaml-0.1
 ifeq ($(SANITIZE),1)
 B := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(FUZZ),1)
+# The fuzz targets: library objects built by clang with coverage for libFuzzer.
+B := build-fuzz
+CC := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
 B := build
 SANFLAGS :=
@@ -36,6 +43,9 @@ LIBOBJS := $(filter-out $(B)/src/ros.o,$(OBJS))
 DATA := $(shell find src/data src/remote -type f 2>/dev/null | sort)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 60
 
 all: ros man
 
@@ -71,6 +81,16 @@ $(B)/tests/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS)
 
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBOBJS)
+	@echo "  LD  $@"; $(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS)
+
+fuzz-build:
+	$(if $(FUZZ_BINS),$(MAKE) FUZZ=1 $(FUZZ_BINS),@echo "no fuzz targets")
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	scripts/fuzz $(FUZZ_SECONDS)
+
 deps:
 	@scripts/install-deps
 
@@ -86,6 +106,7 @@ unit: $(UNIT_BINS)
 check: deps
 	$(MAKE) ros unit fakes
 	$(MAKE) SANITIZE=1 ros unit fakes
+	$(MAKE) fuzz-build
 	tests/run
 
 demo: deps ros
@@ -100,7 +121,7 @@ install: ros man
 	install -m 644 build/ros.1 $(DESTDIR)$(PREFIX)/share/man/man1/ros.1
 
 clean:
-	rm -rf build build-san ros
+	rm -rf build build-san build-fuzz ros
 
-.PHONY: all ros man deps fakes unit check demo bench install clean
+.PHONY: all ros man deps fakes unit fuzz fuzz-build check demo bench install clean
 .SECONDARY:
