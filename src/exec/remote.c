@@ -42,6 +42,22 @@ has_line(const char *data, size_t len, const char *delim)
 void
 script_call(struct script *s, const char *fn, const char *const *args, const char *data, size_t len)
 {
+	if (s->sealed)
+		die("internal error: %s after the script was closed", fn);
+	if (data) {
+		/* what the here-document delivers: data, ending in a newline */
+		uint32_t ck = posix_cksum(data, len);
+		size_t n = len;
+		if (len && data[len - 1] != '\n') {
+			struct buf whole = BUF_INIT;
+			buf_add(&whole, data, len);
+			buf_addc(&whole, '\n');
+			ck = posix_cksum(whole.s, whole.len);
+			n = whole.len;
+			buf_release(&whole);
+		}
+		buf_addf(&s->b, "ros_ck='%lu %zu'\n", (unsigned long)ck, n);
+	}
 	buf_adds(&s->b, fn);
 	for (size_t i = 0; args && args[i]; i++) {
 		if (!plain_word(args[i]))
@@ -72,6 +88,7 @@ script_begin(struct script *s, const struct worker *w, const char *root)
 {
 	size_t n;
 	const char *lib = embedded_get("remote/lib.sh", &n);
+	buf_adds(&s->b, "{\n");	/* closed by remote_proc: see remote.h */
 	buf_add(&s->b, lib, n);
 	char *end = random_id("ROS_END_", 16);
 	snprintf(s->end, sizeof s->end, "%s", end);
@@ -148,8 +165,12 @@ ssh_argv(struct strv *argv, const struct worker *w, const char *root)
 }
 
 void
-remote_proc(struct proc *p, const struct worker *w, const char *root, const struct script *s, int timeout_ms)
+remote_proc(struct proc *p, const struct worker *w, const char *root, struct script *s, int timeout_ms)
 {
+	if (!s->sealed) {
+		buf_adds(&s->b, "}\n");
+		s->sealed = 1;
+	}
 	proc_init(p);
 	if (!strcmp(w->kind, "local") || (!strcmp(w->kind, "slurm") && !w->host)) {
 		strv_push(&p->argv, "sh");

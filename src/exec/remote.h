@@ -3,6 +3,15 @@
  * (src/remote/lib.sh plus calls) fed on stdin to `sh -s`, locally or
  * through `ssh [options] [user@]host sh -s`, one process per worker per
  * batch.  Values travel as quoted here-documents, never as shell words.
+ *
+ * A script that does not arrive whole executes nothing: it is one brace
+ * group, `{` on its first line and `}` on its last, and a shell parses a
+ * compound command to its end before it runs any of it, so a stream cut
+ * anywhere before the last line is a syntax error and nothing else.  Every
+ * here-document's POSIX cksum and size are set in $ros_ck just before the
+ * call that reads it: a worker function that writes a file from its stdin
+ * uses the file only when the two agree (ros_ck_ok in lib.sh), which also
+ * catches a full disk.
  */
 #ifndef ROS_REMOTE_H
 #define ROS_REMOTE_H
@@ -13,8 +22,9 @@
 struct script {
 	struct buf b;
 	char end[40];		/* the line that ends framed data ($ros_end) */
+	int sealed;		/* the closing line is in b (remote_proc adds it) */
 };
-#define SCRIPT_INIT { BUF_INIT, "" }
+#define SCRIPT_INIT { BUF_INIT, "", 0 }
 
 /* Start a script: the function library, then the workspace of w. */
 void script_begin(struct script *s, const struct worker *w, const char *root);
@@ -27,8 +37,9 @@ void script_release(struct script *s);
  * (options, -p, -i, -l, "--", host).  Worker fields must have passed
  * worker_check().  ROS_SSH overrides the binary. */
 void ssh_argv(struct strv *argv, const struct worker *w, const char *root);
-/* Fill p to run the script on w (sh -s locally, or ssh ... sh -s). */
-void remote_proc(struct proc *p, const struct worker *w, const char *root, const struct script *s,
+/* Fill p to run the script on w (sh -s locally, or ssh ... sh -s).  Closes
+ * the script: no call may be added to s afterwards. */
+void remote_proc(struct proc *p, const struct worker *w, const char *root, struct script *s,
 		 int timeout_ms);
 /* Did the remote side fail to connect (ssh's 255, a timeout, a failed start)? */
 int remote_unreachable(const struct proc *p);

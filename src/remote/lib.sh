@@ -9,8 +9,20 @@
 # Output: records "ROS <op> <run> <fields...>"; a record whose last field is
 # "+" is followed by data and then a line holding only $ros_end (a random
 # word ros sets for each script, so no log line can end the data early).
+#
+# The whole script is one brace group: a shell runs none of it before it
+# has read it to its closing line, so a stream cut in transit is a syntax
+# error and nothing else.  Before each call with a here-document, ros sets
+# ros_ck to the cksum(1) of its content ("CRC SIZE"); a file written from
+# one is used only when ros_ck_ok says it arrived whole.
 umask 022
 ros_ws=
+ros_ck=
+
+# file: 0 if its content is the here-document ros sent ($ros_ck).
+ros_ck_ok() {
+	[ "$(cksum < "$1")" = "$ros_ck" ]
+}
 
 ros_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
@@ -108,7 +120,8 @@ ros_launch() {
 			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$ros_v"
 		done
 	fi
-	if ! cat > "$d/run.sh" || ! ros_write_wrapper "$d"; then
+	if ! cat > "$d/run.sh" || ! ros_ck_ok "$d/run.sh" || ! ros_write_wrapper "$d"; then
+		rm -f "$d/run.sh"
 		echo "ROS launch $2 error 0 cannot-write-$d"
 		return
 	fi
@@ -253,7 +266,8 @@ ros_setup() {
 # stdin: the content of ~/.env.local; written with mode 0600.
 ros_put_env() {
 	f=$HOME/.env.local
-	if (umask 077 && cat > "$f.tmp.$$") 2>/dev/null && chmod 600 "$f.tmp.$$" && mv -f "$f.tmp.$$" "$f"; then
+	if (umask 077 && cat > "$f.tmp.$$") 2>/dev/null && ros_ck_ok "$f.tmp.$$" && chmod 600 "$f.tmp.$$" &&
+		mv -f "$f.tmp.$$" "$f"; then
 		echo "setup: synced ~/.env.local (mode 600, $(wc -l < "$f" | tr -d ' ') lines)"
 		echo "ROS env - ok"
 	else
@@ -263,10 +277,12 @@ ros_put_env() {
 	fi
 }
 
-# project run name; stdin: the file's content (name is one of ros's own).
+# project run name; stdin: the file's content (name is one of ros's own),
+# written whole or not at all.
 ros_put() {
 	d=$ros_ws/runs/logs/$1/$2
-	{ [ -d "$d" ] || mkdir -p "$d"; } && cat > "$d/$3"
+	{ [ -d "$d" ] || mkdir -p "$d"; } && cat > "$d/$3.tmp" && ros_ck_ok "$d/$3.tmp" && mv -f "$d/$3.tmp" "$d/$3" ||
+		rm -f "$d/$3.tmp"
 }
 
 # project run attempt kind deadline; stdin: the parser's argument (a jsonl

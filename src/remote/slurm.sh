@@ -88,8 +88,9 @@ ros_sbatch() {
 	if [ -z "$ros_sb_wrapper" ]; then
 		ros_write_wrapper "$d" && ros_sb_wrapper=$(cat "$d/wrapper.sh")
 	fi
-	if ! cat > "$d/run.sh" ||
+	if ! cat > "$d/run.sh" || ! ros_ck_ok "$d/run.sh" ||
 		! printf '%s\n' "$ros_sb_wrapper" > "$d/wrapper.sh"; then
+		rm -f "$d/run.sh"
 		echo "ROS launch $r error 0 cannot write $d"
 		return
 	fi

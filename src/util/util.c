@@ -349,6 +349,27 @@ mono_ms(void)
 
 /* ---- ids ---- */
 
+uint32_t
+posix_cksum(const void *p, size_t n)
+{
+	static uint32_t table[256];
+	if (!table[1]) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i << 24;
+			for (int k = 0; k < 8; k++)
+				c = c & 0x80000000u ? (c << 1) ^ 0x04C11DB7u : c << 1;
+			table[i] = c;
+		}
+	}
+	const unsigned char *s = p;
+	uint32_t crc = 0;
+	for (size_t i = 0; i < n; i++)
+		crc = (crc << 8) ^ table[(crc >> 24) ^ s[i]];
+	for (size_t len = n; len; len >>= 8)
+		crc = (crc << 8) ^ table[(crc >> 24) ^ (len & 0xff)];
+	return ~crc;
+}
+
 char *
 random_id(const char *prefix, int ndigits)
 {

@@ -81,6 +81,11 @@ time_t parse_iso_time(const char *s);
 /* Monotonic milliseconds. */
 int64_t mono_ms(void);
 
+/* ---- checksums ---- */
+/* The POSIX cksum(1) CRC of p[0..n) (CRC-32, polynomial 0x04C11DB7, the
+ * length appended): what `cksum` prints before the size. */
+uint32_t posix_cksum(const void *p, size_t n);
+
 /* ---- ids ---- */
 /* prefix + n lowercase hex digits from the kernel's random source. */
 char *random_id(const char *prefix, int ndigits);

@@ -1,0 +1,53 @@
+/* test_util.c - util helpers against their references. */
+#include "unit.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* What cksum(1) prints for data: "CRC SIZE". */
+static int
+cksum_tool(const char *data, size_t n, char *out, size_t outsz)
+{
+	char path[] = "/tmp/ros-unit-ck.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write_all(fd, data, n) < 0)
+		return -1;
+	close(fd);
+	char *cmd = xasprintf("cksum < %s", path);
+	FILE *f = popen(cmd, "r");
+	free(cmd);
+	int ok = f && fgets(out, (int)outsz, f);
+	if (f)
+		pclose(f);
+	unlink(path);
+	out[strcspn(out, "\n")] = 0;
+	return ok ? 0 : -1;
+}
+
+int
+main(void)
+{
+	struct { const char *s; size_t n; } cases[] = {
+		{ "", 0 }, { "a", 1 }, { "123456789", 9 }, { "line\n", 5 }, { "\0\xff\x80 bytes\n", 10 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char want[64] = "", got[64];
+		CHECK(cksum_tool(cases[i].s, cases[i].n, want, sizeof want) == 0, "cksum(1) runs (case %zu)", i);
+		snprintf(got, sizeof got, "%lu %zu", (unsigned long)posix_cksum(cases[i].s, cases[i].n), cases[i].n);
+		CHECK_STR(got, want, "posix_cksum agrees with cksum(1) on case %zu", i);
+	}
+	/* sizes whose length bytes matter: 255, 256, 65536 */
+	size_t sizes[] = { 255, 256, 65536, 300001 };
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		char *d = xmalloc(sizes[i]);
+		for (size_t k = 0; k < sizes[i]; k++)
+			d[k] = (char)(k * 7 + (k >> 8));
+		char want[64] = "", got[64];
+		cksum_tool(d, sizes[i], want, sizeof want);
+		snprintf(got, sizeof got, "%lu %zu", (unsigned long)posix_cksum(d, sizes[i]), sizes[i]);
+		CHECK_STR(got, want, "posix_cksum agrees with cksum(1) on %zu bytes", sizes[i]);
+		free(d);
+	}
+	return UNIT_DONE();
+}
