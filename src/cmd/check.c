@@ -6,10 +6,16 @@
  *   exit code file        -> done (0) or failed, with exit_code, ended_at
  *   process gone, no code -> stale, re-queued while attempt < max_retries
  *   dispatching, started  -> running (a dispatcher died after the launch)
- *   dispatching, never    -> pending (died before it; never started twice)
+ *   dispatching, never    -> pending (the probe revoked the claim on the
+ *                            worker, so it can never start late)
+ * A dispatching run whose claim is in force (store/claim.h: its lease runs
+ * and its dispatcher may still be launching it) is left alone, not probed.
  * A worker that does not answer keeps its runs as they are (reported once)
  * until it has been silent for longer than its `unreachable_after`
- * (seconds); a disabled or deleted worker's runs become stale at once.
+ * (seconds); a disabled or deleted worker's runs become stale at once —
+ * a dispatching run's only once its claim is dead (no launch of it can
+ * start any more).  Records a worker prints about runs it was not asked
+ * about are ignored (batch_rec_next).
  * A Slurm worker's runs are probed with one ros_slurm_probe for all of
  * them (one squeue); exec/slurm.h maps job states onto these outcomes.
  * A run that finished gets its metrics in the same batch (ros_collect after
@@ -19,6 +25,7 @@
 #include "exec/batch.h"
 #include "exec/slurm.h"
 #include "results/collect.h"
+#include "store/claim.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
@@ -95,6 +102,11 @@ apply(struct check *c, json_t *r, json_t *pr)
 	const char *status = jstr0(r, "status");
 	const char *st = jstr0(pr, "state");
 	const char *reach = jstr0(pr, "reach");
+	int dispatching = !strcmp(status, "dispatching");
+	if (!strcmp(reach, "claimed"))
+		return 0;	/* its dispatcher is at work */
+	if (dispatching && strcmp(reach, "ok") && !claim_dead(r, now_epoch(c->now)))
+		return 0;	/* not asked, so not revoked: a late launch could still start */
 	if (!strcmp(reach, "gone")) {
 		run_mark_stale(r, jstr0(pr, "reason"), c->now);
 		return 1;
@@ -158,12 +170,17 @@ apply(struct check *c, json_t *r, json_t *pr)
 	}
 	if (!strcmp(st, "cancelled"))
 		return apply_cancelled(c, r, pr);
+	if (!strcmp(st, "launching")) {
+		/* the worker has the claim, but no process yet: a launch in its
+		 * last instant, or one that died there */
+		if (!claim_dead(r, now_epoch(c->now)))
+			return changed;
+		run_mark_stale(r, "the launch on the worker never completed", c->now);
+		return 1;
+	}
 	/* notstarted */
-	if (!strcmp(status, "dispatching")) {
-		run_set_status(r, "pending", c->now);
-		static const char *const drop[] = { "worker_id", "slot", "gpu_ids", "dispatched_at" };
-		for (size_t k = 0; k < ARRAY_SIZE(drop); k++)
-			json_object_del(r, drop[k]);
+	if (dispatching) {
+		run_unclaim(r, c->now);
 		return 1;
 	}
 	run_mark_stale(r, "run directory lost on the worker", c->now);
@@ -224,7 +241,10 @@ update(struct queue *q, void *arg, struct buf *err)
 		json_t *pr = json_object_get(c->probes, jstr0(r, "id"));
 		long long att = -1;
 		jint(pr, "attempt", &att);
+		/* the entry as it was probed: same status, attempt, worker and
+		 * claim (a run revoked and claimed again is another launch) */
 		if (pr && att == run_attempt(r) && !strcmp(jstr0(pr, "status"), jstr0(r, "status")) &&
+		    !strcmp(jstr0(pr, "token"), claim_token(r) ? claim_token(r) : "") &&
 		    !strcmp(jstr0(pr, "worker"), jstr0(r, "worker_id"))) {
 			if (apply(c, r, pr) | finish_run(c, r, pr)) {
 				queue_touch(q, i);
@@ -243,6 +263,8 @@ update(struct queue *q, void *arg, struct buf *err)
 			if (jstr(r, "metrics_error"))
 				jset_str(rep, "metrics_error", jstr(r, "metrics_error"));
 			jset_str(rep, "reach", jstr0(pr, "reach"));
+			if (jstr(pr, "claimed_by"))
+				jset_str(rep, "claimed_by", jstr(pr, "claimed_by"));
 			if (jstr(r, "stale_reason"))
 				jset_str(rep, "stale_reason", jstr(r, "stale_reason"));
 			if (jstr(r, "slurm_job_id")) {
@@ -269,6 +291,8 @@ check_once(struct check *c, struct buf *err)
 	char *path = path_join(c->root, Q_RUNS);
 	int rc = -1;
 
+	json_t *slurm_revoke = json_object();
+	time_t now = time(NULL);
 	json_decref(c->probes);
 	json_decref(c->report);
 	c->collect_ms = 0;
@@ -289,6 +313,7 @@ check_once(struct check *c, struct buf *err)
 		jset_str(pr, "status", jstr0(r, "status"));
 		jset_str(pr, "worker", jstr0(r, "worker_id"));
 		jset_int(pr, "attempt", run_attempt(r));
+		jset_str(pr, "token", claim_token(r) ? claim_token(r) : "");
 		jset_str(pr, "metric_parser", jstr0(r, "metric_parser"));
 		json_object_set_new(c->probes, jstr0(r, "id"), pr);
 		struct worker *w = registry_find(&c->reg, jstr0(r, "worker_id"));
@@ -305,9 +330,26 @@ check_once(struct check *c, struct buf *err)
 		char *lp = run_log_path(w, c->root, jstr0(r, "project_id"), jstr0(r, "id"));
 		jset_str(pr, "log_path", lp);
 		free(lp);
+		/* a dispatching run: its dispatcher's, or the worker's to say */
+		const char *revoke = NULL;
+		if (!strcmp(jstr0(r, "status"), "dispatching")) {
+			if (claim_in_force(r, now)) {
+				jset_str(pr, "reach", "claimed");
+				char *who = claim_owner(r), until[32];
+				iso_time(claim_until(r), until);
+				char *m = xasprintf("being launched by %s (lease until %s)", who, until);
+				jset_str(pr, "claimed_by", m);
+				free(m);
+				free(who);
+				continue;
+			}
+			revoke = claim_token(r);
+		}
 		struct batch *b = batches_get(&bs, w, c->root);
 		if (worker_is_slurm(w)) {
 			json_array_append(b->runs, r);	/* one ros_slurm_probe for all, below */
+			if (revoke)
+				json_object_set_new(slurm_revoke, jstr0(r, "id"), json_string(revoke));
 			continue;
 		}
 		char att[24], lines[16];
@@ -317,14 +359,14 @@ check_once(struct check *c, struct buf *err)
 		char pids[24];
 		jint(r, "pid", &pid);
 		snprintf(pids, sizeof pids, "%lld", pid > 0 ? pid : 0);
-		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, lines, pids, NULL };
+		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, lines, pids, revoke, NULL };
 		script_call(&b->s, "ros_probe", args, NULL, 0);
 		c->collect_ms += collect_call(&b->s, r);
 		json_array_append(b->runs, r);
 	}
 	for (size_t i = 0; i < bs.n; i++)
 		if (worker_is_slurm(bs.b[i].w)) {
-			slurm_script_probe(&bs.b[i].s, bs.b[i].runs, TAIL_LINES);
+			slurm_script_probe(&bs.b[i].s, bs.b[i].runs, TAIL_LINES, slurm_revoke);
 			for (size_t k = 0; k < json_array_size(bs.b[i].runs); k++)
 				c->collect_ms += collect_call(&bs.b[i].s, json_array_get(bs.b[i].runs, k));
 		}
@@ -341,7 +383,7 @@ check_once(struct check *c, struct buf *err)
 		}
 		size_t pos = 0;
 		struct rec rec;
-		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
+		while (batch_rec_next(b, &pos, &rec)) {
 			json_t *pr = json_object_get(c->probes, rec.run);
 			if (!strcmp(rec.op, "probe") && pr && rec.nf >= 5) {
 				jset_str(pr, "reach", "ok");
@@ -373,6 +415,7 @@ check_once(struct check *c, struct buf *err)
 out:
 	batches_release(&bs);
 	queue_release(&q);
+	json_decref(slurm_revoke);
 	free(path);
 	return rc;
 }
@@ -428,6 +471,8 @@ print_report(struct check *c, struct ctx *ctx)
 		const char *st = jstr0(r, "status"), *id = jstr0(r, "id");
 		if (!strcmp(jstr0(r, "reach"), "unreachable")) {
 			printf("%s: %-8s (worker %s not answering)\n", id, st, jstr0(r, "worker_id"));
+		} else if (!strcmp(jstr0(r, "reach"), "claimed")) {
+			printf("%s: %-8s %s → %s\n", id, st, jstr0(r, "claimed_by"), jstr0(r, "worker_id"));
 		} else if ((!strcmp(st, "running") || !strcmp(st, "dispatching")) && jstr(r, "slurm_job_id")) {
 			printf("%s: %-8s job=%s %s  | ", id, st, jstr0(r, "slurm_job_id"), jstr0(r, "slurm_state"));
 			print_tail(jstr0(r, "tail"), "", 1);
@@ -518,6 +563,13 @@ const struct ros_cmd cmd_check_runs = {
 	"`rXXXXXXX: done  exit=0` and the last log lines.  A run whose process\n"
 	"vanished without an exit code becomes stale and goes back to pending while\n"
 	"attempt < max_retries.\n"
+	"\n"
+	"A dispatching run is left alone while its claim is in force (its lease runs\n"
+	"and the dispatch-runs that claimed it may still be launching it: `being\n"
+	"launched by HOST pid N`).  After that, its worker is asked: a launch that\n"
+	"never happened is revoked there, so that it can never start late, and the\n"
+	"run goes back to pending.  Records a worker prints about runs it was not\n"
+	"asked about are ignored, with a warning.\n"
 	"\n"
 	"Runs on Slurm workers print `job=ID STATE` while queued or running; one squeue\n"
 	"per worker.  CANCELLED becomes cancelled, TIMEOUT and OUT_OF_MEMORY failed,\n"

@@ -4,15 +4,20 @@
  * 1. Under the lock: pick pending runs in priority order (lower first,
  *    then oldest), give each a worker of its pool with free slots (the one
  *    with most free slots first) and GPU indices, and claim it:
- *    status `dispatching`, worker_id, slot, gpu_ids.  Write, unlock.
+ *    status `dispatching`, worker_id, slot, gpu_ids and a claim with a
+ *    token and a lease (store/claim.h).  Write, unlock.
  * 2. Without the lock: one process per worker launches all its runs
  *    (exec/batch.h; the worker side is ros_launch in src/remote/lib.sh,
- *    which never starts the same attempt twice).
- * 3. Under the lock again: each claimed run that is still `dispatching`
- *    with the same attempt becomes `running` (pid, log path), or goes back
- *    to `pending` if its worker could not be reached.
- * A dispatcher killed between 1 and 3 leaves `dispatching` runs, which
- * check-runs settles from the run directories on the workers.
+ *    which starts a claim at most once, and never after its lease or its
+ *    revocation).
+ * 3. Under the lock again: each claimed run that still holds our claim
+ *    becomes `running` (pid, log path), or goes back to `pending` when
+ *    nothing can have started: the worker refused, or the connection
+ *    failed before the script reached it.  When the outcome is unknown
+ *    (the link dropped, a deadline), the run stays `dispatching` with its
+ *    claim released, and check-runs settles it from the worker.
+ * A dispatcher killed between 1 and 3 leaves `dispatching` runs whose
+ * claimer is gone, which check-runs settles the same way.
  *
  * Slurm workers (exec/slurm.h) have no slots: each takes up to `max_jobs`
  * runs at once, and its batch submits them with sbatch (ros_sbatch in
@@ -22,6 +27,7 @@
 #include "ros.h"
 #include "exec/batch.h"
 #include "exec/slurm.h"
+#include "store/claim.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
@@ -204,6 +210,7 @@ claim(struct queue *q, void *arg, struct buf *err)
 			jset_str(r, "dispatched_at", pl->now);
 			if (!json_object_get(r, "attempt"))
 				jset_int(r, "attempt", 0);
+			claim_set(r, parse_iso_time(pl->now));
 			queue_touch(q, c[k].idx);
 			changed = 1;
 		}
@@ -241,7 +248,7 @@ run_script(const json_t *r)
 }
 
 struct outcome {
-	json_t *by_run;		/* run id -> {"state", "pid", "code", "worker"} */
+	json_t *by_run;		/* run id -> {"state", "pid", "code", "worker", "token", ...} */
 	char now[32];
 };
 
@@ -261,10 +268,9 @@ record(struct queue *q, void *arg, struct buf *err)
 		json_t *r = queue_obj(q, i, err);
 		if (!r)
 			return -1;
-		long long att = -1;
-		jint(res, "attempt", &att);
-		if (run_attempt(r) != att || strcmp(jstr0(r, "worker_id"), jstr0(res, "worker")))
-			continue;	/* changed meanwhile (cancelled, re-claimed): leave it */
+		const char *tok = claim_token(r);
+		if (!tok || strcmp(tok, jstr0(res, "token")))
+			continue;	/* no longer our claim (revoked, cancelled): leave it */
 		const char *st = jstr0(res, "state");
 		long long pid = 0, code = 0;
 		jint(res, "pid", &pid);
@@ -289,18 +295,121 @@ record(struct queue *q, void *arg, struct buf *err)
 		} else if (!strcmp(st, "vanished")) {
 			jset_str(r, "log_path", jstr0(res, "log_path"));
 			run_mark_stale(r, "process vanished", o->now);
+		} else if (!strcmp(st, "unknown")) {
+			/* it may have started: check-runs asks the worker */
+			claim_release(r, parse_iso_time(o->now));
+			jset_str(r, "last_error", jstr0(res, "reason"));
 		} else {
-			/* unreachable or an error on the worker: back in the queue */
-			run_set_status(r, "pending", o->now);
-			static const char *const drop[] = { "worker_id", "slot", "gpu_ids", "dispatched_at" };
-			for (size_t k = 0; k < ARRAY_SIZE(drop); k++)
-				json_object_del(r, drop[k]);
+			/* refused by the worker, or never reached it: nothing started */
+			run_unclaim(r, o->now);
 			jset_str(r, "last_error", jstr0(res, "reason"));
 		}
 		queue_touch(q, i);
 		changed = 1;
 	}
 	return changed;
+}
+
+/* The outcome of each run of batch b into o->by_run: its launch record,
+ * or "unreachable" when the script surely never reached the worker (the
+ * run goes back to pending), or "unknown" (it may have started). */
+static void
+gather(struct batch *b, const char *root, struct outcome *o)
+{
+	size_t pos = 0;
+	struct rec rec;
+	while (batch_rec_next(b, &pos, &rec)) {
+		/* what a worker reported before it went away is still true */
+		if (strcmp(rec.op, "launch")) {
+			rec_release(&rec);
+			continue;
+		}
+		json_t *res = json_object();
+		const char *st = rec.nf > 0 ? rec.f[0] : "error";
+		jset_str(res, "state", st);
+		jset_str(res, "pid", rec.nf > 1 ? rec.f[1] : "0");
+		jset_str(res, "code", rec.nf > 2 ? rec.f[2] : "");
+		if (!strcmp(st, "expired")) {
+			long long wnow = 0;
+			parse_long(rec.nf > 2 ? rec.f[2] : "", &wnow);
+			json_object_set_new(res, "worker_now", json_integer(wnow));
+		} else if (!strcmp(st, "revoked")) {
+			jset_str(res, "reason", "its claim was revoked meanwhile (check-runs found the lease over)");
+		} else {
+			struct buf why = BUF_INIT;
+			for (int f = 2; f < rec.nf; f++)
+				buf_addf(&why, "%s%s", f > 2 ? " " : "", rec.f[f]);
+			jset_str(res, "reason", why.len ? why.s : "launch failed");
+			buf_release(&why);
+		}
+		json_object_set_new(o->by_run, rec.run, res);
+		rec_release(&rec);
+	}
+	int never = remote_never_connected(&b->p);
+	const char *why = b->failure ? b->failure : "no answer from the worker";
+	for (size_t k = 0; k < json_array_size(b->runs); k++) {
+		json_t *r = json_array_get(b->runs, k);
+		json_t *res = json_object_get(o->by_run, jstr0(r, "id"));
+		if (!res) {
+			res = json_object();
+			jset_str(res, "state", never ? "unreachable" : "unknown");
+			jset_str(res, "reason", never ? why : "no answer about the launch");
+			json_object_set_new(o->by_run, jstr0(r, "id"), res);
+		}
+		if (json_object_get(res, "worker_now")) {
+			long long wnow = json_integer_value(json_object_get(res, "worker_now"));
+			time_t until = claim_until(r), now = time(NULL);
+			char *m = now < until
+				  ? xasprintf("the worker's clock is %lld s ahead of this machine's: it took the claim's "
+					      "lease as over; set its clock right (NTP)", wnow - (long long)now)
+				  : xasprintf("the claim's lease (%d s) ran out before the launch reached the worker",
+					      claim_lease_seconds());
+			jset_str(res, "reason", m);
+			free(m);
+		}
+		jset_str(res, "worker", b->w->id);
+		jset_str(res, "token", claim_token(r) ? claim_token(r) : "");
+		char *lp = run_log_path(b->w, root, jstr0(r, "project_id"), jstr0(r, "id"));
+		jset_str(res, "log_path", lp);
+		free(lp);
+	}
+}
+
+/* Print what happened to the runs of b; the number dispatched. */
+static size_t
+report(const struct batch *b, const struct outcome *o)
+{
+	size_t ok = 0, unreach = 0, unknown = 0;
+	for (size_t k = 0; k < json_array_size(b->runs); k++) {
+		const char *st = jstr0(json_object_get(o->by_run, jstr0(json_array_get(b->runs, k), "id")), "state");
+		unreach += !strcmp(st, "unreachable");
+		unknown += !strcmp(st, "unknown");
+	}
+	if (unreach)
+		printf("worker %s unreachable: %s (its %zu run%s stay pending)\n", b->w->id, b->failure, unreach,
+		       unreach == 1 ? "" : "s");
+	if (unknown)
+		printf("worker %s: no answer about %zu launch%s (%s); %s dispatching until check-runs asks the "
+		       "worker\n", b->w->id, unknown, unknown == 1 ? "" : "es", b->failure ? b->failure : "no record", unknown == 1 ? "it stays" : "they stay");
+	for (size_t k = 0; k < json_array_size(b->runs); k++) {
+		const char *id = jstr0(json_array_get(b->runs, k), "id");
+		json_t *res = json_object_get(o->by_run, id);
+		const char *st = jstr0(res, "state");
+		if (!strcmp(st, "submitted")) {
+			printf("dispatched %s → %s  slurm job %s\n", id, b->w->id, jstr0(res, "pid"));
+			ok++;
+		} else if (!strcmp(st, "started") || !strcmp(st, "running")) {
+			printf("dispatched %s → %s  pid=%s\n", id, b->w->id, jstr0(res, "pid"));
+			ok++;
+		} else if (!strcmp(st, "finished")) {
+			printf("dispatched %s → %s  (already finished, exit=%s)\n", id, b->w->id, jstr0(res, "code"));
+			ok++;
+		} else if (strcmp(st, "unreachable") && strcmp(st, "unknown")) {
+			printf("not dispatched %s → %s: %s\n", id, b->w->id,
+			       !strcmp(st, "vanished") ? "an earlier launch vanished (stale)" : jstr0(res, "reason"));
+		}
+	}
+	return ok;
 }
 
 /* Test hook: ROS_TEST_CRASH=after-claim|after-launch kills this process
@@ -381,9 +490,10 @@ dispatch_pending(const char *root, const char *pool, long long max, int dry_run,
 		struct batch *b = batches_get(&bs, w, root);
 		if (worker_is_slurm(w) && json_array_size(b->runs) == 0)
 			slurm_script_submit_begin(&b->s, w, pl.claimed);
-		char att[24];
+		char att[24], until[24];
 		snprintf(att, sizeof att, "%lld", run_attempt(r));
-		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, NULL };
+		snprintf(until, sizeof until, "%lld", (long long)claim_until(r));
+		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, claim_token(r), until, NULL };
 		const char *put[] = { jstr0(r, "project_id"), jstr0(r, "id"), "run.json", NULL };
 		struct buf meta = BUF_INIT;
 		json_write(&meta, r, 0);	/* the entry as dispatched, for reproducibility */
@@ -399,79 +509,16 @@ dispatch_pending(const char *root, const char *pool, long long max, int dry_run,
 	test_crash("after-launch");
 
 	iso_now(oc.now);
-	size_t ok = 0;
-	for (size_t i = 0; i < bs.n; i++) {
-		struct batch *b = &bs.b[i];
-		size_t pos = 0;
-		struct rec rec;
-		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
-			/* what a worker reported before it went away is still true */
-			if (strcmp(rec.op, "launch")) {
-				rec_release(&rec);
-				continue;
-			}
-			json_t *res = json_object();
-			struct buf why = BUF_INIT;
-			for (int f = 2; f < rec.nf; f++)
-				buf_addf(&why, "%s%s", f > 2 ? " " : "", rec.f[f]);
-			jset_str(res, "state", rec.nf > 0 ? rec.f[0] : "error");
-			jset_str(res, "pid", rec.nf > 1 ? rec.f[1] : "0");
-			jset_str(res, "code", rec.nf > 2 ? rec.f[2] : "");
-			jset_str(res, "reason", why.len ? why.s : "launch failed");
-			buf_release(&why);
-			json_object_set_new(oc.by_run, rec.run, res);
-			rec_release(&rec);
-		}
-		for (size_t k = 0; k < json_array_size(b->runs); k++) {
-			json_t *r = json_array_get(b->runs, k);
-			json_t *res = json_object_get(oc.by_run, jstr0(r, "id"));
-			if (!res) {
-				res = json_object();
-				jset_str(res, "state", "unreachable");
-				jset_str(res, "reason", b->reason ? b->reason : "no answer from the worker");
-				json_object_set_new(oc.by_run, jstr0(r, "id"), res);
-			}
-			jset_str(res, "worker", b->w->id);
-			jset_int(res, "attempt", run_attempt(r));
-			char *lp = run_log_path(b->w, root, jstr0(r, "project_id"), jstr0(r, "id"));
-			jset_str(res, "log_path", lp);
-			free(lp);
-		}
-	}
+	for (size_t i = 0; i < bs.n; i++)
+		gather(&bs.b[i], root, &oc);
 	buf_reset(&err);
 	if (queue_update(root, Q_RUNS, record, &oc, &err) < 0) {
 		error("%s", err.s);
 		goto out;
 	}
-	for (size_t i = 0; i < bs.n; i++) {
-		struct batch *b = &bs.b[i];
-		if (b->unreachable) {
-			size_t left = 0;
-			for (size_t k = 0; k < json_array_size(b->runs); k++)
-				left += !strcmp(jstr0(json_object_get(oc.by_run, jstr0(json_array_get(b->runs, k), "id")), "state"),
-						"unreachable");
-			printf("worker %s unreachable: %s (its %zu run%s stay pending)\n", b->w->id, b->reason,
-			       left, left == 1 ? "" : "s");
-		}
-		for (size_t k = 0; k < json_array_size(b->runs); k++) {
-			const char *id = jstr0(json_array_get(b->runs, k), "id");
-			json_t *res = json_object_get(oc.by_run, id);
-			const char *st = jstr0(res, "state");
-			if (!strcmp(st, "submitted")) {
-				printf("dispatched %s → %s  slurm job %s\n", id, b->w->id, jstr0(res, "pid"));
-				ok++;
-			} else if (!strcmp(st, "started") || !strcmp(st, "running")) {
-				printf("dispatched %s → %s  pid=%s\n", id, b->w->id, jstr0(res, "pid"));
-				ok++;
-			} else if (!strcmp(st, "finished")) {
-				printf("dispatched %s → %s  (already finished, exit=%s)\n", id, b->w->id, jstr0(res, "code"));
-				ok++;
-			} else if (!b->unreachable || strcmp(st, "unreachable")) {
-				printf("not dispatched %s → %s: %s\n", id, b->w->id,
-				       !strcmp(st, "vanished") ? "an earlier launch vanished (stale)" : jstr0(res, "reason"));
-			}
-		}
-	}
+	size_t ok = 0;
+	for (size_t i = 0; i < bs.n; i++)
+		ok += report(&bs.b[i], &oc);
 	if (n || !quiet_if_none)
 		printf("%zu/%zu dispatched\n", ok, n);
 	if (started)
@@ -512,6 +559,13 @@ const struct ros_cmd cmd_dispatch_runs = {
 	"workers of their pool with free slots; each run gets CUDA_VISIBLE_DEVICES for\n"
 	"its slot(s).  Runs start detached (setsid) and keep running when ros exits.\n"
 	"A worker that cannot be reached gets its runs back as pending.\n"
+	"\n"
+	"Each run is claimed first (status dispatching, a `claim` with a token, this\n"
+	"host and process, and a lease: ROS_CLAIM_LEASE seconds, default 300).  A\n"
+	"claim is launched at most once: the worker refuses it after its lease, or\n"
+	"when check-runs revoked it first.  When the worker's answer is lost (the link\n"
+	"dropped, a deadline), the run stays dispatching and the next check-runs asks\n"
+	"the worker what happened; a script that did not arrive whole runs nothing.\n"
 	"\n"
 	"A `kind: slurm` worker takes up to `max_jobs` runs at once (no limit when\n"
 	"unset) and submits them all with `sbatch --parsable` in one connection to\n"

@@ -4,6 +4,7 @@
 #include "ros.h"
 #include "exec/batch.h"
 #include "exec/slurm.h"
+#include "store/claim.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
@@ -133,7 +134,7 @@ const struct ros_cmd cmd_logs = {
 struct cancel {
 	struct strv ids;
 	json_t *result;		/* id -> "terminated" | "killed" | "notrunning" | "pending" */
-	json_t *snap;		/* id -> {status, attempt} seen before signalling */
+	json_t *snap;		/* id -> {status, attempt, token} seen before signalling */
 	char now[32];
 };
 
@@ -152,7 +153,8 @@ mark_cancelled(struct queue *q, void *arg, struct buf *err)
 		json_t *snap = json_object_get(c->snap, c->ids.v[k]);
 		long long att = -1;
 		jint(snap, "attempt", &att);
-		if (!snap || att != run_attempt(r) || strcmp(jstr0(snap, "status"), jstr0(r, "status")))
+		if (!snap || att != run_attempt(r) || strcmp(jstr0(snap, "status"), jstr0(r, "status")) ||
+		    strcmp(jstr0(snap, "token"), claim_token(r) ? claim_token(r) : ""))
 			continue;	/* it moved on meanwhile */
 		const char *res = jstr0(json_object_get(c->result, c->ids.v[k]), "result");
 		if (!strcmp(res, "unreachable") || !strcmp(res, "error"))
@@ -208,6 +210,7 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 		json_t *snap = json_object();
 		jset_str(snap, "status", st);
 		jset_int(snap, "attempt", run_attempt(r));
+		jset_str(snap, "token", claim_token(r) ? claim_token(r) : "");
 		json_object_set_new(c.snap, c.ids.v[k], snap);
 		json_t *res = json_object();
 		json_object_set_new(c.result, c.ids.v[k], res);
@@ -228,9 +231,12 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 			continue;
 		}
 		struct batch *b = batches_get(&bs, w, root);
-		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), gs, NULL };
+		/* a dispatching run's claim is revoked on the worker unless
+		 * launched: it can never start after this */
+		const char *tok = !strcmp(st, "dispatching") ? claim_token(r) : NULL;
+		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), gs, tok, NULL };
 		if (worker_is_slurm(w))
-			slurm_script_cancel(&b->s, r);	/* scancel; Slurm does the grace period */
+			slurm_script_cancel(&b->s, r, tok);	/* scancel; Slurm does the grace period */
 		else
 			script_call(&b->s, "ros_cancel", args, NULL, 0);
 		json_array_append(b->runs, r);
@@ -245,7 +251,7 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 			jset_str(res, "result", "unreachable");
 			jset_str(res, "reason", b->reason ? b->reason : "no answer");
 		}
-		while (!b->unreachable && rec_next(&b->s, &b->p.out, &pos, &rec)) {
+		while (!b->unreachable && batch_rec_next(b, &pos, &rec)) {
 			json_t *res = json_object_get(c.result, rec.run);
 			if (res && !strcmp(rec.op, "cancel") && rec.nf > 0)
 				jset_str(res, "result", rec.f[0]);

@@ -155,7 +155,7 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 			size_t pos = 0;
 			struct rec rec;
 			json_t *gpus = json_array();
-			while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
+			while (batch_rec_next(b, &pos, &rec)) {
 				char *data = xstrndup(rec.data ? rec.data : "", rec.len);
 				if (!strcmp(rec.op, "heartbeat")) {
 					jset_str(row, "heartbeat", data);
@@ -207,7 +207,7 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 			}
 			/* the live count on the worker (busy records carry no data) */
 			pos = 0;
-			while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
+			while (batch_rec_next(b, &pos, &rec)) {
 				if (!strcmp(rec.op, "busy") && rec.nf > 0)
 					jset_int(row, "live_runs", atoll(rec.f[0]));
 				rec_release(&rec);

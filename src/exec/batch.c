@@ -38,6 +38,8 @@ batches_run(struct batches *bs, const char *root, int timeout_ms)
 			b->unreachable = 1;
 			b->reason = remote_reason(&b->p);
 		}
+		if (b->p.status != 0 || b->p.timed_out)
+			b->failure = remote_reason(&b->p);
 	}
 	free(ps);
 }
@@ -49,10 +51,31 @@ batches_release(struct batches *bs)
 		script_release(&bs->b[i].s);
 		proc_release(&bs->b[i].p);
 		json_decref(bs->b[i].runs);
+		json_decref(bs->b[i].ids);
 		free(bs->b[i].reason);
+		free(bs->b[i].failure);
 	}
 	free(bs->b);
 	memset(bs, 0, sizeof *bs);
+}
+
+int
+batch_rec_next(struct batch *b, size_t *pos, struct rec *r)
+{
+	if (!b->ids) {
+		b->ids = json_object();
+		for (size_t i = 0; i < json_array_size(b->runs); i++)
+			json_object_set_new(b->ids, jstr0(json_array_get(b->runs, i), "id"), json_true());
+	}
+	while (rec_next(&b->s, &b->p.out, pos, r)) {
+		if (!strcmp(r->run, "-") || (*r->run && json_object_get(b->ids, r->run)))
+			return 1;
+		if (!b->foreign++)
+			warning("worker %s answered about run '%s', which it was not asked about; "
+				"its records about other runs are ignored", b->w->id, r->run);
+		rec_release(r);
+	}
+	return 0;
 }
 
 char *

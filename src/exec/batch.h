@@ -16,6 +16,9 @@ struct batch {
 	json_t *runs;		/* array of run objects (new references) */
 	int unreachable;
 	char *reason;		/* why unreachable */
+	char *failure;		/* why the process failed, when it did (unreachable or not) */
+	json_t *ids;		/* run ids of runs, for batch_rec_next (built on first use) */
+	int foreign;		/* records about other runs seen (and ignored) */
 };
 
 struct batches {
@@ -29,6 +32,12 @@ struct batch *batches_get(struct batches *bs, struct worker *w, const char *root
 /* Run every batch's script, all workers in parallel; sets unreachable/reason. */
 void batches_run(struct batches *bs, const char *root, int timeout_ms);
 void batches_release(struct batches *bs);
+
+/* The next record of b's output about one of b's own runs, or about the
+ * worker itself (run "-"); 1 with r filled, 0 at the end.  A worker speaks
+ * only for the runs it was asked about: records about any other run are
+ * skipped, with one warning per batch. */
+int batch_rec_next(struct batch *b, size_t *pos, struct rec *r);
 
 /* The run directory and log path on the worker, as ros records it. */
 char *run_log_path(const struct worker *w, const char *root, const char *project, const char *run);

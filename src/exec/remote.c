@@ -213,6 +213,28 @@ remote_reason(const struct proc *p)
 }
 
 int
+remote_never_connected(const struct proc *p)
+{
+	if (p->timed_out || memmem(buf_cstr((struct buf *)&p->out), p->out.len, "ROS ", 4))
+		return 0;
+	if (p->status == 127)
+		return 1;
+	if (p->status != 255)
+		return 0;
+	/* what OpenSSH prints when it gives up before a session exists */
+	static const char *const before_session[] = {
+		"ssh: connect to host ", "ssh: Could not resolve hostname ", "Permission denied (",
+		"Host key verification failed.", "kex_exchange_identification: ", "banner exchange: ",
+		"Too many authentication failures", "No route to host",
+	};
+	const char *e = buf_cstr((struct buf *)&p->err);
+	for (size_t i = 0; i < ARRAY_SIZE(before_session); i++)
+		if (strstr(e, before_session[i]))
+			return 1;
+	return 0;
+}
+
+int
 rec_next(const struct script *sc, const struct buf *out, size_t *pos, struct rec *r)
 {
 	const char *s = out->s ? out->s : "";

@@ -43,6 +43,12 @@ void remote_proc(struct proc *p, const struct worker *w, const char *root, struc
 		 int timeout_ms);
 /* Did the remote side fail to connect (ssh's 255, a timeout, a failed start)? */
 int remote_unreachable(const struct proc *p);
+/* Is it certain that the script never reached a shell on the worker: sh
+ * could not be started, or ssh failed before a session (no connection,
+ * name not resolved, authentication or host key refused) and nothing came
+ * back?  A timeout or a link lost later is not certain: the script may
+ * have run. */
+int remote_never_connected(const struct proc *p);
 /* A one-line reason from the process's stderr, for messages (new string). */
 char *remote_reason(const struct proc *p);
 

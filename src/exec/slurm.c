@@ -218,6 +218,8 @@ slurm_settle(json_t *pr, const char *slurm_exit, const char *reason)
 
 	if (!strcmp(ss, "NOTSUBMITTED")) {
 		jset_str(pr, "state", "notstarted");
+	} else if (!strcmp(ss, "LAUNCHING")) {
+		jset_str(pr, "state", "launching");
 	} else if (!strcmp(ss, "NOANSWER")) {
 		jset_str(pr, "reach", "unreachable");
 		jset_str(pr, "state", "running");
@@ -285,13 +287,15 @@ job_of(const json_t *r)
 }
 
 void
-slurm_script_probe(struct script *s, const json_t *runs, int lines)
+slurm_script_probe(struct script *s, const json_t *runs, int lines, const json_t *revoke)
 {
 	struct buf d = BUF_INIT;
 	char n[16];
 	for (size_t i = 0; i < json_array_size(runs); i++) {
 		const json_t *r = json_array_get(runs, i);
-		buf_addf(&d, "%s %s %lld %s\n", jstr0(r, "project_id"), jstr0(r, "id"), run_attempt(r), job_of(r));
+		const char *tok = json_string_value(json_object_get(revoke, jstr0(r, "id")));
+		buf_addf(&d, "%s %s %lld %s %s\n", jstr0(r, "project_id"), jstr0(r, "id"), run_attempt(r), job_of(r),
+			 tok && *tok ? tok : "-");
 	}
 	snprintf(n, sizeof n, "%d", lines);
 	script_call(s, "ros_slurm_probe", (const char *[]){ n, NULL }, d.len ? d.s : "", d.len);
@@ -299,11 +303,11 @@ slurm_script_probe(struct script *s, const json_t *runs, int lines)
 }
 
 void
-slurm_script_cancel(struct script *s, const json_t *r)
+slurm_script_cancel(struct script *s, const json_t *r, const char *token)
 {
 	char att[24];
 	snprintf(att, sizeof att, "%lld", run_attempt(r));
-	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, job_of(r), NULL };
+	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, job_of(r), token, NULL };
 	script_call(s, "ros_slurm_cancel", args, NULL, 0);
 }
 

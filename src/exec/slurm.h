@@ -23,6 +23,7 @@
  *   NODE_FAIL, PREEMPTED, BOOT_FAIL       -> stale (re-queued per max_retries)
  *   unknown to Slurm                      -> done / failed from the exit-code file, else stale
  *   no job for this attempt               -> not started (a dispatching run goes back to pending)
+ *   a claim being submitted               -> launching (left alone until its lease is over)
  *   squeue failed                         -> unreachable (the runs are left as they are)
  */
 #ifndef ROS_SLURM_H
@@ -59,10 +60,12 @@ void slurm_script_opts(struct script *s, const struct worker *w);
 void slurm_script_submit_begin(struct script *s, const struct worker *w, const json_t *claimed);
 
 /* Calls for runs (entries of this worker; ids passed run_ids_ok()):
- * one ros_slurm_probe for all of them (lines: log lines per run), and
+ * one ros_slurm_probe for all of them (lines: log lines per run; revoke:
+ * run id -> claim token of dispatching runs whose claim is to be revoked
+ * unless submitted, or NULL), and
  * ros_slurm_cancel / ros_slurm_logs for one. */
-void slurm_script_probe(struct script *s, const json_t *runs, int lines);
-void slurm_script_cancel(struct script *s, const json_t *r);
+void slurm_script_probe(struct script *s, const json_t *runs, int lines, const json_t *revoke);
+void slurm_script_cancel(struct script *s, const json_t *r, const char *token);
 void slurm_script_logs(struct script *s, const json_t *r, const char *lines, int follow);
 
 /* ros_slurm_status: the partition's state (sinfo) and how many of

@@ -90,32 +90,55 @@ ros_write_wrapper() {
 		'exit "$rc"' > "$1/wrapper.sh"
 }
 
-# project run attempt; stdin: run.sh.  Idempotent: an attempt that was
-# launched before (it has a pid, or an exit code) is reported, not started.
+# dir token what: create dir/claim.TOKEN holding `what` (launched,
+# revoked, failed) only if it does not exist yet: noclobber opens it with
+# O_EXCL, so of a launch and a revocation racing for one claim exactly one
+# creates it.  0 if this call did; else ros_v holds what the file says.
+ros_claim() {
+	set -C
+	{ echo "$3" > "$1/claim.$2"; } 2>/dev/null
+	ros_c=$?
+	set +C
+	[ $ros_c = 0 ] && return 0
+	ros_read "$1/claim.$2"
+	return 1
+}
+
+# project run attempt [token until]; stdin: run.sh.  A claimed launch
+# (token, until: the claim's lease in epoch seconds) starts only if the
+# lease still runs by this machine's clock and this call is the first to
+# create the claim's file (ros_claim: a revocation by check-runs may have
+# come first).  Idempotent besides: an attempt that was launched here
+# before (it has a pid, or an exit code) is reported, not started.
+#   ROS launch RUN started PID | running PID | finished PID CODE | vanished PID
+#   ROS launch RUN revoked 0 | expired 0 NOW | error 0 WHY
 ros_launch() {
 	d=$ros_ws/runs/logs/$1/$2
+	if [ -n "${4:-}" ]; then
+		ros_n=$(date +%s)
+		if [ "$ros_n" -gt "$5" ]; then
+			cat >/dev/null
+			echo "ROS launch $2 expired 0 $ros_n"
+			return
+		fi
+	fi
 	if [ ! -d "$d" ] && ! mkdir -p "$d" 2>/dev/null; then
 		cat >/dev/null
 		echo "ROS launch $2 error 0 cannot-create-$d"
 		return
 	fi
+	if [ -n "${4:-}" ] && [ -f "$d/claim.$4" ]; then
+		cat >/dev/null
+		ros_claimed "$d" "$2" "$4"
+		return
+	fi
 	ros_read "$d/attempt"
 	if [ "$ros_v" = "$3" ] && { [ -f "$d/pid" ] || [ -f "$d/exit_code" ] || [ -f "$d/launched" ]; }; then
 		cat >/dev/null
-		ros_read "$d/pid"
-		[ -n "$ros_v" ] || ros_read "$d/launched"
-		p=$ros_v
-		if [ -f "$d/exit_code" ]; then
-			ros_read "$d/exit_code"
-			echo "ROS launch $2 finished ${p:-0} $ros_v"
-		elif ros_alive "$p" "$d"; then
-			echo "ROS launch $2 running ${p:-0}"
-		else
-			echo "ROS launch $2 vanished ${p:-0}"
-		fi
+		ros_launched "$d" "$2"
 		return
 	fi
-	if [ -n "$ros_v" ]; then
+	if [ -n "$ros_v" ] && [ "$ros_v" != "$3" ]; then
 		for f in stdout.log exit_code pid started_at ended_at launched; do
 			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$ros_v"
 		done
@@ -125,22 +148,73 @@ ros_launch() {
 		echo "ROS launch $2 error 0 cannot-write-$d"
 		return
 	fi
+	# the claim last, so that a launch that wins it starts at once
+	if [ -n "${4:-}" ] && ! ros_claim "$d" "$4" launched; then
+		ros_claimed "$d" "$2" "$4"
+		return
+	fi
 	echo "$3" > "$d/attempt"
 	ROS_WORKSPACE=$ros_ws ROS_RUN_DIR=$d setsid sh "$d/wrapper.sh" </dev/null >"$d/stdout.log" 2>&1 &
 	echo "$!" > "$d/launched"
 	echo "ROS launch $2 started $!"
 }
 
-# project run attempt nlines [pid]: the state of one run and its log tail.
+# dir run token: the launch record of a claim that exists already.
+ros_claimed() {
+	ros_read "$1/claim.$3"
+	case $ros_v in
+	revoked) echo "ROS launch $2 revoked 0" ;;
+	launched) ros_launched "$1" "$2" ;;
+	*) echo "ROS launch $2 error 0 claim-$ros_v" ;;
+	esac
+}
+
+# dir run: the launch record of an attempt launched before.
+ros_launched() {
+	ros_read "$1/pid"
+	[ -n "$ros_v" ] || ros_read "$1/launched"
+	p=$ros_v
+	if [ -f "$1/exit_code" ]; then
+		ros_read "$1/exit_code"
+		echo "ROS launch $2 finished ${p:-0} $ros_v"
+	elif ros_alive "$p" "$1"; then
+		echo "ROS launch $2 running ${p:-0}"
+	else
+		echo "ROS launch $2 vanished ${p:-0}"
+	fi
+}
+
+# project run attempt nlines [pid [token]]: the state of one run and its
+# log tail.
 #   ROS probe RUN STATE PID EXIT STARTED ENDED
 # then the last lines of the log and an end line (see ros_tail).
 # STATE: running, exited, vanished (no process, no exit code),
-# notstarted (this attempt was never launched here).
+# notstarted (this attempt was never launched here).  With a token (a
+# dispatching run whose claim is no longer in force): a claim that was not
+# launched is revoked first, so that it never can be (ros_claim).
 ros_probe() {
 	d=$ros_ws/runs/logs/$1/$2
 	st=notstarted p=${5:-0} code=- started=- ended=-
-	ros_read "$d/attempt"
-	if [ "$ros_v" = "$3" ]; then
+	ros_v=
+	if [ -n "${6:-}" ]; then
+		if { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } && ! ros_claim "$d" "$6" revoked &&
+			[ "$ros_v" = launched ]; then
+			# won by a launch: between its claim and its `launched`
+			# file only a fork passes; longer means it died there
+			[ -f "$d/launched" ] || sleep 0.2
+			if [ ! -f "$d/launched" ]; then
+				echo "ROS probe $2 launching 0 - - - +"
+				ros_tail /dev/null 0
+				return
+			fi
+			ros_read "$d/attempt"
+		else
+			ros_v=
+		fi
+	else
+		ros_read "$d/attempt"
+	fi
+	if [ -n "$ros_v" ] && [ "$ros_v" = "$3" ]; then
 		ros_read "$d/pid"
 		[ -n "$ros_v" ] || ros_read "$d/launched"
 		p=${ros_v:-${5:-0}}
@@ -160,10 +234,15 @@ ros_probe() {
 	ros_tail "$d/stdout.log" "$4"
 }
 
-# project run grace_seconds: SIGTERM to the run's process group, SIGKILL
-# after the grace period.
+# project run grace_seconds [token]: SIGTERM to the run's process group,
+# SIGKILL after the grace period.  With a token (a dispatching run), a claim
+# not launched yet is revoked: it will never start.
 ros_cancel() {
 	d=$(ros_dir "$1" "$2")
+	if [ -n "${4:-}" ] && { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } && ros_claim "$d" "$4" revoked; then
+		echo "ROS cancel $2 notrunning 0"
+		return
+	fi
 	p=$(cat "$d/pid" 2>/dev/null || cat "$d/launched" 2>/dev/null)
 	if ! ros_alive "$p" "$d"; then
 		echo "ROS cancel $2 notrunning ${p:-0}"

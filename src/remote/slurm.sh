@@ -57,20 +57,35 @@ ros_slurm_mkdirs() {
 	return 0
 }
 
-# project run attempt; stdin: run.sh.  Writes run.sh and the wrapper into
-# the run directory and submits the wrapper:
+# project run attempt [token until]; stdin: run.sh.  Writes run.sh and the
+# wrapper into the run directory and submits the wrapper:
 #   sbatch --parsable --job-name=ros-RUN --output=DIR/stdout.log --chdir=DIR
 #          [options from the registry] DIR/wrapper.sh
-# Idempotent: an attempt that already has a job id is reported, never
-# submitted again.  Records:
+# A claimed submission (token, until) follows the rules of ros_launch in
+# lib.sh: never after the lease, never when the claim was revoked or
+# submitted before.  Idempotent besides: an attempt that already has a job
+# id is reported, never submitted again.  Records:
 #   ROS launch RUN submitted JOBID
-#   ROS launch RUN error 0 MESSAGE...
+#   ROS launch RUN revoked 0 | expired 0 NOW | error 0 MESSAGE...
 ros_sbatch() {
 	d=$ros_ws/runs/logs/$1/$2
 	r=$2 a=$3
+	if [ -n "${4:-}" ]; then
+		ros_n=$(date +%s)
+		if [ "$ros_n" -gt "$5" ]; then
+			cat >/dev/null
+			echo "ROS launch $r expired 0 $ros_n"
+			return
+		fi
+	fi
 	if ! { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; }; then
 		cat >/dev/null
 		echo "ROS launch $r error 0 cannot create $d"
+		return
+	fi
+	if [ -n "${4:-}" ] && [ -f "$d/claim.$4" ]; then
+		cat >/dev/null
+		ros_sbatch_claimed "$d" "$r" "$4"
 		return
 	fi
 	ros_read "$d/attempt"
@@ -92,6 +107,10 @@ ros_sbatch() {
 		! printf '%s\n' "$ros_sb_wrapper" > "$d/wrapper.sh"; then
 		rm -f "$d/run.sh"
 		echo "ROS launch $r error 0 cannot write $d"
+		return
+	fi
+	if [ -n "${4:-}" ] && ! ros_claim "$d" "$4" launched; then
+		ros_sbatch_claimed "$d" "$r" "$4"
 		return
 	fi
 	echo "$a" > "$d/attempt"
@@ -130,6 +149,18 @@ ros_sbatch() {
 	echo "ROS launch $r submitted $j"
 }
 
+# dir run token: the launch record of a claim that exists already.
+ros_sbatch_claimed() {
+	ros_read "$1/claim.$3"
+	case $ros_v in
+	revoked) echo "ROS launch $2 revoked 0" ;;
+	launched)
+		ros_read "$1/slurm_job_id"
+		if [ -n "$ros_v" ]; then echo "ROS launch $2 submitted $ros_v"; else echo "ROS launch $2 error 0 no job id"; fi ;;
+	*) echo "ROS launch $2 error 0 claim-$ros_v" ;;
+	esac
+}
+
 # A job state Slurm has not finished with.
 ros_slurm_active() {
 	case $1 in
@@ -139,14 +170,17 @@ ros_slurm_active() {
 	return 1
 }
 
-# nlines; stdin: "project run attempt jobid" lines (jobid "-": the one the
-# run directory remembers).  Asks Slurm once for all the jobs (squeue;
+# nlines; stdin: "project run attempt jobid [token]" lines (jobid "-": the
+# one the run directory remembers; a token: a dispatching run whose claim
+# is no longer in force, which is revoked unless it was submitted — then
+# NOTSUBMITTED is certain — see ros_claim in lib.sh).  Asks Slurm once for all the jobs (squeue;
 # sacct -c for jobs squeue no longer lists; scontrol for the exit code of
 # an ended job that left no exit-code file).  Per run:
 #   ROS probe RUN SLURMSTATE JOBID EXIT STARTED ENDED SLURMEXIT REASON +
 # then the last lines of the log and the end line (ros_tail in lib.sh).
 # SLURMSTATE: Slurm's state, UNKNOWN (Slurm does not know the job),
-# NOTSUBMITTED (no job for this attempt) or NOANSWER (squeue failed);
+# NOTSUBMITTED (no job for this attempt), LAUNCHING (a claim being
+# submitted) or NOANSWER (squeue failed);
 # EXIT: the exit-code file, or "-"; SLURMEXIT: Slurm's "CODE:SIGNAL" or "-".
 ros_slurm_probe() {
 	n=$1
@@ -156,8 +190,17 @@ ros_slurm_probe() {
 	}
 	ids=
 	: > "$t/runs"
-	while read -r p r a j; do
+	while read -r p r a j k; do
 		d=$ros_ws/runs/logs/$p/$r
+		if [ -n "$k" ] && [ "$k" != - ]; then
+			if ! { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } || ros_claim "$d" "$k" revoked ||
+				[ "$ros_v" != launched ]; then
+				echo "$p $r $a -" >> "$t/runs"
+				continue
+			fi
+			# submitted, or being submitted: the job id comes after sbatch
+			[ -f "$d/slurm_job_id" ] || sleep 0.2
+		fi
 		ros_read "$d/attempt"
 		if [ "$j" = - ] && [ "$ros_v" = "$a" ]; then
 			ros_read "$d/slurm_job_id"
@@ -173,6 +216,12 @@ ros_slurm_probe() {
 			fi
 		fi
 		case $j in "" | *[!0-9]*) j=- ;; esac
+		# a claim won by a submission that left no job: still going, or
+		# it died in between (check-runs waits for the claim's lease)
+		if [ "$j" = - ] && [ -n "$k" ] && [ "$k" != - ]; then
+			echo "$p $r $a L" >> "$t/runs"
+			continue
+		fi
 		echo "$p $r $a $j" >> "$t/runs"
 		[ "$j" != - ] && ids=${ids:+$ids,}$j
 	done
@@ -210,7 +259,8 @@ ros_slurm_probe() {
 	}
 	{
 		j = $4; s = "NOTSUBMITTED"; x = "-"; r = "-"
-		if (j != "-") {
+		if (j == "L") { s = "LAUNCHING"; j = "-" }
+		else if (j != "-") {
 			if (fail == 1) s = "NOANSWER"
 			else if (j in st) { s = st[j]; if (j in sx) x = sx[j]; if (j in rs) r = rs[j] }
 			else s = "UNKNOWN"
@@ -240,12 +290,17 @@ ros_slurm_probe() {
 	rm -rf "$t"
 }
 
-# project run attempt jobid ("-": the run directory's).  scancel; the
-# state before tells whether it was queued or running.
+# project run attempt jobid [token] (jobid "-": the run directory's).
+# scancel; the state before tells whether it was queued or running.  With a
+# token (a dispatching run), a claim not submitted yet is revoked first.
 #   ROS cancel RUN terminated|dequeued|notrunning|notsubmitted JOBID
 ros_slurm_cancel() {
 	d=$ros_ws/runs/logs/$1/$2
 	j=$4
+	if [ -n "${5:-}" ] && { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } && ros_claim "$d" "$5" revoked; then
+		echo "ROS cancel $2 notsubmitted 0"
+		return
+	fi
 	if [ "$j" = - ]; then
 		ros_read "$d/attempt"
 		if [ "$ros_v" = "$3" ]; then

@@ -214,7 +214,7 @@ gather(const char *root, const struct results_opts *o, json_t *runs, struct resu
 		}
 		size_t pos = 0;
 		struct rec rec;
-		while (rec_next(&b->s, &b->p.out, &pos, &rec)) {
+		while (batch_rec_next(b, &pos, &rec)) {
 			json_t *ex = json_object_get(g.expect, rec.run);
 			if (!strcmp(rec.op, "collect") && ex) {
 				json_t *cr = collect_result(ex, &rec);

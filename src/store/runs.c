@@ -43,12 +43,21 @@ run_set_status(json_t *run, const char *status, const char *now)
 }
 
 void
+run_unclaim(json_t *run, const char *now)
+{
+	static const char *const drop[] = { "worker_id", "slot", "gpu_ids", "dispatched_at", "claim" };
+	run_set_status(run, "pending", now);
+	for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+		json_object_del(run, drop[i]);
+}
+
+void
 run_archive_attempt(json_t *run, const char *final_status)
 {
 	static const char *const per_attempt[] = {
 		"worker_id", "pid", "log_path", "started_at", "ended_at", "exit_code", "gpu_ids",
 		"dispatched_at", "slurm_job_id", "slurm_state", "unreachable_since", "stale_reason",
-		"metrics", "metrics_warnings", "metrics_error", "cost_usd",
+		"metrics", "metrics_warnings", "metrics_error", "cost_usd", "claim",
 	};
 	json_t *rec = json_object();
 	jset_int(rec, "attempt", run_attempt(run));

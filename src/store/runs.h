@@ -25,6 +25,9 @@ int run_mark_stale(json_t *run, const char *why, const char *now);
 /* Keep a record of the current attempt in run["attempts"] and clear the
  * per-attempt fields (worker_id, pid, log_path, started_at, ...). */
 void run_archive_attempt(json_t *run, const char *final_status);
+/* Back to pending from dispatching, nothing having started: the claim,
+ * worker, slot and GPUs are dropped; the attempt stays. */
+void run_unclaim(json_t *run, const char *now);
 /* Set status and updated_at. */
 void run_set_status(json_t *run, const char *status, const char *now);
 long long run_attempt(const json_t *run);
