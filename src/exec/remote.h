@@ -25,7 +25,9 @@ void script_release(struct script *s);
 
 /* The ssh command line for w, up to and including the destination
  * (options, -p, -i, -l, "--", host).  Worker fields must have passed
- * worker_check().  ROS_SSH overrides the binary. */
+ * worker_check().  ROS_SSH overrides the binary.  Connections are shared
+ * (ControlMaster) only through sockets in a directory of ours alone (see
+ * remote.c); without one, not at all (a warning says why). */
 void ssh_argv(struct strv *argv, const struct worker *w, const char *root);
 /* Fill p to run the script on w (sh -s locally, or ssh ... sh -s). */
 void remote_proc(struct proc *p, const struct worker *w, const char *root, const struct script *s,

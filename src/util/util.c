@@ -365,6 +365,14 @@ random_id(const char *prefix, int ndigits)
 	return buf_detach(&b);
 }
 
+uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *s = p; n--; s++)
+		h = (h ^ *s) * 0x100000001b3ULL;
+	return h;
+}
+
 /* ---- files ---- */
 
 char *

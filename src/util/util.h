@@ -84,6 +84,10 @@ int64_t mono_ms(void);
 /* ---- ids ---- */
 /* prefix + n lowercase hex digits from the kernel's random source. */
 char *random_id(const char *prefix, int ndigits);
+/* 64-bit FNV-1a of p[0..n), continuing from h (start with FNV1A_INIT):
+ * names and keys, not secrets. */
+#define FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 
 /* ---- files ---- */
 /* Read a whole file; NUL-terminated; *len set. NULL + errno on error. */
