@@ -103,12 +103,16 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 		script_call(&s, "ros_logs", args, NULL, 0);
 	remote_proc(&p, w, ctx_root(ctx), &s, follow ? 0 : 60000);
 	p.on_output = stream_out;
+	p.stream_only = 1;	/* a log of any size streams through; stderr stays capped */
 	proc_run(&p);
 	if (p.status == 0)
 		rc = 0;
 	else if (remote_unreachable(&p)) {
 		char *why = remote_reason(&p);
-		error("worker %s unreachable: %s", w->id, why);
+		if (p.overflowed)
+			error("worker %s: %s; treated as unreachable", w->id, why);
+		else
+			error("worker %s unreachable: %s", w->id, why);
 		free(why);
 	} else {
 		fputs(buf_cstr(&p.err), stderr);

@@ -315,12 +315,13 @@ remote_proc(struct proc *p, const struct worker *w, const char *root, const stru
 	p->in = s->b.s;
 	p->in_len = s->b.len;
 	p->timeout_ms = timeout_ms;
+	p->max_capture = REMOTE_CAPTURE_BASE;
 }
 
 int
 remote_unreachable(const struct proc *p)
 {
-	return p->timed_out || p->status == 255 || p->status == 127;
+	return p->timed_out || p->overflowed || p->status == 255 || p->status == 127;
 }
 
 char *
@@ -328,6 +329,12 @@ remote_reason(const struct proc *p)
 {
 	if (p->timed_out)
 		return xasprintf("no answer within %d s", p->timeout_ms / 1000);
+	if (p->overflowed) {
+		size_t mib = (size_t)1 << 20;
+		if (p->max_capture % mib == 0)
+			return xasprintf("answer larger than %zu MiB", p->max_capture / mib);
+		return xasprintf("answer larger than %.1f MiB", (double)p->max_capture / (double)mib);
+	}
 	const char *e = buf_cstr((struct buf *)&p->err);
 	/* the last non-empty line of stderr */
 	const char *end = e + strlen(e);

@@ -29,10 +29,20 @@ void script_release(struct script *s);
  * (ControlMaster) only through sockets in a directory of ours alone (see
  * remote.c); without one, not at all (a warning says why). */
 void ssh_argv(struct strv *argv, const struct worker *w, const char *root);
-/* Fill p to run the script on w (sh -s locally, or ssh ... sh -s). */
+/* What one worker may print in answer to one script (stdout and stderr
+ * together): REMOTE_CAPTURE_BASE, plus REMOTE_CAPTURE_PER_RUN for each run
+ * of a batch (batches_run).  An honest answer is far smaller (a probe sends
+ * at most 16 KiB of log, a collect 66 KiB); a worker that prints more is
+ * cut off and taken for unreachable. */
+#define REMOTE_CAPTURE_BASE ((size_t)16 << 20)
+#define REMOTE_CAPTURE_PER_RUN ((size_t)256 << 10)
+
+/* Fill p to run the script on w (sh -s locally, or ssh ... sh -s), with
+ * max_capture REMOTE_CAPTURE_BASE. */
 void remote_proc(struct proc *p, const struct worker *w, const char *root, const struct script *s,
 		 int timeout_ms);
-/* Did the remote side fail to connect (ssh's 255, a timeout, a failed start)? */
+/* Did the remote side fail to connect (ssh's 255, a timeout, a failed
+ * start), or print more than its max_capture? */
 int remote_unreachable(const struct proc *p);
 /* A one-line reason from the process's stderr, for messages (new string). */
 char *remote_reason(const struct proc *p);
