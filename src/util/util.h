@@ -113,6 +113,23 @@ size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 int utf8_valid(const char *s, size_t n);
 size_t utf8_width(const char *s);	/* display columns, approximate */
 
+/* ---- text for a terminal ----
+ * Others' text (run logs, whatever a worker prints) must not drive the
+ * terminal: each byte of a C0 control but \n and \t (CR too: it moves back
+ * over what is on the line), of DEL, of a C1 control (U+0080..U+009F, which
+ * terminals obey like ESC sequences) or of anything that is not valid UTF-8
+ * becomes the four characters \xHH (lowercase hex); valid UTF-8 text is
+ * kept.  This is for people to read: a "\x1b" written in the text looks the
+ * same, and backslashes are not doubled.
+ */
+/* Append s[0..n) to b escaped; returns the bytes used: n, except that with
+ * partial set an incomplete UTF-8 character at the end is left for the
+ * caller to prepend to the next piece of a stream. */
+size_t buf_add_term(struct buf *b, const char *s, size_t n, int partial);
+/* printf to f, the formatted text escaped as a whole (ros's own words pass
+ * unchanged): for lines that mix them with others'. */
+void fprintf_term(FILE *f, const char *fmt, ...) PRINTF(2, 3);
+
 int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);
 /* 1 if s is made only of [A-Za-z0-9_.-] and is non-empty, not "." or "..". */
