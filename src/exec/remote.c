@@ -318,6 +318,8 @@ remote_proc(struct proc *p, const struct worker *w, const char *root, const stru
 	p->max_capture = REMOTE_CAPTURE_BASE;
 }
 
+#define REASON_MAX 200	/* bytes of a worker's stderr line in a reason */
+
 int
 remote_unreachable(const struct proc *p)
 {
@@ -345,7 +347,13 @@ remote_reason(const struct proc *p)
 		start--;
 	if (start == end)
 		return xasprintf("exit %d", p->status);
-	return xstrndup(start, (size_t)(end - start));
+	/* the worker's words: escaped for the terminal, cut short */
+	struct buf b = BUF_INIT;
+	size_t n = (size_t)(end - start);
+	buf_add_term(&b, start, n > REASON_MAX ? REASON_MAX : n, n > REASON_MAX);
+	if (n > REASON_MAX)
+		buf_adds(&b, "...");
+	return buf_detach(&b);
 }
 
 int

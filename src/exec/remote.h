@@ -44,7 +44,8 @@ void remote_proc(struct proc *p, const struct worker *w, const char *root, const
 /* Did the remote side fail to connect (ssh's 255, a timeout, a failed
  * start), or print more than its max_capture? */
 int remote_unreachable(const struct proc *p);
-/* A one-line reason from the process's stderr, for messages (new string). */
+/* A one-line reason for messages (new string): the deadline, the cap, or the
+ * last line of stderr, escaped for the terminal and cut to 200 bytes. */
 char *remote_reason(const struct proc *p);
 
 /* Output records: "ROS op run f1 f2 ...\n"; when the last field is "+",
