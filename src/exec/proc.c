@@ -173,11 +173,10 @@ drain(struct proc *p, int *fdp, struct buf *b, int stream)
 		ssize_t r = read(*fdp, tmp, sizeof tmp);
 		if (r > 0) {
 			size_t n = (size_t)r, used = p->out.len + p->err.len;
-			int over = 0;
-			if (keep && p->max_capture && n > (used < p->max_capture ? p->max_capture - used : 0)) {
-				n = used < p->max_capture ? p->max_capture - used : 0;
-				over = 1;
-			}
+			size_t room = used < p->max_capture ? p->max_capture - used : 0;
+			int over = keep && p->max_capture && n > room;
+			if (over)
+				n = room;
 			if (keep)
 				buf_add(b, tmp, n);
 			if (p->on_output && n)
