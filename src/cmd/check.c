@@ -420,24 +420,32 @@ out:
 	return rc;
 }
 
+/* The tail's lines after indent, or with last_only its last line alone,
+ * escaped for the terminal (fprintf_term).  A line shows what follows its
+ * last CR (once CRs at its end are dropped): a progress bar's latest state,
+ * as a terminal would end up showing it, and never a way back over ours. */
 static void
 print_tail(const char *tail, const char *indent, int last_only)
 {
-	const char *end = tail + strlen(tail);
+	const char *end = tail + strlen(tail), *p = tail;
 	while (end > tail && end[-1] == '\n')
 		end--;
-	if (last_only) {
-		const char *s = end;
-		while (s > tail && s[-1] != '\n')
-			s--;
-		printf("%.*s", (int)(end - s), s);
-		return;
-	}
-	for (const char *p = tail; p < end;) {
+	if (last_only)
+		for (p = end; p > tail && p[-1] != '\n'; p--)
+			;
+	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		printf("%s%.*s\n", indent, (int)n, p);
-		p += n + 1;
+		const char *le = nl ? nl : end, *ls = p;
+		while (le > ls && le[-1] == '\r')
+			le--;
+		for (const char *q = ls; q < le; q++)
+			if (*q == '\r')
+				ls = q + 1;
+		if (last_only)
+			fprintf_term(stdout, "%.*s", (int)(le - ls), ls);
+		else
+			fprintf_term(stdout, "%s%.*s\n", indent, (int)(le - ls), ls);
+		p = nl ? nl + 1 : end;
 	}
 }
 
@@ -449,16 +457,17 @@ print_metrics(const json_t *r)
 	json_t *v;
 	int n = 0;
 	if (jstr(r, "metrics_error"))
-		printf("  metrics: %s", jstr(r, "metrics_error"));
+		fprintf_term(stdout, "  metrics: %s", jstr(r, "metrics_error"));
 	json_object_foreach(json_object_get(r, "metrics"), k, v) {
 		char num[32] = "null";
 		if (json_is_number(v))
 			fmt_double(json_number_value(v), num);
-		printf("%s%s=%s", n++ ? " " : "  ", k, num);
+		fprintf_term(stdout, "%s%s=%s", n++ ? " " : "  ", k, num);
 	}
 	printf("\n");
 }
 
+/* What workers sent (pids, states, reasons, log lines) goes out escaped. */
 static void
 print_report(struct check *c, struct ctx *ctx)
 {
@@ -470,24 +479,25 @@ print_report(struct check *c, struct ctx *ctx)
 		json_t *r = json_array_get(c->report, i);
 		const char *st = jstr0(r, "status"), *id = jstr0(r, "id");
 		if (!strcmp(jstr0(r, "reach"), "unreachable")) {
-			printf("%s: %-8s (worker %s not answering)\n", id, st, jstr0(r, "worker_id"));
+			fprintf_term(stdout, "%s: %-8s (worker %s not answering)\n", id, st, jstr0(r, "worker_id"));
 		} else if (!strcmp(jstr0(r, "reach"), "claimed")) {
-			printf("%s: %-8s %s → %s\n", id, st, jstr0(r, "claimed_by"), jstr0(r, "worker_id"));
+			fprintf_term(stdout, "%s: %-8s %s → %s\n", id, st, jstr0(r, "claimed_by"), jstr0(r, "worker_id"));
 		} else if ((!strcmp(st, "running") || !strcmp(st, "dispatching")) && jstr(r, "slurm_job_id")) {
-			printf("%s: %-8s job=%s %s  | ", id, st, jstr0(r, "slurm_job_id"), jstr0(r, "slurm_state"));
+			fprintf_term(stdout, "%s: %-8s job=%s %s  | ", id, st, jstr0(r, "slurm_job_id"),
+				     jstr0(r, "slurm_state"));
 			print_tail(jstr0(r, "tail"), "", 1);
 			printf("\n");
 		} else if (!strcmp(st, "running") || !strcmp(st, "dispatching")) {
-			printf("%s: %-8s pid=%s  | ", id, st, jstr0(r, "pid"));
+			fprintf_term(stdout, "%s: %-8s pid=%s  | ", id, st, jstr0(r, "pid"));
 			print_tail(jstr0(r, "tail"), "", 1);
 			printf("\n");
 		} else if (!strcmp(st, "done") || !strcmp(st, "failed")) {
-			printf("%s: %-8s exit=%s", id, st, jstr0(r, "exit_code"));
+			fprintf_term(stdout, "%s: %-8s exit=%s", id, st, jstr0(r, "exit_code"));
 			print_metrics(r);
 			print_tail(jstr0(r, "tail"), "    ", 0);
 		} else {
-			printf("%s: %-8s%s%s\n", id, st, jstr(r, "stale_reason") ? " " : "",
-			       jstr(r, "stale_reason") ? jstr(r, "stale_reason") : "");
+			fprintf_term(stdout, "%s: %-8s%s%s\n", id, st, jstr(r, "stale_reason") ? " " : "",
+				     jstr(r, "stale_reason") ? jstr(r, "stale_reason") : "");
 		}
 	}
 }
@@ -573,5 +583,9 @@ const struct ros_cmd cmd_check_runs = {
 	"\n"
 	"Runs on Slurm workers print `job=ID STATE` while queued or running; one squeue\n"
 	"per worker.  CANCELLED becomes cancelled, TIMEOUT and OUT_OF_MEMORY failed,\n"
-	"NODE_FAIL and PREEMPTED stale; the exit-code file decides the rest.",
+	"NODE_FAIL and PREEMPTED stale; the exit-code file decides the rest.\n"
+	"\n"
+	"Log lines show control characters as \\xHH (see `ros help logs`), and a\n"
+	"line what follows its last carriage return, as a terminal would end up\n"
+	"showing it (a progress bar's latest state).",
 };

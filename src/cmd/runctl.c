@@ -50,14 +50,31 @@ out:
 	return rc;
 }
 
+struct logs_out {
+	int raw;
+	struct buf pend;	/* what the last piece left: the start of a character */
+	struct buf esc;
+};
+
+/* The log as it arrives: escaped for the terminal (buf_add_term), or with
+ * --raw as it is. */
 static void
 stream_out(struct proc *p, int stream, const char *data, size_t len)
 {
-	(void)p;
-	if (stream == 1) {
+	struct logs_out *lo = p->arg;
+	if (stream != 1)
+		return;
+	if (lo->raw) {
 		fwrite(data, 1, len, stdout);
-		fflush(stdout);
+	} else {
+		buf_add(&lo->pend, data, len);
+		buf_reset(&lo->esc);
+		size_t used = buf_add_term(&lo->esc, lo->pend.s, lo->pend.len, 1);
+		memmove(lo->pend.s, lo->pend.s + used, lo->pend.len - used + 1);	/* and the NUL */
+		lo->pend.len -= used;
+		fwrite(buf_cstr(&lo->esc), 1, lo->esc.len, stdout);
 	}
+	fflush(stdout);
 }
 
 static int
@@ -67,11 +84,13 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 	struct registry reg = REGISTRY_INIT;
 	struct buf err = BUF_INIT;
 	json_t *r = NULL;
+	struct logs_out lo = { 0, BUF_INIT, BUF_INIT };
 	long long n = 40;
 	int follow = 0, rc = 1;
 	const struct opt opts[] = {
 		{ "lines", OPT_INT, &n, "N", "last N lines (default 40)", 'n', NULL },
 		{ "follow", OPT_BOOL, &follow, NULL, "keep printing until the run ends", 'f', NULL },
+		{ "raw", OPT_BOOL, &lo.raw, NULL, "the log's bytes as they are, control characters too", 0, NULL },
 		OPT_END
 	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
@@ -104,19 +123,31 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 		script_call(&s, "ros_logs", args, NULL, 0);
 	remote_proc(&p, w, ctx_root(ctx), &s, follow ? 0 : 60000);
 	p.on_output = stream_out;
+	p.arg = &lo;
+	p.stream_only = 1;	/* a log of any size streams through; stderr stays capped */
 	proc_run(&p);
+	if (lo.pend.len) {	/* a character the log cut short */
+		buf_reset(&lo.esc);
+		buf_add_term(&lo.esc, lo.pend.s, lo.pend.len, 0);
+		fwrite(lo.esc.s, 1, lo.esc.len, stdout);
+	}
 	if (p.status == 0)
 		rc = 0;
 	else if (remote_unreachable(&p)) {
 		char *why = remote_reason(&p);
-		error("worker %s unreachable: %s", w->id, why);
+		if (p.overflowed)
+			error("worker %s: %s; treated as unreachable", w->id, why);
+		else
+			error("worker %s unreachable: %s", w->id, why);
 		free(why);
 	} else {
-		fputs(buf_cstr(&p.err), stderr);
+		fprintf_term(stderr, "%s", buf_cstr(&p.err));
 	}
 	proc_release(&p);
 	script_release(&s);
 out:
+	buf_release(&lo.pend);
+	buf_release(&lo.esc);
 	json_decref(r);
 	registry_release(&reg);
 	strv_release(&pos);
@@ -125,8 +156,14 @@ out:
 }
 
 const struct ros_cmd cmd_logs = {
-	"logs", cmd_logs_fn, 0, "print a run's log from its worker", "RUN [-n N] [-f]",
-	"-f follows the log until the run ends.",
+	"logs", cmd_logs_fn, 0, "print a run's log from its worker", "RUN [-n N] [-f] [--raw]",
+	"-f follows the log until the run ends.\n"
+	"\n"
+	"A log is others' text: what could drive the terminal is shown as \\xHH\n"
+	"(lowercase hex, one per byte): control characters but newline and tab\n"
+	"(a carriage return too, as it can hide what a line says), DEL, C1 controls\n"
+	"(U+0080..U+009F) and bytes that are not UTF-8; other UTF-8 text is printed\n"
+	"as it is.  --raw prints the log's bytes unchanged (for a pipe or a file).",
 };
 
 /* ---- cancel ---- */

@@ -28,8 +28,10 @@ batches_run(struct batches *bs, const char *root, int timeout_ms)
 {
 	struct proc **ps = xcalloc(bs->n + 1, sizeof *ps);
 	for (size_t i = 0; i < bs->n; i++) {
-		remote_proc(&bs->b[i].p, bs->b[i].w, root, &bs->b[i].s, timeout_ms);
-		ps[i] = &bs->b[i].p;
+		struct batch *b = &bs->b[i];
+		remote_proc(&b->p, b->w, root, &b->s, timeout_ms);
+		b->p.max_capture = REMOTE_CAPTURE_BASE + REMOTE_CAPTURE_PER_RUN * json_array_size(b->runs);
+		ps[i] = &b->p;
 	}
 	proc_pool(ps, bs->n, 32);
 	for (size_t i = 0; i < bs->n; i++) {
@@ -37,6 +39,8 @@ batches_run(struct batches *bs, const char *root, int timeout_ms)
 		if (remote_unreachable(&b->p)) {
 			b->unreachable = 1;
 			b->reason = remote_reason(&b->p);
+			if (b->p.overflowed)
+				warning("worker %s: %s; treated as unreachable", b->w->id, b->reason);
 		}
 		if (b->p.status != 0 || b->p.timed_out)
 			b->failure = remote_reason(&b->p);

@@ -29,7 +29,9 @@ struct batches {
 
 /* The batch of worker w (created with script_begin on first use). */
 struct batch *batches_get(struct batches *bs, struct worker *w, const char *root);
-/* Run every batch's script, all workers in parallel; sets unreachable/reason. */
+/* Run every batch's script, all workers in parallel; sets unreachable/reason.
+ * A worker may print REMOTE_CAPTURE_BASE + REMOTE_CAPTURE_PER_RUN per run of
+ * its batch: more, and it is cut off, warned about and unreachable. */
 void batches_run(struct batches *bs, const char *root, int timeout_ms);
 void batches_release(struct batches *bs);
 

@@ -143,15 +143,48 @@ running(const struct proc *p)
 }
 
 static void
+kill_group(struct proc *p, int sig)
+{
+	if (p->pid > 0)
+		kill(-p->pid, sig);
+}
+
+/* More output than max_capture: kill it as on a deadline, read no more. */
+static void
+overflow(struct proc *p)
+{
+	p->overflowed = 1;
+	if (!p->kill_at_ms) {
+		kill_group(p, SIGTERM);
+		p->kill_at_ms = mono_ms() + KILL_GRACE_MS;
+	}
+	if (p->fd_out >= 0)
+		close(p->fd_out), p->fd_out = -1;
+	if (p->fd_err >= 0)
+		close(p->fd_err), p->fd_err = -1;
+}
+
+static void
 drain(struct proc *p, int *fdp, struct buf *b, int stream)
 {
 	char tmp[65536];
+	int keep = !(stream == 1 && p->stream_only);
 	for (;;) {
 		ssize_t r = read(*fdp, tmp, sizeof tmp);
 		if (r > 0) {
-			buf_add(b, tmp, (size_t)r);
-			if (p->on_output)
-				p->on_output(p, stream, tmp, (size_t)r);
+			size_t n = (size_t)r, used = p->out.len + p->err.len;
+			size_t room = used < p->max_capture ? p->max_capture - used : 0;
+			int over = keep && p->max_capture && n > room;
+			if (over)
+				n = room;
+			if (keep)
+				buf_add(b, tmp, n);
+			if (p->on_output && n)
+				p->on_output(p, stream, tmp, n);
+			if (over) {
+				overflow(p);
+				return;
+			}
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -199,13 +232,6 @@ reap(struct proc *p)
 		p->exited = 1;	/* reaped elsewhere: we cannot know how it ended */
 		p->status = 255;
 	}
-}
-
-static void
-kill_group(struct proc *p, int sig)
-{
-	if (p->pid > 0)
-		kill(-p->pid, sig);
 }
 
 int
@@ -301,7 +327,7 @@ proc_pool(struct proc **ps, size_t n, int max_parallel)
 				if (p->fd_in >= 0)
 					close(p->fd_in), p->fd_in = -1;
 				p->elapsed_ms = mono_ms() - p->start_ms;
-				if (p->timed_out && p->status < 128)
+				if ((p->timed_out || p->overflowed) && p->status < 128)
 					p->status = 128 + SIGTERM;
 				live--;
 			}

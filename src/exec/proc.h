@@ -11,6 +11,13 @@
  *
  * Status: the exit code, or 128 + signal number if it was killed (as a
  * shell reports it); 127 if it could not be started.
+ *
+ * Output is kept in out and err, at most max_capture bytes of the two
+ * together when that is set: a child that prints more is killed like one
+ * past its deadline (SIGTERM, SIGKILL after the grace period), our ends of
+ * its pipes are closed (it gets EPIPE), out and err keep what came first
+ * and overflowed is set.  With stream_only, stdout goes to on_output alone:
+ * it is neither kept nor counted (a log of any size streams through).
  */
 #ifndef ROS_PROC_H
 #define ROS_PROC_H
@@ -29,13 +36,16 @@ struct proc {
 	const char *in;		/* stdin bytes (NULL: /dev/null) */
 	size_t in_len;
 	int timeout_ms;		/* 0: none */
+	size_t max_capture;	/* most bytes kept in out and err (0: no limit) */
 	proc_output_fn on_output;
+	int stream_only;	/* stdout to on_output only, not into out */
 	void *arg;		/* for the caller */
 
 	/* results */
 	struct buf out, err;
 	int status;
 	int timed_out;
+	int overflowed;		/* printed more than max_capture: killed */
 	int64_t elapsed_ms;
 
 	/* internal */

@@ -5,10 +5,14 @@
 #include "exec/slurm.h"
 #include "embedded.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static int
@@ -107,36 +111,174 @@ script_release(struct script *s)
 	buf_release(&s->b);
 }
 
-/* .ros/cm for the ControlMaster sockets; somewhere shorter when the root's
- * path would make socket names longer than a socket address allows. */
+/*
+ * Connection sharing (ControlMaster).  Whoever answers on a master's socket
+ * gets the session ssh would have opened: the script with its commands, env
+ * and secrets, and the say on what the worker answers.  So the sockets live
+ * only in a directory that is ours alone (private_dir), under names ros
+ * chooses (cm_name), and anything else found under such a name is removed
+ * before ssh runs.  The first candidate short enough for a socket address
+ * and private wins:
+ *	<root>/.ros/cm, $XDG_RUNTIME_DIR/ros-cm, ${TMPDIR:-/tmp}/ros-cm-<euid>
+ * With none, connections are not shared (ControlMaster=no), with a warning.
+ * The root itself is trusted: whoever may write it may change the commands.
+ */
+#define CM_NAME_LEN 16		/* hex digits of a socket name */
+#define CM_TEMP_SUFFIX 17	/* ssh binds "<path>.<16 random characters>" first */
+#define CM_DIR_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1 - (1 + CM_NAME_LEN + CM_TEMP_SUFFIX))
+
+/* warning(), once per process for each message. */
+static void PRINTF(1, 2)
+warn_once(const char *fmt, ...)
+{
+	static struct strv seen = STRV_INIT;
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (!strv_has(&seen, b.s)) {
+		strv_push(&seen, b.s);
+		warning("%s", b.s);
+	}
+	buf_release(&b);
+}
+
+/* A path ssh takes as it is in -o ControlPath=...: nothing for it to expand
+ * (%, ${}, ~) and nothing to split or end the value on (blanks, quotes, #). */
+static int
+plain_path(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f || strchr("%$~\"'\\#", *s))
+			return 0;
+	return 1;
+}
+
+/* Make dir (mode 0700) unless it exists; 0 if it may hold our sockets: a
+ * directory, not a symlink, owned by the effective uid, without group or
+ * other permissions (ours lose them), in a parent that is ours or root's
+ * and that nobody else may write to unless it is sticky (/tmp), so nobody
+ * else can put another in its place.  -1 with the reason in why. */
+static int
+private_dir(const char *dir, struct buf *why)
+{
+	uid_t me = geteuid();
+	struct stat st;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		buf_addf(why, "cannot create it: %s", strerror(errno));
+		return -1;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+			buf_adds(why, "it is a symbolic link");
+		else
+			buf_adds(why, e == ENOTDIR ? "it is not a directory" : strerror(e));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0)
+		buf_addf(why, "%s", strerror(errno));
+	else if (st.st_uid != me)
+		buf_addf(why, "owned by uid %u", (unsigned)st.st_uid);
+	else if ((st.st_mode & 077) && fchmod(fd, 0700) < 0)
+		buf_addf(why, "mode %03o: %s", (unsigned)(st.st_mode & 0777), strerror(errno));
+	close(fd);
+	if (why->len)
+		return -1;
+	char *parent = xstrdup(dir), *slash = strrchr(parent, '/');
+	if (slash)
+		slash[slash == parent] = 0;	/* "/x" -> "/" */
+	if (stat(slash ? parent : ".", &st) < 0)
+		buf_addf(why, "%s: %s", parent, strerror(errno));
+	else if (st.st_uid != me && st.st_uid != 0)
+		buf_addf(why, "its parent %s is owned by uid %u", parent, (unsigned)st.st_uid);
+	else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))
+		buf_addf(why, "others may write to its parent %s", parent);
+	free(parent);
+	return why->len ? -1 : 0;
+}
+
+/* The first private candidate directory (new string), or NULL. */
 static char *
 control_dir(const char *root)
 {
-	char *d = xasprintf("%s/.ros/cm", root);
-	if (strlen(d) > 48) {
-		free(d);
-		unsigned long h = 5381;
-		for (const char *p = root; *p; p++)
-			h = h * 33 + (unsigned char)*p;
-		d = xasprintf("/tmp/ros-cm-%u-%08lx", (unsigned)getuid(), h & 0xffffffffUL);
+	struct strv cand = STRV_INIT;
+	const char *xdg = getenv("XDG_RUNTIME_DIR"), *tmp = getenv("TMPDIR");
+	char *dir = NULL;
+	strv_pushf(&cand, "%s/.ros/cm", root);
+	if (xdg && *xdg == '/')
+		strv_pushf(&cand, "%s/ros-cm", xdg);
+	strv_pushf(&cand, "%s/ros-cm-%u", tmp && *tmp == '/' ? tmp : "/tmp", (unsigned)geteuid());
+	for (size_t i = 0; i < cand.n && !dir; i++) {
+		struct buf why = BUF_INIT;
+		if (strlen(cand.v[i]) > CM_DIR_MAX || !plain_path(cand.v[i]))
+			continue;
+		if (private_dir(cand.v[i], &why) == 0)
+			dir = xstrdup(cand.v[i]);
+		else
+			warn_once("ssh connection sharing: not using %s: %s", cand.v[i], why.s);
+		buf_release(&why);
 	}
-	mkdir_p(d, 0700);
-	chmod(d, 0700);
-	return d;
+	if (!dir)
+		warn_once("ssh connections are not shared: no private directory for their sockets");
+	strv_release(&cand);
+	return dir;
+}
+
+/* The socket name of w's connections: CM_NAME_LEN hex digits of a hash of
+ * what sets one connection apart (root, host, port, user, key). */
+static void
+cm_name(char out[CM_NAME_LEN + 1], const struct worker *w, const char *root)
+{
+	char port[16];
+	snprintf(port, sizeof port, "%d", w->port);
+	const char *part[] = { root, w->host, port, w->user ? w->user : "", w->key ? w->key : "" };
+	uint64_t h = FNV1A_INIT;
+	for (size_t i = 0; i < ARRAY_SIZE(part); i++)
+		h = fnv1a(h, part[i], strlen(part[i]) + 1);	/* with the NUL: "ab","c" != "a","bc" */
+	snprintf(out, CM_NAME_LEN + 1, "%016llx", (unsigned long long)h);
+}
+
+/* The ControlPath for w (new string), or NULL: no sharing for this call.
+ * Whatever sits under the name and is not a socket of ours goes first
+ * (the directory is ours alone: only we, or root, put it there). */
+static char *
+control_path(const struct worker *w, const char *root)
+{
+	char name[CM_NAME_LEN + 1];
+	char *dir = control_dir(root), *path;
+	struct stat st;
+	if (!dir)
+		return NULL;
+	cm_name(name, w, root);
+	path = xasprintf("%s/%s", dir, name);
+	free(dir);
+	if (lstat(path, &st) == 0 && !(S_ISSOCK(st.st_mode) && st.st_uid == geteuid())) {
+		if (unlink(path) < 0) {
+			warn_once("ssh connection sharing: not using %s (not a socket of ours): %s", path,
+				  strerror(errno));
+			free(path);
+			return NULL;
+		}
+		warn_once("ssh connection sharing: removed %s: it was not a socket of ours", path);
+	}
+	return path;
 }
 
 void
 ssh_argv(struct strv *argv, const struct worker *w, const char *root)
 {
 	const char *bin = getenv("ROS_SSH");
-	char *cm = control_dir(root);
+	char *cp = control_path(w, root);
 	strv_push(argv, bin && *bin ? bin : "ssh");
 	const char *ct = getenv("ROS_SSH_CONNECT_TIMEOUT");	/* tests shorten it */
 	strv_push(argv, "-o");
 	strv_pushf(argv, "ConnectTimeout=%d", ct && atoi(ct) > 0 ? atoi(ct) : 10);
 	const char *opts[] = {
 		"BatchMode=yes", "ServerAliveInterval=5", "ServerAliveCountMax=3",
-		"StrictHostKeyChecking=accept-new", "ControlMaster=auto", "ControlPersist=60", "LogLevel=ERROR",
+		"StrictHostKeyChecking=accept-new", "LogLevel=ERROR",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
 		strv_push(argv, "-o");
@@ -144,8 +286,16 @@ ssh_argv(struct strv *argv, const struct worker *w, const char *root)
 	}
 	strv_push(argv, "-o");
 	strv_pushf(argv, "UserKnownHostsFile=%s/.ros/known_hosts", root);
-	strv_push(argv, "-o");
-	strv_pushf(argv, "ControlPath=%s/%%C", cm);
+	if (cp) {
+		const char *share[] = { "-o", "ControlMaster=auto", "-o", "ControlPersist=60", "-o" };
+		for (size_t i = 0; i < ARRAY_SIZE(share); i++)
+			strv_push(argv, share[i]);
+		strv_pushf(argv, "ControlPath=%s", cp);
+	} else {
+		const char *none[] = { "-o", "ControlMaster=no", "-o", "ControlPath=none" };
+		for (size_t i = 0; i < ARRAY_SIZE(none); i++)
+			strv_push(argv, none[i]);
+	}
 	if (w->port > 0) {
 		strv_push(argv, "-p");
 		strv_pushf(argv, "%d", w->port);
@@ -161,7 +311,7 @@ ssh_argv(struct strv *argv, const struct worker *w, const char *root)
 	}
 	strv_push(argv, "--");
 	strv_push(argv, w->host);
-	free(cm);
+	free(cp);
 }
 
 void
@@ -186,12 +336,15 @@ remote_proc(struct proc *p, const struct worker *w, const char *root, struct scr
 	p->in = s->b.s;
 	p->in_len = s->b.len;
 	p->timeout_ms = timeout_ms;
+	p->max_capture = REMOTE_CAPTURE_BASE;
 }
+
+#define REASON_MAX 200	/* bytes of a worker's stderr line in a reason */
 
 int
 remote_unreachable(const struct proc *p)
 {
-	return p->timed_out || p->status == 255 || p->status == 127;
+	return p->timed_out || p->overflowed || p->status == 255 || p->status == 127;
 }
 
 char *
@@ -199,6 +352,12 @@ remote_reason(const struct proc *p)
 {
 	if (p->timed_out)
 		return xasprintf("no answer within %d s", p->timeout_ms / 1000);
+	if (p->overflowed) {
+		size_t mib = (size_t)1 << 20;
+		if (p->max_capture % mib == 0)
+			return xasprintf("answer larger than %zu MiB", p->max_capture / mib);
+		return xasprintf("answer larger than %.1f MiB", (double)p->max_capture / (double)mib);
+	}
 	const char *e = buf_cstr((struct buf *)&p->err);
 	/* the last non-empty line of stderr */
 	const char *end = e + strlen(e);
@@ -209,7 +368,13 @@ remote_reason(const struct proc *p)
 		start--;
 	if (start == end)
 		return xasprintf("exit %d", p->status);
-	return xstrndup(start, (size_t)(end - start));
+	/* the worker's words: escaped for the terminal, cut short */
+	struct buf b = BUF_INIT;
+	size_t n = (size_t)(end - start);
+	buf_add_term(&b, start, n > REASON_MAX ? REASON_MAX : n, n > REASON_MAX);
+	if (n > REASON_MAX)
+		buf_adds(&b, "...");
+	return buf_detach(&b);
 }
 
 int

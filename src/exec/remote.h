@@ -35,13 +35,25 @@ void script_release(struct script *s);
 
 /* The ssh command line for w, up to and including the destination
  * (options, -p, -i, -l, "--", host).  Worker fields must have passed
- * worker_check().  ROS_SSH overrides the binary. */
+ * worker_check().  ROS_SSH overrides the binary.  Connections are shared
+ * (ControlMaster) only through sockets in a directory of ours alone (see
+ * remote.c); without one, not at all (a warning says why). */
 void ssh_argv(struct strv *argv, const struct worker *w, const char *root);
-/* Fill p to run the script on w (sh -s locally, or ssh ... sh -s).  Closes
- * the script: no call may be added to s afterwards. */
+/* What one worker may print in answer to one script (stdout and stderr
+ * together): REMOTE_CAPTURE_BASE, plus REMOTE_CAPTURE_PER_RUN for each run
+ * of a batch (batches_run).  An honest answer is far smaller (a probe sends
+ * at most 16 KiB of log, a collect 66 KiB); a worker that prints more is
+ * cut off and taken for unreachable. */
+#define REMOTE_CAPTURE_BASE ((size_t)16 << 20)
+#define REMOTE_CAPTURE_PER_RUN ((size_t)256 << 10)
+
+/* Fill p to run the script on w (sh -s locally, or ssh ... sh -s), with
+ * max_capture REMOTE_CAPTURE_BASE.  Closes the script: no call may be
+ * added to s afterwards. */
 void remote_proc(struct proc *p, const struct worker *w, const char *root, struct script *s,
 		 int timeout_ms);
-/* Did the remote side fail to connect (ssh's 255, a timeout, a failed start)? */
+/* Did the remote side fail to connect (ssh's 255, a timeout, a failed
+ * start), or print more than its max_capture? */
 int remote_unreachable(const struct proc *p);
 /* Is it certain that the script never reached a shell on the worker: sh
  * could not be started, or ssh failed before a session (no connection,
@@ -49,7 +61,8 @@ int remote_unreachable(const struct proc *p);
  * back?  A timeout or a link lost later is not certain: the script may
  * have run. */
 int remote_never_connected(const struct proc *p);
-/* A one-line reason from the process's stderr, for messages (new string). */
+/* A one-line reason for messages (new string): the deadline, the cap, or the
+ * last line of stderr, escaped for the terminal and cut to 200 bytes. */
 char *remote_reason(const struct proc *p);
 
 /* Output records: "ROS op run f1 f2 ...\n"; when the last field is "+",

@@ -223,8 +223,12 @@ ros_probe() {
 		elif [ -f "$d/exit_code" ]; then
 			st=exited
 		elif [ -f "$d/pid" ] || [ -f "$d/launched" ]; then
-			sleep 0.2	# the wrapper may be between its last two lines
-			[ -f "$d/exit_code" ] && st=exited || st=vanished
+			# the wrapper may be between its last two lines, or not in
+			# its run directory yet
+			sleep 0.2
+			ros_read "$d/pid"
+			[ -n "$ros_v" ] && p=$ros_v
+			if [ -f "$d/exit_code" ]; then st=exited; elif ros_alive "$p" "$d"; then st=running; else st=vanished; fi
 		fi
 		if [ $st = exited ]; then ros_read "$d/exit_code"; code=${ros_v:--}; fi
 		ros_read "$d/started_at"; started=${ros_v:--}

@@ -412,7 +412,9 @@ write_string(struct buf *out, const char *s, size_t n, int ascii)
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 	while (p < e) {
 		const unsigned char *q = p;
-		while (q < e && *q >= 0x20 && *q != '"' && *q != '\\' && (*q < 0x80 || !ascii))
+		/* !ascii (the terminal): DEL and C1 controls (U+0080..U+009F) escaped too */
+		while (q < e && *q >= 0x20 && *q != '"' && *q != '\\' && (*q < 0x80 || !ascii) &&
+		       (ascii || (*q != 0x7f && !(*q == 0xc2 && q + 1 < e && q[1] < 0xa0))))
 			q++;
 		if (q > p)
 			buf_add(out, p, (size_t)(q - p));
@@ -429,7 +431,7 @@ write_string(struct buf *out, const char *s, size_t n, int ascii)
 		case '\b': buf_adds(out, "\\b"); p++; continue;
 		case '\f': buf_adds(out, "\\f"); p++; continue;
 		}
-		if (c < 0x20) {
+		if (c < 0x20 || c == 0x7f) {
 			buf_addf(out, "\\u%04x", c);
 			p++;
 			continue;

@@ -40,9 +40,10 @@ char *jstr_decode(const char *raw, size_t len);
  * with every line after the first indented by `indent` extra spaces
  * (ensure_ascii: non-ASCII as \uXXXX). */
 void json_write(struct buf *out, const json_t *v, int indent);
-/* One value on one line (for logs and --json rows): compact, UTF-8 kept. */
+/* One value on one line (for logs and --json rows): compact, UTF-8 kept
+ * (but DEL and C1 controls, U+0080..U+009F, as \uXXXX: it may meet a terminal). */
 char *json_compact(const json_t *v);
-/* Print v pretty (indent 2, UTF-8 kept) and a newline to stdout. */
+/* Print v pretty (indent 2, UTF-8 kept as json_compact does) and a newline to stdout. */
 void json_print(const json_t *v);
 
 /* Small jansson helpers: borrowed string of a key or "" / NULL. */

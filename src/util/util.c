@@ -386,6 +386,14 @@ random_id(const char *prefix, int ndigits)
 	return buf_detach(&b);
 }
 
+uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *s = p; n--; s++)
+		h = (h ^ *s) * 0x100000001b3ULL;
+	return h;
+}
+
 /* ---- files ---- */
 
 char *
@@ -611,6 +619,76 @@ utf8_width(const char *s)
 		if ((*p & 0xc0) != 0x80)
 			w++;
 	return w;
+}
+
+/* ---- text for a terminal ---- */
+
+/* The first n bytes at s could begin a UTF-8 character (more to come). */
+static int
+utf8_incomplete(const unsigned char *s, size_t n)
+{
+	size_t want = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
+		      s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	if (n >= want)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return 1;
+}
+
+static int
+term_plain(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
+}
+
+size_t
+buf_add_term(struct buf *b, const char *str, size_t n, int partial)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < n) {
+		size_t k = 1;
+		unsigned cp = 0;
+		if (term_plain(s[i])) {
+			while (i + k < n && term_plain(s[i + k]))
+				k++;
+			buf_add(b, s + i, k);
+			i += k;
+			continue;
+		}
+		if (s[i] >= 0x80) {
+			size_t l = utf8_decode(s + i, n - i, &cp);
+			if (l && cp > 0x9f) {
+				buf_add(b, s + i, l);
+				i += l;
+				continue;
+			}
+			if (!l && partial && utf8_incomplete(s + i, n - i))
+				break;
+			if (l)
+				k = l;	/* a C1 control: all its bytes */
+		}
+		for (size_t j = 0; j < k; j++)
+			buf_addf(b, "\\x%02x", s[i + j]);
+		i += k;
+	}
+	return i;
+}
+
+void
+fprintf_term(FILE *f, const char *fmt, ...)
+{
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&in, fmt, ap);
+	va_end(ap);
+	buf_add_term(&out, buf_cstr(&in), in.len, 0);
+	fwrite(buf_cstr(&out), 1, out.len, f);
+	buf_release(&in);
+	buf_release(&out);
 }
 
 int

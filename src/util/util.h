@@ -89,6 +89,10 @@ uint32_t posix_cksum(const void *p, size_t n);
 /* ---- ids ---- */
 /* prefix + n lowercase hex digits from the kernel's random source. */
 char *random_id(const char *prefix, int ndigits);
+/* 64-bit FNV-1a of p[0..n), continuing from h (start with FNV1A_INIT):
+ * names and keys, not secrets. */
+#define FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 
 /* ---- files ---- */
 /* Read a whole file; NUL-terminated; *len set. NULL + errno on error. */
@@ -113,6 +117,23 @@ void fmt_double(double d, char out[32]);
 size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 int utf8_valid(const char *s, size_t n);
 size_t utf8_width(const char *s);	/* display columns, approximate */
+
+/* ---- text for a terminal ----
+ * Others' text (run logs, whatever a worker prints) must not drive the
+ * terminal: each byte of a C0 control but \n and \t (CR too: it moves back
+ * over what is on the line), of DEL, of a C1 control (U+0080..U+009F, which
+ * terminals obey like ESC sequences) or of anything that is not valid UTF-8
+ * becomes the four characters \xHH (lowercase hex); valid UTF-8 text is
+ * kept.  This is for people to read: a "\x1b" written in the text looks the
+ * same, and backslashes are not doubled.
+ */
+/* Append s[0..n) to b escaped; returns the bytes used: n, except that with
+ * partial set an incomplete UTF-8 character at the end is left for the
+ * caller to prepend to the next piece of a stream. */
+size_t buf_add_term(struct buf *b, const char *s, size_t n, int partial);
+/* printf to f, the formatted text escaped as a whole (ros's own words pass
+ * unchanged): for lines that mix them with others'. */
+void fprintf_term(FILE *f, const char *fmt, ...) PRINTF(2, 3);
 
 int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);

@@ -1,4 +1,5 @@
-/* test_proc.c - child processes: output, stdin, status, deadlines, the pool. */
+/* test_proc.c - child processes: output, stdin, status, deadlines, the
+ * output cap, the pool. */
 #include "unit.h"
 #include "exec/proc.h"
 
@@ -6,6 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Peak resident set of this process so far, in KiB (VmHWM); -1 if unknown. */
+static long
+peak_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "VmHWM:", 6))
+			kib = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+static size_t streamed;
+
+static void
+count_stream(struct proc *p, int stream, const char *data, size_t len)
+{
+	(void)p;
+	(void)data;
+	if (stream == 1)
+		streamed += len;
+}
 
 static void
 sh(struct proc *p, const char *script)
@@ -62,6 +89,52 @@ main(void)
 	CHECK(st == 0 && mono_ms() - t0 < 4000, "a daemonised grandchild holding the pipes: done in %lld ms",
 	      (long long)(mono_ms() - t0));
 	CHECK_STR(p.out.s, "started\n", "its output is kept");
+	proc_release(&p);
+
+	/* more output than max_capture: killed, flagged, what it keeps bounded */
+	long rss0 = peak_rss_kib();
+	sh(&p, "head -c 67108864 /dev/zero; echo finished >&2");
+	p.max_capture = 1 << 20;
+	t0 = mono_ms();
+	st = proc_run(&p);
+	long grew = peak_rss_kib() - rss0;
+	CHECK(p.overflowed, "64 MiB of stdout against a 1 MiB cap: overflowed");
+	CHECK(st >= 128 && !strstr(buf_cstr(&p.err), "finished"), "and killed before it finished (status %d)", st);
+	CHECK(p.out.len + p.err.len <= p.max_capture && p.out.len > 0, "keeps at most the cap (%zu + %zu bytes)",
+	      p.out.len, p.err.len);
+	CHECK(p.out.alloc <= 2 * p.max_capture, "its buffer stays bounded (%zu bytes)", p.out.alloc);
+	CHECK(rss0 > 0 && grew < 32 * 1024, "peak RSS grew by %ld KiB, not by the 64 MiB printed", grew);
+	CHECK(!p.timed_out && mono_ms() - t0 < 4000, "no deadline needed (%lld ms)", (long long)(mono_ms() - t0));
+	proc_release(&p);
+
+	/* stderr counts too, and a child that ignores SIGTERM is still killed */
+	sh(&p, "trap '' TERM PIPE; while :; do head -c 65536 /dev/zero >&2 || :; done");
+	p.max_capture = 300000;
+	p.timeout_ms = 3000;
+	st = proc_run(&p);
+	CHECK(p.overflowed && !p.timed_out && st == 128 + SIGKILL, "a stderr flood ignoring SIGTERM: SIGKILL (status %d)",
+	      st);
+	CHECK(p.err.len <= 300000, "keeps at most the cap of stderr (%zu bytes)", p.err.len);
+	proc_release(&p);
+
+	/* under the cap: all of it, not flagged */
+	sh(&p, "head -c 100000 /dev/zero; echo done >&2");
+	p.max_capture = 100005;
+	st = proc_run(&p);
+	CHECK(st == 0 && !p.overflowed && p.out.len == 100000 && !strcmp(buf_cstr(&p.err), "done\n"),
+	      "just under the cap: whole output (%zu bytes, status %d)", p.out.len, st);
+	proc_release(&p);
+
+	/* stream_only: stdout streams through on_output, neither kept nor counted */
+	sh(&p, "head -c 8388608 /dev/zero; echo err >&2");
+	p.max_capture = 1 << 20;
+	p.on_output = count_stream;
+	p.stream_only = 1;
+	streamed = 0;
+	st = proc_run(&p);
+	CHECK(st == 0 && !p.overflowed && streamed == 8388608, "stream_only: 8 MiB streamed past a 1 MiB cap (%zu)",
+	      streamed);
+	CHECK(p.out.len == 0 && !strcmp(buf_cstr(&p.err), "err\n"), "stdout not kept, stderr kept (%zu)", p.out.len);
 	proc_release(&p);
 
 	/* a program that does not exist: 127 */
