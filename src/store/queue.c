@@ -11,29 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- hashing (64-bit FNV-1a over 8-byte words; a cache key, not crypto) ---- */
-
-static uint64_t
-hash_bytes(uint64_t h, const char *p, size_t n)
-{
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	while (n--)
-		h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
-	return h;
-}
-
 uint64_t
 queue_cmd_hash(const char *cmd, const char *env)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	h = hash_bytes(h, cmd, strlen(cmd) + 1);
+	uint64_t h = hash_bytes(HASH_SEED, cmd, strlen(cmd) + 1);
 	return hash_bytes(h, env, strlen(env));
 }
 
@@ -498,7 +479,7 @@ out:
 static uint64_t
 id_hash(const char *id)
 {
-	uint64_t h = hash_bytes(0xcbf29ce484222325ULL, id, strlen(id));
+	uint64_t h = hash_bytes(HASH_SEED, id, strlen(id));
 	return h ? h : 1;	/* 0 marks an empty slot */
 }
 

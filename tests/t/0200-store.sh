@@ -58,6 +58,20 @@ bad_file "truncated" '[{"id": "r1", "status": "do'
 bad_file "object, not array" '{"runs": []}'
 bad_file "invalid UTF-8" "$(printf '[{"id": "r1", "command": "\377\376"}]')"
 bad_file "empty file" ''
+# a key twice, also spelt with an escape: ros would act on one value and
+# the entry's object hold the other
+bad_file "duplicate key" '[{"id": "r1", "status": "pending", "status": "running"}]'
+check_match "duplicate key: the error names both" "$ERR" \
+	'run_queue.json:1:36: duplicate key "status" \(also at line 1\)'
+bad_file "escaped duplicate key" "$(printf '[\n  {"id": "r1",\n   "status": "pending",\n   "st\\u0061tus": "running"}\n]\n')"
+check_match "escaped duplicate key: the error names both" "$ERR" \
+	'run_queue.json:4:4: duplicate key "status" \(also at line 3\)'
+for c in dispatch-runs check-runs; do
+	check_fail "escaped duplicate key: $c fails" "$ROS" $c
+	check_match "escaped duplicate key: $c says why" "$ERR" 'run_queue.json:4:4: duplicate key "status"'
+	check_eq "escaped duplicate key: $c leaves the file" "$(md5sum < queues/run_queue.json)" "$sum"
+done
+bad_file "duplicate key in a nested object" '[{"id": "r1", "params": {"lr": 1, "lr": 2}}]'
 "$PY" -c 'open("queues/run_queue.json","w").write("[{\"id\": \"r1\", \"command\": \"" + "x" * 20000000 + "\"}, oops]")'
 sum=$(md5sum < queues/run_queue.json)
 check_fail "huge string then junk: fails" "$ROS" add-run --project-id p --command x

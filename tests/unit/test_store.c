@@ -79,6 +79,99 @@ test_scanner(void)
 	buf_release(&err);
 }
 
+static int
+scan_ok(const char *text)
+{
+	struct jelem *el = NULL;
+	size_t n;
+	struct buf err = BUF_INIT;
+	int r = jscan_array(text, strlen(text), &el, &n, &err);
+	if (r < 0)
+		printf("#   scan of %.60s failed: %s\n", text, err.s);
+	free(el);
+	buf_release(&err);
+	return r == 0;
+}
+
+/* An object with a key twice (also spelt differently with escapes) is
+ * refused at any depth: jansson would keep one value, the scanner's index
+ * might have recorded the other. */
+static void
+test_duplicate_keys(void)
+{
+	CHECK(scan_err("[{\"status\":\"pending\",\"st\\u0061tus\":\"running\"}]",
+		       "1:22: duplicate key \"status\" (also at line 1)"),
+	      "a key spelt with an escape duplicates the plain one");
+	CHECK(scan_err("[\n  {\n    \"id\": \"r1\",\n    \"status\": \"pending\",\n    \"status\": \"running\"\n  }\n]\n",
+		       "5:5: duplicate key \"status\" (also at line 4)"),
+	      "a duplicated top-level key: line:col of the second, line of the first");
+	CHECK(scan_err("[{\"id\": \"r1\"}, {\"id\": \"r2\", \"p\": {\"lr\": 1, \"x\": [{\"a\\/b\": 1, \"a/b\": 2}]}}]",
+		       "duplicate key \"a/b\""), "a duplicated key in a nested object");
+	CHECK(scan_err("[{\"\\u00e9\": 1, \"\xc3\xa9\": 2}]", "duplicate key \"\xc3\xa9\""),
+	      "a \\u escape and the raw UTF-8 of the same character");
+	CHECK(scan_err("[{\"k\\n\\\"\": 1, \"k\\u000a\\u0022\": 2}]", "duplicate key \"k\\n\\\"\""),
+	      "the key in the message is escaped");
+	CHECK(scan_ok("[{\"a\": 1, \"b\": {\"a\": 2}, \"c\": [{\"a\": 3}, {\"a\": 4}]}, {\"a\": 5}]"),
+	      "the same key in different objects is not a duplicate");
+	CHECK(scan_ok("[{\"ab\": 1, \"a\\u0062c\": 2, \"a\\u0062\\u0063d\": 3, \"\": 4, \"A\": 5, \"a\": 6}]"),
+	      "keys that differ only after decoding are distinct");
+	/* a large object: duplicates found however many keys it has */
+	struct buf big = BUF_INIT;
+	buf_adds(&big, "[{");
+	for (int i = 0; i < 5000; i++)
+		buf_addf(&big, "%s\"key%d\": %d", i ? ", " : "", i, i);
+	buf_adds(&big, "}]");
+	CHECK(scan_ok(big.s), "5000 distinct keys in one object");
+	big.len -= 2;
+	buf_adds(&big, ", \"key\\u0031234\": 0}]");
+	CHECK(scan_err(big.s, "duplicate key \"key1234\" (also at line 1)"), "a duplicate among 5000 keys");
+	buf_release(&big);
+}
+
+/* The index fields are found whatever the spelling of the key. */
+static void
+test_escaped_index_key(void)
+{
+	const char *t = "[{\"\\u0069d\": \"r1\", \"st\\u0061tus\": \"running\", \"project_id\": \"p\"}]";
+	struct jelem *el = NULL;
+	size_t n = 0;
+	struct buf err = BUF_INIT;
+	CHECK(jscan_array(t, strlen(t), &el, &n, &err) == 0 && n == 1, "escaped keys scan");
+	char *st = n == 1 ? jstr_decode(t + el[0].key[JK_STATUS].off, el[0].key[JK_STATUS].len) : NULL;
+	char *id = n == 1 ? jstr_decode(t + el[0].key[JK_ID].off, el[0].key[JK_ID].len) : NULL;
+	CHECK_STR(st, "running", "status spelt st\\u0061tus is the status");
+	CHECK_STR(id, "r1", "id spelt \\u0069d is the id");
+	free(st);
+	free(id);
+	free(el);
+	buf_release(&err);
+}
+
+/* What jansson refuses, the scanner refuses: otherwise a queue loads and
+ * then fails on the one entry a command needs. */
+static void
+test_scanner_as_strict_as_jansson(void)
+{
+	CHECK(scan_err("[{\"a\": \"x\\u0000y\"}]", "1:10: \\u0000"), "\\u0000 in a string");
+	CHECK(scan_err("[{\"a\": \"\\ud800\"}]", "1:9: invalid \\u escape"), "lone high surrogate");
+	CHECK(scan_err("[{\"a\": \"\\udc00\"}]", "invalid \\u escape"), "lone low surrogate");
+	CHECK(scan_err("[{\"a\": \"\\ud800\\u0041\"}]", "invalid \\u escape"), "high surrogate, then not a low one");
+	CHECK(scan_err("[{\"a\": \"\\ud800\\n\"}]", "invalid \\u escape"), "high surrogate, then another escape");
+	CHECK(scan_ok("[{\"a\": \"\\ud83d\\ude00\\uD83D\\uDE00\"}]"), "surrogate pairs");
+	CHECK(scan_ok("[{\"a\": 9223372036854775807, \"b\": -9223372036854775808, \"c\": 12345678901234567}]"),
+	      "integers at the limits of 64 bits");
+	CHECK(scan_err("[{\"a\": 9223372036854775808}]", "1:8: integer too large"), "integer above 64 bits");
+	CHECK(scan_err("[{\"a\": -9223372036854775809}]", "integer too large"), "integer below 64 bits");
+	CHECK(scan_err("[{\"a\": 123456789012345678901234567890}]", "integer too large"), "30-digit integer");
+	CHECK(scan_ok("[{\"a\": 1e308, \"b\": 1.7976931348623157e308, \"c\": -0.001e311, \"d\": 1e-400, "
+		      "\"e\": 0.0e999, \"f\": 123456789012345678901234567890.5, \"g\": 0e99999999999999999999}]"),
+	      "reals up to the largest double, underflow and zero with a huge exponent");
+	CHECK(scan_err("[{\"a\": 1e309}]", "1:8: number too large"), "1e309");
+	CHECK(scan_err("[{\"a\": -1.7976931348623159e308}]", "number too large"), "just above the largest double");
+	CHECK(scan_err("[{\"a\": 100e307}]", "number too large"), "100e307");
+	CHECK(scan_err("[{\"a\": 1E99999999999999999999}]", "number too large"), "a huge exponent");
+}
+
 static void
 test_writer(void)
 {
@@ -147,6 +240,16 @@ test_queue_roundtrip(void)
 	queue_release(&q);
 	unlink(path);
 	free(path);
+	path = tmp_write("[\n  {\"id\": \"r1\",\n   \"id\": \"r2\"}\n]\n");
+	buf_reset(&err);
+	struct buf want = BUF_INIT;
+	buf_addf(&want, "%s:3:4: duplicate key \"id\" (also at line 2)", path);
+	CHECK(queue_load(&q, path, &err) < 0 && !strcmp(err.s, want.s),
+	      "duplicate key: queue_load fails with path:line:col (%s)", err.s);
+	buf_release(&want);
+	queue_release(&q);
+	unlink(path);
+	free(path);
 	buf_release(&err);
 }
 
@@ -193,6 +296,9 @@ int
 main(void)
 {
 	test_scanner();
+	test_duplicate_keys();
+	test_escaped_index_key();
+	test_scanner_as_strict_as_jansson();
 	test_writer();
 	test_queue_roundtrip();
 	test_compat_queue();
