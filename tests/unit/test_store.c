@@ -2,8 +2,11 @@
 #include "unit.h"
 #include "store/queue.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int
@@ -292,6 +295,174 @@ test_compat_queue(void)
 	free(path);
 }
 
+/* The writer of test_concurrent_readers: entry k % n goes pending -> running
+ * (same length: the file keeps its size) -> done -> pending. */
+static int
+flip_status(struct queue *q, void *arg, struct buf *err)
+{
+	size_t i = (size_t)*(int *)arg % q->n;
+	json_t *o = queue_obj(q, i, err);
+	if (!o)
+		return -1;
+	const char *st = jstr0(o, "status");
+	jset_str(o, "status", !strcmp(st, "pending") ? "running" : !strcmp(st, "running") ? "done" : "pending");
+	queue_touch(q, i);
+	return 1;
+}
+
+/* A root in /tmp with a run queue of 300 pending runs and its index;
+ * path_join(root, Q_RUNS) is the queue.  NULL if it cannot be made. */
+static char *
+queue_root(void)
+{
+	char *root = xstrdup("/tmp/ros-unit-root-XXXXXX");
+	if (!mkdtemp(root)) {
+		free(root);
+		return NULL;
+	}
+	char *qdir = path_join(root, "queues"), *path = path_join(root, Q_RUNS);
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	mkdir_p(qdir, 0755);
+	setenv("ROS_TEST_FSYNC", "0", 1);
+	buf_adds(&text, "[");
+	for (int i = 0; i < 300; i++)
+		buf_addf(&text, "%s\n  {\"id\": \"r%07d\", \"status\": \"pending\", \"command\": \"x\"}", i ? "," : "", i);
+	buf_adds(&text, "\n]\n");
+	int k = 299;	/* the last entry: running */
+	CHECK(atomic_write(path, text.s, text.len, 0644, &err) == 0 &&
+	      queue_update(root, Q_RUNS, flip_status, &k, &err) == 1, "a queue of 300 runs and its index");
+	buf_release(&text);
+	buf_release(&err);
+	free(qdir);
+	free(path);
+	return root;
+}
+
+static void
+queue_root_remove(char *root)
+{
+	const char *files[] = { Q_RUNS, ".ros/index/run_queue.json.idx", ".ros/lock", NULL };
+	const char *dirs[] = { "queues", ".ros/index", ".ros", NULL };
+	for (int i = 0; files[i]; i++) {
+		char *p = path_join(root, files[i]);
+		unlink(p);
+		free(p);
+	}
+	for (int i = 0; dirs[i]; i++) {
+		char *p = path_join(root, dirs[i]);
+		rmdir(p);
+		free(p);
+	}
+	rmdir(root);
+	free(root);
+}
+
+/* A reader that loaded the index parses entries later from the version it
+ * loaded, whatever replaced the file since; a file changed in place (not
+ * by ros) is an error rather than a mix of two versions. */
+static void
+test_reader_keeps_its_version(void)
+{
+	char *root = queue_root();
+	if (!root)
+		return;
+	char *path = path_join(root, Q_RUNS);
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT;
+	int k = 7;
+	CHECK(queue_load(&q, path, &err) == 0 && q.from_index, "the queue loads from its index");
+	CHECK(queue_update(root, Q_RUNS, flip_status, &k, &err) == 1, "a writer replaces it: run 7 is running");
+	json_t *o = queue_obj(&q, 7, &err);
+	CHECK_STR(o ? jstr0(o, "status") : err.s, "pending", "the reader still reads run 7 as pending, as its index said");
+	queue_release(&q);
+
+	CHECK(queue_load(&q, path, &err) == 0 && q.from_index && queue_key_is(&q, 8, JK_STATUS, "pending"),
+	      "loaded again: run 8 pending");
+	size_t len;
+	char *t = read_file(path, &len), *at = t ? strstr(t, "\"r0000008\", \"status\": \"pending\"") : NULL;
+	int fd = open(path, O_WRONLY);
+	struct stat st;
+	CHECK(at && fd >= 0 && pwrite(fd, "running", 7, at + 23 - t) == 7 && fstat(fd, &st) == 0,
+	      "run 8 made running in place, the size kept");
+	/* a later write: the coarse clock may not have ticked yet */
+	struct timespec ts[2] = { st.st_atim, { st.st_mtim.tv_sec + 1, st.st_mtim.tv_nsec } };
+	if (fd >= 0) {
+		futimens(fd, ts);
+		close(fd);
+	}
+	buf_reset(&err);
+	CHECK(!queue_obj(&q, 8, &err) && strstr(err.s, "changed in place while being read"),
+	      "reading run 8 then is an error (%s)", err.s);
+	queue_release(&q);
+	free(t);
+	free(path);
+	buf_release(&err);
+	queue_root_remove(root);
+}
+
+/* Readers do not lock: while another process keeps replacing the queue
+ * and its index, every load reads entries that agree with the index it
+ * loaded, and none fails with "changed while being read". */
+static void
+test_concurrent_readers(void)
+{
+	char *root = queue_root();
+	if (!root)
+		return;
+	char *path = path_join(root, Q_RUNS);
+	struct buf err = BUF_INIT;
+	int ready[2];
+	if (pipe(ready) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(ready[1]);
+		if (read(ready[0], &c, 1) != 1)
+			_exit(2);
+		for (int k = 1; k <= 400; k++)
+			if (queue_update(root, Q_RUNS, flip_status, &k, &err) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(ready[0]);
+	if (write(ready[1], "", 1) != 1)
+		return;
+	close(ready[1]);
+	int reads = 0, indexed = 0, failed = 0, differ = 0, status = 0;
+	struct buf first = BUF_INIT;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct queue q = QUEUE_INIT;
+		buf_reset(&err);
+		if (queue_load(&q, path, &err) == 0) {
+			indexed += q.from_index;
+			for (size_t i = 0; i < q.n; i++) {
+				json_t *o = queue_obj(&q, i, &err);
+				if (!o)
+					break;
+				if (!queue_key_is(&q, i, JK_STATUS, jstr0(o, "status")) ||
+				    !queue_key_is(&q, i, JK_ID, jstr0(o, "id")))
+					differ++;
+			}
+		}
+		if (err.len) {
+			failed++;
+			if (!first.len)
+				buf_adds(&first, err.s);
+		}
+		queue_release(&q);
+		reads++;
+	}
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the writer replaced the queue 400 times");
+	CHECK(reads > 0 && indexed > 0, "%d loads during the writes, %d from the index", reads, indexed);
+	CHECK(failed == 0, "no load or entry read failed (%d did; first: %s)", failed, first.len ? first.s : "-");
+	CHECK(differ == 0, "every entry read agrees with the index it was loaded with (%d did not)", differ);
+	buf_release(&first);
+	buf_release(&err);
+	free(path);
+	queue_root_remove(root);
+}
+
 int
 main(void)
 {
@@ -302,5 +473,7 @@ main(void)
 	test_writer();
 	test_queue_roundtrip();
 	test_compat_queue();
+	test_reader_keeps_its_version();
+	test_concurrent_readers();
 	return UNIT_DONE();
 }
