@@ -114,6 +114,19 @@ test_duplicate_keys(void)
 	      "a \\u escape and the raw UTF-8 of the same character");
 	CHECK(scan_err("[{\"k\\n\\\"\": 1, \"k\\u000a\\u0022\": 2}]", "duplicate key \"k\\n\\\"\""),
 	      "the key in the message is escaped");
+	struct buf key = BUF_INIT, lk = BUF_INIT, want = BUF_INIT;
+	buf_addc(&key, 'x');
+	for (int i = 0; i < 100; i++)
+		buf_adds(&key, "\xc3\xa9");	/* byte 60 is inside a character */
+	buf_addf(&lk, "[{\"%s\": 1, \"%s\": 2}]", key.s, key.s);
+	buf_adds(&want, "1:111: duplicate key \"x");
+	for (int i = 0; i < 29; i++)
+		buf_adds(&want, "\xc3\xa9");
+	buf_adds(&want, "...\" (also at line 1)");
+	CHECK(scan_err(lk.s, want.s), "a long key is cut in the message, between characters");
+	buf_release(&key);
+	buf_release(&lk);
+	buf_release(&want);
 	CHECK(scan_ok("[{\"a\": 1, \"b\": {\"a\": 2}, \"c\": [{\"a\": 3}, {\"a\": 4}]}, {\"a\": 5}]"),
 	      "the same key in different objects is not a duplicate");
 	CHECK(scan_ok("[{\"ab\": 1, \"a\\u0062c\": 2, \"a\\u0062\\u0063d\": 3, \"\": 4, \"A\": 5, \"a\": 6}]"),
