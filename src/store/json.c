@@ -232,35 +232,47 @@ scan_number(struct scan *sc)
 }
 
 const char *const jkey_names[JK_NKEYS] = { "id", "status", "project_id", "worker_id", "command", "env" };
-static const size_t jkey_lens[JK_NKEYS] = { 2, 6, 10, 9, 7, 3 };
 
-/* Which index field key k (decoded, n bytes) names, or -1. */
+/* Which index field key k (decoded, n bytes) names, or -1 (one compare of
+ * a constant length: this runs for every key of every entry). */
 static int
 index_key(const char *k, size_t n)
 {
-	for (int j = 0; j < JK_NKEYS; j++)
-		if (jkey_lens[j] == n && !memcmp(k, jkey_names[j], n))
-			return j;
+	switch (n) {
+	case 2: return memcmp(k, "id", 2) ? -1 : JK_ID;
+	case 3: return memcmp(k, "env", 3) ? -1 : JK_ENV;
+	case 6: return memcmp(k, "status", 6) ? -1 : JK_STATUS;
+	case 7: return memcmp(k, "command", 7) ? -1 : JK_COMMAND;
+	case 9: return memcmp(k, "worker_id", 9) ? -1 : JK_WORKER;
+	case 10: return memcmp(k, "project_id", 10) ? -1 : JK_PROJECT;
+	}
 	return -1;
 }
 
 /*
  * The duplicate check.  An object's keys are pushed on sc->keys (hash of
- * the decoded key, raw span) and popped when it closes.  The first few are
- * searched one by one; past LINEAR_KEYS an open-addressing table of their
- * positions is used, in place for up to half of LOCAL_SLOTS keys, so that
- * an object of thousands of keys costs no more per key.
+ * the decoded key, raw span) and popped when it closes.  Up to LINEAR_KEYS
+ * keys, a 64-bit mask of one hash bit per key says when a key is surely
+ * new, and only otherwise are the earlier ones compared one by one (an
+ * entry of 20 keys costs a few compares); past that, an open-addressing
+ * table of their positions, so that an object of thousands of keys costs
+ * no more per key.
  */
-#define LINEAR_KEYS 8
-#define LOCAL_SLOTS 64
+#define LINEAR_KEYS 32
 
 static const char dup_key[] = "duplicate key";	/* dup_message() writes the whole message */
 
-struct keytab {
+struct keyset {
+	uint64_t mask;		/* bits of the keys' hashes, while not in a table */
 	size_t *slot;		/* position in sc->keys + 1; 0: empty */
 	size_t cap, used;
-	size_t local[LOCAL_SLOTS];
 };
+
+static uint64_t
+mask_bit(uint64_t h)
+{
+	return 1ULL << (h >> 58);
+}
 
 static size_t
 slot_of(uint64_t h)
@@ -283,7 +295,7 @@ same_key(const struct scan *sc, const struct skey *a, const struct skey *b)
 }
 
 static void
-keytab_put(struct keytab *t, const struct skey *keys, size_t pos)
+keyset_put(struct keyset *t, const struct skey *keys, size_t pos)
 {
 	size_t mask = t->cap - 1, j = slot_of(keys[pos].h) & mask;
 	while (t->slot[j])
@@ -292,30 +304,37 @@ keytab_put(struct keytab *t, const struct skey *keys, size_t pos)
 	t->used++;
 }
 
-/* Make room for one more key of the object whose keys start at base. */
+/* Add key k to the object whose keys start at base. */
 static void
-keytab_grow(struct keytab *t, const struct scan *sc, size_t base)
+keyset_add(struct keyset *t, struct scan *sc, size_t base, const struct skey *k)
 {
+	if (sc->nkeys == sc->kalloc)
+		GROW(sc->keys, sc->kalloc, sc->nkeys + 1);
+	sc->keys[sc->nkeys++] = *k;
 	size_t nk = sc->nkeys - base;
-	if (nk < LINEAR_KEYS || (t->cap && (t->used + 1) * 2 <= t->cap))
+	if (nk < LINEAR_KEYS) {
+		t->mask |= mask_bit(k->h);
 		return;
-	size_t cap = t->cap ? t->cap * 2 : LOCAL_SLOTS;
-	if (t->slot && t->slot != t->local)
+	}
+	if (nk == LINEAR_KEYS || (t->used + 1) * 2 > t->cap) {
 		free(t->slot);
-	t->slot = cap == LOCAL_SLOTS ? t->local : xcalloc(cap, sizeof *t->slot);
-	if (t->slot == t->local)
-		memset(t->local, 0, sizeof t->local);
-	t->cap = cap;
-	t->used = 0;
-	for (size_t p = base; p < sc->nkeys; p++)
-		keytab_put(t, sc->keys, p);
+		t->cap = t->cap ? t->cap * 2 : 4 * LINEAR_KEYS;
+		t->slot = xcalloc(t->cap, sizeof *t->slot);
+		t->used = 0;
+		for (size_t p = base; p < sc->nkeys; p++)
+			keyset_put(t, sc->keys, p);
+		return;
+	}
+	keyset_put(t, sc->keys, sc->nkeys - 1);
 }
 
 /* Position of an earlier key of the object equal to k, or -1. */
 static long
-find_key(const struct scan *sc, const struct keytab *t, size_t base, const struct skey *k)
+find_key(const struct scan *sc, const struct keyset *t, size_t base, const struct skey *k)
 {
 	if (!t->cap) {
+		if (!(t->mask & mask_bit(k->h)))
+			return -1;
 		for (size_t p = base; p < sc->nkeys; p++)
 			if (same_key(sc, &sc->keys[p], k))
 				return (long)p;
@@ -332,7 +351,7 @@ static int scan_value(struct scan *sc, int depth, struct jelem *el);
 
 /* The members of an object whose keys go on sc->keys from base. */
 static int
-scan_members(struct scan *sc, int depth, struct jelem *el, size_t base, struct keytab *t)
+scan_members(struct scan *sc, int depth, struct jelem *el, size_t base, struct keyset *t)
 {
 	for (;;) {
 		skip_ws(sc);
@@ -361,11 +380,7 @@ scan_members(struct scan *sc, int depth, struct jelem *el, size_t base, struct k
 			sc->dup_first = sc->keys[prev].off - 1;
 			return fail(sc, kstart - 1, dup_key);
 		}
-		keytab_grow(t, sc, base);
-		GROW(sc->keys, sc->kalloc, sc->nkeys + 1);
-		sc->keys[sc->nkeys++] = k;
-		if (t->cap)
-			keytab_put(t, sc->keys, sc->nkeys - 1);
+		keyset_add(t, sc, base, &k);
 		skip_ws(sc);
 		if (sc->i >= sc->n || sc->s[sc->i] != ':')
 			return fail(sc, sc->i, "expected ':' after key");
@@ -405,12 +420,9 @@ scan_object(struct scan *sc, int depth, struct jelem *el)
 		return 0;
 	}
 	size_t base = sc->nkeys;
-	struct keytab t;
-	t.slot = NULL;
-	t.cap = t.used = 0;
+	struct keyset t = { 0, NULL, 0, 0 };
 	int r = scan_members(sc, depth, el, base, &t);
-	if (t.slot != t.local)
-		free(t.slot);
+	free(t.slot);
 	sc->nkeys = base;
 	return r;
 }

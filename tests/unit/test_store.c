@@ -137,6 +137,17 @@ test_duplicate_keys(void)
 	for (int i = 0; i < 5000; i++)
 		buf_addf(&big, "%s\"key%d\": %d", i ? ", " : "", i, i);
 	buf_adds(&big, "}]");
+	int found = 0;
+	for (int n = 1; n <= 70; n++) {	/* around the switch from a mask to a table */
+		struct buf o = BUF_INIT;
+		buf_adds(&o, "[{");
+		for (int i = 0; i < n; i++)
+			buf_addf(&o, "\"k%d\": 0, ", i);
+		buf_addf(&o, "\"k%d\": 1}]", n / 2);
+		found += scan_err(o.s, "duplicate key");
+		buf_release(&o);
+	}
+	CHECK(found == 70, "a duplicate found in objects of 1 to 70 keys (%d of 70)", found);
 	CHECK(scan_ok(big.s), "5000 distinct keys in one object");
 	big.len -= 2;
 	buf_adds(&big, ", \"key\\u0031234\": 0}]");
