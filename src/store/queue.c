@@ -22,6 +22,11 @@ queue_cmd_hash(const char *cmd, const char *env)
 
 /* ---- the index ---- */
 
+/* The index's first word and version.  Version 1 was written by a scanner
+ * that let duplicate keys through and missed index keys spelt with escapes:
+ * a queue whose index is of another version is scanned again. */
+#define INDEX_MAGIC "ros-queue-index 2 "
+
 static char *
 index_path(const char *qpath)
 {
@@ -57,9 +62,10 @@ index_load(struct queue *q, const struct stat *st)
 	identity(st, id);
 	char *p = t, *nl = strchr(p, '\n');
 	size_t n = 0;
-	if (!nl || strncmp(p, "ros-queue-index 1 ", 18) || (size_t)(nl - p - 18) <= strlen(id) ||
-	    memcmp(p + 18, id, strlen(id)) || p[18 + strlen(id)] != ' ' ||
-	    sscanf(p + 18 + strlen(id), " %zu", &n) != 1 || len < 4 || memcmp(t + len - 4, "end\n", 4))
+	size_t ml = strlen(INDEX_MAGIC);
+	if (!nl || strncmp(p, INDEX_MAGIC, ml) || (size_t)(nl - p - ml) <= strlen(id) ||
+	    memcmp(p + ml, id, strlen(id)) || p[ml + strlen(id)] != ' ' ||
+	    sscanf(p + ml + strlen(id), " %zu", &n) != 1 || len < 4 || memcmp(t + len - 4, "end\n", 4))
 		goto stale;
 	q->e = xcalloc(n ? n : 1, sizeof *q->e);
 	q->alloc = n ? n : 1;
@@ -138,7 +144,7 @@ index_save(struct queue *q, const size_t *starts, const size_t *lens)
 		return;
 	}
 	identity(&st, id);
-	buf_addf(&b, "ros-queue-index 1 %s %zu\n", id, q->n);
+	buf_addf(&b, INDEX_MAGIC "%s %zu\n", id, q->n);
 	for (size_t i = 0; i < q->n; i++) {
 		struct qentry *e = &q->e[i];
 		uint64_t h = e->cmdhash;

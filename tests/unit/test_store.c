@@ -424,6 +424,37 @@ test_reader_keeps_its_version(void)
 	queue_root_remove(root);
 }
 
+/* An index written by an earlier ros (version 1: its scanner missed keys
+ * spelt with escapes and let duplicate keys through) is not trusted: the
+ * queue is scanned again. */
+static void
+test_old_index_rescanned(void)
+{
+	char *root = queue_root();
+	if (!root)
+		return;
+	char *path = path_join(root, Q_RUNS), *ip = path_join(root, ".ros/index/run_queue.json.idx");
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT;
+	size_t len;
+	char *t = read_file(ip, &len);
+	CHECK(t && queue_load(&q, path, &err) == 0 && q.from_index, "a queue with an index of this version uses it");
+	queue_release(&q);
+	char *v = t ? strstr(t, "ros-queue-index ") : NULL;
+	if (v == t && t) {
+		v[16] = '1';
+		atomic_write(ip, t, len, 0644, &err);
+	}
+	CHECK(v == t && queue_load(&q, path, &err) == 0 && !q.from_index && q.n == 300,
+	      "with a version 1 index it is scanned again");
+	queue_release(&q);
+	free(t);
+	free(ip);
+	free(path);
+	buf_release(&err);
+	queue_root_remove(root);
+}
+
 /* Readers do not lock: while another process keeps replacing the queue
  * and its index, every load reads entries that agree with the index it
  * loaded, and none fails with "changed while being read". */
@@ -498,6 +529,7 @@ main(void)
 	test_queue_roundtrip();
 	test_compat_queue();
 	test_reader_keeps_its_version();
+	test_old_index_rescanned();
 	test_concurrent_readers();
 	return UNIT_DONE();
 }
