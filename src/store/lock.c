@@ -177,9 +177,9 @@ remove_stale_temps(const char *dir, const char *base)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		const char *n = de->d_name, *x = n + 2 + bl;
-		if (n[0] != '.' || strncmp(n + 1, base, bl) || n[1 + bl] != '.' || strlen(x) != 6 ||
-		    strspn(x, xs) != 6)
+		const char *n = de->d_name;
+		if (n[0] != '.' || strncmp(n + 1, base, bl) || n[1 + bl] != '.' || strlen(n + 2 + bl) != 6 ||
+		    strspn(n + 2 + bl, xs) != 6)
 			continue;
 		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
 		    now - st.st_mtime > STALE_TEMP_SECONDS)
