@@ -5,13 +5,21 @@
  * The scanner checks a whole file against the JSON grammar (and UTF-8) at
  * memory speed without building values, and returns the byte span of each
  * element of the top-level array plus the raw spans of a few top-level keys
- * of each element object ("id", "status", "project_id").  jansson then
- * parses only the entries a command actually reads or changes.
+ * of each element object ("id", "status", "project_id", ...; a key is found
+ * however it is spelt, "st\u0061tus" too).  jansson then parses only the
+ * entries a command actually reads or changes.
+ *
+ * So that the scanner's view and jansson's never differ, the scanner
+ * refuses whatever jansson would refuse or read another way: an object
+ * with a key twice (at any depth, also when the two only match once
+ * escapes are decoded), \u0000, an unpaired UTF-16 surrogate escape, an
+ * integer beyond 64 bits, a real beyond a double.
  */
 #ifndef ROS_JSON_H
 #define ROS_JSON_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include "util/util.h"
 
 enum jkey { JK_ID, JK_STATUS, JK_PROJECT, JK_WORKER, JK_COMMAND, JK_ENV, JK_NKEYS };
@@ -30,8 +38,15 @@ struct jelem {
 
 /* Scan text as a JSON array.  On success *elems (caller frees) holds *n
  * elements and 0 is returned.  On error returns -1 and writes
- * "LINE:COL: what is wrong" into err. */
+ * "LINE:COL: what is wrong" into err, for a duplicate key
+ * "LINE:COL: duplicate key "KEY" (also at line L)" (the second one's place). */
 int jscan_array(const char *text, size_t len, struct jelem **elems, size_t *n, struct buf *err);
+
+/* A 64-bit hash of n bytes (FNV-1a over 8-byte words; for caches and
+ * tables, not crypto): hash_bytes(HASH_SEED, p, n), chained by passing
+ * the previous result as h. */
+#define HASH_SEED 0xcbf29ce484222325ULL
+uint64_t hash_bytes(uint64_t h, const char *p, size_t n);
 
 /* Decode the raw contents of a JSON string (no quotes) into a new C string. */
 char *jstr_decode(const char *raw, size_t len);

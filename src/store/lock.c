@@ -3,6 +3,7 @@
  */
 #include "store/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int
@@ -153,6 +155,39 @@ copy_prefix(int src_fd, int fd, size_t n)
 	return 0;
 }
 
+/* Temp files of a writer that died (kill -9, a crash, power loss) older than
+ * this are removed by the next write of the same file. */
+#define STALE_TEMP_SECONDS 60
+
+/* Remove the stale temp files of base in dir ("" for the current one): the
+ * names mkostemp gives (".<base>.XXXXXX", X a letter or digit) of regular
+ * files not written to for STALE_TEMP_SECONDS.  A live writer of a state file
+ * holds the root's lock and writes in well under a minute; one stopped that
+ * long whose temp file goes only fails its rename. */
+static void
+remove_stale_temps(const char *dir, const char *base)
+{
+	static const char xs[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	DIR *d = opendir(*dir ? dir : ".");
+	size_t bl = strlen(base);
+	time_t now = time(NULL);
+	struct dirent *de;
+	struct stat st;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (n[0] != '.' || strncmp(n + 1, base, bl) || n[1 + bl] != '.' || strlen(n + 2 + bl) != 6 ||
+		    strspn(n + 2 + bl, xs) != 6)
+			continue;
+		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    now - st.st_mtime > STALE_TEMP_SECONDS)
+			unlinkat(dirfd(d), n, 0);
+	}
+	closedir(d);
+}
+
 int
 atomic_write(const char *path, const void *data, size_t len, int mode, struct buf *err)
 {
@@ -190,6 +225,7 @@ atomic_write_after(const char *path, int src_fd, size_t src_len, const void *dat
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
 
+	remove_stale_temps(dir, base);	/* first: they may be what fills the disk */
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		buf_addf(err, "cannot create a temporary file next to %s: %s", path, strerror(errno));

@@ -11,33 +11,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- hashing (64-bit FNV-1a over 8-byte words; a cache key, not crypto) ---- */
-
-static uint64_t
-hash_bytes(uint64_t h, const char *p, size_t n)
-{
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	while (n--)
-		h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
-	return h;
-}
+#define LOAD_TRIES 20	/* loads of a queue that keeps changing in place */
 
 uint64_t
 queue_cmd_hash(const char *cmd, const char *env)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	h = hash_bytes(h, cmd, strlen(cmd) + 1);
+	uint64_t h = hash_bytes(HASH_SEED, cmd, strlen(cmd) + 1);
 	return hash_bytes(h, env, strlen(env));
 }
 
 /* ---- the index ---- */
+
+/* The index's first word and version.  Version 1 was written by a scanner
+ * that let duplicate keys through and missed index keys spelt with escapes:
+ * a queue whose index is of another version is scanned again. */
+#define INDEX_MAGIC "ros-queue-index 2 "
 
 static char *
 index_path(const char *qpath)
@@ -74,9 +62,10 @@ index_load(struct queue *q, const struct stat *st)
 	identity(st, id);
 	char *p = t, *nl = strchr(p, '\n');
 	size_t n = 0;
-	if (!nl || strncmp(p, "ros-queue-index 1 ", 18) || (size_t)(nl - p - 18) <= strlen(id) ||
-	    memcmp(p + 18, id, strlen(id)) || p[18 + strlen(id)] != ' ' ||
-	    sscanf(p + 18 + strlen(id), " %zu", &n) != 1 || len < 4 || memcmp(t + len - 4, "end\n", 4))
+	size_t ml = strlen(INDEX_MAGIC);
+	if (!nl || strncmp(p, INDEX_MAGIC, ml) || (size_t)(nl - p - ml) <= strlen(id) ||
+	    memcmp(p + ml, id, strlen(id)) || p[ml + strlen(id)] != ' ' ||
+	    sscanf(p + ml + strlen(id), " %zu", &n) != 1 || len < 4 || memcmp(t + len - 4, "end\n", 4))
 		goto stale;
 	q->e = xcalloc(n ? n : 1, sizeof *q->e);
 	q->alloc = n ? n : 1;
@@ -155,7 +144,7 @@ index_save(struct queue *q, const size_t *starts, const size_t *lens)
 		return;
 	}
 	identity(&st, id);
-	buf_addf(&b, "ros-queue-index 1 %s %zu\n", id, q->n);
+	buf_addf(&b, INDEX_MAGIC "%s %zu\n", id, q->n);
 	for (size_t i = 0; i < q->n; i++) {
 		struct qentry *e = &q->e[i];
 		uint64_t h = e->cmdhash;
@@ -225,30 +214,102 @@ scan_data(struct queue *q, struct buf *err)
 	return 0;
 }
 
+/* Read len bytes of fd from offset 0 into a new NUL-terminated buffer;
+ * NULL (errno set, EAGAIN: the file is shorter) when they cannot be read. */
+static char *
+read_exact(int fd, size_t len)
+{
+	char *d = xmalloc(len + 1);
+	size_t n = 0;
+	while (n < len) {
+		ssize_t r = pread(fd, d + n, len - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? errno : EAGAIN;
+			free(d);
+			errno = e;
+			return NULL;
+		}
+		n += (size_t)r;
+	}
+	d[len] = 0;
+	return d;
+}
+
+/* 1 if the open file still has the contents it had when q was loaded (a
+ * write in place changes its size or mtime; a rename over it does not). */
+static int
+unchanged(const struct queue *q, int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && (size_t)st.st_size == q->len && st.st_mtim.tv_sec == q->mtim.tv_sec &&
+	       st.st_mtim.tv_nsec == q->mtim.tv_nsec;
+}
+
+/* One try of queue_load: 0 loaded, -1 error, 1 the file changed in place
+ * while being read (try again). */
+static int
+load_once(struct queue *q, struct buf *err)
+{
+	struct stat st;
+	int fd = open(q->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		q->missing = 1;
+		q->data = xstrdup("[]\n");
+		q->len = 3;
+		q->keys = q->data;
+		return 0;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		buf_addf(err, "%s: %s", q->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		buf_addf(err, "%s: %s", q->path, S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+		return -1;
+	}
+	q->len = (size_t)st.st_size;
+	q->mtim = st.st_mtim;
+	if (index_load(q, &st) == 0) {
+		q->fd = fd;	/* queue_need_data reads this version, whatever replaces it */
+		return 0;
+	}
+	q->data = read_exact(fd, q->len);
+	int again = (!q->data && errno == EAGAIN) || (q->data && !unchanged(q, fd));
+	int e = errno;
+	close(fd);
+	if (again)
+		return 1;
+	if (!q->data) {
+		buf_addf(err, "%s: %s", q->path, strerror(e));
+		return -1;
+	}
+	return scan_data(q, err);
+}
+
 int
 queue_load(struct queue *q, const char *path, struct buf *err)
 {
-	struct stat st;
-
 	queue_release(q);
 	q->path = xstrdup(path);
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && index_load(q, &st) == 0)
-		return 0;
-	q->data = read_file(path, &q->len);
-	if (!q->data) {
-		if (errno == ENOENT) {
-			q->missing = 1;
-			q->data = xstrdup("[]\n");
-			q->len = 3;
-			q->keys = q->data;
-			return 0;
+	for (int tries = 1;; tries++) {
+		int r = load_once(q, err);
+		if (r <= 0)
+			return r;
+		if (tries == LOAD_TRIES) {
+			buf_addf(err, "%s keeps changing while being read (%d tries): something writes it in place",
+				 path, tries);
+			return -1;
 		}
-		buf_addf(err, "%s: %s", path, strerror(errno));
-		return -1;
+		char *p = q->path;
+		q->path = NULL;
+		queue_release(q);
+		q->path = p;
 	}
-	if (scan_data(q, err) < 0)
-		return -1;
-	return 0;
 }
 
 int
@@ -256,19 +317,15 @@ queue_need_data(struct queue *q, struct buf *err)
 {
 	if (q->data)
 		return 0;
-	struct stat st;
-	size_t len;
-	char *d = read_file(q->path, &len);
-	if (!d) {
-		buf_addf(err, "%s: %s", q->path, strerror(errno));
-		return -1;
-	}
-	if (stat(q->path, &st) < 0 || (size_t)st.st_size != len || len != q->len) {
+	char *d = q->fd >= 0 ? read_exact(q->fd, q->len) : NULL;
+	if (!d || !unchanged(q, q->fd)) {
 		free(d);
-		buf_addf(err, "%s changed while being read; run the command again", q->path);
+		buf_addf(err, "%s was changed in place while being read (not by ros); run the command again", q->path);
 		return -1;
 	}
 	q->data = d;
+	close(q->fd);
+	q->fd = -1;
 	return 0;
 }
 
@@ -277,12 +334,15 @@ queue_release(struct queue *q)
 {
 	for (size_t i = 0; i < q->n; i++)
 		json_decref(q->e[i].obj);
+	if (q->path && q->fd >= 0)	/* a zeroed struct holds no file */
+		close(q->fd);
 	free(q->e);
 	free(q->data);
 	free(q->idx);
 	free(q->idset);
 	free(q->path);
 	memset(q, 0, sizeof *q);
+	q->fd = -1;
 }
 
 json_t *
@@ -498,7 +558,7 @@ out:
 static uint64_t
 id_hash(const char *id)
 {
-	uint64_t h = hash_bytes(0xcbf29ce484222325ULL, id, strlen(id));
+	uint64_t h = hash_bytes(HASH_SEED, id, strlen(id));
 	return h ? h : 1;	/* 0 marks an empty slot */
 }
 

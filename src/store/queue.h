@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <time.h>
 #include "store/json.h"
 #include "store/store.h"
 
@@ -48,8 +49,10 @@ struct queue {
 	int from_index;
 	uint64_t *idset;	/* open-addressing set of id hashes (queue_new_id) */
 	size_t idset_cap;
+	int fd;			/* the file loaded, while only its index is read; else -1 */
+	struct timespec mtim;	/* its mtime when loaded */
 };
-#define QUEUE_INIT { NULL, NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0, NULL, 0 }
+#define QUEUE_INIT { NULL, NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0, NULL, 0, -1, { 0, 0 } }
 
 /* Queue file names, relative to the root. */
 #define Q_IDEAS "queues/idea_queue.json"
@@ -57,7 +60,12 @@ struct queue {
 #define Q_RUNS "queues/run_queue.json"
 #define Q_PUBS "queues/publication_queue.json"
 
-/* Load; a missing file is an empty queue.  -1 with "PATH:LINE:COL: ..." in err. */
+/* Load; a missing file is an empty queue.  -1 with "PATH:LINE:COL: ..." in err.
+ * Readers need no lock: a load sees one version of the file.  When only the
+ * index is read, the file stays open until queue_release(), so that the
+ * entries parsed later come from that same version, however often writers
+ * have replaced the file since.  A file written in place (not by ros) while
+ * being read, as its size or mtime show, is read again, up to 20 times. */
 int queue_load(struct queue *q, const char *path, struct buf *err);
 void queue_release(struct queue *q);
 
@@ -76,7 +84,8 @@ int queue_key_is(const struct queue *q, size_t i, enum jkey k, const char *s);
 uint64_t queue_cmd_hash(const char *command, const char *env);
 /* 1 if entry i has exactly this command and env. */
 int queue_same_command(struct queue *q, size_t i, const char *command, const char *env);
-/* Read the file's bytes when only the index was loaded. */
+/* Read the file's bytes when only the index was loaded: those of the
+ * version loaded.  -1 only if that file was changed in place since. */
 int queue_need_data(struct queue *q, struct buf *err);
 /* Index of the entry with id, or -1. */
 long queue_find(struct queue *q, const char *id);

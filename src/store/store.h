@@ -27,7 +27,9 @@ int store_lock(const char *root, struct store_lock *l, struct buf *err);
 void store_unlock(struct store_lock *l);	/* no-op when not held */
 
 /* Write data to path atomically (temp + fsync + rename + dir fsync).
- * mode applies to a new file; an existing file keeps its mode.
+ * mode applies to a new file; an existing file keeps its mode.  The temp
+ * file is ".<name>.XXXXXX" next to path; such files of path more than a
+ * minute old (left by a writer that was killed) are removed first.
  * ROS_TEST_FSYNC=0 skips the fsyncs (tests only). */
 int atomic_write(const char *path, const void *data, size_t len, int mode, struct buf *err);
 /* The same, the new content being the first src_len bytes of the open file

@@ -2,8 +2,11 @@
 #include "unit.h"
 #include "store/queue.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int
@@ -79,6 +82,123 @@ test_scanner(void)
 	buf_release(&err);
 }
 
+static int
+scan_ok(const char *text)
+{
+	struct jelem *el = NULL;
+	size_t n;
+	struct buf err = BUF_INIT;
+	int r = jscan_array(text, strlen(text), &el, &n, &err);
+	if (r < 0)
+		printf("#   scan of %.60s failed: %s\n", text, err.s);
+	free(el);
+	buf_release(&err);
+	return r == 0;
+}
+
+/* An object with a key twice (also spelt differently with escapes) is
+ * refused at any depth: jansson would keep one value, the scanner's index
+ * might have recorded the other. */
+static void
+test_duplicate_keys(void)
+{
+	CHECK(scan_err("[{\"status\":\"pending\",\"st\\u0061tus\":\"running\"}]",
+		       "1:22: duplicate key \"status\" (also at line 1)"),
+	      "a key spelt with an escape duplicates the plain one");
+	CHECK(scan_err("[\n  {\n    \"id\": \"r1\",\n    \"status\": \"pending\",\n    \"status\": \"running\"\n  }\n]\n",
+		       "5:5: duplicate key \"status\" (also at line 4)"),
+	      "a duplicated top-level key: line:col of the second, line of the first");
+	CHECK(scan_err("[{\"id\": \"r1\"}, {\"id\": \"r2\", \"p\": {\"lr\": 1, \"x\": [{\"a\\/b\": 1, \"a/b\": 2}]}}]",
+		       "duplicate key \"a/b\""), "a duplicated key in a nested object");
+	CHECK(scan_err("[{\"\\u00e9\": 1, \"\xc3\xa9\": 2}]", "duplicate key \"\xc3\xa9\""),
+	      "a \\u escape and the raw UTF-8 of the same character");
+	CHECK(scan_err("[{\"k\\n\\\"\": 1, \"k\\u000a\\u0022\": 2}]", "duplicate key \"k\\n\\\"\""),
+	      "the key in the message is escaped");
+	struct buf key = BUF_INIT, lk = BUF_INIT, want = BUF_INIT;
+	buf_addc(&key, 'x');
+	for (int i = 0; i < 100; i++)
+		buf_adds(&key, "\xc3\xa9");	/* byte 60 is inside a character */
+	buf_addf(&lk, "[{\"%s\": 1, \"%s\": 2}]", key.s, key.s);
+	buf_adds(&want, "1:111: duplicate key \"x");
+	for (int i = 0; i < 29; i++)
+		buf_adds(&want, "\xc3\xa9");
+	buf_adds(&want, "...\" (also at line 1)");
+	CHECK(scan_err(lk.s, want.s), "a long key is cut in the message, between characters");
+	buf_release(&key);
+	buf_release(&lk);
+	buf_release(&want);
+	CHECK(scan_ok("[{\"a\": 1, \"b\": {\"a\": 2}, \"c\": [{\"a\": 3}, {\"a\": 4}]}, {\"a\": 5}]"),
+	      "the same key in different objects is not a duplicate");
+	CHECK(scan_ok("[{\"ab\": 1, \"a\\u0062c\": 2, \"a\\u0062\\u0063d\": 3, \"\": 4, \"A\": 5, \"a\": 6}]"),
+	      "keys that differ only after decoding are distinct");
+	/* a large object: duplicates found however many keys it has */
+	struct buf big = BUF_INIT;
+	buf_adds(&big, "[{");
+	for (int i = 0; i < 5000; i++)
+		buf_addf(&big, "%s\"key%d\": %d", i ? ", " : "", i, i);
+	buf_adds(&big, "}]");
+	int found = 0;
+	for (int n = 1; n <= 70; n++) {	/* around the switch from a mask to a table */
+		struct buf o = BUF_INIT;
+		buf_adds(&o, "[{");
+		for (int i = 0; i < n; i++)
+			buf_addf(&o, "\"k%d\": 0, ", i);
+		buf_addf(&o, "\"k%d\": 1}]", n / 2);
+		found += scan_err(o.s, "duplicate key");
+		buf_release(&o);
+	}
+	CHECK(found == 70, "a duplicate found in objects of 1 to 70 keys (%d of 70)", found);
+	CHECK(scan_ok(big.s), "5000 distinct keys in one object");
+	big.len -= 2;
+	buf_adds(&big, ", \"key\\u0031234\": 0}]");
+	CHECK(scan_err(big.s, "duplicate key \"key1234\" (also at line 1)"), "a duplicate among 5000 keys");
+	buf_release(&big);
+}
+
+/* The index fields are found whatever the spelling of the key. */
+static void
+test_escaped_index_key(void)
+{
+	const char *t = "[{\"\\u0069d\": \"r1\", \"st\\u0061tus\": \"running\", \"project_id\": \"p\"}]";
+	struct jelem *el = NULL;
+	size_t n = 0;
+	struct buf err = BUF_INIT;
+	CHECK(jscan_array(t, strlen(t), &el, &n, &err) == 0 && n == 1, "escaped keys scan");
+	char *st = n == 1 ? jstr_decode(t + el[0].key[JK_STATUS].off, el[0].key[JK_STATUS].len) : NULL;
+	char *id = n == 1 ? jstr_decode(t + el[0].key[JK_ID].off, el[0].key[JK_ID].len) : NULL;
+	CHECK_STR(st, "running", "status spelt st\\u0061tus is the status");
+	CHECK_STR(id, "r1", "id spelt \\u0069d is the id");
+	free(st);
+	free(id);
+	free(el);
+	buf_release(&err);
+}
+
+/* What jansson refuses, the scanner refuses: otherwise a queue loads and
+ * then fails on the one entry a command needs. */
+static void
+test_scanner_as_strict_as_jansson(void)
+{
+	CHECK(scan_err("[{\"a\": \"x\\u0000y\"}]", "1:10: \\u0000"), "\\u0000 in a string");
+	CHECK(scan_err("[{\"a\": \"\\ud800\"}]", "1:9: invalid \\u escape"), "lone high surrogate");
+	CHECK(scan_err("[{\"a\": \"\\udc00\"}]", "invalid \\u escape"), "lone low surrogate");
+	CHECK(scan_err("[{\"a\": \"\\ud800\\u0041\"}]", "invalid \\u escape"), "high surrogate, then not a low one");
+	CHECK(scan_err("[{\"a\": \"\\ud800\\n\"}]", "invalid \\u escape"), "high surrogate, then another escape");
+	CHECK(scan_ok("[{\"a\": \"\\ud83d\\ude00\\uD83D\\uDE00\"}]"), "surrogate pairs");
+	CHECK(scan_ok("[{\"a\": 9223372036854775807, \"b\": -9223372036854775808, \"c\": 12345678901234567}]"),
+	      "integers at the limits of 64 bits");
+	CHECK(scan_err("[{\"a\": 9223372036854775808}]", "1:8: integer too large"), "integer above 64 bits");
+	CHECK(scan_err("[{\"a\": -9223372036854775809}]", "integer too large"), "integer below 64 bits");
+	CHECK(scan_err("[{\"a\": 123456789012345678901234567890}]", "integer too large"), "30-digit integer");
+	CHECK(scan_ok("[{\"a\": 1e308, \"b\": 1.7976931348623157e308, \"c\": -0.001e311, \"d\": 1e-400, "
+		      "\"e\": 0.0e999, \"f\": 123456789012345678901234567890.5, \"g\": 0e99999999999999999999}]"),
+	      "reals up to the largest double, underflow and zero with a huge exponent");
+	CHECK(scan_err("[{\"a\": 1e309}]", "1:8: number too large"), "1e309");
+	CHECK(scan_err("[{\"a\": -1.7976931348623159e308}]", "number too large"), "just above the largest double");
+	CHECK(scan_err("[{\"a\": 100e307}]", "number too large"), "100e307");
+	CHECK(scan_err("[{\"a\": 1E99999999999999999999}]", "number too large"), "a huge exponent");
+}
+
 static void
 test_writer(void)
 {
@@ -147,6 +267,16 @@ test_queue_roundtrip(void)
 	queue_release(&q);
 	unlink(path);
 	free(path);
+	path = tmp_write("[\n  {\"id\": \"r1\",\n   \"id\": \"r2\"}\n]\n");
+	buf_reset(&err);
+	struct buf want = BUF_INIT;
+	buf_addf(&want, "%s:3:4: duplicate key \"id\" (also at line 2)", path);
+	CHECK(queue_load(&q, path, &err) < 0 && !strcmp(err.s, want.s),
+	      "duplicate key: queue_load fails with path:line:col (%s)", err.s);
+	buf_release(&want);
+	queue_release(&q);
+	unlink(path);
+	free(path);
 	buf_release(&err);
 }
 
@@ -189,12 +319,217 @@ test_compat_queue(void)
 	free(path);
 }
 
+/* The writer of test_concurrent_readers: entry k % n goes pending -> running
+ * (same length: the file keeps its size) -> done -> pending. */
+static int
+flip_status(struct queue *q, void *arg, struct buf *err)
+{
+	size_t i = (size_t)*(int *)arg % q->n;
+	json_t *o = queue_obj(q, i, err);
+	if (!o)
+		return -1;
+	const char *st = jstr0(o, "status");
+	jset_str(o, "status", !strcmp(st, "pending") ? "running" : !strcmp(st, "running") ? "done" : "pending");
+	queue_touch(q, i);
+	return 1;
+}
+
+/* A root in /tmp with a run queue of 300 pending runs and its index;
+ * path_join(root, Q_RUNS) is the queue.  NULL if it cannot be made. */
+static char *
+queue_root(void)
+{
+	char *root = xstrdup("/tmp/ros-unit-root-XXXXXX");
+	if (!mkdtemp(root)) {
+		free(root);
+		return NULL;
+	}
+	char *qdir = path_join(root, "queues"), *path = path_join(root, Q_RUNS);
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	mkdir_p(qdir, 0755);
+	setenv("ROS_TEST_FSYNC", "0", 1);
+	buf_adds(&text, "[");
+	for (int i = 0; i < 300; i++)
+		buf_addf(&text, "%s\n  {\"id\": \"r%07d\", \"status\": \"pending\", \"command\": \"x\"}", i ? "," : "", i);
+	buf_adds(&text, "\n]\n");
+	int k = 299;	/* the last entry: running */
+	CHECK(atomic_write(path, text.s, text.len, 0644, &err) == 0 &&
+	      queue_update(root, Q_RUNS, flip_status, &k, &err) == 1, "a queue of 300 runs and its index");
+	buf_release(&text);
+	buf_release(&err);
+	free(qdir);
+	free(path);
+	return root;
+}
+
+static void
+queue_root_remove(char *root)
+{
+	const char *files[] = { Q_RUNS, ".ros/index/run_queue.json.idx", ".ros/lock", NULL };
+	const char *dirs[] = { "queues", ".ros/index", ".ros", NULL };
+	for (int i = 0; files[i]; i++) {
+		char *p = path_join(root, files[i]);
+		unlink(p);
+		free(p);
+	}
+	for (int i = 0; dirs[i]; i++) {
+		char *p = path_join(root, dirs[i]);
+		rmdir(p);
+		free(p);
+	}
+	rmdir(root);
+	free(root);
+}
+
+/* A reader that loaded the index parses entries later from the version it
+ * loaded, whatever replaced the file since; a file changed in place (not
+ * by ros) is an error rather than a mix of two versions. */
+static void
+test_reader_keeps_its_version(void)
+{
+	char *root = queue_root();
+	if (!root)
+		return;
+	char *path = path_join(root, Q_RUNS);
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT;
+	int k = 7;
+	CHECK(queue_load(&q, path, &err) == 0 && q.from_index, "the queue loads from its index");
+	CHECK(queue_update(root, Q_RUNS, flip_status, &k, &err) == 1, "a writer replaces it: run 7 is running");
+	json_t *o = queue_obj(&q, 7, &err);
+	CHECK_STR(o ? jstr0(o, "status") : err.s, "pending", "the reader still reads run 7 as pending, as its index said");
+	queue_release(&q);
+
+	CHECK(queue_load(&q, path, &err) == 0 && q.from_index && queue_key_is(&q, 8, JK_STATUS, "pending"),
+	      "loaded again: run 8 pending");
+	size_t len;
+	char *t = read_file(path, &len), *at = t ? strstr(t, "\"r0000008\", \"status\": \"pending\"") : NULL;
+	int fd = open(path, O_WRONLY);
+	struct stat st;
+	CHECK(at && fd >= 0 && pwrite(fd, "running", 7, at + 23 - t) == 7 && fstat(fd, &st) == 0,
+	      "run 8 made running in place, the size kept");
+	/* a later write: the coarse clock may not have ticked yet */
+	struct timespec ts[2] = { st.st_atim, { st.st_mtim.tv_sec + 1, st.st_mtim.tv_nsec } };
+	if (fd >= 0) {
+		futimens(fd, ts);
+		close(fd);
+	}
+	buf_reset(&err);
+	CHECK(!queue_obj(&q, 8, &err) && strstr(err.s, "changed in place while being read"),
+	      "reading run 8 then is an error (%s)", err.s);
+	queue_release(&q);
+	free(t);
+	free(path);
+	buf_release(&err);
+	queue_root_remove(root);
+}
+
+/* An index written by an earlier ros (version 1: its scanner missed keys
+ * spelt with escapes and let duplicate keys through) is not trusted: the
+ * queue is scanned again. */
+static void
+test_old_index_rescanned(void)
+{
+	char *root = queue_root();
+	if (!root)
+		return;
+	char *path = path_join(root, Q_RUNS), *ip = path_join(root, ".ros/index/run_queue.json.idx");
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT;
+	size_t len;
+	char *t = read_file(ip, &len);
+	CHECK(t && queue_load(&q, path, &err) == 0 && q.from_index, "a queue with an index of this version uses it");
+	queue_release(&q);
+	char *v = t ? strstr(t, "ros-queue-index ") : NULL;
+	if (v == t && t) {
+		v[16] = '1';
+		atomic_write(ip, t, len, 0644, &err);
+	}
+	CHECK(v == t && queue_load(&q, path, &err) == 0 && !q.from_index && q.n == 300,
+	      "with a version 1 index it is scanned again");
+	queue_release(&q);
+	free(t);
+	free(ip);
+	free(path);
+	buf_release(&err);
+	queue_root_remove(root);
+}
+
+/* Readers do not lock: while another process keeps replacing the queue
+ * and its index, every load reads entries that agree with the index it
+ * loaded, and none fails with "changed while being read". */
+static void
+test_concurrent_readers(void)
+{
+	char *root = queue_root();
+	if (!root)
+		return;
+	char *path = path_join(root, Q_RUNS);
+	struct buf err = BUF_INIT;
+	int ready[2];
+	if (pipe(ready) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(ready[1]);
+		if (read(ready[0], &c, 1) != 1)
+			_exit(2);
+		for (int k = 1; k <= 400; k++)
+			if (queue_update(root, Q_RUNS, flip_status, &k, &err) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(ready[0]);
+	if (write(ready[1], "", 1) != 1)
+		return;
+	close(ready[1]);
+	int reads = 0, indexed = 0, failed = 0, differ = 0, status = 0;
+	struct buf first = BUF_INIT;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct queue q = QUEUE_INIT;
+		buf_reset(&err);
+		if (queue_load(&q, path, &err) == 0) {
+			indexed += q.from_index;
+			for (size_t i = 0; i < q.n; i++) {
+				json_t *o = queue_obj(&q, i, &err);
+				if (!o)
+					break;
+				if (!queue_key_is(&q, i, JK_STATUS, jstr0(o, "status")) ||
+				    !queue_key_is(&q, i, JK_ID, jstr0(o, "id")))
+					differ++;
+			}
+		}
+		if (err.len) {
+			failed++;
+			if (!first.len)
+				buf_adds(&first, err.s);
+		}
+		queue_release(&q);
+		reads++;
+	}
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the writer replaced the queue 400 times");
+	CHECK(reads > 0 && indexed > 0, "%d loads during the writes, %d from the index", reads, indexed);
+	CHECK(failed == 0, "no load or entry read failed (%d did; first: %s)", failed, first.len ? first.s : "-");
+	CHECK(differ == 0, "every entry read agrees with the index it was loaded with (%d did not)", differ);
+	buf_release(&first);
+	buf_release(&err);
+	free(path);
+	queue_root_remove(root);
+}
+
 int
 main(void)
 {
 	test_scanner();
+	test_duplicate_keys();
+	test_escaped_index_key();
+	test_scanner_as_strict_as_jansson();
 	test_writer();
 	test_queue_roundtrip();
 	test_compat_queue();
+	test_reader_keeps_its_version();
+	test_old_index_rescanned();
+	test_concurrent_readers();
 	return UNIT_DONE();
 }
