@@ -70,7 +70,7 @@ import sys
 s = open(sys.argv[1], 'rb').read()
 calls = s.index(b'\nros_set_ws ')          # where the calls begin
 last = s.rindex(b'\n', 0, len(s) - 1) + 1  # where its last line begins
-offs = list(range(0, calls, 11)) + list(range(calls, last))
+offs = list(range(0, calls, 23)) + list(range(calls, last))
 print(' '.join(map(str, offs)))
 PYEOF
 )

@@ -210,5 +210,24 @@ check "a run for the worker with a bad extra_args" ros add-run --project-id p --
 check "dispatch skips that worker" ros dispatch-runs --worker-pool evil
 check_match "and says why" "$ERR" "worker evil: unterminated ' in extra_args; worker skipped"
 
+# --- claims: a dead dispatcher's claim is revoked; a late sbatch refused ----------
+check "a run to claim" ros add-run --project-id p --worker-pool hpc --command 'echo claimed'
+cid=$OUT
+check_exit 137 "killed after the claim" env -u SLURM_CONF ROS_TEST_CRASH=after-claim "$ROS" dispatch-runs --worker-pool hpc
+ctok=$(jq_py queues/run_queue.json "[r['claim']['token'] for r in d if r['id'] == '$cid'][0]")
+cuntil=$(jq_py queues/run_queue.json "__import__('calendar').timegm(__import__('time').strptime([r['claim']['until'] for r in d if r['id'] == '$cid'][0], '%Y-%m-%dT%H:%M:%SZ'))")
+check "check-runs: the claimer is gone" ros check-runs
+check_eq "back to pending" "$(field "$cid" status)" pending
+check_eq "the claim is revoked in the run directory" "$(cat "$T/shared/ws/runs/logs/p/$cid/claim.$ctok")" revoked
+# the dead dispatcher's submission, arriving late, is refused
+late=$({ cat "$TOP/src/remote/lib.sh" "$TOP/src/remote/slurm.sh"; echo "ros_ws=$T/shared/ws"
+	echo "ros_ck='$(printf 'echo late\n' | cksum)'"
+	printf 'ros_sbatch p %s 0 %s %s <<EOF\necho late\nEOF\n' "$cid" "$ctok" "$cuntil"; } | env -u SLURM_CONF sh -s 2>&1)
+check_eq "a late sbatch of the revoked claim: refused" "$late" "ROS launch $cid revoked 0"
+check_eq "nothing was submitted" "$(squeue -h -t all -n "ros-$cid" -o %i)" ""
+step() { ros dispatch-runs --worker-pool hpc; ros check-runs; [ "$(field "$cid" status)" = done ]; }
+check "it runs later" wait_for 30 step
+check_eq "once" "$(squeue -h -t all -n "ros-$cid" -o %i | wc -l)" 1
+
 check_eq "no job left in Slurm" "$(squeue -h -o %i)" ""
 done_testing
