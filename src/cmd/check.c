@@ -352,13 +352,10 @@ check_once(struct check *c, struct buf *err)
 				json_object_set_new(slurm_revoke, jstr0(r, "id"), json_string(revoke));
 			continue;
 		}
-		char att[24], lines[16];
-		snprintf(att, sizeof att, "%lld", run_attempt(r));
+		char att[24], lines[16], pids[24];
+		run_attempt_word(r, att);
+		run_pid_word(r, pids);
 		snprintf(lines, sizeof lines, "%d", TAIL_LINES);
-		long long pid = 0;
-		char pids[24];
-		jint(r, "pid", &pid);
-		snprintf(pids, sizeof pids, "%lld", pid > 0 ? pid : 0);
 		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, lines, pids, revoke, NULL };
 		script_call(&b->s, "ros_probe", args, NULL, 0);
 		c->collect_ms += collect_call(&b->s, r);

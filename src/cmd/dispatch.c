@@ -208,8 +208,13 @@ claim(struct queue *q, void *arg, struct buf *err)
 			else
 				json_object_del(r, "gpu_ids");
 			jset_str(r, "dispatched_at", pl->now);
-			if (!json_object_get(r, "attempt"))
+			if (!json_object_get(r, "attempt")) {
+				/* added by the Python ros.py, which ran commands from
+				 * the login's home directory: so do its entries */
 				jset_int(r, "attempt", 0);
+				if (!json_object_get(r, "cwd"))
+					jset_str(r, "cwd", "~");
+			}
 			claim_set(r, parse_iso_time(pl->now));
 			queue_touch(q, c[k].idx);
 			changed = 1;
@@ -227,7 +232,10 @@ claim(struct queue *q, void *arg, struct buf *err)
 	return changed;
 }
 
-/* run.sh: environment, workspace, the user's env and command. */
+/* run.sh: ros's variables, the secrets setup-worker synced, the working
+ * directory, the entry's env and its command.  The env is a shell line, as
+ * the Python ros.py ran it (`source venv/bin/activate`, `export A=1`), with
+ * its assignments exported (`SEED=1 DATASET=x`). */
 static char *
 run_script(const json_t *r)
 {
@@ -239,10 +247,14 @@ run_script(const json_t *r)
 	const char *g = jstr(r, "gpu_ids");
 	if (g && *g && strspn(g, "0123456789,") == strlen(g))
 		buf_addf(&b, "export CUDA_VISIBLE_DEVICES=%s\n", g);
-	buf_adds(&b, "cd \"$ROS_WORKSPACE\" || exit 111\n");
+	buf_adds(&b, "if [ -f \"$HOME/.env.local\" ]; then set -a; . \"$HOME/.env.local\"; set +a; fi\n");
+	if (!strcmp(jstr0(r, "cwd"), "~"))
+		buf_adds(&b, "cd \"$HOME\" || exit 111\n");
+	else
+		buf_adds(&b, "cd \"$ROS_WORKSPACE\" || exit 111\n");
 	const char *env = jstr0(r, "env");
 	if (env[strspn(env, " \t")])
-		buf_addf(&b, "export %s\n", env);
+		buf_addf(&b, "set -a\n%s\nset +a\n", env);
 	buf_addf(&b, "%s\n", jstr0(r, "command"));
 	return buf_detach(&b);
 }

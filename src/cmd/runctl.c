@@ -112,11 +112,11 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	struct script s = SCRIPT_INIT;
 	struct proc p;
-	char lines[24], att[24];
+	char lines[24], pid[24];
 	snprintf(lines, sizeof lines, "%lld", n);
-	snprintf(att, sizeof att, "%lld", run_attempt(r));
+	run_pid_word(r, pid);
 	script_begin(&s, w, ctx_root(ctx));
-	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), lines, follow ? "1" : "0", NULL };
+	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), lines, follow ? "1" : "0", pid, NULL };
 	if (worker_is_slurm(w))
 		slurm_script_logs(&s, r, lines, follow);
 	else
@@ -271,7 +271,9 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 		/* a dispatching run's claim is revoked on the worker unless
 		 * launched: it can never start after this */
 		const char *tok = !strcmp(st, "dispatching") ? claim_token(r) : NULL;
-		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), gs, tok, NULL };
+		char pid[24];
+		run_pid_word(r, pid);
+		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), gs, pid, tok, NULL };
 		if (worker_is_slurm(w))
 			slurm_script_cancel(&b->s, r, tok);	/* scancel; Slurm does the grace period */
 		else

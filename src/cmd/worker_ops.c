@@ -324,7 +324,7 @@ cmd_setup_worker_fn(int argc, char **argv, struct ctx *ctx)
 	char *envpath = NULL, *envdata = NULL;
 	size_t envlen = 0;
 	if (!no_env && !strcmp(w->kind, "local")) {
-		printf("setup: local worker: it already reads this machine's ~/.env.local; nothing to sync\n");
+		printf("setup: local worker: its runs load this machine's ~/.env.local; nothing to sync\n");
 	} else if (!no_env) {
 		envpath = env_file ? xstrdup(env_file) : expand_home("~/.env.local");
 		envdata = read_file(envpath, &envlen);

@@ -185,7 +185,7 @@ ros_launched() {
 }
 
 # project run attempt nlines [pid [token]]: the state of one run and its
-# log tail.
+# log tail (attempt "py": a run the Python ros.py started, ros_probe_py).
 #   ROS probe RUN STATE PID EXIT STARTED ENDED
 # then the last lines of the log and an end line (see ros_tail).
 # STATE: running, exited, vanished (no process, no exit code),
@@ -214,6 +214,10 @@ ros_probe() {
 	else
 		ros_read "$d/attempt"
 	fi
+	if [ "$3" = py ]; then
+		ros_probe_py "$@"
+		return
+	fi
 	if [ -n "$ros_v" ] && [ "$ros_v" = "$3" ]; then
 		ros_read "$d/pid"
 		[ -n "$ros_v" ] || ros_read "$d/launched"
@@ -238,16 +242,41 @@ ros_probe() {
 	ros_tail "$d/stdout.log" "$4"
 }
 
-# project run grace_seconds [token]: SIGTERM to the run's process group,
-# SIGKILL after the grace period.  With a token (a dispatching run), a claim
-# not launched yet is revoked: it will never start.
+# project run py nlines pid: ros_probe for a run the Python ros.py started:
+# no attempt file, its pid in the queue, alive while `kill -0` works (it
+# runs from the login's home directory), then its exit_code file decides.
+ros_probe_py() {
+	p=${5:-0}
+	if [ -n "$ros_v" ]; then
+		:	# ros has launched an attempt here since: not that run
+	elif ros_alive "$p"; then
+		st=running
+	elif [ -f "$d/exit_code" ] || { sleep 0.2; [ -f "$d/exit_code" ]; }; then
+		st=exited
+		ros_read "$d/exit_code"
+		code=${ros_v:--}
+	elif [ -f "$d/stdout.log" ]; then
+		st=vanished
+	fi
+	echo "ROS probe $2 $st $p $code - - +"
+	ros_tail "$d/stdout.log" "$4"
+}
+
+# project run grace_seconds pid [token]: SIGTERM to the run's process
+# group, SIGKILL after the grace period.  The pid is the queue's, for a run
+# the Python ros.py started (its run directory has no pid file; "0" else).
+# With a token (a dispatching run), a claim not launched yet is revoked: it
+# will never start.
 ros_cancel() {
 	d=$(ros_dir "$1" "$2")
-	if [ -n "${4:-}" ] && { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } && ros_claim "$d" "$4" revoked; then
+	if [ -n "${5:-}" ] && { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } && ros_claim "$d" "$5" revoked; then
 		echo "ROS cancel $2 notrunning 0"
 		return
 	fi
 	p=$(cat "$d/pid" 2>/dev/null || cat "$d/launched" 2>/dev/null)
+	if [ -z "$p" ] && [ ! -f "$d/attempt" ] && [ "${4:-0}" != 0 ]; then
+		p=$4 d=	# the Python tool's run: no working directory to check
+	fi
 	if ! ros_alive "$p" "$d"; then
 		echo "ROS cancel $2 notrunning ${p:-0}"
 		return
@@ -263,7 +292,8 @@ ros_cancel() {
 	fi
 }
 
-# project run nlines follow: the run's log (raw), following it to the end.
+# project run nlines follow [pid]: the run's log (raw), following it to the
+# end (pid: the queue's, for a run the Python ros.py started).
 ros_logs() {
 	d=$(ros_dir "$1" "$2")
 	if [ ! -f "$d/stdout.log" ]; then
@@ -273,7 +303,9 @@ ros_logs() {
 	if [ "$4" = 1 ]; then
 		tail -n "$3" -f "$d/stdout.log" &
 		t=$!
-		while [ ! -f "$d/exit_code" ] && ros_alive "$(cat "$d/pid" 2>/dev/null)" "$d"; do sleep 0.5; done
+		ros_lp=$(cat "$d/pid" 2>/dev/null) ros_ld=$d
+		if [ -z "$ros_lp" ] && [ ! -f "$d/attempt" ]; then ros_lp=${5:-0} ros_ld=; fi
+		while [ ! -f "$d/exit_code" ] && ros_alive "$ros_lp" "$ros_ld"; do sleep 0.5; done
 		sleep 0.6
 		kill "$t" 2>/dev/null
 		wait "$t" 2>/dev/null
@@ -368,7 +400,8 @@ ros_put() {
 		rm -f "$d/$3.tmp"
 }
 
-# project run attempt kind deadline; stdin: the parser's argument (a jsonl
+# project run attempt kind deadline (attempt "py": a run the Python ros.py
+# started); stdin: the parser's argument (a jsonl
 # path, or a parser command).  What the metric parser of a finished run
 # needs, read on the worker:
 #   ROS collect RUN STATE RC +, then the data and an end line (see ros_tail)
@@ -389,6 +422,8 @@ ros_collect() {
 	d=$ros_ws/runs/logs/$1/$2
 	ros_v=
 	[ -f "$d/exit_code" ] && ros_read "$d/attempt"
+	# a run of the Python ros.py: an exit code and no attempt file
+	[ "$3" = py ] && [ -f "$d/exit_code" ] && [ -z "$ros_v" ] && ros_v=py
 	if [ -z "$ros_v" ] || [ "$ros_v" != "$3" ]; then
 		echo "ROS collect $2 notexited 0"
 		return

@@ -39,7 +39,7 @@ collect_call(struct script *s, const json_t *run)
 	const char *kind = k == METRIC_JSONL ? "jsonl" : k == METRIC_COMMAND ? "cmd" : "log";
 	const char *data = k == METRIC_JSONL || k == METRIC_COMMAND ? metrics_spec_arg(spec) : "";
 	char att[24], dl[16];
-	snprintf(att, sizeof att, "%lld", run_attempt(run));
+	run_attempt_word(run, att);
 	snprintf(dl, sizeof dl, "%d", collect_deadline());
 	const char *args[] = { jstr0(run, "project_id"), jstr0(run, "id"), att, kind, dl, NULL };
 	/* always a here-document, even empty: ros_collect reads its stdin */

@@ -4,6 +4,7 @@
 #include "store/runs.h"
 #include "store/json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int
@@ -25,6 +26,30 @@ run_attempt(const json_t *run)
 	long long a = 0;
 	jint(run, "attempt", &a);
 	return a;
+}
+
+int
+run_from_old_tool(const json_t *run)
+{
+	long long pid = 0;
+	return !json_object_get(run, "attempt") && jint(run, "pid", &pid) == 0 && pid > 0;
+}
+
+void
+run_attempt_word(const json_t *run, char out[24])
+{
+	if (run_from_old_tool(run))
+		snprintf(out, 24, "py");
+	else
+		snprintf(out, 24, "%lld", run_attempt(run));
+}
+
+void
+run_pid_word(const json_t *run, char out[24])
+{
+	long long pid = 0;
+	jint(run, "pid", &pid);
+	snprintf(out, 24, "%lld", pid > 0 ? pid : 0);
 }
 
 long long

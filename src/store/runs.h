@@ -31,6 +31,14 @@ void run_unclaim(json_t *run, const char *now);
 /* Set status and updated_at. */
 void run_set_status(json_t *run, const char *status, const char *now);
 long long run_attempt(const json_t *run);
+/* A run the Python ros.py dispatched: it has a pid but no attempt (ros
+ * always sets one when it claims a run).  Its worker side has no attempt
+ * file of ros's: src/remote/lib.sh takes the attempt word "py" for it. */
+int run_from_old_tool(const json_t *run);
+/* The attempt as worker functions take it: its number, or "py". */
+void run_attempt_word(const json_t *run, char out[24]);
+/* The pid the entry records, as a plain number ("0" when none). */
+void run_pid_word(const json_t *run, char out[24]);
 long long run_max_retries(const json_t *run);
 
 #endif
