@@ -179,14 +179,14 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 	char now[32];
 
 	a.env = a.idea = a.bench = a.probe = a.parser = a.tmetric = a.phase = "";
-	a.pool = "local";
+	a.pool = "default";
 	a.tdir = "lower";
 	a.priority = 10;
 	const struct opt opts[] = {
 		{ "project-id", OPT_STR, &a.project, "P", "project the run belongs to (required)", 0, NULL },
 		{ "command", OPT_STR, &a.command, "CMD", "shell command to run on the worker (required)", 0, NULL },
 		{ "env", OPT_STR, &a.env, "'K=V ...'", "environment assignments for the command", 0, NULL },
-		{ "worker-pool", OPT_STR, &a.pool, "POOL", "pool of workers that may run it (default: local)", 0, NULL },
+		{ "worker-pool", OPT_STR, &a.pool, "POOL", "pool of workers that may run it (default: default, any enabled worker)", 0, NULL },
 		{ "priority", OPT_INT, &a.priority, "N", "lower runs first (default 10)", 0, NULL },
 		{ "idea-id", OPT_STR, &a.idea, "ID", "idea this run tests", 0, NULL },
 		{ "benchmark-id", OPT_STR, &a.bench, "ID", "benchmark task it belongs to", 0, NULL },

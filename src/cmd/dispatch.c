@@ -54,15 +54,23 @@ struct plan {
 	struct wslots *ws;
 	size_t nws;
 	json_t *claimed;	/* array of {run copy} claimed */
+	json_t *waiting;	/* why -> array of run ids left pending */
 	char now[32];
 };
+
+/* A run's pool "" / "default" / "any" asks for no pool in particular (the
+ * Python ros.py's add-run wrote "default", ros's writes "default" too):
+ * any enabled worker takes it.  Any other name, the workers of that pool. */
+static int
+pool_any(const char *run_pool)
+{
+	return !*run_pool || !strcmp(run_pool, "any") || !strcmp(run_pool, "default");
+}
 
 static int
 pool_matches(const char *run_pool, const struct worker *w)
 {
-	if (!*run_pool || !strcmp(run_pool, "any"))
-		return 1;
-	return w->pool && !strcmp(run_pool, w->pool);
+	return pool_any(run_pool) || (w->pool && !strcmp(run_pool, w->pool));
 }
 
 static int
@@ -146,6 +154,36 @@ cmp_cand(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* Why run r (needing `need` slots) found no worker (new string). */
+static char *
+why_waiting(const struct plan *pl, const json_t *r, int need)
+{
+	const char *pool = jstr0(r, "worker_pool");
+	int workers = 0, slots = 0, widest = 0;
+	for (size_t i = 0; i < pl->nws; i++) {
+		const struct worker *w = pl->ws[i].w;
+		if (!pool_matches(pool, w))
+			continue;
+		workers++;
+		/* a Slurm worker takes a run of any size, up to max_jobs */
+		int n = worker_is_slurm(w) ? (w->max_jobs > 0 ? w->max_jobs : 1) : w->slots;
+		slots += n;
+		widest = worker_is_slurm(w) ? MAX_SLOTS : n > widest ? n : widest;
+	}
+	char *in = pool_any(pool) ? xstrdup("") : xasprintf(" in pool %s", pool);
+	char *of = pool_any(pool) ? xstrdup("") : xasprintf(" of pool %s", pool);
+	char *why;
+	if (!workers)
+		why = xasprintf("no enabled worker%s", in);
+	else if (need > widest)
+		why = xasprintf("needs %d slots; no worker%s has more than %d", need, in, widest);
+	else
+		why = xasprintf("all %d slot%s%s busy", slots, slots == 1 ? "" : "s", of);
+	free(in);
+	free(of);
+	return why;
+}
+
 static int
 claim(struct queue *q, void *arg, struct buf *err)
 {
@@ -168,7 +206,7 @@ claim(struct queue *q, void *arg, struct buf *err)
 			hold_slots(pl, r);
 			continue;
 		}
-		if (pl->pool && strcmp(jstr0(r, "worker_pool"), pl->pool))
+		if (pl->pool && strcmp(pl->pool, "any") && strcmp(jstr0(r, "worker_pool"), pl->pool))
 			continue;
 		long long prio = 10;
 		jint(r, "priority", &prio);
@@ -191,8 +229,15 @@ claim(struct queue *q, void *arg, struct buf *err)
 			    (!best || s->nfree > best->nfree))
 				best = s;
 		}
-		if (!best)
+		if (!best) {
+			char *why = why_waiting(pl, r, need);
+			json_t *ids = json_object_get(pl->waiting, why);
+			if (!ids)
+				json_object_set_new(pl->waiting, why, ids = json_array());
+			json_array_append_new(ids, json_string(jstr0(r, "id")));
+			free(why);
 			continue;
+		}
 		struct buf gpu_ids = BUF_INIT;
 		int first = 0;
 		take_slots(best, need, &first, &gpu_ids);
@@ -424,6 +469,27 @@ report(const struct batch *b, const struct outcome *o)
 	return ok;
 }
 
+/* "waiting: r1, r2 (all 2 slots of pool gpu busy)", one line per reason
+ * (at most 5 ids named); the number of runs left pending. */
+static size_t
+print_waiting(const json_t *waiting)
+{
+	size_t total = 0;
+	const char *why;
+	json_t *ids;
+	json_object_foreach((json_t *)waiting, why, ids) {
+		size_t n = json_array_size(ids);
+		total += n;
+		printf("waiting: ");
+		for (size_t i = 0; i < n && i < 5; i++)
+			printf("%s%s", i ? ", " : "", json_string_value(json_array_get(ids, i)));
+		if (n > 5)
+			printf(" and %zu more", n - 5);
+		printf(" (%s)\n", why);
+	}
+	return total;
+}
+
 /* Test hook: ROS_TEST_CRASH=after-claim|after-launch kills this process
  * there, as a crash or kill -9 would, so tests can check the recovery. */
 static void
@@ -451,6 +517,7 @@ dispatch_pending(const char *root, const char *pool, long long max, int dry_run,
 	pl.dry_run = dry_run;
 	pl.root = root;
 	pl.claimed = json_array();
+	pl.waiting = json_object();
 	oc.by_run = json_object();
 	iso_now(pl.now);
 
@@ -492,7 +559,11 @@ dispatch_pending(const char *root, const char *pool, long long max, int dry_run,
 			printf("would dispatch %s → %s%s%s\n", jstr0(r, "id"), jstr0(r, "worker_id"),
 			       jstr(r, "gpu_ids") ? "  CUDA_VISIBLE_DEVICES=" : "", jstr0(r, "gpu_ids"));
 		}
-		printf("%zu run%s would be dispatched (dry run)\n", n, n == 1 ? "" : "s");
+		size_t w = print_waiting(pl.waiting);
+		printf("%zu run%s would be dispatched (dry run)", n, n == 1 ? "" : "s");
+		if (w)
+			printf(", %zu waiting", w);
+		printf("\n");
 		rc = 0;
 		goto out;
 	}
@@ -531,14 +602,20 @@ dispatch_pending(const char *root, const char *pool, long long max, int dry_run,
 	size_t ok = 0;
 	for (size_t i = 0; i < bs.n; i++)
 		ok += report(&bs.b[i], &oc);
-	if (n || !quiet_if_none)
-		printf("%zu/%zu dispatched\n", ok, n);
+	if (n || !quiet_if_none) {
+		size_t w = print_waiting(pl.waiting);
+		printf("%zu/%zu dispatched", ok, n);
+		if (w)
+			printf(", %zu waiting", w);
+		printf("\n");
+	}
 	if (started)
 		*started = ok;
 	rc = ok == n ? 0 : 1;
 out:
 	batches_release(&bs);
 	json_decref(pl.claimed);
+	json_decref(pl.waiting);
 	json_decref(oc.by_run);
 	free(pl.ws);
 	registry_release(&reg);
@@ -553,7 +630,7 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 	long long max = -1;
 	int dry_run = 0;
 	const struct opt opts[] = {
-		{ "worker-pool", OPT_STR, &pool, "P", "only runs of this pool", 0, NULL },
+		{ "worker-pool", OPT_STR, &pool, "P", "only runs of this pool (any: every pool, the default)", 0, NULL },
 		{ "max", OPT_INT, &max, "N", "dispatch at most N runs", 0, NULL },
 		{ "dry-run", OPT_BOOL, &dry_run, NULL, "show what would go where; change nothing", 0, NULL },
 		OPT_END
@@ -568,8 +645,12 @@ const struct ros_cmd cmd_dispatch_runs = {
 	"dispatch-runs", cmd_dispatch_fn, 0, "launch pending runs on free worker slots (one connection per worker)",
 	"[--worker-pool P] [--max N] [--dry-run]",
 	"Pending runs go in priority order (lower first, then oldest) to enabled\n"
-	"workers of their pool with free slots; each run gets CUDA_VISIBLE_DEVICES for\n"
-	"its slot(s).  Runs start detached (setsid) and keep running when ros exits.\n"
+	"workers of their pool with free slots; a run of pool `default` (add-run's\n"
+	"default, and the Python ros.py's) or `any` goes to any enabled worker.  Each\n"
+	"run gets CUDA_VISIBLE_DEVICES for its slot(s).  Runs start detached (setsid)\n"
+	"and keep running when ros exits.  Runs that must wait are named with the\n"
+	"reason (no enabled worker in the pool, all its slots busy); the last line\n"
+	"counts `N/M dispatched, K waiting`.  --worker-pool any: runs of every pool.\n"
 	"A worker that cannot be reached gets its runs back as pending.\n"
 	"\n"
 	"Each run is claimed first (status dispatching, a `claim` with a token, this\n"

@@ -8,7 +8,7 @@ check "add-run" "$ROS" add-run --project-id p --command 'python train.py --lr 0.
 id=$OUT
 check_match "prints r + 7 hex" "$id" '^r[0-9a-f]{7}$'
 check_eq "entry fields" "$(jq_py queues/run_queue.json '[d[0][k] for k in ("id","project_id","status","priority","worker_pool","command","env","target_direction","attempt","max_retries")]')" \
-	"['$id', 'p', 'pending', 3, 'local', 'python train.py --lr 0.1', 'SEED=1', 'lower', 0, 0]"
+	"['$id', 'p', 'pending', 3, 'default', 'python train.py --lr 0.1', 'SEED=1', 'lower', 0, 0]"
 check_match "created_at is UTC ISO" "$(jq_py queues/run_queue.json 'd[0]["created_at"]')" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 check_eq "key order as the old tool" "$(jq_py queues/run_queue.json '",".join(list(d[0])[:15])')" \
 	"id,project_id,idea_id,benchmark_id,probe_id,status,priority,worker_pool,command,env,metric_parser,target_metric,target_direction,created_at,updated_at"

@@ -24,7 +24,8 @@ check "12-run sweep" "$ROS" add-run --project-id p --worker-pool test \
 	--sweep i=1,2,3,4,5,6,7,8,9,10,11,12
 count_ssh_procs_start
 check "first dispatch" "$ROS" dispatch-runs
-check_match "8 of 12 go out (8 free slots)" "$OUT" '^8/8 dispatched$'
+check_match "8 of 12 go out (8 free slots)" "$OUT" '^8/8 dispatched, 4 waiting$'
+check_match "the others wait for a slot" "$OUT" '^waiting: (r[0-9a-f]{7}, ){3}r[0-9a-f]{7} \(all 8 slots of pool test busy\)$'
 check_match "output names runs, workers and pids" "$OUT" 'dispatched r[0-9a-f]{7} → w[123]  pid=[0-9]+'
 check_eq "one ssh process per ssh worker touched" "$(ssh_count)" 3
 for w in w1 w2 w3; do
@@ -167,7 +168,7 @@ check "a run for the evil pool" "$ROS" add-run --project-id p --worker-pool evil
 check "dispatch skips them" "$ROS" dispatch-runs --worker-pool evil
 check_match "says why" "$ERR" "refusing ssh.host '-oProxyCommand"
 check_match "and for the user" "$ERR" "refusing ssh.user"
-check_match "nothing dispatched" "$OUT" '^0/0 dispatched$'
+check_match "nothing dispatched" "$OUT" '^0/0 dispatched, 1 waiting$'
 "$ROS" worker-status >/dev/null 2>&1
 "$ROS" check-runs >/dev/null 2>&1
 check "nothing was executed" test ! -e "$T/pwned1" -a ! -e "$T/pwned2"

@@ -67,7 +67,7 @@ long=$OUT
 check "and one more that waits for the slot" "$ROS" add-run --project-id p --worker-pool pb --command 'echo second'
 second=$OUT
 check "dispatch" "$ROS" dispatch-runs
-check_match "one slot on wb" "$OUT" '^1/1 dispatched$'
+check_match "one slot on wb" "$OUT" '^1/1 dispatched, 1 waiting$'
 wait_for 5 grep -q started "$T/ws-b/runs/logs/p/$long/stdout.log"
 pid=$(jq_py queues/run_queue.json "[r['pid'] for r in d if r['id']=='$long'][0]")
 check "cancel both" "$ROS" cancel "$long" "$second" --grace 5
@@ -96,7 +96,7 @@ check "three runs for pa" "$ROS" add-run --project-id p --worker-pool pa --comma
 sum=$(md5sum < queues/run_queue.json)
 check "--dry-run" "$ROS" dispatch-runs --worker-pool pa --dry-run
 check_match "shows the plan" "$OUT" 'would dispatch r[0-9a-f]{7} → wa  CUDA_VISIBLE_DEVICES=[01]'
-check_match "two fit in wa's two slots" "$OUT" '^2 runs would be dispatched \(dry run\)$'
+check_match "two fit in wa's two slots" "$OUT" '^2 runs would be dispatched \(dry run\), 1 waiting$'
 check_eq "--dry-run writes nothing" "$(md5sum < queues/run_queue.json)" "$sum"
 check "--max 1" "$ROS" dispatch-runs --worker-pool pa --max 1
 check_match "one" "$OUT" '^1/1 dispatched$'

@@ -54,13 +54,14 @@ check "6-run sweep" ros add-run --project-id p --worker-pool hpc \
 	--command 'echo "run {i} job=$SLURM_JOB_ID cwd=$(pwd)"; sleep 0.3; echo "MSE=0.{i}"; exit $(( {i} % 3 ))' \
 	--sweep i=1,2,3,4,5,6
 check "dispatch" ros dispatch-runs
-check_match "4 go out (max_jobs 4)" "$OUT" '^4/4 dispatched$'
+check_match "4 go out (max_jobs 4)" "$OUT" '^4/4 dispatched, 2 waiting$'
+check_match "the others wait" "$OUT" '^waiting: r[0-9a-f]{7}, r[0-9a-f]{7} \(all 4 slots of pool hpc busy\)$'
 check_match "each with its job id" "$OUT" 'dispatched r[0-9a-f]{7} → hpc  slurm job [0-9]+'
 check_eq "job ids recorded, pid empty" \
 	"$(jq_py queues/run_queue.json "sorted(set((r['status'], r['slurm_job_id'].isdigit(), r['pid']) for r in d if r['status'] != 'pending'))")" \
 	"[('running', True, '')]"
 check "a second dispatch right away" ros dispatch-runs
-check_match "nothing more while 4 are in Slurm" "$OUT" '^0/0 dispatched$'
+check_match "nothing more while 4 are in Slurm" "$OUT" '^0/0 dispatched, 2 waiting$'
 first=$(jq_py queues/run_queue.json "[r['id'] for r in d if r['status'] == 'running'][0]")
 check_eq "job name ros-<run>" "$(squeue -h -t all -j "$(field "$first" slurm_job_id)" -o %j)" "ros-$first"
 check_match "the registry's comment reached Slurm as written" \
