@@ -15,6 +15,8 @@
  *                      the run directory); "jsonl" alone means metrics.jsonl.
  *   "regex:N=ERE;..."  POSIX extended regexes, one per metric name N; the first
  *                      capture group is the value and the last match wins.
+ *                      Bounded (see METRIC_RE_*) so that compiling one never
+ *                      takes more than a few tens of MB.
  *   "command:CMD"      CMD, run by the caller on the worker with the log on its
  *                      stdin, prints the metrics (a JSON object line, else
  *                      key=value pairs).
@@ -59,6 +61,21 @@ enum metric_kind {
 /* Longest metric name kept (bytes); longer keys are ignored. */
 #define METRIC_KEY_MAX 128
 
+/*
+ * Bounds of a regex: spec, checked before regcomp() (which builds a copy of
+ * a subexpression per repetition count and needs memory quadratic in what
+ * it built).  The size of an ERE: 1 per character, bracket expression,
+ * anchor or escape, 1 per group and per '|', and a quantifier multiplies
+ * what it applies to by its largest count ('*' and '?' 1, '+' 2, {m} m,
+ * {m,} m+1, {m,n} n) and adds 1; so MSE[=:] *([0-9.eE+-]+) is 10, and
+ * (a{0,255}) 257.  Back-references ( .. \9) are refused: matching them
+ * takes exponential time.  At most 64 metrics per spec (MAX_RE).
+ */
+#define METRIC_RE_LEN_MAX 256		/* bytes of one ERE */
+#define METRIC_RE_DUP_MAX 255		/* largest count in {m,n} (POSIX's RE_DUP_MAX) */
+#define METRIC_RE_SIZE_MAX 1000		/* size of one ERE */
+#define METRIC_RE_TOTAL_MAX 2000	/* sizes of all the EREs of a spec */
+
 /* Which kind of parser spec is (NULL counts as ""). */
 enum metric_kind metrics_kind(const char *spec);
 
@@ -70,8 +87,10 @@ enum metric_kind metrics_kind(const char *spec);
 const char *metrics_spec_arg(const char *spec);
 
 /*
- * Check a spec without parsing anything (compiles the regexes): 0 if usable,
- * else -1 with the reason in *err.  For `add-run` to refuse a bad spec early.
+ * Check a spec without parsing anything (bounds and compiles the regexes):
+ * 0 if usable, else -1 with the reason in *err.  For `add-run` to refuse a
+ * bad spec early; metrics_parse() applies the same checks to a spec read
+ * from a queue entry.
  */
 int metrics_spec_check(const char *spec, struct buf *err);
 
