@@ -204,6 +204,23 @@ test_query(void)
 	query_fails("gpu_name!=any", "wildcard", "'='");
 	query_fails("driver_version>=1.2", "bad driver version", NULL);
 	query_fails("geolocation in [,]", "empty list", "column 16");
+	/* found by fuzzing: nothing is dropped or misnamed in silence */
+	query_fails("geolocation notin [CN,\xff\xfe]", "not valid UTF-8", "column 19");
+	query_fails("gpu_ram>=1e307", "too large", "column 10");
+	query_fails("duration<1e305", "too large", NULL);
+	j = vast_parse_order("dph+,sc\xd4re-", &err);
+	CHECK(!j && strstr(buf_cstr(&err), "bad sort field"), "order: a name that is no field name is refused, not dropped");
+	json_decref(j);
+	buf_reset(&err);
+	j = vast_parse_order("dph+,sc\nore\r", &err);
+	CHECK(!j && strstr(buf_cstr(&err), "bad sort field 'sc?ore?' in order 'dph+,sc?ore?'"),
+	      "order: the message stays on one line (%s)", buf_cstr(&err));
+	json_decref(j);
+	buf_reset(&err);
+	j = vast_parse_order("dph+,score.x", &err);
+	CHECK(!j && strstr(buf_cstr(&err), "bad sort field"), "order: a name with a dot is refused");
+	json_decref(j);
+	buf_reset(&err);
 
 	CHECK(vast_driver_version("535.86.05") == 535086005, "driver 535.86.05");
 	CHECK(vast_driver_version("1.2.3") == 1002003, "driver 1.2.3");
