@@ -526,7 +526,7 @@ screen_done(struct screen *sc)
 	char *m;
 	if (!sc->more)
 		return;
-	m = xasprintf("and %zu more Vast.ai %s%s refused for the same reason", sc->more, sc->kind,
+	m = xasprintf("and %zu more Vast.ai %s%s refused for their numbers", sc->more, sc->kind,
 		      sc->more == 1 ? "" : "s");
 	sc->named = 0;
 	screen_warn(sc, m);

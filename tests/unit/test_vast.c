@@ -1151,6 +1151,37 @@ test_http(void)
 		buf_reset(&err);
 	}
 
+	/* many refused rows: the first ones named, the rest counted in one line */
+	{
+		struct buf reply = BUF_INIT;
+		struct strv warned = STRV_INIT;
+		const char *replies[1];
+		buf_adds(&reply, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+			 "{\"offers\": [");
+		for (int i = 0; i < 30; i++)
+			buf_addf(&reply, "%s{\"id\": %d, \"dph_total\": -1}", i ? "," : "", 100 + i);
+		buf_adds(&reply, "]}");
+		replies[0] = reply.s;
+		pid = start_server(replies, 1, log, &port);
+		set_url(port);
+		vast_client_init(&vc, NULL, &err);
+		vc.warn = collect_warning;
+		vc.warn_arg = &warned;
+		json_t *q = json_object();
+		j = vast_search_offers(&vc, q, &err);
+		CHECK(j && json_array_size(j) == 0 && warned.n == 21 && strstr(warned.v[19], "offer 119 ") &&
+		      !strcmp(warned.v[20], "and 10 more Vast.ai offers refused for their numbers"),
+		      "30 refused offers: 20 named, then one line for the rest (%zu: %s)", warned.n,
+		      warned.n ? warned.v[warned.n - 1] : "");
+		json_decref(j);
+		json_decref(q);
+		stop_server(pid);
+		strv_release(&warned);
+		buf_release(&reply);
+		vast_client_release(&vc);
+		buf_reset(&err);
+	}
+
 	/* Retry-After is honoured, scaled like the base delay (3 s x 100/1000) */
 	{
 		static const char *const replies[] = {
