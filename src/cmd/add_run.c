@@ -300,5 +300,6 @@ const struct ros_cmd cmd_add_run = {
 	"{m,n} at most 255, back-references are refused, and its size with the\n"
 	"repetitions expanded (each character, bracket, group and | counts 1; a\n"
 	"quantifier multiplies by its largest count, + by 2) is at most 1000, 2000\n"
-	"for all the EREs of the spec.",
+	"for all the EREs of the spec.  A line longer than 1024 bytes is searched on\n"
+	"its last 1024.",
 };

@@ -753,28 +753,37 @@ fail:
 
 /*
  * Find the last match of re in log whose group 1 took part; 1 with the group's
- * bounds in *so, *eo (offsets into log), else 0.
+ * bounds in *so, *eo (offsets into log), else 0, or -1 when *work ran out
+ * first (a line of n bytes, at most METRIC_RE_LINE_MAX of its end searched,
+ * costs n * n: what a failed search costs glibc).  *from gets the offset of
+ * the oldest line searched.
  */
 static int
 last_match(const regex_t *re, const char *log, size_t len, struct buf *line, size_t *so,
-	   size_t *eo)
+	   size_t *eo, long long *work, size_t *from)
 {
 	size_t end = len;
 	for (;;) {
-		size_t start = end;
+		size_t start = end, cut;
 		while (start > 0 && !is_eol((unsigned char)log[start - 1], 1))
 			start--;
-		size_t n = end - start, off = 0;
+		cut = end - start > METRIC_RE_LINE_MAX ? end - METRIC_RE_LINE_MAX : start;
+		size_t n = end - cut, off = 0;
+		long long cost = (long long)n * (long long)n + 1;
 		int found = 0;
+		if (*work < cost)
+			return -1;
+		*work -= cost;
+		*from = start;
 		buf_reset(line);
-		buf_add(line, log + start, n);
+		buf_add(line, log + cut, n);
 		while (off <= n) {
 			regmatch_t m[2];
-			if (regexec(re, line->s + off, 2, m, off ? REG_NOTBOL : 0))
+			if (regexec(re, line->s + off, 2, m, off || cut > start ? REG_NOTBOL : 0))
 				break;
 			if (m[1].rm_so >= 0) {
-				*so = start + off + (size_t)m[1].rm_so;
-				*eo = start + off + (size_t)m[1].rm_eo;
+				*so = cut + off + (size_t)m[1].rm_so;
+				*eo = cut + off + (size_t)m[1].rm_eo;
 				found = 1;
 			}
 			off += (size_t)m[0].rm_eo + (m[0].rm_eo == m[0].rm_so);
@@ -798,8 +807,15 @@ parse_regex(const char *list, const char *log, size_t len, struct buf *err)
 	struct buf line = BUF_INIT;
 	int matched = 0;
 	for (int i = 0; i < nres; i++) {
-		size_t so = 0, eo = 0;
-		if (!last_match(&res[i].re, log, len, &line, &so, &eo)) {
+		size_t so = 0, eo = 0, from = len;
+		long long work = METRIC_RE_WORK / nres;
+		int r = last_match(&res[i].re, log, len, &line, &so, &eo, &work, &from);
+		if (r < 0) {
+			buf_addf(msg_line(err), "metric '%s': no match; searched only the last %zu bytes of the log "
+				 "(the work limit of a regex on long lines)", res[i].name, len - from);
+			continue;
+		}
+		if (!r) {
 			buf_addf(msg_line(err), "metric '%s': no match in the log", res[i].name);
 			continue;
 		}

@@ -76,6 +76,20 @@ enum metric_kind {
 #define METRIC_RE_SIZE_MAX 1000		/* size of one ERE */
 #define METRIC_RE_TOTAL_MAX 2000	/* sizes of all the EREs of a spec */
 
+/*
+ * Bounds of matching: glibc's regexec takes time quadratic in a line when
+ * a search fails ((.*)x over 64 KiB of 'a' takes seconds).  A line longer
+ * than METRIC_RE_LINE_MAX is searched on its last METRIC_RE_LINE_MAX bytes
+ * (which do not count as a line start for '^'), and each regex searches,
+ * from the end, as many lines as fit in METRIC_RE_WORK / (number of
+ * regexes), a line of n bytes costing n * n (about a second of work in
+ * all): a 64 KiB log of 100-byte lines is searched whole by 64 regexes;
+ * when the work runs out first the regex's warning says how much of the
+ * log it searched.
+ */
+#define METRIC_RE_LINE_MAX 1024
+#define METRIC_RE_WORK (1LL << 29)
+
 /* Which kind of parser spec is (NULL counts as ""). */
 enum metric_kind metrics_kind(const char *spec);
 
@@ -116,7 +130,8 @@ int metrics_spec_check(const char *spec, struct buf *err);
  * jsonl: log is the record text; same as metrics_parse_json_record().
  *
  * regex: each ERE is matched against every line (lines also end at NUL
- *   bytes; a match cannot span lines); the last match in the log wins.  The
+ *   bytes; a match cannot span lines; long lines and long logs as
+ *   METRIC_RE_LINE_MAX says); the last match in the log wins.  The
  *   spec is split at each ';' that is followed by NAME=, so an ERE may contain
  *   ';' elsewhere.  An ERE without a capture group is an error.  A name that
  *   never matches, or whose last capture is not a number, is left out with a

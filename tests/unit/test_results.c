@@ -641,6 +641,72 @@ test_regex_bounds(void)
 	spec_bounded("check", "regex:x=([]a](b{1,200}){1,200})", "at most", "counts after a bracket with ']' first");
 	spec_bounded("check", "regex:x=([[:alpha:]](b{1,200}){1,200})", "at most", "counts after a class");
 	spec_bounded("check", "regex:x=([[:a](b{1,200}){1,200}:]])", "at most", "counts in what looks like a class");
+
+	/* matching: glibc takes time quadratic in a line for a failed search */
+	{
+		struct buf log = BUF_INIT;
+		json_t *m;
+		int64_t t0;
+		long ms;
+
+		for (int i = 0; i < 65536; i++)
+			buf_addc(&log, 'a');
+		buf_reset(&err);
+		t0 = mono_ms();
+		m = metrics_parse("regex:x=(.*)x", log.s, log.len, &err);
+		ms = (long)(mono_ms() - t0);
+		CHECK(!m && ms < 2000, "matching: (.*)x on one 64 KiB line fails in %ld ms", ms);
+		json_decref(m);
+
+		buf_reset(&log);
+		for (int i = 0; i < 3000; i++)
+			buf_addc(&log, 'a');
+		buf_adds(&log, " mse=0.25");
+		buf_reset(&err);
+		m = metrics_parse("regex:mse=mse=([0-9.]+);a=^(a)", log.s, log.len, &err);
+		CHECK(m && num(m, "mse") == 0.25 && !json_object_get(m, "a"),
+		      "matching: a long line is searched at its end, which is not its start");
+		json_decref(m);
+
+		buf_reset(&log);
+		for (int l = 0; l < 64; l++) {
+			for (int i = 0; i < 1023; i++)
+				buf_addc(&log, 'a');
+			buf_addc(&log, '\n');
+		}
+		buf_reset(&spec);
+		buf_adds(&spec, "regex:");
+		for (int i = 0; i < 64; i++)
+			buf_addf(&spec, "%sm%d=(.*)x%d", i ? ";" : "", i, i);
+		buf_reset(&err);
+		t0 = mono_ms();
+		m = metrics_parse(spec.s, log.s, log.len, &err);
+		ms = (long)(mono_ms() - t0);
+		CHECK(!m && ms < 8000 && strstr(buf_cstr(&err), "searched only the last"),
+		      "matching: 64 regexes over 64 lines of 1 KiB stop in %ld ms, saying so", ms);
+		json_decref(m);
+
+		/* a 64 KiB log of 100-byte lines: searched whole by 64 regexes */
+		buf_reset(&log);
+		for (int l = 0; l < 655; l++) {
+			for (int i = 0; i < 99; i++)
+				buf_addc(&log, 'a');
+			buf_addc(&log, '\n');
+		}
+		buf_adds(&log, "m63=1\n");
+		for (int l = 0; l < 10; l++)
+			buf_adds(&log, "no metric here\n");
+		buf_reset(&spec);
+		buf_adds(&spec, "regex:");
+		for (int i = 0; i < 64; i++)
+			buf_addf(&spec, "%sm%d=m%d=([0-9]+)", i ? ";" : "", i, i);
+		buf_reset(&err);
+		m = metrics_parse(spec.s, log.s, log.len, &err);
+		CHECK(m && num(m, "m63") == 1 && !strstr(buf_cstr(&err), "searched only"),
+		      "matching: 64 regexes search a 64 KiB log of short lines whole");
+		json_decref(m);
+		buf_release(&log);
+	}
 	buf_release(&spec);
 	buf_release(&err);
 }
