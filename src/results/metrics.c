@@ -510,8 +510,8 @@ re_bracket(struct re_scan *p)
 	if (i < p->n && p->s[i] == ']')
 		i++;
 	while (i < p->n && p->s[i] != ']') {
-		if (p->s[i] == '[' && i + 1 < p->n && (p->s[i + 1] == ':' || p->s[i + 1] == '.' || p->s[i + 1] == '=')) {
-			char d = p->s[i + 1];
+		char d = i + 1 < p->n ? p->s[i + 1] : 0;
+		if (p->s[i] == '[' && (d == ':' || d == '.' || d == '=')) {
 			size_t j = i + 2;
 			while (j + 1 < p->n && !(p->s[j] == d && p->s[j + 1] == ']') && p->s[j] != ']')
 				j++;

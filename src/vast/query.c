@@ -400,7 +400,8 @@ apply(json_t *res, const struct term *t, struct strv *warnings, struct buf *err)
 			}
 			free(num);
 			if (!isfinite(d * m)) {
-				buf_addf(err, "'%s' value '%s' is too large (column %zu)", field, value, t->value_at + 1);
+				buf_addf(err, "'%s' value '%s' is too large (column %zu)", field, value,
+					 t->value_at + 1);
 				free(c);
 				goto out;
 			}
@@ -507,7 +508,8 @@ vast_parse_order(const char *spec, struct buf *err)
 				free(t);
 			}
 		}
-		if (!*field || field[strspn(field, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")]) {
+		if (!*field || field[strspn(field, "abcdefghijklmnopqrstuvwxyz"
+					    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")]) {
 			buf_adds(err, "bad sort field '");
 			add_excerpt(err, name);
 			buf_adds(err, "' in order '");

@@ -132,7 +132,8 @@ vast_instance_fields(const json_t *inst, int direct, struct buf *err)
 			buf_addf(err, "instance %lld: ", id);
 		else
 			buf_adds(err, "a Vast.ai instance without a usable id: ");
-		buf_addf(err, "refusing Vast.ai's values: %s", vast_row_refused(inst) ? vast_row_refused(inst) : bad.s);
+		buf_addf(err, "refusing Vast.ai's values: %s",
+			 vast_row_refused(inst) ? vast_row_refused(inst) : bad.s);
 		buf_release(&bad);
 		return NULL;
 	}

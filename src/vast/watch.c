@@ -875,9 +875,10 @@ watch_tick(struct watcher *w)
 		char *st = vast_disp_field(row, "actual_status", 20, "null");
 		const char *refused = vast_row_refused(row);
 		if (json_array_size(mine) <= LIST_IDS_MAX)
-			buf_addf(&ids, "%s%lld %s%s", ids.len ? ", " : "", row_id(row), st, refused ? " (refused)" : "");
-		json_array_append_new(brief, json_pack("{s:I,s:s,s:o,s:o}", "id", (json_int_t)row_id(row),
-						       "status", st, "dph", refused ? json_null() : json_real(row_dph(w, row)),
+			buf_addf(&ids, "%s%lld %s%s", ids.len ? ", " : "", row_id(row), st,
+				 refused ? " (refused)" : "");
+		json_array_append_new(brief, json_pack("{s:I,s:s,s:o,s:o}", "id", (json_int_t)row_id(row), "status", st,
+						       "dph", refused ? json_null() : json_real(row_dph(w, row)),
 						       "refused", refused ? json_string(refused) : json_null()));
 		if (refused)
 			watch_log("instance %lld: Vast.ai's values for it are refused (warning above); it counts as "
@@ -886,7 +887,8 @@ watch_tick(struct watcher *w)
 	}
 	if (json_array_size(mine) > LIST_IDS_MAX)
 		buf_addf(&ids, ", ...");
-	watch_log("tick %lld: %lld watcher instance%s%s%s%s ($%.4f/hr%s; caps %lld, $%.4f/hr), %zu other%s on the account",
+	watch_log("tick %lld: %lld watcher instance%s%s%s%s ($%.4f/hr%s; caps %lld, $%.4f/hr), "
+		  "%zu other%s on the account",
 		  w->ticks, t.n, t.n == 1 ? "" : "s", ids.len ? " [" : "", ids.len ? ids.s : "", ids.len ? "]" : "",
 		  t.dph, t.refused ? " and unknown" : "", w->cfg.max_instances, w->cfg.max_total_dph, others,
 		  others == 1 ? "" : "s");
