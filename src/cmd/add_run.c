@@ -293,5 +293,13 @@ const struct ros_cmd cmd_add_run = {
 	"records params: {KEY: value}.  Example (the post's 24 runs):\n"
 	"  ros add-run --project-id p --worker-pool vastai \\\n"
 	"    --command 'python run.py --lambda_se {lam} --seed {seed} --pred_len {h}' \\\n"
-	"    --sweep lam=0.01,0.05,0.10,0.0 --sweep seed=1,2,3 --sweep h=96,192",
+	"    --sweep lam=0.01,0.05,0.10,0.0 --sweep seed=1,2,3 --sweep h=96,192\n\n"
+	"--metric-parser regex:NAME=ERE[;NAME2=ERE2...]: POSIX extended regexes, the\n"
+	"first group of the last match is the value, e.g. 'regex:mse=MSE[=:] *([0-9.eE+-]+)'.\n"
+	"So that compiling them stays cheap, each ERE is at most 256 bytes, a count\n"
+	"{m,n} at most 255, back-references are refused, and its size with the\n"
+	"repetitions expanded (each character, bracket, group and | counts 1; a\n"
+	"quantifier multiplies by its largest count, + by 2) is at most 1000, 2000\n"
+	"for all the EREs of the spec.  A line longer than 1024 bytes is searched on\n"
+	"its last 1024.",
 };

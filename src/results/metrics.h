@@ -15,6 +15,8 @@
  *                      the run directory); "jsonl" alone means metrics.jsonl.
  *   "regex:N=ERE;..."  POSIX extended regexes, one per metric name N; the first
  *                      capture group is the value and the last match wins.
+ *                      Bounded (see METRIC_RE_*) so that compiling one never
+ *                      takes more than a few tens of MB.
  *   "command:CMD"      CMD, run by the caller on the worker with the log on its
  *                      stdin, prints the metrics (a JSON object line, else
  *                      key=value pairs).
@@ -59,6 +61,35 @@ enum metric_kind {
 /* Longest metric name kept (bytes); longer keys are ignored. */
 #define METRIC_KEY_MAX 128
 
+/*
+ * Bounds of a regex: spec, checked before regcomp() (which builds a copy of
+ * a subexpression per repetition count and needs memory quadratic in what
+ * it built).  The size of an ERE: 1 per character, bracket expression,
+ * anchor or escape, 1 per group and per '|', and a quantifier multiplies
+ * what it applies to by its largest count ('*' and '?' 1, '+' 2, {m} m,
+ * {m,} m+1, {m,n} n) and adds 1; so MSE[=:] *([0-9.eE+-]+) is 10, and
+ * (a{0,255}) 257.  Back-references ( .. \9) are refused: matching them
+ * takes exponential time.  At most 64 metrics per spec (MAX_RE).
+ */
+#define METRIC_RE_LEN_MAX 256		/* bytes of one ERE */
+#define METRIC_RE_DUP_MAX 255		/* largest count in {m,n} (POSIX's RE_DUP_MAX) */
+#define METRIC_RE_SIZE_MAX 1000		/* size of one ERE */
+#define METRIC_RE_TOTAL_MAX 2000	/* sizes of all the EREs of a spec */
+
+/*
+ * Bounds of matching: glibc's regexec takes time quadratic in a line when
+ * a search fails ((.*)x over 64 KiB of 'a' takes seconds).  A line longer
+ * than METRIC_RE_LINE_MAX is searched on its last METRIC_RE_LINE_MAX bytes
+ * (which do not count as a line start for '^'), and each regex searches,
+ * from the end, as many lines as fit in METRIC_RE_WORK / (number of
+ * regexes), a line of n bytes costing n * n (about a second of work in
+ * all): a 64 KiB log of 100-byte lines is searched whole by 64 regexes;
+ * when the work runs out first the regex's warning says how much of the
+ * log it searched.
+ */
+#define METRIC_RE_LINE_MAX 1024
+#define METRIC_RE_WORK (1LL << 29)
+
 /* Which kind of parser spec is (NULL counts as ""). */
 enum metric_kind metrics_kind(const char *spec);
 
@@ -70,8 +101,10 @@ enum metric_kind metrics_kind(const char *spec);
 const char *metrics_spec_arg(const char *spec);
 
 /*
- * Check a spec without parsing anything (compiles the regexes): 0 if usable,
- * else -1 with the reason in *err.  For `add-run` to refuse a bad spec early.
+ * Check a spec without parsing anything (bounds and compiles the regexes):
+ * 0 if usable, else -1 with the reason in *err.  For `add-run` to refuse a
+ * bad spec early; metrics_parse() applies the same checks to a spec read
+ * from a queue entry.
  */
 int metrics_spec_check(const char *spec, struct buf *err);
 
@@ -97,7 +130,8 @@ int metrics_spec_check(const char *spec, struct buf *err);
  * jsonl: log is the record text; same as metrics_parse_json_record().
  *
  * regex: each ERE is matched against every line (lines also end at NUL
- *   bytes; a match cannot span lines); the last match in the log wins.  The
+ *   bytes; a match cannot span lines; long lines and long logs as
+ *   METRIC_RE_LINE_MAX says); the last match in the log wins.  The
  *   spec is split at each ';' that is followed by NAME=, so an ERE may contain
  *   ';' elsewhere.  An ERE without a capture group is an error.  A name that
  *   never matches, or whose last capture is not a number, is left out with a

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "vast/http.h"
+#include "vast/values.h"
 
 #define DEFAULT_URL "https://console.vast.ai"
 #define MAX_PAGES 2000		/* 50,000 instances: past that, assume a loop */
+#define MAX_WARN 20		/* refused rows named per call; the rest are counted */
 
 /* ---- key and URL ---- */
 
@@ -238,7 +240,8 @@ int
 vast_judge(const char *what, long status, const char *body, size_t len, json_t **out,
 	   struct buf *err)
 {
-	json_t *j = len ? json_loadb(body, len, JSON_DECODE_ANY, NULL) : NULL;
+	json_error_t jerr;
+	json_t *j = len ? json_loadb(body, len, JSON_DECODE_ANY, &jerr) : NULL;
 	json_t *obj = json_is_object(j) ? j : NULL;
 	const char *code = obj ? jstr(obj, "error") : NULL;
 	int ok2xx = status >= 200 && status < 300;
@@ -282,7 +285,15 @@ vast_judge(const char *what, long status, const char *body, size_t len, json_t *
 		buf_addf(err, "cannot %s: Vast.ai answered HTTP %ld: ", what, status);
 		add_reason(err, obj, body, len);
 	} else if (!j) {
+		size_t k = 0;
 		buf_addf(err, "cannot %s: Vast.ai's reply (HTTP %ld) is not JSON: ", what, status);
+		while (k < len && isspace((unsigned char)body[k]))
+			k++;
+		if (k < len && (body[k] == '{' || body[k] == '[')) {	/* nearly: say what is wrong */
+			for (const char *c = jerr.text; *c; c++)
+				buf_addc(err, (unsigned char)*c < ' ' || (unsigned char)*c >= 0x7f ? '?' : *c);
+			buf_addf(err, " at byte %d: ", jerr.position);
+		}
 		add_text_excerpt(err, body, len);
 	} else if (obj && json_is_false(json_object_get(obj, "success"))) {
 		buf_addf(err, "cannot %s: Vast.ai refused (HTTP %ld, success=false: ", what, status);
@@ -487,6 +498,78 @@ vast_json_int(const json_t *v, long long *out)
 	return -1;
 }
 
+/* ---- screening the numbers of rows (values.h) ---- */
+
+struct screen {
+	struct vast_client *vc;
+	const char *kind;	/* "instance", "offer" */
+	size_t named, more;	/* warnings given, and left out */
+};
+
+static void
+screen_warn(struct screen *sc, const char *msg)
+{
+	if (sc->named >= MAX_WARN) {
+		sc->more++;
+		return;
+	}
+	sc->named++;
+	if (sc->vc->warn)
+		sc->vc->warn(sc->vc->warn_arg, msg);
+	else
+		warning("%s", msg);
+}
+
+static void
+screen_done(struct screen *sc)
+{
+	char *m;
+	if (!sc->more)
+		return;
+	m = xasprintf("and %zu more Vast.ai %s%s refused for their numbers", sc->more, sc->kind,
+		      sc->more == 1 ? "" : "s");
+	sc->named = 0;
+	screen_warn(sc, m);
+	free(m);
+}
+
+/*
+ * Screen row (values.h).  An instance keeps its place, marked; an offer
+ * and anything that is not an object are to be left out.  1 keep, 0 leave
+ * out.
+ */
+static int
+screen_row(struct screen *sc, json_t *row)
+{
+	struct buf why = BUF_INIT, msg = BUF_INIT;
+	int offer = !strcmp(sc->kind, "offer"), keep;
+	long long id = 0;
+
+	if (!json_is_object(row)) {
+		buf_addf(&msg, "Vast.ai sent an %s that is not an object (%s); left out", sc->kind,
+			 json_is_array(row) ? "a list" : json_is_string(row) ? "a string" :
+			 json_is_number(row) ? "a number" : "null or a boolean");
+		screen_warn(sc, msg.s);
+		buf_release(&msg);
+		return 0;
+	}
+	if (!vast_row_check(row, &why))
+		return 1;
+	if (vast_json_id(json_object_get(row, "id"), &id) == 0)
+		buf_addf(&msg, "Vast.ai %s %lld", sc->kind, id);
+	else
+		buf_addf(&msg, "a Vast.ai %s without a usable id", sc->kind);
+	buf_addf(&msg, " %s: %s", offer ? "left out" : "refused (not registered, rented on nor counted as cheap)",
+		 why.s);
+	screen_warn(sc, msg.s);
+	keep = !offer;
+	if (keep)
+		vast_row_screen(row);
+	buf_release(&why);
+	buf_release(&msg);
+	return keep;
+}
+
 static int
 host_ok(const char *h)
 {
@@ -544,6 +627,7 @@ vast_list_instances(struct vast_client *vc, struct buf *err)
 
 	if (no_client(vc, err))
 		return NULL;
+	struct screen sc = { vc, "instance", 0, 0 };
 	all = json_array();
 	for (int n = 0;; n++) {
 		struct buf url = BUF_INIT;
@@ -576,7 +660,10 @@ vast_list_instances(struct vast_client *vc, struct buf *err)
 			json_t *c = json_deep_copy(row);
 			if (json_is_object(c))
 				vast_normalize_row(c);
-			json_array_append_new(all, c);
+			if (screen_row(&sc, c))
+				json_array_append_new(all, c);
+			else
+				json_decref(c);
 		}
 		next = json_object_get(page, "next_token");
 		nt = json_string_value(next);
@@ -595,6 +682,7 @@ vast_list_instances(struct vast_client *vc, struct buf *err)
 		json_decref(page);
 	}
 	free(token);
+	screen_done(&sc);
 	return all;
 }
 
@@ -635,6 +723,10 @@ vast_show_instance(struct vast_client *vc, long long id, struct buf *err)
 	inst = json_deep_copy(inst);
 	json_decref(j);
 	vast_normalize_row(inst);
+	{
+		struct screen sc = { vc, "instance", 0, 0 };
+		screen_row(&sc, inst);
+	}
 	return inst;
 }
 
@@ -658,11 +750,22 @@ vast_search_offers(struct vast_client *vc, const json_t *query, struct buf *err)
 		buf_adds(err, "cannot search offers: Vast.ai's reply has no \"offers\" list");
 		return fail(vc, VAST_ERR, j);
 	}
-	offers = json_deep_copy(offers);
-	json_decref(j);
-	json_array_foreach(offers, i, o)
-		vast_normalize_row(o);
-	return offers;
+	{
+		struct screen sc = { vc, "offer", 0, 0 };
+		json_t *kept = json_array();
+		json_array_foreach(offers, i, o) {
+			json_t *c = json_deep_copy(o);
+			if (json_is_object(c))
+				vast_normalize_row(c);
+			if (screen_row(&sc, c))
+				json_array_append_new(kept, c);
+			else
+				json_decref(c);
+		}
+		screen_done(&sc);
+		json_decref(j);
+		return kept;
+	}
 }
 
 json_t *
@@ -699,8 +802,9 @@ vast_create_instance(struct vast_client *vc, long long offer_id, const json_t *b
 	what = xasprintf("rent offer %lld", offer_id);
 	rc = call(vc, what, "PUT", url, body, 1, &j, NULL, err);
 	free(url);
-	if (rc == VAST_OK && vast_json_int(json_object_get(j, "new_contract"), new_id) < 0) {
-		buf_addf(err, "cannot %s: Vast.ai's reply has no new_contract id", what);
+	if (rc == VAST_OK && vast_json_id(json_object_get(j, "new_contract"), new_id) < 0) {
+		*new_id = 0;
+		buf_addf(err, "cannot %s: Vast.ai's reply has no usable new_contract id", what);
 		vc->maybe_processed = 1;
 		rc = vc->last_err = VAST_ERR;
 	}

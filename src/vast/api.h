@@ -15,7 +15,9 @@
  *
  * Every call that returns json_t * returns a new reference (the caller
  * decrefs) or NULL on error, with a one-line message appended to *err and
- * vc->last_err set to one of enum vast_err.  Nothing here prints or exits.
+ * vc->last_err set to one of enum vast_err.  Nothing here exits, and the
+ * only thing printed is the warning about a row refused for its numbers
+ * (vast/values.h), through vc->warn (default: warning() on stderr).
  *
  * Errors: every non-2xx reply and every reply whose body has
  * "success": false is an error, never an empty result.  401, 403 and any
@@ -57,8 +59,12 @@ struct vast_client {
 	int last_err;		/* enum vast_err */
 	long last_status;	/* HTTP status of the last reply, 0 if none */
 	int maybe_processed;	/* the failed request may still have taken effect */
+	/* told about each row refused for its numbers ("offer 27045511 ...
+	 * skipped: dph_total is -1, ..."); NULL: warning() */
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 };
-#define VAST_CLIENT_INIT { NULL, NULL, 0, 0, 0, 0, 0, 0 }
+#define VAST_CLIENT_INIT { NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL }
 
 /* Find the key (vast_api_key) and the base URL.  -1 with *err. */
 int vast_client_init(struct vast_client *vc, const char *flag_key, struct buf *err);
@@ -83,20 +89,28 @@ char *vast_base_url(void);
 /*
  * All instances, as one array of normalised rows (vast_normalize_row),
  * paging through GET /api/v1/instances/ with next_token/after_token.
+ * Each row is screened (vast_row_screen): one with a number out of range
+ * stays, without those fields and marked VAST_REFUSED, with a warning;
+ * an item that is not an object is left out, with a warning.
  */
 json_t *vast_list_instances(struct vast_client *vc, struct buf *err);
 
-/* One instance (GET /api/v0/instances/ID/?owner=me), normalised; a JSON
- * null (json_is_null) when Vast.ai says there is no such instance. */
+/* One instance (GET /api/v0/instances/ID/?owner=me), normalised and
+ * screened as above; a JSON null (json_is_null) when Vast.ai says there is
+ * no such instance. */
 json_t *vast_show_instance(struct vast_client *vc, long long id, struct buf *err);
 
 /* The "offers" array of POST /api/v0/bundles/ for query (a
- * vast_offer_query() object), rows normalised. */
+ * vast_offer_query() object), rows normalised; an offer with a number out
+ * of range (vast/values.h), or that is not an object, is left out with a
+ * warning. */
 json_t *vast_search_offers(struct vast_client *vc, const json_t *query, struct buf *err);
 
 /*
  * Rent offer_id (PUT /api/v0/asks/ID/) with body (vast_create_body()).
- * Returns 0 and the new instance id in *new_id, or a VAST_ERR_* code:
+ * Returns 0 and the new instance id in *new_id (vast_json_id: a reply
+ * without a plausible new_contract is an error, maybe processed), or a
+ * VAST_ERR_* code:
  * VAST_ERR_NO_SUCH_ASK when the offer is gone (try the next offer).  The
  * request is never repeated after it may have reached the server; when a
  * failure leaves that open, vc->maybe_processed is 1 and the message says

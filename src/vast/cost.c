@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/util.h"
+#include "vast/values.h"
 
 #define HOURS_PER_MONTH 720.0
 
@@ -53,6 +54,8 @@ vast_offer_cost(const json_t *offer, const struct vast_cost_params *p, struct va
 	memset(c, 0, sizeof(*c));
 	if (!(p->ref_hours > 0) || !(p->ref_dlp > 0))
 		return -1;
+	if (vast_row_refused(offer) || vast_row_check(offer, NULL))
+		return -1;	/* a number out of range: nothing about it is known */
 	if (num(offer, "dlperf", &dlperf) < 0 || !(dlperf > 0))
 		return -1;
 	if (num(offer, "dph_total", &dph) < 0 || dph < 0)

@@ -12,8 +12,10 @@
  *
  * ref_hours is how long the job takes on a reference GPU whose DLPerf is
  * ref_dlp (an RTX 3060 12GB scores about 12.4).  An offer without dlperf
- * (null or 0) or dph_total has an unknown cost; a missing storage_cost,
- * inet_down_cost or inet_up_cost counts as 0.  720 is the hours in the
+ * (null or 0) or dph_total has an unknown cost, and so has one with any
+ * number out of its range (vast/values.h: a negative or huge price is
+ * never cheap); a missing storage_cost, inet_down_cost or inet_up_cost
+ * counts as 0.  720 is the hours in the
  * 30-day month Vast.ai prices storage by.
  *
  * Note that dph_total already includes storage for the query's
@@ -38,7 +40,8 @@ struct vast_cost {
 };
 
 /* Cost of offer under p.  Returns 0, or -1 (c->known = 0) when unknown:
- * no dlperf, no dph_total, or ref_hours/ref_dlp not positive. */
+ * no dlperf, no dph_total, a value out of range, or ref_hours/ref_dlp not
+ * positive. */
 int vast_offer_cost(const json_t *offer, const struct vast_cost_params *p, struct vast_cost *c);
 
 /*

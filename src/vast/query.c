@@ -16,6 +16,7 @@
 #include "vast/query.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,17 +163,16 @@ symbol_char(char c)
 	return c == '=' || c == '>' || c == '<' || c == '!';
 }
 
-/* Append at most 40 characters of s, for messages. */
+/* Append at most 40 characters of s, for messages: control characters
+ * become '?', so that a message stays one line. */
 static void
 add_excerpt(struct buf *b, const char *s)
 {
-	size_t n = strlen(s);
-	if (n > 40) {
-		buf_add(b, s, 37);
+	size_t n = strlen(s), show = n > 40 ? 37 : n;
+	for (size_t i = 0; i < show; i++)
+		buf_addc(b, (unsigned char)s[i] < ' ' || s[i] == 0x7f ? '?' : s[i]);
+	if (show < n)
 		buf_adds(b, "...");
-	} else {
-		buf_add(b, s, n);
-	}
 }
 
 /*
@@ -346,8 +346,15 @@ apply(json_t *res, const struct term *t, struct strv *warnings, struct buf *err)
 			char *item = xstrndup(p, n), *trimmed = strip_chars(item, " \t");
 			if (*trimmed) {
 				char *c = clean_value(trimmed);
-				json_array_append_new(jv, json_string(c));
+				json_t *js = json_string(c);
 				free(c);
+				if (!js) {
+					buf_addf(err, "value at column %zu is not valid UTF-8", t->value_at + 1);
+					free(item);
+					free(trimmed);
+					goto out;
+				}
+				json_array_append_new(jv, js);
 			}
 			free(item);
 			free(trimmed);
@@ -392,6 +399,12 @@ apply(json_t *res, const struct term *t, struct strv *warnings, struct buf *err)
 				goto out;
 			}
 			free(num);
+			if (!isfinite(d * m)) {
+				buf_addf(err, "'%s' value '%s' is too large (column %zu)", field, value,
+					 t->value_at + 1);
+				free(c);
+				goto out;
+			}
 			jv = json_real(d * m);
 		} else if (!strcmp(c, "true") || !strcmp(c, "True")) {
 			jv = json_true();
@@ -495,9 +508,13 @@ vast_parse_order(const char *spec, struct buf *err)
 				free(t);
 			}
 		}
-		if (!*field || strchr(field, '+') || strchr(field, '-')) {
-			buf_addf(err, "bad sort field '%s' in order '%s' (want e.g. 'dph+,score-')", name,
-				 spec ? spec : "");
+		if (!*field || field[strspn(field, "abcdefghijklmnopqrstuvwxyz"
+					    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")]) {
+			buf_adds(err, "bad sort field '");
+			add_excerpt(err, name);
+			buf_adds(err, "' in order '");
+			add_excerpt(err, spec ? spec : "");
+			buf_adds(err, "' (want e.g. 'dph+,score-')");
 			free(field);
 			free(name);
 			json_decref(order);

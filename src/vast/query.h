@@ -66,7 +66,8 @@ json_t *vast_parse_query(const char *q, struct buf *err);
 int vast_query_merge(json_t *res, const char *q, struct strv *warnings, struct buf *err);
 
 /* Parse an order spec ("score-", "dph+,num_gpus-", "-dlperf") into
- * [["field","asc"|"desc"],...].  NULL on error. */
+ * [["field","asc"|"desc"],...].  NULL on error (a name that is not a field
+ * name: letters, digits, '_'). */
 json_t *vast_parse_order(const char *spec, struct buf *err);
 
 /* The canonical name of an offer field (dph -> dph_total); name itself if

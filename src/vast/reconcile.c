@@ -14,6 +14,7 @@
 #include "store/runs.h"
 #include "store/store.h"
 #include "vast/api.h"
+#include "vast/values.h"
 #include "vast/vworker.h"
 
 static void
@@ -50,6 +51,19 @@ find_live(const json_t *live, long long id)
 	return NULL;
 }
 
+/* Rows of live without a usable id (refused for it: values.h). */
+static size_t
+nameless(const json_t *live)
+{
+	size_t i, n = 0;
+	json_t *row;
+	json_array_foreach(live, i, row) {
+		long long id;
+		n += vast_json_id(json_object_get(row, "id"), &id) < 0;
+	}
+	return n;
+}
+
 static int
 is_direct(const struct worker *w)
 {
@@ -66,8 +80,22 @@ fill_wrec(struct vast_wrec *t, const struct worker *w, const json_t *live)
 	t->yaml_host = w->host ? xstrdup(w->host) : NULL;
 	t->yaml_port = w->port > 0 ? w->port : 22;
 	t->inst = find_live(live, w->instance_id);
+	if (!t->inst && nameless(live)) {
+		/* it may be the row whose id was refused: not known to be gone */
+		size_t n = nameless(live);
+		t->problem = xasprintf("instance %lld is not in the list, but Vast.ai sent %zu instance%s without "
+				       "a usable id: not taken for gone", w->instance_id, n, n == 1 ? "" : "s");
+		t->hostile = 1;
+		return;
+	}
 	if (!t->inst) {
 		t->gone = 1;
+		return;
+	}
+	if (vast_row_refused(t->inst)) {
+		t->problem = xasprintf("refusing Vast.ai's values for instance %lld: %s", w->instance_id,
+				       vast_row_refused(t->inst));
+		t->hostile = 1;
 		return;
 	}
 	if (vast_ssh_endpoint(t->inst, t->direct, &t->live_host, &t->live_port) < 0) {

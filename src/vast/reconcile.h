@@ -14,8 +14,11 @@
  *   gone   the instance is not in the live list
  * A live instance without an endpoint of the worker's kind yet (loading,
  * stopped) is reported but is no drift: there is nothing to patch.  One
- * whose host or port from the API is refused (not a plain host name) is
- * drift that --fix cannot repair: reported, never written.
+ * whose host or port from the API is refused (not a plain host name), or
+ * whose row was refused for its numbers (vast/values.h), is drift that
+ * --fix cannot repair: reported, never written.  While the list holds a
+ * row whose id was refused, an instance missing from it is not known to be
+ * gone: that too is reported and left alone.
  *
  * Repairs (fix): ssh.port / ssh.host patched surgically with registry_set
  * (after worker_check() on the new values: a hostile host from the API is

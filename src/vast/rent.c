@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vast/values.h"
 #include "vast/vworker.h"
 
 #define DEFAULT_TIMEOUT_S 900
@@ -112,8 +113,10 @@ vast_wait_running(struct vast_client *vc, long long id, const struct vast_rent_o
 			return -1;
 		} else {
 			char *st = vast_disp_field(row, "actual_status", 40, "null"), *host = NULL;
+			const char *refused = vast_row_refused(row);
 			int port = 0;
-			int up = !strcmp(st, "running") && vast_ssh_endpoint(row, o->direct, &host, &port) == 0;
+			int up = !refused && !strcmp(st, "running") &&
+				 vast_ssh_endpoint(row, o->direct, &host, &port) == 0;
 			if (up) {
 				progress(o, "instance %lld: running, ssh %s:%d (%lld s)", id, host, port,
 					 (long long)((now - start) / 1000));
@@ -126,8 +129,12 @@ vast_wait_running(struct vast_client *vc, long long id, const struct vast_rent_o
 			}
 			int hostile = 0;
 			char *why = NULL;
-			if (!strcmp(st, "running"))
+			if (refused) {
+				why = xasprintf("refusing Vast.ai's values: %s", refused);
+				hostile = 1;
+			} else if (!strcmp(st, "running")) {
 				why = vast_endpoint_problem(row, o->direct, &hostile);
+			}
 			if (hopeless(row) || hostile) {
 				char *msg = vast_disp_field(row, "status_msg", 200, "no message");
 				if (hostile)
@@ -207,8 +214,9 @@ vast_rent(struct vast_client *vc, const json_t *offers, const struct vast_rent_o
 		struct buf e = BUF_INIT;
 		if (tried >= max || cancelled(o))
 			break;
-		if (vast_json_int(json_object_get(offer, "id"), &oid) < 0 || oid <= 0)
-			continue;
+		if (vast_json_id(json_object_get(offer, "id"), &oid) < 0 || vast_row_refused(offer) ||
+		    vast_row_check(offer, NULL))
+			continue;	/* never rent what is not believed */
 		tried++;
 		char *gpu = vast_disp_field(offer, "gpu_name", 40, "GPU");
 		json_t *dph = json_object_get(offer, "dph_total");

@@ -9,15 +9,17 @@
  *		vast_register_rental(root, got.instance_id, got.inst, got.offer, &reg, &id, &err);
  *	vast_rental_release(&got);
  *
- * Offers are tried in the order given; one that is gone (404/410
- * no_such_ask) is skipped for the next, up to max_offers.  Any other
+ * Offers are tried in the order given (one without a plausible id, or
+ * with a number out of range, vast/values.h, is passed over); one that is
+ * gone (404/410 no_such_ask) is skipped for the next, up to max_offers.  Any other
  * failure to rent stops: a rent request is never repeated once it may have
  * reached Vast.ai.  The instance is then polled (GET of the one instance)
  * every poll_ms until actual_status is "running" and it has an SSH endpoint
  * of the wanted kind.  A status that never recovers (exited, unknown,
  * offline, or created with an "OCI runtime create failed" message) ends the
- * wait: the instance is destroyed so it does not bill, and the error says
- * so.  A timeout leaves it alone (it may still come up) and the error
+ * wait, and so does a row refused for its host, port or numbers (it could
+ * never be registered): the instance is destroyed so it does not bill, and
+ * the error says so.  A timeout leaves it alone (it may still come up) and the error
  * says how to register or destroy it.  Transient API errors while polling
  * (429, 5xx, no reply) are tolerated until the timeout.
  */

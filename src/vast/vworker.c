@@ -3,6 +3,7 @@
  */
 #include "vast/vworker.h"
 #include "vast/api.h"
+#include "vast/values.h"
 #include "store/json.h"
 #include "store/registry.h"
 #include "store/store.h"
@@ -122,8 +123,21 @@ vast_instance_fields(const json_t *inst, int direct, struct buf *err)
 	char *host = NULL;
 	int port = 0;
 	double d;
+	struct buf bad = BUF_INIT;
 
-	vast_json_int(json_object_get(inst, "id"), &id);
+	if (vast_json_id(json_object_get(inst, "id"), &id) < 0)
+		id = 0;
+	if (vast_row_refused(inst) || vast_row_check(inst, &bad)) {
+		if (id)
+			buf_addf(err, "instance %lld: ", id);
+		else
+			buf_adds(err, "a Vast.ai instance without a usable id: ");
+		buf_addf(err, "refusing Vast.ai's values: %s",
+			 vast_row_refused(inst) ? vast_row_refused(inst) : bad.s);
+		buf_release(&bad);
+		return NULL;
+	}
+	buf_release(&bad);
 	if (vast_ssh_endpoint(inst, direct, &host, &port) < 0) {
 		int hostile;
 		char *why = vast_endpoint_problem(inst, direct, &hostile);
@@ -205,6 +219,8 @@ vast_rental_entry(const char *worker_id, long long instance_id, const json_t *in
 	json_t *f = vast_instance_fields(inst, o->direct, err), *e;
 	if (!f)
 		return NULL;
+	if (offer && vast_row_check(offer, NULL))
+		offer = NULL;	/* only the notes come from it: better none than wrong */
 	e = json_object();
 	jset_str(e, "worker_id", worker_id);
 	jset_int(e, "instance_id", instance_id);

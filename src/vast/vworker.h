@@ -4,10 +4,11 @@
  * workers.yaml entries here, so every path writes the same fields
  * (instance_id above all: without it reconcile cannot follow the instance).
  *
- * Values from the API are hostile: the SSH endpoint comes from
- * vast_ssh_endpoint() (plain host names only) and the whole entry passes
- * worker_check() before anything is written.  Display strings are cleaned
- * with vast_disp().
+ * Values from the API are hostile: a row refused for its numbers
+ * (vast/values.h: marked VAST_REFUSED, or out of range) gives no entry at
+ * all, the SSH endpoint comes from vast_ssh_endpoint() (plain host names
+ * only) and the whole entry passes worker_check() before anything is
+ * written.  Display strings are cleaned with vast_disp().
  */
 #ifndef ROS_VWORKER_H
 #define ROS_VWORKER_H

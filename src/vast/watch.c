@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "vast/reconcile.h"
 #include "vast/rent.h"
+#include "vast/values.h"
 #include "vast/vworker.h"
 
 #define HISTORY_MAX 100		/* entries kept in state.rented / state.destroyed */
@@ -85,6 +86,14 @@ watch_state_save(struct watcher *w, struct buf *err)
 	return r;
 }
 
+/* A warning of the API layer (a row refused for its numbers): logged. */
+static void
+api_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	watch_log("warning: %s", msg);
+}
+
 static json_t *
 history(json_t *old, const char *key)
 {
@@ -124,6 +133,7 @@ watcher_init(struct watcher *w, const char *root, const char *api_key, struct bu
 	if (vast_client_init(&w->vc, api_key, err) < 0)
 		return -1;
 	w->vc.timeout_ms = 30000;
+	w->vc.warn = api_warning;
 	return 0;
 }
 
@@ -328,10 +338,23 @@ last_use(struct files *f, const struct strv *ids)
 struct tick {
 	long long n;			/* the watcher's live instances */
 	double dph;			/* ... and their $/hr */
+	long long refused;		/* ... of which Vast.ai's numbers were refused: no renting */
 	int rented, destroyed, registered;
 	int failed;			/* an error made the tick fail */
 	struct buf error;		/* the first error */
 };
+
+/* Count row among the watcher's instances: its price, or, when Vast.ai's
+ * numbers for it were refused, as a price too high to rent beside. */
+static void
+count(const struct watcher *w, struct tick *t, const json_t *row, int sign)
+{
+	t->n += sign;
+	if (vast_row_refused(row))
+		t->refused += sign;
+	else
+		t->dph += sign * row_dph(w, row);
+}
 
 static void PRINTF(2, 3)
 tick_error(struct tick *t, const char *fmt, ...)
@@ -440,7 +463,20 @@ unregistered(struct watcher *w, struct tick *t, const json_t *row, double now)
 	double start = started(w, row, now);
 
 	dur(age, now - start);
-	if (!strcmp(st, "running") && vast_ssh_endpoint(row, w->cfg.direct, &host, &port) == 0) {
+	if (vast_row_refused(row) && now - start < (double)w->cfg.boot_timeout_s) {
+		watch_log("instance %lld: not registered while Vast.ai's values for it are refused (%s for %s; "
+			  "destroyed after boot_timeout_seconds)", id, st, age);
+	} else if (vast_row_refused(row)) {
+		watch_log("destroying instance %lld: Vast.ai's values for it are refused and it has not become a "
+			  "worker %s after it started (boot_timeout_seconds %lld)", id, age, w->cfg.boot_timeout_s);
+		if (destroy(w, t, id) == 0) {
+			struct strv none = STRV_INIT;
+			watch_log("destroyed instance %lld", id);
+			record_destroyed(w, id, &none, "values refused");
+			count(w, t, row, -1);
+			t->destroyed++;
+		}
+	} else if (!strcmp(st, "running") && vast_ssh_endpoint(row, w->cfg.direct, &host, &port) == 0) {
 		struct vast_reg_opts reg;
 		struct buf e = BUF_INIT;
 		char *wid = NULL;
@@ -463,8 +499,7 @@ unregistered(struct watcher *w, struct tick *t, const json_t *row, double now)
 			struct strv none = STRV_INIT;
 			watch_log("destroyed instance %lld", id);
 			record_destroyed(w, id, &none, "never came up");
-			t->n--;
-			t->dph -= row_dph(w, row);
+			count(w, t, row, -1);
 			t->destroyed++;
 		}
 	} else {
@@ -510,8 +545,7 @@ idle_check(struct watcher *w, struct tick *t, struct files *f, const json_t *row
 			watch_log("destroyed instance %lld (worker %s disabled): idle for %s (idle_destroy_minutes: %g)",
 				  id, names.len ? names.s : "none", idle, w->cfg.idle_minutes);
 			record_destroyed(w, id, workers, "idle");
-			t->n--;
-			t->dph -= row_dph(w, row);
+			count(w, t, row, -1);
 			t->destroyed++;
 		}
 		buf_release(&names);
@@ -554,8 +588,8 @@ candidates(const struct watcher *w, const json_t *offers, const struct vast_blac
 			nlow++;
 			continue;
 		}
-		if (jnum(o, "dph_total", &d) < 0 || row_id(o) <= 0)
-			continue;	/* no price or no id: not rentable */
+		if (jnum(o, "dph_total", &d) < 0 || row_id(o) <= 0 || vast_row_check(o, NULL))
+			continue;	/* no price, no id, or not believed: not rentable */
 		v[n++] = o;
 	}
 	qsort(v, n, sizeof *v, cmp_offer);
@@ -698,6 +732,12 @@ rent(struct watcher *w, struct tick *t, struct files *f, const struct vast_black
 			  c->max_instances);
 		return;
 	}
+	if (t->refused) {
+		watch_log("not renting: Vast.ai's values for %lld of the watcher's instances are refused, so "
+			  "the spend is unknown; each counts as over max_total_dph $%.4f/hr", t->refused,
+			  c->max_total_dph);
+		return;
+	}
 	if (t->dph + EPS >= c->max_total_dph) {
 		watch_log("not renting: spending $%.4f/hr, max_total_dph is $%.4f/hr", t->dph, c->max_total_dph);
 		return;
@@ -786,6 +826,7 @@ finish(struct watcher *w, struct tick *t, const char *at, int64_t t0, json_t *mi
 			       (json_int_t)(t->n < 0 ? 0 : t->n), "dph", t->dph < 0 ? 0.0 : t->dph, "rented",
 			       t->rented, "destroyed", t->destroyed, "registered", t->registered,
 			       "ms", (json_int_t)(mono_ms() - t0));
+	json_object_set_new(lt, "refused", json_integer(t->refused));
 	json_object_set_new(lt, "live", mine ? json_incref(mine) : json_null());
 	json_object_set_new(w->state, "last_tick", lt);
 	json_object_set_new(w->state, "ticks", json_integer(w->ticks));
@@ -830,20 +871,27 @@ watch_tick(struct watcher *w)
 			continue;
 		}
 		json_array_append(mine, row);
-		t.n++;
-		t.dph += row_dph(w, row);
+		count(w, &t, row, 1);
 		char *st = vast_disp_field(row, "actual_status", 20, "null");
+		const char *refused = vast_row_refused(row);
 		if (json_array_size(mine) <= LIST_IDS_MAX)
-			buf_addf(&ids, "%s%lld %s", ids.len ? ", " : "", row_id(row), st);
-		json_array_append_new(brief, json_pack("{s:I,s:s,s:f}", "id", (json_int_t)row_id(row),
-						       "status", st, "dph", row_dph(w, row)));
+			buf_addf(&ids, "%s%lld %s%s", ids.len ? ", " : "", row_id(row), st,
+				 refused ? " (refused)" : "");
+		json_array_append_new(brief, json_pack("{s:I,s:s,s:o,s:o}", "id", (json_int_t)row_id(row), "status", st,
+						       "dph", refused ? json_null() : json_real(row_dph(w, row)),
+						       "refused", refused ? json_string(refused) : json_null()));
+		if (refused)
+			watch_log("instance %lld: Vast.ai's values for it are refused (warning above); it counts as "
+				  "over max_total_dph", row_id(row));
 		free(st);
 	}
 	if (json_array_size(mine) > LIST_IDS_MAX)
 		buf_addf(&ids, ", ...");
-	watch_log("tick %lld: %lld watcher instance%s%s%s%s ($%.4f/hr; caps %lld, $%.4f/hr), %zu other%s on the account",
+	watch_log("tick %lld: %lld watcher instance%s%s%s%s ($%.4f/hr%s; caps %lld, $%.4f/hr), "
+		  "%zu other%s on the account",
 		  w->ticks, t.n, t.n == 1 ? "" : "s", ids.len ? " [" : "", ids.len ? ids.s : "", ids.len ? "]" : "",
-		  t.dph, w->cfg.max_instances, w->cfg.max_total_dph, others, others == 1 ? "" : "s");
+		  t.dph, t.refused ? " and unknown" : "", w->cfg.max_instances, w->cfg.max_total_dph, others,
+		  others == 1 ? "" : "s");
 	if (files_load(w, &f, &e) < 0) {
 		tick_error(&t, "%s", e.s);
 		goto out;
@@ -856,6 +904,8 @@ watch_tick(struct watcher *w)
 		struct strv workers = STRV_INIT;
 		if (stopping(w))
 			break;
+		if (row_id(row) <= 0)
+			continue;	/* no id to register or destroy it by; it still counts */
 		workers_of(&f, row_id(row), &workers);
 		if (!workers.n)
 			unregistered(w, &t, row, now);

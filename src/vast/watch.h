@@ -15,7 +15,11 @@
  * One tick (watch_tick):
  *   1. re-read watcher.yaml (a broken file keeps the settings in effect) and
  *      the blacklist (unreadable: nothing is rented this tick);
- *   2. list the live instances; count the watcher's and their $/hr;
+ *   2. list the live instances; count the watcher's and their $/hr (one
+ *      without a price counts as max_dph; one whose numbers Vast.ai got
+ *      wrong, vast/values.h, makes the spend unknown: nothing is rented
+ *      while it is there, it is not registered, and unregistered it is
+ *      destroyed after boot_timeout_seconds like one that never came up);
  *   3. a labelled instance that no worker names (its registration was cut
  *      short by a stop, a timeout or a crash) is registered once it runs
  *      with an SSH endpoint, or destroyed when it has not come up within

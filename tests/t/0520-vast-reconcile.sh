@@ -186,7 +186,7 @@ check "a hostile host" fakevast_ctl patch '{"instance":38664456,"set":{"ssh_host
 check "a bad port" fakevast_ctl patch '{"instance":38342607,"set":{"ssh_port":"99999"}}'
 check_exit 1 "reported as drift" "$ROS" vastai-reconcile
 check_re "host refused, said why" "$OUT" "⚠ refusing SSH host '-oProxyCommand=touch .*' from Vast.ai \(not a plain host name\)"
-check_re "port refused" "$OUT" "⚠ refusing SSH port '99999' from Vast.ai"
+check_re "port refused" "$OUT" "⚠ refusing Vast.ai's values for instance 38342607: ssh_port is the string \"99999\", not a port from 1 to 65535"
 check_exit 1 "--fix cannot repair it: exit 1" "$ROS" vastai-reconcile --fix
 check_re "marked as not updated" "$OUT" '✗ Not updated: nothing usable to write'
 check_re "and summed up" "$OUT" '2 repairs failed'

@@ -57,6 +57,28 @@ check_exit 2 "add-run refuses an unknown parser" "$ROS" add-run --project-id p -
 check_match "and says what is expected" "$ERR" "unknown metric parser 'yaml'"
 check_exit 2 "and a regex without a group" "$ROS" add-run --project-id p --command x --metric-parser 'regex:mse=MSE [0-9]+'
 
+# regexes that would make regcomp take gigabytes: refused at once, under a
+# 1 GB limit (ulimit -v; for a sanitizer build ASan's own limit, as its
+# shadow memory does not fit under ulimit -v)
+limited() {
+	if grep -q __asan_init "$ROS"; then
+		ASAN_OPTIONS="${ASAN_OPTIONS:-}:hard_rss_limit_mb=1024" "$@"
+	else
+		(ulimit -v 1048576 && exec "$@")
+	fi
+}
+stacked="regex:x=(a$(printf '+%.0s' $(seq 60)))"
+cp queues/run_queue.json "$T/q.before"
+check_exit 2 "add-run refuses 60 stacked quantifiers (1 GB at most)" limited "$ROS" add-run --project-id p --command x --metric-parser "$stacked"
+check_match "as too big to compile" "$ERR" "the regex for 'x' is refused: its repetitions expand it past the limit \(a size of at most 1000\)"
+check_exit 2 "a count of 30000" limited "$ROS" add-run --project-id p --command x --metric-parser 'regex:x=(a{1,30000})'
+check_match "over 255" "$ERR" 'a repetition count over 255'
+check_exit 2 "nested counts" limited "$ROS" add-run --project-id p --command x --metric-parser 'regex:x=((a{1,200}){1,200}){1,200}'
+check_exit 2 "a back-reference" limited "$ROS" add-run --project-id p --command x --metric-parser 'regex:x=(a*)\1'
+check "nothing written" cmp queues/run_queue.json "$T/q.before"
+check "a real metric regex is taken" "$ROS" add-run --project-id p --command x --dry-run \
+	--metric-parser 'regex:mse=MSE[=:] *([0-9.eE+-]+);acc=(val|test)_acc[=:] ?([0-9.]+);step=step ([0-9]{1,9})/[0-9]+'
+
 check "dispatch all" "$ROS" dispatch-runs
 check_match "30 runs out" "$OUT" '^30/30 dispatched$'
 sleep 1
@@ -126,4 +148,24 @@ count_ssh_procs_stop
 check_eq "the fixed parser's metrics" "$(m cmdfail-ssh)" "{'loss': 0.3}"
 check_eq "its error is gone" "$(e cmdfail-ssh)" ""
 check_exit 1 "--metric that no run has" "$ROS" results --project-id p --metric nope
+
+# a hostile regex in a queue entry (edited by hand, or by another tool):
+# that run's metrics fail with a clear error, check-runs stays under 1 GB
+check "a run on the local worker" "$ROS" add-run --project-id p --worker-pool loc --metric-parser 'regex:x=x=([0-9]+)' --command 'echo x=1'
+bid=$OUT
+check "its parser edited in the queue" "$PY" -c '
+import json, sys
+q = json.load(open("queues/run_queue.json"))
+for r in q:
+    if r["id"] == sys.argv[1]:
+        r["metric_parser"] = sys.argv[2]
+json.dump(q, open("queues/run_queue.json", "w"), indent=2)' "$bid" "$stacked"
+check "dispatch it" "$ROS" dispatch-runs
+check "it ends" wait_for 20 test -e "$T/ws-loc/runs/logs/p/$bid/exit_code"
+check "check-runs (1 GB at most)" limited "$ROS" check-runs
+check_eq "it is done" "$(field "$bid" status)" done
+check_match "its metrics_error says why" "$(field "$bid" metrics_error)" "the regex for 'x' is refused: its repetitions expand it past the limit"
+check_eq "no metrics" "$(field "$bid" metrics)" ""
+check_exit 1 "results --recollect (1 GB at most) keeps the error" limited "$ROS" results --project-id p --metric x --recollect
+check_match "still" "$(field "$bid" metrics_error)" "the regex for 'x' is refused"
 done_testing

@@ -6,9 +6,13 @@
  * written there (tests/unit/results-render-check runs pdflatex and xmllint
  * on them); the tests themselves need neither.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "results/aggregate.h"
 #include "results/metrics.h"
@@ -467,6 +471,243 @@ test_regex(void)
 
 	m = parse("regex:e=(x*)", "abc", &err);
 	CHECK(!m, "regex: empty matches terminate");
+	buf_release(&err);
+}
+
+/* ---- regex specs that would make regcomp eat the machine ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+#define CHILD_MEM_MB 1024	/* what a child may use before it is stopped */
+
+/* In the child (argv: --spec-child check|parse SPEC): print the message
+ * and exit 0 when the spec is refused, 1 when it is taken. */
+static int
+spec_child(const char *what, const char *spec)
+{
+	struct buf err = BUF_INIT;
+	int refused;
+	if (!strcmp(what, "check")) {
+		refused = metrics_spec_check(spec, &err) < 0;
+	} else {
+		json_t *m = metrics_parse(spec, "x=1 MSE=0.5 aaaa\n", 17, &err);
+		refused = !m;
+		json_decref(m);
+	}
+	printf("%s", buf_cstr(&err));
+	buf_release(&err);
+	return refused ? 0 : 1;
+}
+
+/*
+ * Run spec_child for spec in a child of this program held to CHILD_MEM_MB
+ * (RLIMIT_AS, or ASan's hard_rss_limit_mb under ASan, whose shadow memory
+ * RLIMIT_AS would break) and 20 s of CPU.  Returns 0 refused, 1 taken, 2
+ * the child failed (killed, out of memory); *msg gets its output, *rss_mb
+ * its peak.
+ */
+static int
+spec_in_child(const char *what, const char *spec, struct buf *msg, long *rss_mb)
+{
+	int fd[2], st = 0;
+	struct rusage ru;
+	char chunk[4096];
+	ssize_t n;
+	pid_t pid;
+
+	buf_reset(msg);
+	*rss_mb = -1;
+	if (pipe(fd) < 0)
+		return 2;
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		struct rlimit cpu = { 20, 20 };
+		const char *old = getenv("ASAN_OPTIONS");
+		char *opts = xasprintf("%s%shard_rss_limit_mb=%d:exitcode=99", old ? old : "", old && *old ? ":" : "",
+				       CHILD_MEM_MB);
+		setenv("ASAN_OPTIONS", opts, 1);
+#ifndef UNDER_ASAN
+		struct rlimit as = { (rlim_t)CHILD_MEM_MB << 20, (rlim_t)CHILD_MEM_MB << 20 };
+		setrlimit(RLIMIT_AS, &as);
+#endif
+		setrlimit(RLIMIT_CPU, &cpu);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(fd[1], 1);
+		dup2(null, 2);	/* ASan's report of the limit is long */
+		close(fd[0]);
+		close(fd[1]);
+		execl("/proc/self/exe", "test_results", "--spec-child", what, spec, (char *)NULL);
+		_exit(3);
+	}
+	close(fd[1]);
+	while ((n = read(fd[0], chunk, sizeof chunk)) > 0)
+		buf_add(msg, chunk, (size_t)n);
+	close(fd[0]);
+	if (wait4(pid, &st, 0, &ru) != pid)
+		return 2;
+	*rss_mb = ru.ru_maxrss / 1024;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		return 2;
+	return WEXITSTATUS(st);
+}
+
+/* spec must be refused quickly and cheaply, with a message holding want. */
+static void
+spec_bounded(const char *what, const char *spec, const char *want, const char *desc)
+{
+	struct buf msg = BUF_INIT;
+	long rss;
+	int64_t t0 = mono_ms();
+	int r = spec_in_child(what, spec, &msg, &rss);
+	long ms = (long)(mono_ms() - t0);
+	CHECK(r == 0 && strstr(buf_cstr(&msg), want) && rss < 200 && ms < 5000,
+	      "%s: %s refused in %ld ms, %ld MB (%s)", what, desc, ms, rss,
+	      r == 2 ? "the child failed" : r == 1 ? "taken" : buf_cstr(&msg));
+	buf_release(&msg);
+}
+
+static void
+test_regex_bounds(void)
+{
+	struct buf spec = BUF_INIT, err = BUF_INIT;
+	static const char *const real[] = {
+		"regex:mse=MSE[=:] *([0-9.eE+-]+)",
+		"regex:mse=mse: *([0-9.]+);mae=mae: *([0-9.]+);rmse=rmse[=:] ?([0-9]+\\.?[0-9]*([eE][-+]?[0-9]+)?)",
+		"regex:loss=(^|[^a-z])loss[ :=]+([0-9]+(\\.[0-9]+)?)",
+		"regex:acc=(val|valid|validation)[ _](acc|accuracy)[ :=]+([0-9.]+)",
+		"regex:step=step[ =]([0-9]{1,9})/[0-9]{1,9}",
+		"regex:t=([0-9]{2}:[0-9]{2}:[0-9]{2}) done",
+		"regex:bleu=BLEU = ([0-9.]+), [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ \\(BP = [0-9.]+",
+		"regex:f1=(epoch|Epoch|EPOCH) +[0-9]+.*(f1|F1)[^0-9]*([0-9]*\\.[0-9]+)",
+		"regex:x=(a{0,255})",
+		"regex:x=([[:alpha:]_][[:alnum:]_]*)=([-+]?[0-9]*\\.?[0-9]+)",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(real); i++) {
+		buf_reset(&err);
+		CHECK(metrics_spec_check(real[i], &err) == 0, "bounds: a real metric regex is taken: %s (%s)",
+		      real[i], buf_cstr(&err));
+	}
+
+	/* the size as metrics.h counts it, at the limit */
+	buf_reset(&err);
+	CHECK(metrics_spec_check("regex:x=(a)b{0,249}c{0,249}d{0,249}e{0,247}", &err) == 0,
+	      "bounds: size 1000 is taken (%s)", buf_cstr(&err));
+	buf_reset(&err);
+	CHECK(metrics_spec_check("regex:x=(a)b{0,249}c{0,249}d{0,249}e{0,248}", &err) < 0 && strstr(buf_cstr(&err), "at most 1000"),
+	      "bounds: size 1001 is refused (%s)", buf_cstr(&err));
+	buf_reset(&err);
+	CHECK(metrics_spec_check("regex:x=(a)b+c+d+e+f+g+h+i+j+k+l+m+n+o+p+q+r+s+t+u+v+w+x+y+z+", &err) == 0,
+	      "bounds: many '+' one after another are not nested (%s)", buf_cstr(&err));
+	buf_reset(&err);
+	CHECK(metrics_spec_check("regex:x=(a{255})", &err) == 0, "bounds: a count of 255 is taken (%s)", buf_cstr(&err));
+	buf_reset(&err);
+	CHECK(metrics_spec_check("regex:x=(a{256})", &err) < 0 && strstr(buf_cstr(&err), "at most 255"),
+	      "bounds: a count of 256 is refused (%s)", buf_cstr(&err));
+	buf_reset(&err);
+	CHECK(metrics_spec_check("regex:x=(a\\\\1)", &err) == 0, "bounds: an escaped backslash is no back-reference (%s)",
+	      buf_cstr(&err));
+
+	/* 60 stacked quantifiers: each + doubles what glibc builds */
+	buf_adds(&spec, "regex:x=(a");
+	for (int i = 0; i < 60; i++)
+		buf_addc(&spec, '+');
+	buf_adds(&spec, ")");
+	spec_bounded("check", spec.s, "at most", "60 stacked '+'");
+	spec_bounded("parse", spec.s, "at most", "60 stacked '+' in a queue entry");
+	spec_bounded("check", "regex:x=(a{1,30000})", "at most 255", "a count of 30000");
+	spec_bounded("check", "regex:x=(((a{1,200}){1,200}){1,200})", "at most", "nested counts of 200");
+	spec_bounded("parse", "regex:x=(((a{1,200}){1,200}){1,200})", "at most", "nested counts in a queue entry");
+	spec_bounded("check", "regex:x=((((((((((a?){9}){9}){9}){9}){9}){9}){9}){9}){9})", "at most", "nine nested {9}");
+	spec_bounded("check", "regex:x=(a*)(b*)\\2\\1", "back-reference", "back-references");
+	buf_reset(&spec);
+	buf_adds(&spec, "regex:x=(");
+	for (int i = 0; i < 300; i++)
+		buf_addc(&spec, 'a' + i % 26);
+	buf_adds(&spec, ")");
+	spec_bounded("check", spec.s, "at most 256", "a 300-byte regex");
+	buf_reset(&spec);
+	buf_adds(&spec, "regex:");
+	for (int i = 0; i < 40; i++)
+		buf_addf(&spec, "%sm%d=(a{0,200})", i ? ";" : "", i);
+	spec_bounded("check", spec.s, "at most", "40 regexes of 200 each");
+	/* brackets hide nothing: a ']' first is a literal, classes are skipped whole */
+	spec_bounded("check", "regex:x=([]a](b{1,200}){1,200})", "at most", "counts after a bracket with ']' first");
+	spec_bounded("check", "regex:x=([[:alpha:]](b{1,200}){1,200})", "at most", "counts after a class");
+	spec_bounded("check", "regex:x=([[:a](b{1,200}){1,200}:]])", "at most", "counts in what looks like a class");
+
+	/* matching: glibc takes time quadratic in a line for a failed search */
+	{
+		struct buf log = BUF_INIT;
+		json_t *m;
+		int64_t t0;
+		long ms;
+
+		for (int i = 0; i < 65536; i++)
+			buf_addc(&log, 'a');
+		buf_reset(&err);
+		t0 = mono_ms();
+		m = metrics_parse("regex:x=(.*)x", log.s, log.len, &err);
+		ms = (long)(mono_ms() - t0);
+		CHECK(!m && ms < 2000, "matching: (.*)x on one 64 KiB line fails in %ld ms", ms);
+		json_decref(m);
+
+		buf_reset(&log);
+		for (int i = 0; i < 3000; i++)
+			buf_addc(&log, 'a');
+		buf_adds(&log, " mse=0.25");
+		buf_reset(&err);
+		m = metrics_parse("regex:mse=mse=([0-9.]+);a=^(a)", log.s, log.len, &err);
+		CHECK(m && num(m, "mse") == 0.25 && !json_object_get(m, "a"),
+		      "matching: a long line is searched at its end, which is not its start");
+		json_decref(m);
+
+		buf_reset(&log);
+		for (int l = 0; l < 64; l++) {
+			for (int i = 0; i < 1023; i++)
+				buf_addc(&log, 'a');
+			buf_addc(&log, '\n');
+		}
+		buf_reset(&spec);
+		buf_adds(&spec, "regex:");
+		for (int i = 0; i < 64; i++)
+			buf_addf(&spec, "%sm%d=(.*)x%d", i ? ";" : "", i, i);
+		buf_reset(&err);
+		t0 = mono_ms();
+		m = metrics_parse(spec.s, log.s, log.len, &err);
+		ms = (long)(mono_ms() - t0);
+		CHECK(!m && ms < 8000 && strstr(buf_cstr(&err), "searched only the last"),
+		      "matching: 64 regexes over 64 lines of 1 KiB stop in %ld ms, saying so", ms);
+		json_decref(m);
+
+		/* a 64 KiB log of 100-byte lines: searched whole by 64 regexes */
+		buf_reset(&log);
+		for (int l = 0; l < 655; l++) {
+			for (int i = 0; i < 99; i++)
+				buf_addc(&log, 'a');
+			buf_addc(&log, '\n');
+		}
+		buf_adds(&log, "m63=1\n");
+		for (int l = 0; l < 10; l++)
+			buf_adds(&log, "no metric here\n");
+		buf_reset(&spec);
+		buf_adds(&spec, "regex:");
+		for (int i = 0; i < 64; i++)
+			buf_addf(&spec, "%sm%d=m%d=([0-9]+)", i ? ";" : "", i, i);
+		buf_reset(&err);
+		m = metrics_parse(spec.s, log.s, log.len, &err);
+		CHECK(m && num(m, "m63") == 1 && !strstr(buf_cstr(&err), "searched only"),
+		      "matching: 64 regexes search a 64 KiB log of short lines whole");
+		json_decref(m);
+		buf_release(&log);
+	}
+	buf_release(&spec);
 	buf_release(&err);
 }
 
@@ -1137,14 +1378,17 @@ test_svg(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--spec-child"))
+		return spec_child(argv[2], argv[3]);
 	test_kind();
 	test_default();
 	test_hostile();
 	test_json();
 	test_jsonl();
 	test_regex();
+	test_regex_bounds();
 	test_aggregate();
 	test_aggregate_edges();
 	test_csv();

@@ -21,6 +21,8 @@
 #include "vast/cost.h"
 #include "vast/http.h"
 #include "vast/query.h"
+#include "vast/values.h"
+#include "vast/vworker.h"
 
 /* ---- helpers ---- */
 
@@ -202,6 +204,23 @@ test_query(void)
 	query_fails("gpu_name!=any", "wildcard", "'='");
 	query_fails("driver_version>=1.2", "bad driver version", NULL);
 	query_fails("geolocation in [,]", "empty list", "column 16");
+	/* found by fuzzing: nothing is dropped or misnamed in silence */
+	query_fails("geolocation notin [CN,\xff\xfe]", "not valid UTF-8", "column 19");
+	query_fails("gpu_ram>=1e307", "too large", "column 10");
+	query_fails("duration<1e305", "too large", NULL);
+	j = vast_parse_order("dph+,sc\xd4re-", &err);
+	CHECK(!j && strstr(buf_cstr(&err), "bad sort field"), "order: a name that is no field name is refused, not dropped");
+	json_decref(j);
+	buf_reset(&err);
+	j = vast_parse_order("dph+,sc\nore\r", &err);
+	CHECK(!j && strstr(buf_cstr(&err), "bad sort field 'sc?ore?' in order 'dph+,sc?ore?'"),
+	      "order: the message stays on one line (%s)", buf_cstr(&err));
+	json_decref(j);
+	buf_reset(&err);
+	j = vast_parse_order("dph+,score.x", &err);
+	CHECK(!j && strstr(buf_cstr(&err), "bad sort field"), "order: a name with a dot is refused");
+	json_decref(j);
+	buf_reset(&err);
 
 	CHECK(vast_driver_version("535.86.05") == 535086005, "driver 535.86.05");
 	CHECK(vast_driver_version("1.2.3") == 1002003, "driver 1.2.3");
@@ -419,6 +438,168 @@ test_rows(void)
 	json_decref(raw);
 }
 
+/* ---- hostile numbers from the API ---- */
+
+static const char *good_inst_json =
+	"{\"id\": 31000101, \"machine_id\": 48211, \"actual_status\": \"running\", \"label\": null,"
+	" \"image_runtype\": \"ssh_proxy\", \"ssh_host\": \"ssh4.vast.ai\", \"ssh_port\": 30100,"
+	" \"gpu_name\": \"RTX 4090\", \"num_gpus\": 1, \"gpu_ram\": 24564, \"cpu_cores_effective\": 8.0,"
+	" \"disk_space\": 40.0, \"dph_base\": 0.33, \"dph_total\": 0.3412, \"dlperf\": 78.4,"
+	" \"dlperf_per_dphtotal\": 229.8, \"reliability2\": 0.9951, \"start_date\": 1764500000.5,"
+	" \"geolocation\": \"Oregon, US\"}";
+
+/* vast_instance_fields on the good row with field k set to the JSON text v
+ * must refuse it, naming the instance and the field. */
+static void
+fields_refused(const char *k, const char *v)
+{
+	json_t *row = json_loads(good_inst_json, 0, NULL);
+	json_t *val = json_loads(v, JSON_DECODE_ANY, NULL);
+	struct buf err = BUF_INIT;
+	json_t *f;
+
+	json_object_set_new(row, k, val);
+	f = vast_instance_fields(row, 0, &err);
+	CHECK(!f && strstr(buf_cstr(&err), "31000101") && strstr(buf_cstr(&err), k),
+	      "instance with %s %s: refused, naming the id and the field (%s)", k, v, buf_cstr(&err));
+	json_decref(f);
+	json_decref(row);
+	buf_release(&err);
+}
+
+static void
+test_hostile(void)
+{
+	json_t *row = json_loads(good_inst_json, 0, NULL), *f, *o, *ranked;
+	struct buf err = BUF_INIT;
+	struct vast_cost_params p = { 1, 12.4, 20, 10 };
+	struct vast_cost c;
+	char *s;
+
+	f = vast_instance_fields(row, 0, &err);
+	s = dump(f);
+	CHECK_STR(s, "{\"ssh\":{\"host\":\"ssh4.vast.ai\",\"port\":30100,\"user\":\"root\"},"
+		  "\"resources\":{\"gpu\":1,\"vram_gb\":24,\"disk_gb\":40,\"cpu\":8},\"dph\":0.3412,"
+		  "\"notes\":\"Vast.ai instance 31000101: RTX 4090, Oregon, US\"}", "a plausible instance: its fields");
+	free(s);
+	json_decref(f);
+
+	fields_refused("gpu_ram", "1e300");
+	fields_refused("gpu_ram", "-9223372036854775808");
+	fields_refused("gpu_ram", "\"24564\"");
+	fields_refused("dph_total", "1e300");
+	fields_refused("dph_total", "-1");
+	fields_refused("dph_total", "-0.0001");
+	fields_refused("dph_total", "{\"$lt\": 1}");
+	fields_refused("dph_total", "\"0.34\"");
+	fields_refused("dph_base", "1e19");
+	fields_refused("num_gpus", "9223372036854775807");
+	fields_refused("num_gpus", "1e19");
+	fields_refused("num_gpus", "-1");
+	fields_refused("num_gpus", "1.5");
+	fields_refused("num_gpus", "[1]");
+	fields_refused("disk_space", "1e300");
+	fields_refused("disk_space", "-5");
+	fields_refused("cpu_cores_effective", "1e300");
+	fields_refused("cpu_cores_effective", "true");
+	fields_refused("machine_id", "-1");
+	fields_refused("machine_id", "9007199254740993");
+	fields_refused("reliability2", "1.5");
+	fields_refused("dlperf", "-3");
+	fields_refused("start_date", "1e300");
+
+	/* the bounds themselves */
+	{
+		static const struct {
+			const char *row;
+			int bad;
+		} cases[] = {
+			{ "{}", 0 },
+			{ "{\"dph_total\": null, \"id\": null}", 0 },
+			{ "{\"dph_total\": 0}", 0 },
+			{ "{\"dph_total\": 1000}", 0 },
+			{ "{\"dph_total\": 1000.01}", 1 },
+			{ "{\"dph_total\": -0.0}", 0 },
+			{ "{\"num_gpus\": 64}", 0 },
+			{ "{\"num_gpus\": 65}", 1 },
+			{ "{\"num_gpus\": 8.0}", 0 },
+			{ "{\"id\": 9007199254740991}", 0 },
+			{ "{\"id\": 9007199254740992}", 1 },
+			{ "{\"id\": 0}", 1 },
+			{ "{\"id\": \"31000101\"}", 1 },
+			{ "{\"ssh_port\": 65535, \"ports\": {\"22/tcp\": [{\"HostPort\": \"41022\"}]}}", 0 },
+			{ "{\"ssh_port\": \"30100\"}", 0 },
+			{ "{\"ssh_port\": 0}", 1 },
+			{ "{\"ports\": {\"22/tcp\": [{\"HostPort\": \"0\"}, {\"HostPort\": 70000}]}}", 2 },
+			{ "{\"ports\": {\"8080/tcp\": [{\"HostPort\": \"x\"}]}, \"disk_usage\": -1}", 0 },
+			{ "{\"reliability\": 1, \"reliability2\": 0}", 0 },
+			{ "{\"gpu_ram\": 1048577, \"disk_space\": 1e7, \"start_date\": -1}", 3 },
+			{ "[1]", 1 },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+			json_t *r = json_loads(cases[i].row, JSON_DECODE_ANY, NULL);
+			int got = vast_row_check(r, NULL);
+			CHECK(got == cases[i].bad, "row check %s: %d bad (got %d)", cases[i].row, cases[i].bad, got);
+			json_decref(r);
+		}
+	}
+	{
+		json_t *r = json_loads("{\"id\": 7, \"dph_total\": -1, \"gpu_ram\": 24564, "
+				       "\"ports\": {\"22/tcp\": [{\"HostPort\": \"0\"}]}}", 0, NULL);
+		long long id = 0;
+		CHECK(vast_row_screen(r) == 2 && !json_object_get(r, "dph_total") && json_object_get(r, "gpu_ram") &&
+		      !json_object_get(json_array_get(json_object_get(json_object_get(r, "ports"), "22/tcp"), 0), "HostPort"),
+		      "screen: the bad fields removed, the rest kept");
+		CHECK_STR(vast_row_refused(r), "dph_total is -1, not a price ($/h) from 0 to 1000; "
+			  "ports[\"22/tcp\"].HostPort is the string \"0\", not a port from 1 to 65535", "screen: why");
+		CHECK(vast_row_screen(r) == 0 && vast_row_refused(r), "screened again: still refused");
+		CHECK(vast_json_id(json_object_get(r, "id"), &id) == 0 && id == 7, "id 7");
+		json_decref(r);
+	}
+
+	/* an id that is not one: refused too (nothing to name it by but the field) */
+	json_object_set_new(row, "id", json_real(1e19));
+	f = vast_instance_fields(row, 0, &err);
+	CHECK(!f && strstr(buf_cstr(&err), "id"), "instance with id 1e19: refused (%s)", buf_cstr(&err));
+	json_decref(f);
+	buf_reset(&err);
+	json_decref(row);
+
+	/* offers: a hostile number makes the cost unknown, never cheap */
+	o = json_pack("{sIsfsfsfsfsf}", "id", (json_int_t)27045511, "dph_total", 0.33, "dlperf", 78.4,
+		      "storage_cost", 0.12, "inet_down_cost", 0.01, "inet_up_cost", 0.01);
+	CHECK(vast_offer_cost(o, &p, &c) == 0 && c.known, "plausible offer: cost known");
+	json_object_set_new(o, "storage_cost", json_real(-50));
+	CHECK(vast_offer_cost(o, &p, &c) < 0 && !c.known, "negative storage_cost: cost unknown");
+	json_object_set_new(o, "storage_cost", json_real(0.12));
+	json_object_set_new(o, "inet_down_cost", json_real(-1e300));
+	CHECK(vast_offer_cost(o, &p, &c) < 0 && !c.known, "inet_down_cost -1e300: cost unknown");
+	json_object_set_new(o, "inet_down_cost", json_real(0.01));
+	json_object_set_new(o, "dlperf", json_real(1e300));
+	CHECK(vast_offer_cost(o, &p, &c) < 0 && !c.known, "dlperf 1e300: cost unknown");
+	json_object_set_new(o, "dlperf", json_real(78.4));
+	json_object_set_new(o, "dph_total", json_real(1e300));
+	CHECK(vast_offer_cost(o, &p, &c) < 0 && !c.known, "dph_total 1e300: cost unknown");
+	json_decref(o);
+
+	/* ranking: a negative price never comes first */
+	{
+		json_t *offers = json_array();
+		json_array_append_new(offers, json_pack("{sIsfsf}", "id", (json_int_t)1, "dph_total", 0.3, "dlperf", 20.0));
+		json_array_append_new(offers, json_pack("{sIsfsf}", "id", (json_int_t)2, "dph_total", -0.3, "dlperf", 20.0));
+		json_array_append_new(offers, json_pack("{sIsfsfsf}", "id", (json_int_t)3, "dph_total", 0.3, "dlperf", 20.0,
+							"inet_up_cost", -9.0));
+		ranked = vast_rank_offers(offers, &p);
+		CHECK(json_integer_value(json_object_get(json_array_get(ranked, 0), "id")) == 1 &&
+		      json_is_null(json_object_get(json_array_get(ranked, 1), "cost")) &&
+		      json_is_null(json_object_get(json_array_get(ranked, 2), "cost")),
+		      "rank: negative prices have no cost and come last");
+		json_decref(ranked);
+		json_decref(offers);
+	}
+	buf_release(&err);
+}
+
 /* ---- key lookup ---- */
 
 static char tmpdir[] = "/tmp/ros-test-vast-XXXXXX";
@@ -603,6 +784,12 @@ test_judge(void)
 }
 
 /* ---- the HTTP layer against a tiny forked server ---- */
+
+static void
+collect_warning(void *arg, const char *msg)
+{
+	strv_push(arg, msg);
+}
 
 /*
  * Serve n connections on fd, answering the i-th with replies[i], and append
@@ -872,6 +1059,129 @@ test_http(void)
 		buf_reset(&err);
 	}
 
+	/* hostile numbers: listed instances lose them and say why; offers with them are dropped */
+	{
+		static const char *const replies[] = {
+			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+			"{\"success\": true, \"next_token\": null, \"instances\": ["
+			"{\"id\": 1, \"label\": \"a\", \"dph_total\": 0.5, \"gpu_ram\": 24564, \"actual_status\": \"running\"},"
+			"{\"id\": 2, \"label\": \"b\", \"dph_total\": 1e300, \"gpu_ram\": 24564, \"actual_status\": \"running\"},"
+			"{\"id\": 3, \"dph_total\": -1, \"num_gpus\": -9223372036854775808},"
+			"{\"id\": 1e19, \"label\": \"d\", \"dph_total\": 0.2},"
+			"{\"id\": 5, \"ssh_port\": \"22; x\", \"cpu_cores_effective\": {\"n\": 8}},"
+			"42]}",
+			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+			"{\"offers\": [{\"id\": 11, \"dph_total\": 0.2, \"dlperf\": 10},"
+			"{\"id\": 12, \"dph_total\": -0.2, \"dlperf\": 10},"
+			"{\"id\": 13, \"dph_total\": 0.2, \"min_bid\": 1e300},"
+			"{\"id\": 14, \"dph_total\": 0.2, \"machine_id\": 1e19},"
+			"{\"id\": -15, \"dph_total\": 0.2},"
+			"{\"id\": 16, \"dph_total\": 0.2, \"storage_cost\": \"0.1\"},"
+			"{\"id\": 17, \"dph_total\": 0.2, \"inet_up_cost\": -1},"
+			"{\"id\": 18, \"dph_total\": 0.2, \"reliability\": 2},"
+			"{\"id\": 19, \"dph_total\": 0.2, \"duration\": -1},"
+			"[]]}",
+			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+			"{\"success\": true, \"new_contract\": 1e19}",
+			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+			"{\"success\": true, \"new_contract\": -7}",
+			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+			"{\"success\": true, \"next_token\": null, \"instances\": [{\"id\": 9223372036854775808}]}",
+		};
+		json_t *q = json_object(), *body = json_object(), *r;
+		struct strv warned = STRV_INIT;
+		long long id = 0;
+		pid = start_server(replies, 5, log, &port);
+		set_url(port);
+		vast_client_init(&vc, NULL, &err);
+		vc.warn = collect_warning;
+		vc.warn_arg = &warned;
+		j = vast_list_instances(&vc, &err);
+		CHECK(json_array_size(j) == 5, "list: the five objects kept, the non-object dropped (%zu)",
+		      json_array_size(j));
+		r = json_array_get(j, 0);
+		CHECK(json_real_value(json_object_get(r, "dph_total")) == 0.5 && !json_object_get(r, "ros_refused"),
+		      "list: a plausible row untouched");
+		r = json_array_get(j, 1);
+		CHECK(!json_object_get(r, "dph_total") && json_object_get(r, "gpu_ram") &&
+		      strstr(json_string_value(json_object_get(r, "ros_refused")) ?: "", "dph_total") &&
+		      !strcmp(json_string_value(json_object_get(r, "label")) ?: "", "b"),
+		      "list: dph_total 1e300 removed, the row marked refused, the rest kept");
+		r = json_array_get(j, 2);
+		CHECK(!json_object_get(r, "dph_total") && !json_object_get(r, "num_gpus") &&
+		      strstr(json_string_value(json_object_get(r, "ros_refused")) ?: "", "num_gpus"),
+		      "list: negative price and count removed");
+		r = json_array_get(j, 3);
+		CHECK(!json_object_get(r, "id") && json_object_get(r, "ros_refused") &&
+		      !strcmp(json_string_value(json_object_get(r, "label")) ?: "", "d"),
+		      "list: an id of 1e19 removed, the label kept");
+		r = json_array_get(j, 4);
+		CHECK(!json_object_get(r, "ssh_port") && !json_object_get(r, "cpu_cores_effective") &&
+		      json_object_get(r, "ros_refused"), "list: a port that is no number and an object count removed");
+		CHECK(warned.n == 5, "list: one warning per refused row (%zu)", warned.n);
+		CHECK(warned.n == 5 && strstr(warned.v[0], "instance 2 ") && strstr(warned.v[0], "dph_total is 1e+300") &&
+		      strstr(warned.v[2], "without a usable id") && strstr(warned.v[2], "id is 1e+19") &&
+		      strstr(warned.v[4], "not an object"), "list: each names the id and the field (%s)",
+		      warned.n ? warned.v[0] : "");
+		strv_release(&warned);
+		json_decref(j);
+		buf_reset(&err);
+		j = vast_search_offers(&vc, q, &err);
+		CHECK(json_array_size(j) == 1 &&
+		      json_integer_value(json_object_get(json_array_get(j, 0), "id")) == 11,
+		      "search: only the plausible offer kept (%zu)", json_array_size(j));
+		CHECK(warned.n == 9 && strstr(warned.v[0], "offer 12 left out: dph_total is -0.2"),
+		      "search: one warning per offer left out (%zu)", warned.n);
+		strv_release(&warned);
+		json_decref(j);
+		buf_reset(&err);
+		rc = vast_create_instance(&vc, 27045511, body, &id, &err);
+		CHECK(rc != VAST_OK && vc.maybe_processed && id == 0, "rent: new_contract 1e19 refused (%s)", buf_cstr(&err));
+		buf_reset(&err);
+		rc = vast_create_instance(&vc, 27045511, body, &id, &err);
+		CHECK(rc != VAST_OK && vc.maybe_processed && id == 0, "rent: new_contract -7 refused (%s)", buf_cstr(&err));
+		buf_reset(&err);
+		j = vast_list_instances(&vc, &err);
+		CHECK(!j && strstr(buf_cstr(&err), "too big integer"),
+		      "list: an integer past 2^63 fails the call, saying why (%s)", buf_cstr(&err));
+		stop_server(pid);
+		json_decref(q);
+		json_decref(body);
+		vast_client_release(&vc);
+		buf_reset(&err);
+	}
+
+	/* many refused rows: the first ones named, the rest counted in one line */
+	{
+		struct buf reply = BUF_INIT;
+		struct strv warned = STRV_INIT;
+		const char *replies[1];
+		buf_adds(&reply, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+			 "{\"offers\": [");
+		for (int i = 0; i < 30; i++)
+			buf_addf(&reply, "%s{\"id\": %d, \"dph_total\": -1}", i ? "," : "", 100 + i);
+		buf_adds(&reply, "]}");
+		replies[0] = reply.s;
+		pid = start_server(replies, 1, log, &port);
+		set_url(port);
+		vast_client_init(&vc, NULL, &err);
+		vc.warn = collect_warning;
+		vc.warn_arg = &warned;
+		json_t *q = json_object();
+		j = vast_search_offers(&vc, q, &err);
+		CHECK(j && json_array_size(j) == 0 && warned.n == 21 && strstr(warned.v[19], "offer 119 ") &&
+		      !strcmp(warned.v[20], "and 10 more Vast.ai offers refused for their numbers"),
+		      "30 refused offers: 20 named, then one line for the rest (%zu: %s)", warned.n,
+		      warned.n ? warned.v[warned.n - 1] : "");
+		json_decref(j);
+		json_decref(q);
+		stop_server(pid);
+		strv_release(&warned);
+		buf_release(&reply);
+		vast_client_release(&vc);
+		buf_reset(&err);
+	}
+
 	/* Retry-After is honoured, scaled like the base delay (3 s x 100/1000) */
 	{
 		static const char *const replies[] = {
@@ -941,6 +1251,7 @@ main(void)
 	test_query();
 	test_cost();
 	test_rows();
+	test_hostile();
 	test_keys();
 	test_urls();
 	test_judge();
