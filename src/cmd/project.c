@@ -197,11 +197,18 @@ cmd_init_project_fn(int argc, char **argv, struct ctx *ctx)
 	char *tex = replace_all(tex_t, "PROJECT_TITLE", lt);
 	char *hw_t = template_text(root, "project/hardware_requirements.md", &len);
 	char *hw = replace_all(hw_t, "<project_id>", id);
-	char *req_md = xasprintf("# Deep research request: %s\n\n## Idea\n\n%s\n\n## Target\n\n%s\n\n"
-				 "## Questions\n\n- What is the state of the art, on which benchmarks, with which protocol?\n"
-				 "- Which official repositories and baselines should be reproduced first?\n"
-				 "- Which metric%s%s decide%s the claim?\n",
-				 title, idea, target, *metric ? " (" : "s", metric, *metric ? ")" : "");
+	/* templates/agents/deep_research_prompt.md, which the Python ros.py's
+	 * init-project reads too (its placeholders have no braces) */
+	char *req_t = template_text(root, "agents/deep_research_prompt.md", &len);
+	const char *subst[][2] = { { "PROJECT_TITLE", title }, { "PROJECT_IDEA", idea }, { "PROJECT_TARGET", target },
+				   { "PROJECT_METRIC", *metric ? metric : "not set" } };
+	char *req_md = xstrdup(req_t);
+	for (size_t i = 0; i < ARRAY_SIZE(subst); i++) {
+		char *next = replace_all(req_md, subst[i][0], subst[i][1]);
+		free(req_md);
+		req_md = next;
+	}
+	free(req_t);
 	char *readme = xasprintf("# %s\n\n%s\n\nTarget: %s\n\n"
 				 "- `project.yaml`: the manifest (target, benchmarks, metrics, current state)\n"
 				 "- `deep_research/`: literature and protocol notes\n"

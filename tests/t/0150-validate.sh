@@ -38,6 +38,27 @@ check_match "duplicate key with both lines" "$OUT" "workers/workers.yaml:[0-9]+:
 check_match "port range" "$OUT" "workers/workers.yaml:[0-9]+:[0-9]+: workers.1.ssh.port: should be <= 65535"
 check_match "hostile host" "$OUT" "refusing ssh.host"
 
+# what the Python ros.py's add-worker writes: the instance id quoted
+new_root "$T/pyroot"
+cat >> workers/workers.yaml <<'EOF2'
+  - worker_id: vastai_worker_2
+    vastai_instance_id: '37906248'
+    kind: ssh
+    enabled: true
+    worker_pool: vastai
+    ssh:
+      host: ssh8.vast.ai
+      port: 26248
+      user: root
+      key: ~/.ssh/vastai_id_ed25519
+    workspace: /root
+EOF2
+check "validate accepts vastai_instance_id: '37906248'" "$ROS" validate
+sed -i "s/vastai_instance_id: '37906248'/vastai_instance_id: 'x7906248'/" workers/workers.yaml
+check_exit 1 "but not a quoted id that is no number" "$ROS" validate
+check_match "and says where" "$OUT" "workers/workers.yaml:[0-9]+:[0-9]+: workers.1.vastai_instance_id: "
+cd "$T" || exit 1
+
 # the compat root: the bad escape and the duplicate keys of the first worker
 if [ -d "$TOP/../shared/compat/research-os-root" ]; then
 	cp -r "$TOP/../shared/compat/research-os-root" "$T/compat" && chmod -R u+w "$T/compat"

@@ -16,6 +16,10 @@ check_match "claim filled" "$(cat $P/project.yaml)" 'claim: "?beat TimesNet MSE"
 check_match "metric filled" "$(cat $P/project.yaml)" 'primary_metric: "?MSE"?'
 check_match "paper title, escaped" "$(cat $P/paper/main.tex)" '\\title\{Spectral Entropy as Regulariser: ETT!\}'
 check "deep research request" test -s $P/deep_research/request.md
+check_match "from the template, filled in" "$(cat $P/deep_research/request.md)" 'Add a spectral entropy penalty'
+# the Python ros.py's init-project reads templates/agents/deep_research_prompt.md
+check "ros init wrote the deep research template" test -s templates/agents/deep_research_prompt.md
+check_nomatch "with no brace placeholders (the Python tool formats it)" "$(cat templates/agents/deep_research_prompt.md)" '[{}]'
 check_eq "one idea" "$(jq_py queues/idea_queue.json '[(e["project_id"], e["status"], e["events"][0]["event"]) for e in d]')" \
 	"[('spectral_entropy_as_regulariser_ett', 'new', 'project_initialized')]"
 echo "# my notes" >> $P/project.yaml
@@ -37,4 +41,7 @@ check_match "idea counts" "$OUT" "ideas: +1  new 1"
 check_eq "fits 80 columns" "$(printf '%s\n' "$OUT" | awk 'length > 80' | wc -l)" 0
 check "project-status --json" "$ROS" project-status --json --project-id my.proj-2
 check_eq "json" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(len(d), d[0]["runs"], d[0]["title"])')" "1 {'pending': 3} Other"
+printf '# Ask about PROJECT_TITLE\n' > templates/agents/deep_research_prompt.md
+check "init-project with an edited template" "$ROS" init-project --title "Tpl" --idea i --target t
+check_eq "uses it" "$(cat research/tpl/deep_research/request.md)" "# Ask about Tpl"
 done_testing
