@@ -57,6 +57,24 @@ add_fn(struct registry *r, void *arg, struct buf *err)
 	return registry_add_worker(r, fields, err) < 0 ? -1 : 1;
 }
 
+/* "added worker ID (KIND, pool P): user@host:port, key K" and the next step. */
+static void
+print_added(const json_t *f)
+{
+	const json_t *ssh = json_object_get(f, "ssh");
+	const char *id = jstr0(f, "worker_id");
+	printf("added worker %s (%s, pool %s)", id, jstr0(f, "kind"), jstr0(f, "worker_pool"));
+	if (ssh) {
+		long long port = 0;
+		printf(": %s%s%s", jstr0(ssh, "user"), jstr(ssh, "user") ? "@" : "", jstr0(ssh, "host"));
+		if (!jint(ssh, "port", &port))
+			printf(":%lld", port);
+		if (jstr(ssh, "key"))
+			printf(", key %s", jstr(ssh, "key"));
+	}
+	printf("\nnext: ros setup-worker --worker-id %s\n", id);
+}
+
 static int
 cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 {
@@ -141,8 +159,8 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 			jset_int(ssh, "port", port ? port : vport);
 		if (user || jstr(vssh, "user"))
 			jset_str(ssh, "user", user ? user : jstr(vssh, "user"));
-		if (key)
-			jset_str(ssh, "key", key);
+		if (key || inst)	/* the key Vast.ai instances are set up with */
+			jset_str(ssh, "key", key ? key : VAST_SSH_KEY);
 		json_object_set_new(fields, "ssh", ssh);
 	}
 	jset_str(fields, "workspace", workspace ? workspace : !strcmp(kind, "local") ? "workspace"
@@ -180,7 +198,7 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 		if (ctx->json)
 			json_print(fields);
 		else
-			printf("added worker %s (%s, pool %s)\n", id, kind, pool);
+			print_added(fields);
 		rc = 0;
 	}
 	free(auto_id);
@@ -197,7 +215,9 @@ const struct ros_cmd cmd_add_worker = {
 	"The entry is appended to workers.yaml; comments and layout of the file stay.\n"
 	"A duplicate worker id is refused.  With --vastai-instance-id the host, port,\n"
 	"GPUs, VRAM, disk and price come from the live instance and instance_id is\n"
-	"written, so vastai-reconcile can follow the instance.",
+	"written, so vastai-reconcile can follow the instance; the key is --key, else\n"
+	"~/.ssh/vastai_id_ed25519.  It prints where the worker is reached and the next\n"
+	"step (setup-worker).",
 };
 
 struct toggle {

@@ -16,6 +16,10 @@
 #include <jansson.h>
 #include "util/util.h"
 
+/* The key Vast.ai instances are reached with unless one is named (the key
+ * `vastai set ssh-key` registers, as the research-os post sets it up). */
+#define VAST_SSH_KEY "~/.ssh/vastai_id_ed25519"
+
 /*
  * Fields for a worker entry from an instance row (normalised, as
  * vast_show_instance returns it): {"ssh": {host, port, user}, "resources":

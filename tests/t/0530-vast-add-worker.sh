@@ -13,7 +13,8 @@ W=workers/workers.yaml
 cp $W "$T/before"
 
 check "add-worker from an instance" "$ROS" add-worker --worker-id vastai_worker_9 --vastai-instance-id 34824701
-check_eq "says so" "$OUT" "added worker vastai_worker_9 (ssh, pool vastai)"
+check_eq "says so, with where it goes and what to do next" "$OUT" "added worker vastai_worker_9 (ssh, pool vastai): root@ssh5.vast.ai:24700, key ~/.ssh/vastai_id_ed25519
+next: ros setup-worker --worker-id vastai_worker_9"
 cat >"$T/want" <<'EOF'
   - worker_id: vastai_worker_9
     instance_id: 34824701
@@ -24,6 +25,7 @@ cat >"$T/want" <<'EOF'
       host: ssh5.vast.ai
       port: 24700
       user: root
+      key: ~/.ssh/vastai_id_ed25519
     workspace: /root/research-worker
     resources:
       gpu: 1
