@@ -47,8 +47,59 @@ struct check {
 	int collect_ms;		/* what the parser commands may add to a batch */
 	char now[32];
 	int active;		/* runs still running or dispatching after the check */
-	int pending;
+	int pending;		/* pending runs, but those of held pools */
+	const struct strv *held;	/* pools a watch no longer feeds */
 };
+
+/*
+ * What a watch learns from the runs that finish: a pool whose runs fail
+ * FAIL_STREAK times in a row, each within FAIL_QUICK_S seconds of its start
+ * and with one exit code, is broken (a missing file, a bad command): its
+ * other runs are not dispatched, rather than fail one after the other.
+ */
+#define FAIL_STREAK 3
+#define FAIL_QUICK_S 120
+
+struct watch {
+	json_t *streak;		/* pool -> {"code", "n"} of its last failures */
+	struct strv held;	/* pools not fed any more */
+	long long failed;	/* runs that failed during the watch */
+};
+
+/* Learn from the runs of this round's report that just finished. */
+static void
+watch_learn(struct watch *wt, const json_t *report)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(report, i, r) {
+		const char *st = jstr0(r, "status"), *pool = jstr0(r, "worker_pool");
+		if (strcmp(st, "done") && strcmp(st, "failed"))
+			continue;
+		json_t *s = json_object_get(wt->streak, pool);
+		if (!s)
+			json_object_set_new(wt->streak, pool, s = json_object());
+		if (!strcmp(st, "done")) {
+			jset_int(s, "n", 0);
+			continue;
+		}
+		wt->failed++;
+		time_t t0 = parse_iso_time(jstr0(r, "started_at")), t1 = parse_iso_time(jstr0(r, "ended_at"));
+		int quick = t0 > 0 && t1 >= t0 && t1 - t0 <= FAIL_QUICK_S;
+		long long n = 0;
+		jint(s, "n", &n);
+		if (!quick || strcmp(jstr0(s, "code"), jstr0(r, "exit_code")))
+			n = 0;
+		jset_str(s, "code", jstr0(r, "exit_code"));
+		jset_int(s, "n", quick ? n + 1 : 0);
+		if (n + 1 >= FAIL_STREAK && quick && !strv_has(&wt->held, pool)) {
+			strv_push(&wt->held, pool);
+			fprintf_term(stdout, "pool %s: %d runs in a row failed within %d s, each with exit %s; no more of "
+				     "its runs are dispatched (see ros logs %s)\n", pool, FAIL_STREAK, FAIL_QUICK_S,
+				     jstr0(r, "exit_code"), jstr0(r, "id"));
+		}
+	}
+}
 
 /* Valid UTF-8 copy of bytes (invalid ones become U+FFFD). */
 static char *
@@ -229,6 +280,13 @@ update(struct queue *q, void *arg, struct buf *err)
 	c->active = c->pending = 0;
 	for (size_t i = 0; i < q->n; i++) {
 		if (queue_key_is(q, i, JK_STATUS, "pending")) {
+			if (c->held && c->held->n) {
+				json_t *r = queue_obj(q, i, err);
+				if (!r)
+					return -1;
+				if (strv_has(c->held, jstr0(r, "worker_pool")))
+					continue;
+			}
 			c->pending++;
 			continue;
 		}
@@ -256,6 +314,9 @@ update(struct queue *q, void *arg, struct buf *err)
 			jset_str(rep, "worker_id", jstr0(pr, "worker"));
 			jset_str(rep, "pid", jstr0(r, "pid"));
 			jset_str(rep, "exit_code", jstr0(r, "exit_code"));
+			jset_str(rep, "worker_pool", jstr0(r, "worker_pool"));
+			jset_str(rep, "started_at", jstr0(r, "started_at"));
+			jset_str(rep, "ended_at", jstr0(r, "ended_at"));
 			jset_int(rep, "attempt", run_attempt(r));
 			json_object_set(rep, "tail", json_object_get(pr, "tail"));
 			if (json_object_get(r, "metrics"))
@@ -518,11 +579,16 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 	c.reg = (struct registry)REGISTRY_INIT;
 	if (dispatch && !watch)
 		usage_error(ctx, "--dispatch goes with --watch");
+	struct watch wt = { json_object(), STRV_INIT, 0 };
+	c.held = &wt.held;
 	for (;;) {
 		size_t started = 0;
 		if (dispatch) {
+			struct dispatch_opts o = DISPATCH_OPTS_INIT;
+			o.quiet = 1;
+			o.hold_pools = &wt.held;
 			fflush(stdout);
-			dispatch_pending(c.root, NULL, -1, 0, 1, &started);
+			dispatch_pending(c.root, &o, &started);
 		}
 		buf_reset(&err);
 		if (check_once(&c, &err) < 0) {
@@ -531,6 +597,8 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 			break;
 		}
 		print_report(&c, ctx);
+		if (watch)
+			watch_learn(&wt, c.report);
 		if (!watch || proc_interrupted)
 			break;
 		if (c.active == 0 && (!dispatch || c.pending == 0))
@@ -555,6 +623,14 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	if (!ctx->json && json_array_size(c.report) == 0)
 		info("no running runs");
+	if (wt.failed) {
+		info("%lld run%s failed during the watch", wt.failed, wt.failed == 1 ? "" : "s");
+		rc = 1;
+	}
+	if (wt.held.n)
+		rc = 1;
+	json_decref(wt.streak);
+	strv_release(&wt.held);
 	json_decref(c.probes);
 	json_decref(c.report);
 	json_decref(c.finished);
@@ -577,6 +653,10 @@ const struct ros_cmd cmd_check_runs = {
 	"never happened is revoked there, so that it can never start late, and the\n"
 	"run goes back to pending.  Records a worker prints about runs it was not\n"
 	"asked about are ignored, with a warning.\n"
+	"\n"
+	"With --watch --dispatch, a pool whose runs fail 3 times in a row within\n"
+	"120 s of their start, with one exit code, is not fed any more (said once);\n"
+	"a watch in which runs failed exits 1.\n"
 	"\n"
 	"Runs on Slurm workers print `job=ID STATE` while queued or running; one squeue\n"
 	"per worker.  CANCELLED becomes cancelled, TIMEOUT and OUT_OF_MEMORY failed,\n"

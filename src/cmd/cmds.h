@@ -7,12 +7,22 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* dispatch-runs' work: pending runs (of pool, or all when NULL; at most max
- * when max >= 0) to free worker slots; prints what it did (nothing at all
- * with quiet_if_none when there was nothing to dispatch).  0 when every
- * claimed run started; *started (may be NULL) counts them. */
-int dispatch_pending(const char *root, const char *pool, long long max, int dry_run, int quiet_if_none,
-		     size_t *started);
+#include "util/util.h"
+
+struct dispatch_opts {
+	const char *pool;		/* only runs of this pool (NULL, "any": every pool) */
+	long long max;			/* at most this many runs (< 0: no limit) */
+	int dry_run;
+	int quiet;			/* for a watch: nothing printed when nothing starts,
+					 * waiting runs only counted */
+	const struct strv *hold_pools;	/* runs of these pools stay pending (NULL: none) */
+};
+#define DISPATCH_OPTS_INIT { NULL, -1, 0, 0, NULL }
+
+/* dispatch-runs' work: pending runs to free worker slots; prints what it
+ * did.  0 when every claimed run started; *started (may be NULL) counts
+ * them. */
+int dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *started);
 
 /* A new idea entry (without its id) for the idea queue. */
 json_t *idea_entry(const char *project, const char *title, const char *hypothesis,

@@ -49,6 +49,7 @@ struct plan {
 	const char *pool;	/* --worker-pool or NULL */
 	long long max;
 	int dry_run;
+	const struct strv *hold;	/* pools whose runs stay pending */
 	struct registry *reg;
 	const char *root;
 	struct wslots *ws;
@@ -207,6 +208,8 @@ claim(struct queue *q, void *arg, struct buf *err)
 			continue;
 		}
 		if (pl->pool && strcmp(pl->pool, "any") && strcmp(jstr0(r, "worker_pool"), pl->pool))
+			continue;
+		if (pl->hold && strv_has(pl->hold, jstr0(r, "worker_pool")))
 			continue;
 		long long prio = 10;
 		jint(r, "priority", &prio);
@@ -469,6 +472,17 @@ report(const struct batch *b, const struct outcome *o)
 	return ok;
 }
 
+static size_t
+count_waiting(const json_t *waiting)
+{
+	size_t n = 0;
+	const char *why;
+	json_t *ids;
+	json_object_foreach((json_t *)waiting, why, ids)
+		n += json_array_size(ids);
+	return n;
+}
+
 /* "waiting: r1, r2 (all 2 slots of pool gpu busy)", one line per reason
  * (at most 5 ids named); the number of runs left pending. */
 static size_t
@@ -503,8 +517,7 @@ test_crash(const char *where)
 }
 
 int
-dispatch_pending(const char *root, const char *pool, long long max, int dry_run, int quiet_if_none,
-		 size_t *started)
+dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *started)
 {
 	struct plan pl = { 0 };
 	struct registry reg = REGISTRY_INIT;
@@ -512,9 +525,10 @@ dispatch_pending(const char *root, const char *pool, long long max, int dry_run,
 	struct buf err = BUF_INIT;
 	struct outcome oc = { 0 };
 	int rc = 1;
-	pl.pool = pool;
-	pl.max = max;
-	pl.dry_run = dry_run;
+	pl.pool = o->pool;
+	pl.max = o->max;
+	pl.dry_run = o->dry_run;
+	pl.hold = o->hold_pools;
 	pl.root = root;
 	pl.claimed = json_array();
 	pl.waiting = json_object();
@@ -602,8 +616,8 @@ dispatch_pending(const char *root, const char *pool, long long max, int dry_run,
 	size_t ok = 0;
 	for (size_t i = 0; i < bs.n; i++)
 		ok += report(&bs.b[i], &oc);
-	if (n || !quiet_if_none) {
-		size_t w = print_waiting(pl.waiting);
+	if (n || !o->quiet) {
+		size_t w = o->quiet ? count_waiting(pl.waiting) : print_waiting(pl.waiting);
 		printf("%zu/%zu dispatched", ok, n);
 		if (w)
 			printf(", %zu waiting", w);
@@ -638,7 +652,11 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
 	if (max < -1)
 		usage_error(ctx, "--max must be >= 0");
-	return dispatch_pending(ctx_root(ctx), pool, max, dry_run, 0, NULL);
+	struct dispatch_opts o = DISPATCH_OPTS_INIT;
+	o.pool = pool;
+	o.max = max;
+	o.dry_run = dry_run;
+	return dispatch_pending(ctx_root(ctx), &o, NULL);
 }
 
 const struct ros_cmd cmd_dispatch_runs = {
