@@ -164,11 +164,27 @@ int ynode_double(const struct ynode *n, double *out);
  *
  * Each edit changes only the bytes it must in d->text, then re-parses d so
  * that the nodes describe the new text.  After success every node pointer
- * taken before the edit is invalid: look nodes up again.  If the result
- * would not parse (or not have the intended shape), the edit is refused
- * and d is left untouched.  The caller writes d->text (d->len bytes) out
- * atomically.  New lines use the file's line ending (CRLF if its first line
- * ends so).  `map` and `seq` must be nodes of d.
+ * taken before the edit is invalid: look nodes up again.  The caller writes
+ * d->text (d->len bytes) out atomically.  New lines use the file's line
+ * ending (CRLF if its first line ends so).  `map` and `seq` must be nodes
+ * of d.
+ *
+ * Every edit is checked on the re-parsed text: it must read as the old
+ * document, every value and the structure (an alias still naming the node
+ * it named), except for the one change the edit makes.  Otherwise (the
+ * result would not parse, or a layout made a value change, or the new item
+ * would land elsewhere) the edit is refused with the position of what would
+ * change and d is left untouched.  The check costs one walk of both trees.
+ *
+ * New lines go after the line holding the last content of a node (a block
+ * scalar's last content line, trailing blank lines not counted), with two
+ * exceptions that keep values as they read:
+ * - after a keep (|+) block scalar they go after its trailing blank lines,
+ *   which are its value, and no blank separator line is written;
+ * - when that line ends the file without a line break, one is written, and
+ *   a block scalar ending there gets the strip indicator ('|' becomes '|-',
+ *   '|+' becomes '|-'): its value, which has no final line break, stays so.
+ * New keys are indented like the mapping's first key, or its '?'.
  */
 
 /*
@@ -186,8 +202,8 @@ int ynode_double(const struct ynode *n, double *out);
  *
  * The key is missing: a "key: value" line is added after the last line of
  * the mapping's last pair (after the end of that line, comment included),
- * indented like the mapping's first key; for a flow mapping ", key: value"
- * is inserted after the last value ("key: value" into `{}`).
+ * indented like the mapping's first key (or its '?'); for a flow mapping
+ * ", key: value" is inserted after the last value ("key: value" into `{}`).
  *
  * value NULL writes `null`.
  */
@@ -206,8 +222,8 @@ int yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key,
  * ("worker_id: x\nkind: ssh\nssh:\n  host: h\n"); it must parse on its own.
  * It is indented to match the existing items ("  - worker_id: x\n    kind:
  * ssh\n...") and inserted after the end of the line holding the last item's
- * last content, preceded by one blank line if the last two items are
- * separated by blank lines.
+ * last content (see above), preceded by one blank line if the last two
+ * items are separated by blank lines.
  *
  * seq may be a block sequence; an empty flow sequence (`workers: []`) or a
  * null value (`workers:`, `workers: ~`) that is the value of a block mapping
@@ -226,8 +242,11 @@ int yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, co
 
 /*
  * Remove item idx of a block sequence: the lines from its '-' to the end of
- * the line holding its last content, and one blank line that set it apart
- * (the one before it, else the one after); comment lines around it stay.  The
+ * the line holding its last content (or its keep block scalar's blank
+ * lines), and one blank line that set it apart (the one before it, else the
+ * one after; after an item ending in a keep block scalar, whose value the
+ * blank lines before are, all blank lines after); comment lines around it
+ * stay.  The
  * sequence must be the root or the value of a mapping key.  Removing the
  * last item of a key's list leaves `key:` (null: an empty list); of a
  * root list, `[]`.

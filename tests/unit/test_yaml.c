@@ -592,6 +592,154 @@ test_small_edits(void)
 	buf_release(&err);
 }
 
+/* ---- appends that must change nothing that is already there ---- */
+
+static int
+ed_add_c(struct ydoc *d, struct buf *err)
+{
+	return yedit_append_to(d, NULL, "workers", "worker_id: c\nkind: ssh\n", err);
+}
+
+static int
+ed_enable_a(struct ydoc *d, struct buf *err)
+{
+	return yedit_set_raw(d, yseq_find(ymap_get(d->root, "workers"), "worker_id", "a"), "enabled",
+			     "false", err);
+}
+
+/* The value at dotted path of worker id in text, or NULL (new string). */
+static char *
+value_in(const char *text, const char *id, const char *path)
+{
+	struct ydoc d;
+	struct buf err = BUF_INIT;
+	char *v = NULL;
+	if (ydoc_parse(&d, "t.yaml", text, strlen(text), &err) == 0) {
+		const struct ynode *n = ypath(yseq_find(ymap_get(d.root, "workers"), "worker_id", id), path);
+		if (n && n->type == Y_SCALAR)
+			v = xstrdup(n->value);
+	}
+	ydoc_release(&d);
+	buf_release(&err);
+	return v;
+}
+
+/* in with worker c appended: the text must be want, and the value at path
+ * of worker id must read val before and after. */
+static void
+check_append(const char *what, const char *in, const char *want, const char *id, const char *path,
+	     const char *val)
+{
+	struct buf err = BUF_INIT;
+	char *got = edited(in, ed_add_c, &err);
+	CHECK_STR(got, want, "%s: appended (%s)", what, buf_cstr(&err));
+	if (got) {
+		char *c = value_in(got, "c", "kind");
+		CHECK_STR(c, "ssh", "%s: the new worker reads back", what);
+		free(c);
+	}
+	char *before = value_in(in, id, path), *after = got ? value_in(got, id, path) : NULL;
+	CHECK_STR(before, val, "%s: %s of %s before", what, path, id);
+	CHECK_STR(after, val, "%s: %s of %s unchanged", what, path, id);
+	free(before);
+	free(after);
+	free(got);
+	buf_release(&err);
+}
+
+static void
+test_append_keeps_values(void)
+{
+	struct buf err = BUF_INIT;
+
+	/* A block scalar ending the file without a line break: the line break
+	 * the append needs would join its value, unless it strips. */
+	check_append("literal at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: |\n      first\n      must",
+		     "workers:\n  - worker_id: a\n    notes: |-\n      first\n      must\n"
+		     "  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "first\nmust");
+	check_append("folded at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: >  # n\n      first\n      must",
+		     "workers:\n  - worker_id: a\n    notes: >-  # n\n      first\n      must\n"
+		     "  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "first must");
+	check_append("keep at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: |+\n      must",
+		     "workers:\n  - worker_id: a\n    notes: |-\n      must\n  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "must");
+	check_append("indentation indicator at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: |2\n        must",
+		     "workers:\n  - worker_id: a\n    notes: |-2\n        must\n  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "  must");
+	check_append("strip at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: |-\n      must",
+		     "workers:\n  - worker_id: a\n    notes: |-\n      must\n  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "must");
+	check_append("nested literal at EOF without newline",
+		     "workers:\n  - worker_id: a\n    ssh:\n      host: &h |\n        h",
+		     "workers:\n  - worker_id: a\n    ssh:\n      host: &h |-\n        h\n"
+		     "  - worker_id: c\n    kind: ssh\n",
+		     "a", "ssh.host", "h");
+	CHECK_TEXT(edited("workers:\n  - worker_id: a\n    notes: |\n      must", ed_enable_a, &err),
+		   xstrdup("workers:\n  - worker_id: a\n    notes: |-\n      must\n    enabled: false\n"),
+		   "a key added after a literal at EOF without newline (%s)", buf_cstr(&err));
+
+	/* A keep (|+) block scalar holds the blank lines after it. */
+	check_append("keep, then the end, in a list set apart by blank lines",
+		     "workers:\n  - worker_id: a\n\n  - worker_id: b\n    notes: |+\n      kept\n",
+		     "workers:\n  - worker_id: a\n\n  - worker_id: b\n    notes: |+\n      kept\n"
+		     "  - worker_id: c\n    kind: ssh\n",
+		     "b", "notes", "kept\n");
+	check_append("keep with a blank line, then a key",
+		     "workers:\n  - worker_id: a\n  - worker_id: b\n    notes: |+\n      kept\n\nother: 1\n",
+		     "workers:\n  - worker_id: a\n  - worker_id: b\n    notes: |+\n      kept\n\n"
+		     "  - worker_id: c\n    kind: ssh\nother: 1\n",
+		     "b", "notes", "kept\n\n");
+	check_append("keep with blank lines, then a comment",
+		     "workers:\n  - worker_id: b\n    notes: |+\n      kept\n\n\n# end\n",
+		     "workers:\n  - worker_id: b\n    notes: |+\n      kept\n\n\n"
+		     "  - worker_id: c\n    kind: ssh\n# end\n",
+		     "b", "notes", "kept\n\n\n");
+	check_append("literal ending in a line of spaces that is content",
+		     "workers:\n  - worker_id: a\n    notes: |\n      kept\n        \n\nz: 1\n",
+		     "workers:\n  - worker_id: a\n    notes: |\n      kept\n        \n"
+		     "  - worker_id: c\n    kind: ssh\n\nz: 1\n",
+		     "a", "notes", "kept\n  \n");
+
+	/* Where the new lines go and how they are indented. */
+	CHECK_TEXT(edited("? project\n: name: x\n", ed_add_c, &err),
+		   xstrdup("? project\n: name: x\nworkers:\n  - worker_id: c\n    kind: ssh\n"),
+		   "workers: added to a mapping whose first key is explicit (?), at its indentation (%s)",
+		   buf_cstr(&err));
+	CHECK_TEXT(edited("? a\n: b: 1\n", ed_set_new, &err), xstrdup("? a\n: b: 1\nnew key: v\n"),
+		   "a key added to a mapping whose first key is explicit (%s)", buf_cstr(&err));
+	check_append("an explicit key without a value ends the last item",
+		     "workers:\n  - worker_id: a\n    ? k\nother:\n  x: 1\n",
+		     "workers:\n  - worker_id: a\n    ? k\n  - worker_id: c\n    kind: ssh\nother:\n  x: 1\n",
+		     "a", "worker_id", "a");
+	/* What the editor cannot place is refused, naming the place, and the
+	 * document stays as it was: lines ending in a lone CR, which YAML
+	 * reads as line breaks and the editor does not. */
+	{
+		const char *cr = "workers:\r  - worker_id: a\r    notes: |\r      x\r";
+		struct ydoc d;
+		CHECK(parse_str(&d, cr, &err) == 0, "a file with CR line breaks parses");
+		buf_reset(&err);
+		CHECK(ed_add_c(&d, &err) == -1 && strstr(buf_cstr(&err), "t.yaml:2:3: edit refused: "),
+		      "an append after CR line breaks is refused, saying where (%s)", buf_cstr(&err));
+		CHECK(d.len == strlen(cr) && !strcmp(d.text, cr) &&
+			      ymap_get(d.root, "workers")->n == 1,
+		      "and the document is untouched");
+		ydoc_release(&d);
+	}
+	check_append("an anchored list whose first item is on the line after its dash",
+		     "workers: &w\n  -\n    worker_id: a\n",
+		     "workers: &w\n  -\n    worker_id: a\n  - worker_id: c\n    kind: ssh\n",
+		     "a", "worker_id", "a");
+	buf_release(&err);
+}
+
 /* ---- the real registry ---- */
 
 static char *
@@ -881,6 +1029,19 @@ test_remove_item(void)
 	r = remove_item("l:\n  -\n    a: 1\n  - 2\n", "l", 0);
 	CHECK_STR(r, "l:\n  - 2\n", "an item starting on the line after its dash");
 	free(r);
+	/* A keep (|+) block scalar holds the blank lines after it. */
+	r = remove_item("workers:\n  - worker_id: a\n    notes: |+\n      x\n\n  - worker_id: b\n",
+			"workers", 1);
+	CHECK_STR(r, "workers:\n  - worker_id: a\n    notes: |+\n      x\n\n",
+		  "after an item ending in a keep scalar, the blank line before stays (its value)");
+	free(r);
+	r = remove_item("- a: |+\n    x\n\n- b\n\n\n- c\n", NULL, 1);
+	CHECK_STR(r, "- a: |+\n    x\n\n- c\n",
+		  "after an item ending in a keep scalar, the blank lines after go");
+	free(r);
+	r = remove_item("l:\n  - a\n  - |+\n    k\n\n\n  - c\n", "l", 1);
+	CHECK_STR(r, "l:\n  - a\n  - c\n", "an item ending in a keep scalar goes with its blank lines");
+	free(r);
 	r = remove_item("l: [1, 2]\n", "l", 0);
 	CHECK(r == NULL, "a flow list is refused");
 	r = remove_item("l:\n  - 1\n", "l", 1);
@@ -902,6 +1063,7 @@ main(void)
 	test_small_edits();
 	test_more_edits();
 	test_remove_item();
+	test_append_keeps_values();
 	test_compat_registry();
 	test_compat_project();
 	free(fixed_text);
