@@ -1698,6 +1698,20 @@ yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, const 
 			ret = append_item(d, map->items[2 * i + 1], &item, block, err);
 			goto out;
 		}
+		if (ymap_get(map, key)) {
+			/* The list comes from a merge key: a key of its own
+			 * would hide it. */
+			const struct ynode *mk = map->items[0];
+			for (size_t j = 0; j < map->n; j++)
+				if (is_merge_key(map->items[2 * j])) {
+					mk = map->items[2 * j];
+					break;
+				}
+			ret = fail(err, d->path,
+				   "%d:%d: cannot append to %s: it comes from this merge key (<<), and a %s: of its own would hide it",
+				   mk->line, mk->col, key, key);
+			goto out;
+		}
 		if (map->style == YC_FLOW) {
 			ret = fail(err, d->path, "%d:%d: cannot add a list under %s: flow mapping",
 				   map->line, map->col, key);

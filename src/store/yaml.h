@@ -235,7 +235,9 @@ int yedit_append_item(struct ydoc *d, const struct ynode *seq, const char *block
 /*
  * Append an item to the sequence under key in map (NULL map: the root),
  * creating "key:" with a block list when the key is missing, and the root
- * mapping when the document is empty (only comments or nothing).
+ * mapping when the document is empty (only comments or nothing).  A key
+ * map only has through a merge key (`<<`) is refused: a list of its own
+ * would hide the merged one.
  */
 int yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, const char *block,
 		    struct buf *err);

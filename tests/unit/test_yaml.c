@@ -733,6 +733,14 @@ test_append_keeps_values(void)
 		      "and the document is untouched");
 		ydoc_release(&d);
 	}
+	/* A list that comes from a merge key: a new key would hide it. */
+	{
+		char *r = edited("defaults: &d\n  workers:\n    - worker_id: a\n<<: *d\n", ed_add_c, &err);
+		CHECK(r == NULL && strstr(buf_cstr(&err),
+					  "t.yaml:4:1: cannot append to workers: it comes from this merge key"),
+		      "an append to a list reached through a merge key is refused (%s)", buf_cstr(&err));
+		free(r);
+	}
 	check_append("an anchored list whose first item is on the line after its dash",
 		     "workers: &w\n  -\n    worker_id: a\n",
 		     "workers: &w\n  -\n    worker_id: a\n  - worker_id: c\n    kind: ssh\n",
