@@ -857,17 +857,17 @@ skip_props(const struct ydoc *d, size_t s, size_t e)
 }
 
 /*
- * The offset of the first key, '?' or '-' of block collection n.  An anchor
- * or tag at its start followed by the end of the line is the collection's
- * own (the first key is on a later line); followed by more on its line it
- * belongs to the first key, where the collection then starts.
+ * The offset of the first key, '?' or '-' of block collection n.  It starts
+ * there, or at an anchor or tag of its own, after which (on a later line)
+ * the first key or '-' is.  An anchor or tag of the first key is part of
+ * that key, where the mapping then starts.
  */
 static size_t
 coll_first(const struct ydoc *d, const struct ynode *n)
 {
 	const char *t = d->text;
 	size_t i = n->start, e = n->end;
-	if (t[i] != '&' && t[i] != '!')
+	if ((t[i] != '&' && t[i] != '!') || (n->type == Y_MAP && n->items[0]->start == i))
 		return i;
 	while (i < e && (t[i] == '&' || t[i] == '!')) {
 		while (i < e && !strchr(" \t\r\n", t[i]))
@@ -875,8 +875,6 @@ coll_first(const struct ydoc *d, const struct ynode *n)
 		while (i < e && (t[i] == ' ' || t[i] == '\t'))
 			i++;
 	}
-	if (i < e && t[i] != '#' && t[i] != '\r' && t[i] != '\n')
-		return n->start;
 	for (;;) {
 		while (i < e && strchr(" \t\r\n", t[i]))
 			i++;
@@ -895,14 +893,29 @@ coll_indent(const struct ydoc *d, const struct ynode *n)
 	return col_at(d, coll_first(d, n));
 }
 
-/* A value that is not written at all (`? key` without ':'): libyaml puts
- * the empty scalar at the next token.  A written empty value (`key:`) is
- * just after its ':'. */
+/* The offset of the ':' between key k and its value v (only blanks,
+ * line breaks and comments are around it), or SIZE_MAX when there is none. */
+static size_t
+value_colon(const struct ydoc *d, const struct ynode *k, const struct ynode *v)
+{
+	const char *t = d->text;
+	for (size_t i = k->end; i < v->start; i++) {
+		if (t[i] == ':')
+			return i;
+		if (t[i] == '#' && (i == 0 || strchr(" \t\r\n", t[i - 1])))
+			while (i + 1 < v->start && t[i + 1] != '\n')
+				i++;
+	}
+	return SIZE_MAX;
+}
+
+/* Is v, the value of key k, not written at all (`? key` without ':')?
+ * libyaml then puts an empty scalar at the next token. */
 static int
-absent_value(const struct ydoc *d, const struct ynode *v)
+absent_value(const struct ydoc *d, const struct ynode *k, const struct ynode *v)
 {
 	return v->type == Y_SCALAR && !v->alias_of && v->style == YS_PLAIN && v->start == v->end &&
-	       !*v->value && (v->start == 0 || d->text[v->start - 1] != ':');
+	       !*v->value && value_colon(d, k, v) == SIZE_MAX;
 }
 
 /*
@@ -918,7 +931,7 @@ last_leaf(const struct ydoc *d, const struct ynode *n, int *indent)
 		*indent = coll_indent(d, n);
 		if (n->type == Y_SEQ)
 			n = n->items[n->n - 1];
-		else if (absent_value(d, n->items[2 * n->n - 1]))
+		else if (absent_value(d, n->items[2 * n->n - 2], n->items[2 * n->n - 1]))
 			n = n->items[2 * n->n - 2];
 		else
 			n = n->items[2 * n->n - 1];
@@ -1353,7 +1366,7 @@ set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char 
 			return fail(err, d->path, "%d:%d: cannot set %s: its value is a %s",
 				    map->items[2 * i]->line, map->items[2 * i]->col, key,
 				    v->type == Y_MAP ? "mapping" : "sequence");
-		if (absent_value(d, v))
+		if (absent_value(d, map->items[2 * i], v))
 			return fail(err, d->path, "%d:%d: cannot set %s: it has no ':'",
 				    map->items[2 * i]->line, map->items[2 * i]->col, key);
 		if (!v->alias_of)
@@ -1599,18 +1612,31 @@ append_new_list(struct ydoc *d, const struct ynode *map, size_t i, const struct 
 	struct buf o = BUF_INIT;
 	struct expect x = { X_NEW_LIST, v, NULL, NULL, item, 0 };
 	int kc, no_eol, ret;
-	size_t s = k->end, e = v->end, le;
+	size_t s, e = v->end, le;
 
 	if (map->style != YC_BLOCK)
 		return fail(err, d->path, "%d:%d: cannot append: %s is in a flow mapping", v->line,
 			    v->col, k->value);
+	kc = coll_indent(d, map);
+	if (absent_value(d, k, v)) {
+		/* `? key` alone: its ':' and the list go on the lines after it */
+		struct after a;
+		after_node(d, k, kc, &a);
+		if (a.eol)
+			buf_adds(&o, eol);
+		add_spaces(&o, kc);
+		buf_addc(&o, ':');
+		buf_adds(&o, eol);
+		add_item(&o, block, kc + 2, kc + 4, eol);
+		ret = splice_after(d, &a, &o, &x, err);
+		buf_release(&o);
+		return ret;
+	}
 	/* The value is replaced from just after the key's ':'. */
-	while (s < v->start && d->text[s] != ':')
-		s++;
-	if (s++ >= v->start)
+	if ((s = value_colon(d, k, v)) == SIZE_MAX)
 		return fail(err, d->path, "%d:%d: cannot append: no ':' before the value",
 			    v->line, v->col);
-	kc = coll_indent(d, map);
+	s++;
 	/* Keep what follows the value on its line (a comment) on the key's line. */
 	le = next_line(d, e, &no_eol);
 	size_t rest_end = le - (no_eol ? 0 : 1);

@@ -226,9 +226,10 @@ int yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key,
  * items are separated by blank lines.
  *
  * seq may be a block sequence; an empty flow sequence (`workers: []`) or a
- * null value (`workers:`, `workers: ~`) that is the value of a block mapping
- * key, which becomes a block list indented two more than the key (a comment
- * after it stays on the key's line).  Other flow sequences are refused.
+ * null value (`workers:`, `workers: ~`, or none after `? workers`) that is
+ * the value of a block mapping key, which becomes a block list indented two
+ * more than the mapping (a comment after it stays on the key's line; after
+ * `? workers` a line ":" comes first).  Other flow sequences are refused.
  */
 int yedit_append_item(struct ydoc *d, const struct ynode *seq, const char *block,
 		      struct buf *err);

@@ -733,6 +733,23 @@ test_append_keeps_values(void)
 		      "and the document is untouched");
 		ydoc_release(&d);
 	}
+	/* Found by fuzz_yaml_append: an anchored empty first key (its anchor
+	 * is not the mapping's), an explicit key without a value, a comment
+	 * holding ':' between an explicit key and its value. */
+	CHECK_TEXT(edited("&a:\n  b: 1\n", ed_add_c, &err),
+		   xstrdup("&a:\n  b: 1\nworkers:\n  - worker_id: c\n    kind: ssh\n"),
+		   "workers: added after an anchored empty first key (%s)", buf_cstr(&err));
+	CHECK_TEXT(edited("name: x\n? workers\n# - w: a\n", ed_add_c, &err),
+		   xstrdup("name: x\n? workers\n:\n  - worker_id: c\n    kind: ssh\n# - w: a\n"),
+		   "a list given to an explicit key without a value (%s)", buf_cstr(&err));
+	CHECK_TEXT(edited("? workers\n# last:", ed_add_c, &err),
+		   xstrdup("? workers\n:\n  - worker_id: c\n    kind: ssh\n# last:"),
+		   "an explicit key without a value, a comment ending in ':' last (%s)",
+		   buf_cstr(&err));
+	CHECK_TEXT(edited("? workers # a: b\n: ~\n", ed_add_c, &err),
+		   xstrdup("? workers # a: b\n:\n  - worker_id: c\n    kind: ssh\n"),
+		   "the ':' of an explicit key found past a comment holding one (%s)", buf_cstr(&err));
+
 	/* A list that comes from a merge key: a new key would hide it. */
 	{
 		char *r = edited("defaults: &d\n  workers:\n    - worker_id: a\n<<: *d\n", ed_add_c, &err);
