@@ -256,6 +256,10 @@ handle_event(struct builder *b, yaml_event_t *e)
 	}
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
+		if (b->nstk >= YDOC_MAX_DEPTH)
+			return fail(b->err, b->d->path, "%d:%d: more than %d nested collections",
+				    (int)e->start_mark.line + 1, (int)e->start_mark.column + 1,
+				    YDOC_MAX_DEPTH);
 		if (e->type == YAML_SEQUENCE_START_EVENT) {
 			n = new_node(b, Y_SEQ, e);
 			n->style = e->data.sequence_start.style;

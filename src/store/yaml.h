@@ -113,14 +113,18 @@ struct ydoc {
  * characters, syntax errors (the problem mark libyaml reports; for an
  * unknown escape in a double-quoted scalar the column of the character after
  * the backslash, which the message quotes, as PyYAML does), a `\0` escape,
- * more than one document, and an alias whose anchor is not defined before
- * it (or is the collection it is in).  Aliases are otherwise resolved (see
+ * more than one document, more than YDOC_MAX_DEPTH collections nested in
+ * one another, and an alias whose anchor is not defined before it (or is
+ * the collection it is in).  Aliases are otherwise resolved (see
  * ynode.alias_of); merge keys (`<<`) are honoured by ymap_get().
  * Duplicate keys are not an error: they are listed in d->dups.
  *
  * Returns 0, or -1 with err set and d empty (all fields zero).
  */
 int ydoc_parse(struct ydoc *d, const char *path, const char *text, size_t len, struct buf *err);
+/* The tree is walked recursively, and libyaml's time grows with the square
+ * of the nesting: registries nest a few levels. */
+#define YDOC_MAX_DEPTH 1000
 /* read_file(path) + ydoc_parse().  -1 with err set when the file cannot be read. */
 int ydoc_load(struct ydoc *d, const char *path, struct buf *err);
 /* Free everything d owns and zero it.  Safe on a zeroed or failed doc. */

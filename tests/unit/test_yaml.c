@@ -262,6 +262,32 @@ test_parse_errors(void)
 		      strstr(err.s, "alias *x refers to a collection that contains it"),
 	      "recursive alias (%s)", err.s);
 	ydoc_release(&d);
+
+	/* Nesting: 1000 collections deep is read, deeper is refused where it
+	 * goes too deep (60000 '[' given to fuzz_yaml_parse: the tree's
+	 * recursion ran out of stack; libyaml's time grows with the square of
+	 * the depth). */
+	{
+		struct buf deep = BUF_INIT;
+		for (int i = 0; i < 1000; i++)
+			buf_addc(&deep, '[');
+		for (int i = 0; i < 1000; i++)
+			buf_addc(&deep, ']');
+		CHECK(parse_str(&d, deep.s, &err) == 0 && d.root && d.root->n == 1,
+		      "1000 nested lists are read (%s)", buf_cstr(&err));
+		ydoc_release(&d);
+		buf_reset(&deep);
+		buf_adds(&deep, "workers:\n  - a: ");
+		for (int i = 0; i < 5000; i++)
+			buf_addc(&deep, '[');
+		for (int i = 0; i < 5000; i++)
+			buf_addc(&deep, ']');
+		CHECK(parse_str(&d, deep.s, &err) == -1 &&
+			      strstr(buf_cstr(&err), "t.yaml:2:1005: more than 1000 nested collections"),
+		      "5003 are refused at the first too deep (%s)", buf_cstr(&err));
+		ydoc_release(&d);
+		buf_release(&deep);
+	}
 	buf_reset(&err);
 	CHECK(ydoc_load(&d, "/nonexistent/w.yaml", &err) == -1 &&
 		      strstr(err.s, "/nonexistent/w.yaml: cannot read"),
