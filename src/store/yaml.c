@@ -1253,6 +1253,31 @@ edit_ok(struct cmp *c)
 }
 
 /*
+ * Why an edit may have gone wrong, if the text has a line break other than
+ * \n and \r\n: a lone \r, NEL, LS or PS, which YAML reads as one and this
+ * editor does not.  Appended to why as "; line N ...", N counted as YAML
+ * counts lines.
+ */
+static void
+add_break_hint(const struct ydoc *d, struct buf *why)
+{
+	const unsigned char *t = (const unsigned char *)d->text;
+	int line = 1;
+	for (size_t i = 0; i < d->len; i++) {
+		if (t[i] == '\n')
+			line++;
+		else if ((t[i] == '\r' && (i + 1 >= d->len || t[i + 1] != '\n')) ||
+			 (t[i] == 0xc2 && i + 1 < d->len && t[i + 1] == 0x85) ||
+			 (t[i] == 0xe2 && i + 2 < d->len && t[i + 1] == 0x80 &&
+			  (t[i + 2] == 0xa8 || t[i + 2] == 0xa9))) {
+			buf_addf(why, "; line %d ends with a line break other than \\n or \\r\\n, which the editor does not handle",
+				 line);
+			return;
+		}
+	}
+}
+
+/*
  * Apply the np pieces (in order, not overlapping) to d->text, re-parse, and
  * check that the result is the old document changed only as x says.  On any
  * failure d is untouched.
@@ -1261,10 +1286,20 @@ static int
 splice_pieces(struct ydoc *d, const struct piece *p, size_t np, const struct expect *x,
 	      struct buf *err)
 {
-	struct buf t = BUF_INIT, perr = BUF_INIT;
+	static const char *const what[] = {
+		[X_SET] = "the value would not read back as the new one",
+		[X_ADD_PAIR] = "the mapping would not read as before plus the new key",
+		[X_APPEND] = "the list would not read as before plus the new item",
+		[X_NEW_LIST] = "the value would not read as a list of the new item",
+		[X_REMOVE] = "the list would not read as before less the item",
+		[X_NEW_ROOT] = "the file would not read as the new key",
+	};
+	struct buf t = BUF_INIT, perr = BUF_INIT, why = BUF_INIT;
 	struct ydoc nd;
+	struct cmp c = { d, &nd, x, p, np, NULL };
+	const struct ynode *n;
 	size_t at = 0;
-	int ret = 0;
+	int ret = -1;
 
 	for (size_t i = 0; i < np; i++) {
 		buf_add(&t, d->text + at, p[i].start - at);
@@ -1273,37 +1308,34 @@ splice_pieces(struct ydoc *d, const struct piece *p, size_t np, const struct exp
 	}
 	buf_add(&t, d->text + at, d->len - at);
 	if (ydoc_parse(&nd, d->path, t.s ? t.s : "", t.len, &perr) < 0) {
-		ret = fail(err, d->path, " edit refused: the result would not parse (%s)", perr.s);
-	} else {
-		struct cmp c = { d, &nd, x, p, np, NULL };
-		if (edit_ok(&c)) {
-			ydoc_release(d);
-			*d = nd;
-		} else {
-			static const char *const what[] = {
-				[X_SET] = "the value would not read back as the new one",
-				[X_ADD_PAIR] = "the mapping would not read as before plus the new key",
-				[X_APPEND] = "the list would not read as before plus the new item",
-				[X_NEW_LIST] = "the value would not read as a list of the new item",
-				[X_REMOVE] = "the list would not read as before less the item",
-				[X_NEW_ROOT] = "the file would not read as the new key",
-			};
-			const struct ynode *n = c.bad ? c.bad : x->at;
-			if (n && n != x->at)
-				ret = fail(err, d->path,
-					   "%d:%d: edit refused: it would change this %s (a layout the editor cannot change safely)",
-					   n->line, n->col,
-					   n->type == Y_SCALAR ? "value" : n->type == Y_MAP ? "mapping" : "list");
-			else if (n)
-				ret = fail(err, d->path, "%d:%d: edit refused: %s", n->line, n->col,
-					   what[x->kind]);
-			else
-				ret = fail(err, d->path, " edit refused: %s", what[x->kind]);
-			ydoc_release(&nd);
-		}
+		add_break_hint(d, &why);
+		fail(err, d->path, " edit refused: the result would not parse (%s)%s", perr.s,
+		     buf_cstr(&why));
+		goto out;
 	}
+	if (edit_ok(&c)) {
+		ydoc_release(d);
+		*d = nd;
+		ret = 0;
+		goto out;
+	}
+	add_break_hint(d, &why);
+	n = c.bad ? c.bad : x->at;
+	if (n && n != x->at)
+		fail(err, d->path,
+		     "%d:%d: edit refused: it would change this %s (a layout the editor cannot change safely)%s",
+		     n->line, n->col, n->type == Y_SCALAR ? "value" : n->type == Y_MAP ? "mapping" : "list",
+		     buf_cstr(&why));
+	else if (n)
+		fail(err, d->path, "%d:%d: edit refused: %s%s", n->line, n->col, what[x->kind],
+		     buf_cstr(&why));
+	else
+		fail(err, d->path, " edit refused: %s%s", what[x->kind], buf_cstr(&why));
+	ydoc_release(&nd);
+out:
 	buf_release(&t);
 	buf_release(&perr);
+	buf_release(&why);
 	return ret;
 }
 

@@ -179,6 +179,8 @@ int ynode_double(const struct ynode *n, double *out);
  * result would not parse, or a layout made a value change, or the new item
  * would land elsewhere) the edit is refused with the position of what would
  * change and d is left untouched.  The check costs one walk of both trees.
+ * The editor knows lines ending in \n or \r\n; YAML also reads a lone \r,
+ * NEL, LS and PS as line breaks, and a refusal names the first such line.
  *
  * New lines go after the line holding the last content of a node (a block
  * scalar's last content line, trailing blank lines not counted), with two

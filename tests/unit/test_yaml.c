@@ -754,6 +754,8 @@ test_append_keeps_values(void)
 		buf_reset(&err);
 		CHECK(ed_add_c(&d, &err) == -1 && strstr(buf_cstr(&err), "t.yaml:2:3: edit refused: "),
 		      "an append after CR line breaks is refused, saying where (%s)", buf_cstr(&err));
+		CHECK(strstr(buf_cstr(&err), "; line 1 ends with a line break other than \\n or \\r\\n, which the editor does not handle") != NULL,
+		      "and why");
 		CHECK(d.len == strlen(cr) && !strcmp(d.text, cr) &&
 			      ymap_get(d.root, "workers")->n == 1,
 		      "and the document is untouched");
