@@ -778,6 +778,18 @@ test_append_keeps_values(void)
 		   xstrdup("? workers # a: b\n:\n  - worker_id: c\n    kind: ssh\n"),
 		   "the ':' of an explicit key found past a comment holding one (%s)", buf_cstr(&err));
 
+	/* Found by fuzz_yaml_append: the list replaces an anchored null and
+	 * its anchor, and a later alias of that name would name an earlier
+	 * anchor. */
+	{
+		const char *t = "a: &w [x]\nworkers: &w\nall: *w\n";
+		char *r = edited(t, ed_add_c, &err);
+		CHECK(r == NULL && strstr(buf_cstr(&err), "t.yaml:3:6: edit refused: it would change this value"),
+		      "an append that would make an alias name another anchor is refused (%s)",
+		      buf_cstr(&err));
+		free(r);
+	}
+
 	/* A list that comes from a merge key: a new key would hide it. */
 	{
 		char *r = edited("defaults: &d\n  workers:\n    - worker_id: a\n<<: *d\n", ed_add_c, &err);
