@@ -1096,9 +1096,10 @@ find_parent(const struct ynode *n, const struct ynode *child, size_t *idx)
  */
 struct expect {
 	enum {
-		X_SET,		/* at is now the scalar `value` (NULL: a null) */
+		X_SET,		/* at is now the scalar `value` (NULL: a null),
+				 * or `{}` with empty_map */
 		X_ADD_PAIR,	/* mapping at has one more pair, last: key with the
-				 * scalar value, or with a list of item when set */
+				 * value as for X_SET, or a list of item when set */
 		X_APPEND,	/* sequence at has item appended */
 		X_NEW_LIST,	/* at (a null or []) is now a list holding item */
 		X_REMOVE,	/* sequence at lost item idx (the last: null or []) */
@@ -1110,6 +1111,7 @@ struct expect {
 	const char *value;
 	const struct ydoc *item;	/* the item, parsed on its own */
 	size_t idx;
+	int empty_map;
 };
 
 struct cmp {
@@ -1147,6 +1149,15 @@ value_is(const struct ynode *v, const char *want)
 	return want ? !v->plain_null && !strcmp(v->value, want) : v->plain_null;
 }
 
+/* Is v the new value of an X_SET or X_ADD_PAIR? */
+static int
+new_value_ok(const struct expect *x, const struct ynode *v)
+{
+	if (x->empty_map)
+		return v->type == Y_MAP && !v->alias_of && v->style == YC_FLOW && !v->n;
+	return value_is(v, x->value);
+}
+
 /* Is b (of the new document) the item, as parsed on its own? */
 static int
 is_item(const struct cmp *c, const struct ynode *b)
@@ -1163,7 +1174,7 @@ new_pair_ok(const struct cmp *c, const struct ynode *b, size_t i)
 	if (k->type != Y_SCALAR || k->alias_of || k->plain_null || strcmp(k->value, c->x->key))
 		return 0;
 	if (!c->x->item)
-		return value_is(v, c->x->value);
+		return new_value_ok(c->x, v);
 	return v->type == Y_SEQ && !v->alias_of && v->n == 1 && is_item(c, v->items[0]);
 }
 
@@ -1185,7 +1196,7 @@ changed_ok(struct cmp *c, const struct ynode *a, const struct ynode *b)
 	int coll = b->type == a->type && !b->alias_of && b->style == a->style;
 	switch (x->kind) {
 	case X_SET:
-		return value_is(b, x->value);
+		return new_value_ok(x, b);
 	case X_ADD_PAIR:
 		return coll && b->n == a->n + 1 && same_items(c, a, b, 2 * a->n, SIZE_MAX) &&
 		       new_pair_ok(c, b, a->n);
@@ -1383,16 +1394,16 @@ check_editable(const struct ydoc *d, const struct ynode *map, const char *key, s
 /*
  * Set key in map to a scalar: raw is the YAML text to write, or NULL to
  * format value in the style of the old one.  want is the decoded value
- * expected back (NULL: a null).
+ * expected back (NULL: a null); with empty_map, raw is "{}".
  */
 static int
 set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char *value,
-	   const char *raw, const char *want, struct buf *err)
+	   const char *raw, const char *want, int empty_map, struct buf *err)
 {
 	int flow = map->style == YC_FLOW;
 	long i = pair_index(map, key);
 	struct buf o = BUF_INIT;
-	struct expect x = { X_SET, NULL, key, want, NULL, 0 };
+	struct expect x = { X_SET, NULL, key, want, NULL, 0, empty_map };
 	int ret;
 
 	if (i >= 0) {
@@ -1481,7 +1492,7 @@ yedit_set(struct ydoc *d, const struct ynode *map, const char *key, const char *
 		return yedit_set_raw(d, map, key, "null", err);
 	if (check_editable(d, map, key, err) < 0)
 		return -1;
-	return set_scalar(d, map, key, value, NULL, value, err);
+	return set_scalar(d, map, key, value, NULL, value, 0, err);
 }
 
 int
@@ -1491,7 +1502,7 @@ yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key, const ch
 	struct ydoc t;
 	struct buf probe = BUF_INIT, perr = BUF_INIT;
 	char *want = NULL;
-	int is_null = 0, ret;
+	int is_null = 0, empty_map = 0, ret;
 
 	if (check_editable(d, map, key, err) < 0)
 		return -1;
@@ -1509,6 +1520,9 @@ yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key, const ch
 		    v->style != YS_FOLDED) {
 			want = xstrdup(v->value);
 			is_null = v->plain_null;
+		} else if (!strcmp(yaml_scalar, "{}")) {
+			want = xstrdup("");
+			empty_map = 1;
 		}
 		ydoc_release(&t);
 	}
@@ -1517,7 +1531,7 @@ yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key, const ch
 	if (!want)
 		return fail(err, d->path, " cannot set %s: not a single YAML scalar: %s", key,
 			    yaml_scalar);
-	ret = set_scalar(d, map, key, NULL, yaml_scalar, is_null ? NULL : want, err);
+	ret = set_scalar(d, map, key, NULL, yaml_scalar, is_null ? NULL : want, empty_map, err);
 	free(want);
 	return ret;
 }
@@ -1603,7 +1617,7 @@ append_block_seq(struct ydoc *d, const struct ynode *seq, const struct ydoc *ite
 	const struct ynode *first = seq->items[0], *last = seq->items[seq->n - 1];
 	const char *eol = doc_eol(d);
 	struct buf o = BUF_INIT;
-	struct expect x = { X_APPEND, seq, NULL, NULL, item, 0 };
+	struct expect x = { X_APPEND, seq, NULL, NULL, item, 0, 0 };
 	struct after a;
 	size_t dash = coll_first(d, seq);
 	int dash_col, content_col, ret;
@@ -1646,7 +1660,7 @@ append_new_list(struct ydoc *d, const struct ynode *map, size_t i, const struct 
 	const struct ynode *k = map->items[2 * i], *v = map->items[2 * i + 1];
 	const char *eol = doc_eol(d);
 	struct buf o = BUF_INIT;
-	struct expect x = { X_NEW_LIST, v, NULL, NULL, item, 0 };
+	struct expect x = { X_NEW_LIST, v, NULL, NULL, item, 0, 0 };
 	int kc, no_eol, ret;
 	size_t s, e = v->end, le;
 
@@ -1733,7 +1747,7 @@ yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, const 
 {
 	const char *eol = doc_eol(d);
 	struct buf o = BUF_INIT;
-	struct expect x = { X_NEW_ROOT, NULL, key, NULL, NULL, 0 };
+	struct expect x = { X_NEW_ROOT, NULL, key, NULL, NULL, 0, 0 };
 	struct after a;
 	struct ydoc item;
 	long i;
@@ -1830,7 +1844,7 @@ item_dash(const struct ydoc *d, const struct ynode *it)
 int
 yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct buf *err)
 {
-	struct expect x = { X_REMOVE, seq, NULL, NULL, NULL, idx };
+	struct expect x = { X_REMOVE, seq, NULL, NULL, NULL, idx, 0 };
 	struct buf o = BUF_INIT;
 	struct after it, prev;
 	const struct ynode *p = NULL;

@@ -217,7 +217,8 @@ int yedit_set(struct ydoc *d, const struct ynode *map, const char *key, const ch
 	      struct buf *err);
 /* Like yedit_set, but yaml_scalar is YAML text inserted as given ("true",
  * "22", "0.094", "null", "'x'").  It must be one line holding one plain or
- * quoted scalar; anything else is refused. */
+ * quoted scalar, or "{}": an empty flow mapping, to set keys in; anything
+ * else is refused. */
 int yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key,
 		  const char *yaml_scalar, struct buf *err);
 

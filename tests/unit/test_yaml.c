@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/registry.h"
 #include "store/yaml.h"
 #include "unit.h"
 
@@ -805,6 +806,84 @@ test_append_keeps_values(void)
 	buf_release(&err);
 }
 
+/* ---- registry_set ---- */
+
+/* registry_set(id, dotted, value, quote) on text; the new text, or NULL
+ * with the message in err (which is then the old text's). */
+static char *
+reg_set(const char *text, const char *id, const char *dotted, const char *value, int quote,
+	struct buf *err)
+{
+	struct registry r = REGISTRY_INIT;
+	char *out = NULL;
+	buf_reset(err);
+	r.path = xstrdup("w.yaml");
+	if (ydoc_parse(&r.doc, r.path, text, strlen(text), err) == 0 && registry_reindex(&r, err) == 0) {
+		if (registry_set(&r, id, dotted, value, quote, err) == 0)
+			out = xstrdup(r.doc.text);
+		else if (strcmp(r.doc.text, text))
+			out = xstrdup("(refused, but the text changed)");
+	}
+	registry_release(&r);
+	return out;
+}
+
+/* The ssh.port worker id reads in text (-1: none). */
+static int
+port_of(const char *text, const char *id)
+{
+	struct registry r = REGISTRY_INIT;
+	struct buf err = BUF_INIT;
+	int port = -1;
+	r.path = xstrdup("w.yaml");
+	if (ydoc_parse(&r.doc, r.path, text, strlen(text), &err) == 0 && registry_reindex(&r, &err) == 0 &&
+	    registry_find(&r, id))
+		port = registry_find(&r, id)->port;
+	registry_release(&r);
+	buf_release(&err);
+	return port;
+}
+
+static void
+test_registry_set(void)
+{
+	struct buf err = BUF_INIT;
+	const char *merged = "base: &b\n  kind: ssh\n  ssh:\n    host: h\n    port: 22\n"
+			     "workers:\n  - <<: *b\n    worker_id: a\n  - <<: *b\n    worker_id: b\n";
+	char *r;
+
+	CHECK_TEXT(reg_set("workers:\n  - worker_id: a\n    ssh:\n      port: 22\n", "a", "ssh.port",
+			   "2222", 0, &err),
+		   xstrdup("workers:\n  - worker_id: a\n    ssh:\n      port: 2222\n"),
+		   "ssh.port set in place (%s)", buf_cstr(&err));
+	CHECK_TEXT(reg_set("workers:\n  - worker_id: a\n    kind: ssh\n", "a", "enabled", "false", 0, &err),
+		   xstrdup("workers:\n  - worker_id: a\n    kind: ssh\n    enabled: false\n"),
+		   "enabled added (%s)", buf_cstr(&err));
+
+	/* A parent mapping that comes from a merge key is shared: setting a
+	 * key in it would change every entry that merges it. */
+	r = reg_set(merged, "a", "ssh.port", "2222", 0, &err);
+	CHECK(r == NULL && strstr(buf_cstr(&err), "w.yaml:7:5: cannot set ssh.port of worker a: its ssh comes from this merge key"),
+	      "ssh.port of a worker whose ssh: is merged is refused (%s)", r ? r : buf_cstr(&err));
+	free(r);
+	CHECK(port_of(merged, "b") == 22, "(the other worker's port is 22)");
+
+	/* A missing parent mapping is created with the key in it. */
+	r = reg_set("workers:\n  - worker_id: a\n    kind: local\n", "a", "ssh.port", "2222", 0, &err);
+	CHECK_STR(r, "workers:\n  - worker_id: a\n    kind: local\n    ssh: {port: 2222}\n",
+		  "ssh: created for ssh.port (%s)", buf_cstr(&err));
+	CHECK(r && port_of(r, "a") == 2222, "and it reads back");
+	free(r);
+	CHECK_TEXT(reg_set("workers:\n  - worker_id: a\n    ssh:\n", "a", "ssh.host", "h x", 1, &err),
+		   xstrdup("workers:\n  - worker_id: a\n    ssh: {host: h x}\n"),
+		   "a null ssh: becomes a mapping (%s)", buf_cstr(&err));
+	r = reg_set("workers:\n  - worker_id: a\n    ssh: h\n", "a", "ssh.port", "2222", 0, &err);
+	CHECK(r == NULL && strstr(buf_cstr(&err), "w.yaml:3:10: cannot set ssh.port of worker a: its ssh is not a mapping"),
+	      "an ssh: that is a string is not replaced (%s)", r ? r : buf_cstr(&err));
+	free(r);
+	buf_release(&err);
+}
+
 /* ---- the real registry ---- */
 
 static char *
@@ -1129,6 +1208,7 @@ main(void)
 	test_more_edits();
 	test_remove_item();
 	test_append_keeps_values();
+	test_registry_set();
 	test_compat_registry();
 	test_compat_project();
 	free(fixed_text);
