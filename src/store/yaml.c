@@ -1900,7 +1900,18 @@ yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct bu
 		buf_adds(&o, "[]");
 		buf_adds(&o, doc_eol(d));
 	}
-	/* key: with nothing after it reads as null, an empty list */
+	if (p && seq->n == 1 && coll_first(d, seq) != seq->start) {
+		/* key: with nothing after it reads as null, an empty list; with
+		 * an anchor or tag (on its own line) it would be an empty
+		 * scalar: [] goes after them */
+		size_t e = skip_props(d, seq->start, a);
+		while (e > seq->start && strchr(" \t\r\n", d->text[e - 1]))
+			e--;
+		struct piece pc[2] = { { e, e, " []", 3 }, { a, b, o.s, o.len } };
+		ret = splice_pieces(d, pc, 2, &x, err);
+		buf_release(&o);
+		return ret;
+	}
 	ret = splice(d, a, b, &o, &x, err);
 	buf_release(&o);
 	return ret;

@@ -258,8 +258,9 @@ int yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, co
  * blank lines before are, all blank lines after); comment lines around it
  * stay.  The
  * sequence must be the root or the value of a mapping key.  Removing the
- * last item of a key's list leaves `key:` (null: an empty list); of a
- * root list, `[]`.
+ * last item of a key's list leaves `key:` (null: an empty list), or `key:
+ * &anchor !tag []` when the list has an anchor or tag; of a root list,
+ * `[]`.
  */
 int yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct buf *err);
 

@@ -1186,6 +1186,14 @@ test_remove_item(void)
 	r = remove_item("l:\n  - a\n  - |+\n    k\n\n\n  - c\n", "l", 1);
 	CHECK_STR(r, "l:\n  - a\n  - c\n", "an item ending in a keep scalar goes with its blank lines");
 	free(r);
+	/* Found by fuzz_yaml_edit: the last item of a tagged list; `l: !!seq`
+	 * alone would be an empty scalar tagged as a list. */
+	r = remove_item("l: !!seq\n  - 1\nb: 2\n", "l", 0);
+	CHECK_STR(r, "l: !!seq []\nb: 2\n", "the last item of a tagged list: []");
+	free(r);
+	r = remove_item("l: &x  # c\n  - 1\nm: *x\n", "l", 0);
+	CHECK_STR(r, "l: &x []  # c\nm: *x\n", "the last item of an anchored list: [], aliases follow");
+	free(r);
 	r = remove_item("l: [1, 2]\n", "l", 0);
 	CHECK(r == NULL, "a flow list is refused");
 	r = remove_item("l:\n  - 1\n", "l", 1);
