@@ -122,8 +122,8 @@ struct ydoc {
  * Returns 0, or -1 with err set and d empty (all fields zero).
  */
 int ydoc_parse(struct ydoc *d, const char *path, const char *text, size_t len, struct buf *err);
-/* The tree is walked recursively, and libyaml's time grows with the square
- * of the nesting: registries nest a few levels. */
+/* Deeper nesting is refused: the tree is walked recursively, and libyaml's
+ * time grows with the square of the depth.  Registries nest a few levels. */
 #define YDOC_MAX_DEPTH 1000
 /* read_file(path) + ydoc_parse().  -1 with err set when the file cannot be read. */
 int ydoc_load(struct ydoc *d, const char *path, struct buf *err);
@@ -252,15 +252,14 @@ int yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, co
 
 /*
  * Remove item idx of a block sequence: the lines from its '-' to the end of
- * the line holding its last content (or its keep block scalar's blank
- * lines), and one blank line that set it apart (the one before it, else the
- * one after; after an item ending in a keep block scalar, whose value the
- * blank lines before are, all blank lines after); comment lines around it
- * stay.  The
- * sequence must be the root or the value of a mapping key.  Removing the
- * last item of a key's list leaves `key:` (null: an empty list), or `key:
- * &anchor !tag []` when the list has an anchor or tag; of a root list,
- * `[]`.
+ * the line holding its last content (or of the blank lines its keep block
+ * scalar holds), and one blank line that set it apart: the one before it,
+ * else the one after (all those after when the item before ends in a keep
+ * block scalar, whose value the blank lines before it are).  Comment lines
+ * around it stay.  The sequence must be the root or the value of a mapping
+ * key.  Removing the last item of a key's list leaves `key:` (null: an
+ * empty list), or `key: &anchor !tag []` when the list has an anchor or
+ * tag; of a root list, `[]`.
  */
 int yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct buf *err);
 
