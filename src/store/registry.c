@@ -301,43 +301,85 @@ registry_add_worker(struct registry *r, const json_t *fields, struct buf *err)
 	return ret;
 }
 
+static int
+set_key(struct registry *r, const struct ynode *map, const char *key, const char *value, int quote,
+	struct buf *err)
+{
+	return quote ? yedit_set(&r->doc, map, key, value, err)
+		     : yedit_set_raw(&r->doc, map, key, value, err);
+}
+
+/*
+ * The mapping that path (dotted keys) names in worker entry m, through keys
+ * m has itself, never a merge key (<<): the mapping it brings is shared.
+ * *out is NULL when path is one key that is missing or null.  -1 with err
+ * set when a key comes from a merge key, is missing deeper, or is not a
+ * mapping.
+ */
+static int
+own_mapping(const struct registry *r, const struct ynode *m, const char *id, const char *dotted,
+	    const char *path, const struct ynode **out, struct buf *err)
+{
+	char *p = xstrdup(path), *save = NULL;
+	const struct ynode *n = m;
+	int ret = 0;
+
+	for (char *c = strtok_r(p, ".", &save); c && ret == 0; c = strtok_r(NULL, ".", &save)) {
+		const struct ynode *v = ymap_get(n, c), *mk;
+		if (v && !ymap_key(n, c)) {
+			mk = ymap_key(n, "<<") ? ymap_key(n, "<<") : n;
+			buf_addf(err, "%s:%d:%d: cannot set %s of worker %s: its %s comes from this merge key (<<), which other entries may share",
+				 r->path, mk->line, mk->col, dotted, id, c);
+			ret = -1;
+		} else if (!v || (v->type == Y_SCALAR && v->plain_null)) {
+			if (n != m || strchr(path, '.')) {
+				buf_addf(err, "%s:%d:%d: cannot set %s of worker %s: %s is missing",
+					 r->path, m->line, m->col, dotted, id, path);
+				ret = -1;
+			}
+			n = NULL;
+			break;
+		} else if (v->type != Y_MAP) {
+			buf_addf(err, "%s:%d:%d: cannot set %s of worker %s: its %s is not a mapping",
+				 r->path, v->line, v->col, dotted, id, c);
+			ret = -1;
+		} else
+			n = v;
+	}
+	free(p);
+	*out = n;
+	return ret;
+}
+
 int
 registry_set(struct registry *r, const char *id, const char *dotted, const char *value, int quote,
 	     struct buf *err)
 {
-	const struct ynode *m = registry_node(r, id);
+	const struct ynode *m = registry_node(r, id), *parent;
+	char *path, *last;
+	int ret;
+
 	if (!m) {
 		buf_addf(err, "%s: no worker '%s'", r->path, id);
 		return -1;
 	}
-	/* walk to the parent mapping of the last component, creating none */
-	char *path = xstrdup(dotted), *last = strrchr(path, '.');
-	int ret;
-	if (last) {
-		*last++ = 0;
-		const struct ynode *parent = ypath(m, path);
-		if (!parent || parent->type != Y_MAP) {
-			/* add the parent mapping with this one key */
-			struct buf blk = BUF_INIT;
-			char *q = quote ? yaml_quote(value) : xstrdup(value);
-			buf_addf(&blk, "\n  %s: %s", last, q);
-			free(q);
-			/* only one level of nesting is created */
-			ret = yedit_set_raw(&r->doc, m, path, "{}", err);
-			if (ret == 0) {
-				m = registry_node(r, id);
-				parent = ypath(m, path);
-				ret = quote ? yedit_set(&r->doc, parent, last, value, err)
-					    : yedit_set_raw(&r->doc, parent, last, value, err);
-			}
-			buf_release(&blk);
-			goto out;
-		}
-		m = parent;
-	} else {
-		last = path;
+	path = xstrdup(dotted);
+	if (!(last = strrchr(path, '.'))) {
+		ret = set_key(r, m, path, value, quote, err);
+		goto out;
 	}
-	ret = quote ? yedit_set(&r->doc, m, last, value, err) : yedit_set_raw(&r->doc, m, last, value, err);
+	*last++ = 0;
+	if ((ret = own_mapping(r, m, id, dotted, path, &parent, err)) < 0)
+		goto out;
+	if (!parent) {
+		/* path is one key, missing or null: it becomes `{}`, then the
+		 * key is set in it */
+		if ((ret = yedit_set_raw(&r->doc, m, path, "{}", err)) < 0)
+			goto out;
+		m = registry_node(r, id);
+		parent = ymap_get(m, path);
+	}
+	ret = set_key(r, parent, last, value, quote, err);
 out:
 	free(path);
 	if (ret == 0)

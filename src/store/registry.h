@@ -74,6 +74,9 @@ char *worker_workspace(const struct worker *w, const char *root);
  * duplicate worker_id.  The caller then registry_save()s. */
 int registry_add_worker(struct registry *r, const json_t *fields, struct buf *err);
 /* Set a scalar of worker id (dotted key: "ssh.port") to raw YAML text
- * (e.g. "false", "22608") or, with quote, to a string. */
+ * (e.g. "false", "22608") or, with quote, to a string.  The mappings on the
+ * way are the entry's own: one a merge key (<<) brings is refused, since
+ * other entries may share it.  A missing or null first-level mapping is
+ * created (`ssh: {port: 22608}`). */
 int registry_set(struct registry *r, const char *id, const char *dotted, const char *value, int quote,
 		 struct buf *err);

@@ -256,6 +256,10 @@ handle_event(struct builder *b, yaml_event_t *e)
 	}
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
+		if (b->nstk >= YDOC_MAX_DEPTH)
+			return fail(b->err, b->d->path, "%d:%d: more than %d nested collections",
+				    (int)e->start_mark.line + 1, (int)e->start_mark.column + 1,
+				    YDOC_MAX_DEPTH);
 		if (e->type == YAML_SEQUENCE_START_EVENT) {
 			n = new_node(b, Y_SEQ, e);
 			n->style = e->data.sequence_start.style;
@@ -789,35 +793,6 @@ doc_eol(const struct ydoc *d)
 	return nl && nl > d->text && nl[-1] == '\r' ? "\r\n" : "\n";
 }
 
-/* Just after the last non-blank character of a block scalar spanning
- * [s, e), extended to the end of that line (before its line break). */
-static size_t
-block_scalar_end(const struct ydoc *d, size_t s, size_t e)
-{
-	size_t i = e;
-	while (i > s && strchr(" \t\r\n", d->text[i - 1]))
-		i--;
-	while (i < e && d->text[i] != '\n' && d->text[i] != '\r')
-		i++;
-	return i;
-}
-
-/* Where the last character written for node n ends (for block collections
- * and block scalars, not counting trailing blank and comment lines). */
-static size_t
-content_end(const struct ydoc *d, const struct ynode *n)
-{
-	if (n->alias_of)
-		return n->end;
-	if (n->type == Y_SCALAR)
-		return n->style == YS_LITERAL || n->style == YS_FOLDED
-			       ? block_scalar_end(d, n->start, n->end)
-			       : n->end;
-	if (n->style == YC_FLOW || !n->n)
-		return n->end;
-	return content_end(d, n->items[n->type == Y_MAP ? 2 * n->n - 1 : n->n - 1]);
-}
-
 /* The start of the line after the one holding offset pos; d->len if that
  * line is the last and has no line break (then *no_eol is set). */
 static size_t
@@ -836,6 +811,28 @@ line_start(const struct ydoc *d, size_t pos)
 	return pos;
 }
 
+/* The end of the line holding pos, before its line break. */
+static size_t
+line_end(const struct ydoc *d, size_t pos)
+{
+	while (pos < d->len && d->text[pos] != '\n' && d->text[pos] != '\r')
+		pos++;
+	return pos;
+}
+
+/* The 0-based column, in characters, of byte offset pos. */
+static int
+col_at(const struct ydoc *d, size_t pos)
+{
+	size_t i = line_start(d, pos);
+	int c = 0;
+	if (i == 0 && has_bom(d->text))
+		i = 3;
+	for (; i < pos; i++)
+		c += ((unsigned char)d->text[i] & 0xc0) != 0x80;
+	return c;
+}
+
 static void
 add_spaces(struct buf *o, int n)
 {
@@ -843,26 +840,233 @@ add_spaces(struct buf *o, int n)
 		buf_addc(o, ' ');
 }
 
-/* The node of type t starting at byte off (aliases not entered), with the
- * collection holding it and its index in items[]. */
-static const struct ynode *
-find_at(const struct ynode *n, size_t off, enum ynode_type t, const struct ynode **parent,
-	size_t *idx)
+static int
+is_block_scalar(const struct ynode *n)
 {
-	if (!n || n->alias_of || n->type == Y_SCALAR)
-		return NULL;
-	size_t cnt = n->type == Y_MAP ? 2 * n->n : n->n;
-	for (size_t i = 0; i < cnt; i++) {
-		const struct ynode *c = n->items[i], *r;
-		if (c->start == off && c->type == t && !c->alias_of) {
-			*parent = n;
-			*idx = i;
-			return c;
-		}
-		if ((r = find_at(c, off, t, parent, idx)))
-			return r;
+	return n->type == Y_SCALAR && !n->alias_of &&
+	       (n->style == YS_LITERAL || n->style == YS_FOLDED);
+}
+
+/* Start of a scalar's own text, after any anchor or tag in front of it. */
+static size_t
+skip_props(const struct ydoc *d, size_t s, size_t e)
+{
+	while (s < e && (d->text[s] == '&' || d->text[s] == '!')) {
+		while (s < e && !strchr(" \t\r\n", d->text[s]))
+			s++;
+		while (s < e && strchr(" \t\r\n", d->text[s]))
+			s++;
 	}
-	return NULL;
+	return s;
+}
+
+/*
+ * The offset of the first key, '?' or '-' of block collection n.  It starts
+ * there, or at an anchor or tag of its own, after which (on a later line)
+ * the first key or '-' is.  An anchor or tag of the first key is part of
+ * that key, where the mapping then starts.
+ */
+static size_t
+coll_first(const struct ydoc *d, const struct ynode *n)
+{
+	const char *t = d->text;
+	size_t i = n->start, e = n->end;
+	if ((t[i] != '&' && t[i] != '!') || (n->type == Y_MAP && n->items[0]->start == i))
+		return i;
+	while (i < e && (t[i] == '&' || t[i] == '!')) {
+		while (i < e && !strchr(" \t\r\n", t[i]))
+			i++;
+		while (i < e && (t[i] == ' ' || t[i] == '\t'))
+			i++;
+	}
+	for (;;) {
+		while (i < e && strchr(" \t\r\n", t[i]))
+			i++;
+		if (i >= e || t[i] != '#')
+			return i;
+		while (i < e && t[i] != '\n')
+			i++;
+	}
+}
+
+/* The indentation of block collection n (the column of its first key,
+ * '?' or '-'). */
+static int
+coll_indent(const struct ydoc *d, const struct ynode *n)
+{
+	return col_at(d, coll_first(d, n));
+}
+
+/* The offset of the ':' between key k and its value v (only blanks,
+ * line breaks and comments are around it), or SIZE_MAX when there is none. */
+static size_t
+value_colon(const struct ydoc *d, const struct ynode *k, const struct ynode *v)
+{
+	const char *t = d->text;
+	for (size_t i = k->end; i < v->start; i++) {
+		if (t[i] == ':')
+			return i;
+		if (t[i] == '#' && (i == 0 || strchr(" \t\r\n", t[i - 1])))
+			while (i + 1 < v->start && t[i + 1] != '\n')
+				i++;
+	}
+	return SIZE_MAX;
+}
+
+/* Is v, the value of key k, not written at all (`? key` without ':')?
+ * libyaml then puts an empty scalar at the next token. */
+static int
+absent_value(const struct ydoc *d, const struct ynode *k, const struct ynode *v)
+{
+	return v->type == Y_SCALAR && !v->alias_of && v->style == YS_PLAIN && v->start == v->end &&
+	       !*v->value && value_colon(d, k, v) == SIZE_MAX;
+}
+
+/*
+ * The node written last in n: n itself for a scalar, an alias or a flow
+ * collection, else that of its last item or value (its key when the value
+ * is absent).  *indent becomes the indentation of the block collection
+ * holding that node (left alone when it is n).
+ */
+static const struct ynode *
+last_leaf(const struct ydoc *d, const struct ynode *n, int *indent)
+{
+	while (!n->alias_of && n->type != Y_SCALAR && n->style == YC_BLOCK && n->n) {
+		*indent = coll_indent(d, n);
+		if (n->type == Y_SEQ)
+			n = n->items[n->n - 1];
+		else if (absent_value(d, n->items[2 * n->n - 2], n->items[2 * n->n - 1]))
+			n = n->items[2 * n->n - 2];
+		else
+			n = n->items[2 * n->n - 1];
+	}
+	return n;
+}
+
+/* A block scalar (| or >) as written. */
+struct bscalar {
+	size_t chomp;		/* its chomping indicator, or just after '|' or '>' if none */
+	int keep, strip;	/* chomping '+' or '-' (neither: clip) */
+	size_t last;		/* end of its last content line (before the line break),
+				 * or of the header's line when it has none */
+};
+
+/*
+ * Read block scalar n, held by a block collection indented `parent`
+ * columns (-1: none).  Its content indentation is what libyaml takes:
+ * parent plus the indentation indicator, else the first non-empty line's
+ * (at least parent + 1).  A line of only spaces is content when it has more
+ * of them than that: trailing blank lines are not content, such lines are.
+ */
+static void
+block_scalar(const struct ydoc *d, const struct ynode *n, int parent, struct bscalar *b)
+{
+	const char *t = d->text;
+	size_t e = n->end, i = skip_props(d, n->start, e) + 1, ls;
+	int ind = -1, maxsp = 0, no_eol;
+
+	b->chomp = i;
+	b->keep = b->strip = 0;
+	for (; i < e; i++) {
+		if (t[i] == '+' || t[i] == '-') {
+			b->chomp = i;
+			b->keep = t[i] == '+';
+			b->strip = t[i] == '-';
+		} else if (t[i] >= '1' && t[i] <= '9') {
+			ind = (parent > 0 ? parent : 0) + (t[i] - '0');
+		} else
+			break;
+	}
+	b->last = line_end(d, i);
+	/* The lines of the scalar: up to the line of the next token, which
+	 * starts at e (or the last line when e is the end of the text). */
+	for (ls = next_line(d, i, &no_eol); !no_eol && ls < e; ls = next_line(d, ls, &no_eol)) {
+		size_t le = line_end(d, ls);
+		int sp = 0, chars = 0;
+		if (le > e)
+			break;
+		for (size_t j = ls; j < le; j++) {
+			if (t[j] == ' ' && sp == chars)
+				sp++;
+			chars += ((unsigned char)t[j] & 0xc0) != 0x80;
+		}
+		if (ind < 0) {
+			if (sp == chars) {
+				maxsp = sp > maxsp ? sp : maxsp;
+				continue;
+			}
+			ind = sp > maxsp ? sp : maxsp;
+			if (ind < parent + 1)
+				ind = parent + 1;
+			if (ind < 1)
+				ind = 1;
+		}
+		if (chars > ind)
+			b->last = le;
+	}
+}
+
+/* Where the last content of n ends, n being held by a block collection
+ * indented `indent` columns (-1: none): for block collections and block
+ * scalars not counting trailing blank and comment lines. */
+static size_t
+content_end(const struct ydoc *d, const struct ynode *n, int indent)
+{
+	struct bscalar b;
+	n = last_leaf(d, n, &indent);
+	if (!is_block_scalar(n))
+		return n->end;
+	block_scalar(d, n, indent, &b);
+	return b.last;
+}
+
+/* A change of the text: bytes [start, end) become the len bytes at s. */
+struct piece {
+	size_t start, end;
+	const char *s;
+	size_t len;
+};
+
+/* Where new lines go after node n (held by a block collection indented
+ * `indent` columns). */
+struct after {
+	size_t pos;		/* the start of the line after n's last content */
+	int eol;		/* that line is the last and has no line break:
+				 * write one first */
+	int keep;		/* pos follows the blank lines of a keep (|+) block
+				 * scalar: they are its value; a blank line
+				 * written at pos would be too */
+	struct piece chomp;	/* with eol, when n ends in a block scalar that
+				 * does not strip: its chomping becomes '-', so
+				 * that the line break written does not join its
+				 * value (len 0: nothing to change) */
+};
+
+static void
+after_node(const struct ydoc *d, const struct ynode *n, int indent, struct after *a)
+{
+	struct bscalar b;
+	memset(a, 0, sizeof(*a));
+	n = last_leaf(d, n, &indent);
+	if (!is_block_scalar(n)) {
+		a->pos = next_line(d, n->end, &a->eol);
+		return;
+	}
+	block_scalar(d, n, indent, &b);
+	a->pos = next_line(d, b.last, &a->eol);
+	if (a->eol) {
+		if (!b.strip) {
+			a->chomp.start = b.chomp;
+			a->chomp.end = b.chomp + (b.keep ? 1 : 0);
+			a->chomp.s = "-";
+			a->chomp.len = 1;
+		}
+	} else if (b.keep) {
+		size_t ls = line_start(d, n->end);
+		a->keep = 1;
+		if (ls > a->pos)
+			a->pos = ls;
+	}
 }
 
 static const struct ynode *
@@ -885,93 +1089,292 @@ find_parent(const struct ynode *n, const struct ynode *child, size_t *idx)
 
 /* ---- applying an edit ---- */
 
-/* What the re-parsed document must show for an edit to be accepted. */
+/*
+ * What an edit may change.  The re-parsed document must be the old one,
+ * values and structure (positions aside), except at node `at` of the old
+ * document, which must have become what `kind` says.
+ */
 struct expect {
-	enum { X_SCALAR, X_PAIR, X_KEYSEQ, X_SEQ } kind;
-	size_t off;		/* scalar, key or sequence start */
-	const char *value;	/* X_SCALAR, X_PAIR: decoded value, or NULL for a null */
-	size_t map_start;	/* X_PAIR: the mapping it must be in */
-	size_t n;		/* X_KEYSEQ, X_SEQ: number of items */
-	const char *key;	/* X_PAIR, X_KEYSEQ: the key found at off */
+	enum {
+		X_SET,		/* at is now the scalar `value` (NULL: a null),
+				 * or `{}` with empty_map */
+		X_ADD_PAIR,	/* mapping at has one more pair, last: key with the
+				 * value as for X_SET, or a list of item when set */
+		X_APPEND,	/* sequence at has item appended */
+		X_NEW_LIST,	/* at (a null or []) is now a list holding item */
+		X_REMOVE,	/* sequence at lost item idx (the last: null or []) */
+		X_NEW_ROOT	/* the empty document (at NULL) is now the
+				 * mapping key: [item] */
+	} kind;
+	const struct ynode *at;
+	const char *key;
+	const char *value;
+	const struct ydoc *item;	/* the item, parsed on its own */
+	size_t idx;
+	int empty_map;
 };
+
+struct cmp {
+	const struct ydoc *a, *b;	/* old and new document */
+	const struct expect *x;		/* NULL: they must be equal */
+	const struct piece *p;		/* what made b's text of a's (NULL: */
+	size_t np;			/* aliases are compared by name) */
+	const struct ynode *bad;	/* the old node where they differ */
+};
+
+/* The offset in the old text of what is at off in the new one, or
+ * SIZE_MAX for text the pieces wrote. */
+static size_t
+old_offset(const struct cmp *c, size_t off)
+{
+	size_t shift = 0;	/* new offset - old offset, modulo size_t */
+	for (size_t i = 0; i < c->np; i++) {
+		size_t s = c->p[i].start + shift;
+		if (off < s)
+			break;
+		if (off < s + c->p[i].len)
+			return SIZE_MAX;
+		shift += c->p[i].len - (c->p[i].end - c->p[i].start);
+	}
+	return off - shift;
+}
+
+static int same(struct cmp *c, const struct ynode *a, const struct ynode *b);
 
 static int
 value_is(const struct ynode *v, const char *want)
 {
-	if (!v || v->type != Y_SCALAR)
+	if (!v || v->type != Y_SCALAR || v->alias_of)
 		return 0;
 	return want ? !v->plain_null && !strcmp(v->value, want) : v->plain_null;
 }
 
+/* Is v the new value of an X_SET or X_ADD_PAIR? */
 static int
-expect_ok(const struct ydoc *d, const struct expect *x)
+new_value_ok(const struct expect *x, const struct ynode *v)
 {
-	const struct ynode *p = NULL, *n, *v;
-	size_t i = 0;
-	if (!d->root)
+	if (x->empty_map)
+		return v->type == Y_MAP && !v->alias_of && v->style == YC_FLOW && !v->n;
+	return value_is(v, x->value);
+}
+
+/* Is b (of the new document) the item, as parsed on its own? */
+static int
+is_item(const struct cmp *c, const struct ynode *b)
+{
+	struct cmp ic = { c->x->item, c->b, NULL, NULL, 0, NULL };
+	return c->x->item && c->x->item->root && same(&ic, c->x->item->root, b);
+}
+
+/* Is pair i of mapping b the new key with its value? */
+static int
+new_pair_ok(const struct cmp *c, const struct ynode *b, size_t i)
+{
+	const struct ynode *k = b->items[2 * i], *v = b->items[2 * i + 1];
+	if (k->type != Y_SCALAR || k->alias_of || k->plain_null || strcmp(k->value, c->x->key))
 		return 0;
-	if (x->kind == X_SEQ) {
-		n = d->root->start == x->off && d->root->type == Y_SEQ
-			    ? d->root
-			    : find_at(d->root, x->off, Y_SEQ, &p, &i);
-		return n && n->n == x->n;
+	if (!c->x->item)
+		return new_value_ok(c->x, v);
+	return v->type == Y_SEQ && !v->alias_of && v->n == 1 && is_item(c, v->items[0]);
+}
+
+/* Are the first n items of a and b the same, item skip of a left out? */
+static int
+same_items(struct cmp *c, const struct ynode *a, const struct ynode *b, size_t n, size_t skip)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!same(c, a->items[i + (i >= skip)], b->items[i]))
+			return 0;
+	return 1;
+}
+
+/* Is b what the edit makes of old node a (c->x->at)? */
+static int
+changed_ok(struct cmp *c, const struct ynode *a, const struct ynode *b)
+{
+	const struct expect *x = c->x;
+	int coll = b->type == a->type && !b->alias_of && b->style == a->style;
+	switch (x->kind) {
+	case X_SET:
+		return new_value_ok(x, b);
+	case X_ADD_PAIR:
+		return coll && b->n == a->n + 1 && same_items(c, a, b, 2 * a->n, SIZE_MAX) &&
+		       new_pair_ok(c, b, a->n);
+	case X_APPEND:
+		return coll && b->n == a->n + 1 && same_items(c, a, b, a->n, SIZE_MAX) &&
+		       is_item(c, b->items[a->n]);
+	case X_NEW_LIST:
+		return b->type == Y_SEQ && !b->alias_of && b->n == 1 && is_item(c, b->items[0]);
+	case X_REMOVE:
+		if (a->n == 1 && !b->alias_of &&
+		    ((b->type == Y_SCALAR && b->plain_null) || (b->type == Y_SEQ && !b->n)))
+			return 1;
+		return coll && b->n + 1 == a->n && same_items(c, a, b, b->n, x->idx);
+	case X_NEW_ROOT:
+		break;
 	}
-	if (x->kind == X_SCALAR) {
-		n = find_at(d->root, x->off, Y_SCALAR, &p, &i);
-		return n && value_is(n, x->value);
-	}
-	n = find_at(d->root, x->off, Y_SCALAR, &p, &i);
-	if (!n || p->type != Y_MAP || i % 2 || strcmp(n->value, x->key))
-		return 0;
-	v = p->items[i + 1];
-	if (x->kind == X_PAIR)
-		return p->start == x->map_start && value_is(v, x->value);
-	return v->type == Y_SEQ && v->n == x->n;
+	return 0;
 }
 
 /*
- * Replace [start, end) of d->text by repl, re-parse, and check the result
- * shows x.  On any failure d is untouched.
+ * Are old node a and new node b the same (but for the edit)?  Two aliases
+ * are when they have the same name and refer to the same node (the anchored
+ * node is compared where it is: what it holds may be what the edit changed).
  */
+static int
+same(struct cmp *c, const struct ynode *a, const struct ynode *b)
+{
+	if (c->x && a == c->x->at) {
+		if (changed_ok(c, a, b))
+			return 1;
+		if (!c->bad)
+			c->bad = a;
+		return 0;
+	}
+	if (!a->alias_of != !b->alias_of)
+		goto differ;
+	if (a->alias_of) {
+		if (a->end - a->start != b->end - b->start ||
+		    memcmp(c->a->text + a->start, c->b->text + b->start, a->end - a->start) ||
+		    (c->p && old_offset(c, b->alias_of->start) != a->alias_of->start))
+			goto differ;
+		return 1;
+	}
+	if (a->type != b->type || a->style != b->style || a->plain_null != b->plain_null ||
+	    a->n != b->n || (a->type == Y_SCALAR && strcmp(a->value, b->value)))
+		goto differ;
+	for (size_t i = 0; i < (a->type == Y_MAP ? 2 * a->n : a->n); i++)
+		if (!same(c, a->items[i], b->items[i]))
+			return 0;
+	return 1;
+differ:
+	if (!c->bad)
+		c->bad = a;
+	return 0;
+}
+
+static int
+edit_ok(struct cmp *c)
+{
+	const struct ynode *a = c->a->root, *b = c->b->root;
+	if (!a)
+		return c->x->kind == X_NEW_ROOT && b && b->type == Y_MAP && !b->alias_of &&
+		       b->n == 1 && new_pair_ok(c, b, 0);
+	return b && same(c, a, b);
+}
+
+/*
+ * Why an edit may have gone wrong, if the text has a line break other than
+ * \n and \r\n: a lone \r, NEL, LS or PS, which YAML reads as one and this
+ * editor does not.  Appended to why as "; line N ...", N counted as YAML
+ * counts lines.
+ */
+static void
+add_break_hint(const struct ydoc *d, struct buf *why)
+{
+	const unsigned char *t = (const unsigned char *)d->text;
+	int line = 1;
+	for (size_t i = 0; i < d->len; i++) {
+		if (t[i] == '\n')
+			line++;
+		else if ((t[i] == '\r' && (i + 1 >= d->len || t[i + 1] != '\n')) ||
+			 (t[i] == 0xc2 && i + 1 < d->len && t[i + 1] == 0x85) ||
+			 (t[i] == 0xe2 && i + 2 < d->len && t[i + 1] == 0x80 &&
+			  (t[i + 2] == 0xa8 || t[i + 2] == 0xa9))) {
+			buf_addf(why, "; line %d ends with a line break other than \\n or \\r\\n, which the editor does not handle",
+				 line);
+			return;
+		}
+	}
+}
+
+/*
+ * Apply the np pieces (in order, not overlapping) to d->text, re-parse, and
+ * check that the result is the old document changed only as x says.  On any
+ * failure d is untouched.
+ */
+static int
+splice_pieces(struct ydoc *d, const struct piece *p, size_t np, const struct expect *x,
+	      struct buf *err)
+{
+	static const char *const what[] = {
+		[X_SET] = "the value would not read back as the new one",
+		[X_ADD_PAIR] = "the mapping would not read as before plus the new key",
+		[X_APPEND] = "the list would not read as before plus the new item",
+		[X_NEW_LIST] = "the value would not read as a list of the new item",
+		[X_REMOVE] = "the list would not read as before less the item",
+		[X_NEW_ROOT] = "the file would not read as the new key",
+	};
+	struct buf t = BUF_INIT, perr = BUF_INIT, why = BUF_INIT;
+	struct ydoc nd;
+	struct cmp c = { d, &nd, x, p, np, NULL };
+	const struct ynode *n;
+	size_t at = 0;
+	int ret = -1;
+
+	for (size_t i = 0; i < np; i++) {
+		buf_add(&t, d->text + at, p[i].start - at);
+		buf_add(&t, p[i].s ? p[i].s : "", p[i].len);
+		at = p[i].end;
+	}
+	buf_add(&t, d->text + at, d->len - at);
+	if (ydoc_parse(&nd, d->path, t.s ? t.s : "", t.len, &perr) < 0) {
+		add_break_hint(d, &why);
+		fail(err, d->path, " edit refused: the result would not parse (%s)%s", perr.s,
+		     buf_cstr(&why));
+		goto out;
+	}
+	if (edit_ok(&c)) {
+		ydoc_release(d);
+		*d = nd;
+		ret = 0;
+		goto out;
+	}
+	add_break_hint(d, &why);
+	n = c.bad ? c.bad : x->at;
+	if (n && n != x->at)
+		fail(err, d->path,
+		     "%d:%d: edit refused: it would change this %s (a layout the editor cannot change safely)%s",
+		     n->line, n->col, n->type == Y_SCALAR ? "value" : n->type == Y_MAP ? "mapping" : "list",
+		     buf_cstr(&why));
+	else if (n)
+		fail(err, d->path, "%d:%d: edit refused: %s%s", n->line, n->col, what[x->kind],
+		     buf_cstr(&why));
+	else
+		fail(err, d->path, " edit refused: %s%s", what[x->kind], buf_cstr(&why));
+	ydoc_release(&nd);
+out:
+	buf_release(&t);
+	buf_release(&perr);
+	buf_release(&why);
+	return ret;
+}
+
+/* Replace [start, end) of d->text by repl; see splice_pieces(). */
 static int
 splice(struct ydoc *d, size_t start, size_t end, const struct buf *repl, const struct expect *x,
        struct buf *err)
 {
-	struct buf t = BUF_INIT, perr = BUF_INIT;
-	struct ydoc nd;
-	int ret = 0;
+	struct piece p = { start, end, repl->s, repl->len };
+	return splice_pieces(d, &p, 1, x, err);
+}
 
-	buf_add(&t, d->text, start);
-	buf_add(&t, repl->s ? repl->s : "", repl->len);
-	buf_add(&t, d->text + end, d->len - end);
-	if (ydoc_parse(&nd, d->path, t.s, t.len, &perr) < 0) {
-		ret = fail(err, d->path, " edit refused: the result would not parse (%s)", perr.s);
-	} else if (!expect_ok(&nd, x)) {
-		ydoc_release(&nd);
-		ret = fail(err, d->path, " edit refused: the result would not read back as intended");
-	} else {
-		ydoc_release(d);
-		*d = nd;
-	}
-	buf_release(&t);
-	buf_release(&perr);
-	return ret;
+/* Insert o at a->pos, with a->chomp before it when there is one. */
+static int
+splice_after(struct ydoc *d, const struct after *a, const struct buf *o, const struct expect *x,
+	     struct buf *err)
+{
+	struct piece p[2];
+	size_t np = 0;
+	if (a->chomp.len)
+		p[np++] = a->chomp;
+	p[np].start = p[np].end = a->pos;
+	p[np].s = o->s;
+	p[np++].len = o->len;
+	return splice_pieces(d, p, np, x, err);
 }
 
 /* ---- setting a key ---- */
-
-/* Start of a scalar's own text, after any anchor or tag in front of it. */
-static size_t
-skip_props(const struct ydoc *d, size_t s, size_t e)
-{
-	while (s < e && (d->text[s] == '&' || d->text[s] == '!')) {
-		while (s < e && !strchr(" \t\r\n", d->text[s]))
-			s++;
-		while (s < e && strchr(" \t\r\n", d->text[s]))
-			s++;
-	}
-	return s;
-}
 
 static int
 check_editable(const struct ydoc *d, const struct ynode *map, const char *key, struct buf *err)
@@ -991,16 +1394,16 @@ check_editable(const struct ydoc *d, const struct ynode *map, const char *key, s
 /*
  * Set key in map to a scalar: raw is the YAML text to write, or NULL to
  * format value in the style of the old one.  want is the decoded value
- * expected back (NULL: a null).
+ * expected back (NULL: a null); with empty_map, raw is "{}".
  */
 static int
 set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char *value,
-	   const char *raw, const char *want, struct buf *err)
+	   const char *raw, const char *want, int empty_map, struct buf *err)
 {
 	int flow = map->style == YC_FLOW;
 	long i = pair_index(map, key);
 	struct buf o = BUF_INIT;
-	struct expect x = { X_SCALAR, 0, want, 0, 0, key };
+	struct expect x = { X_SET, NULL, key, want, NULL, 0, empty_map };
 	int ret;
 
 	if (i >= 0) {
@@ -1010,13 +1413,17 @@ set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char 
 			return fail(err, d->path, "%d:%d: cannot set %s: its value is a %s",
 				    map->items[2 * i]->line, map->items[2 * i]->col, key,
 				    v->type == Y_MAP ? "mapping" : "sequence");
+		if (absent_value(d, map->items[2 * i], v))
+			return fail(err, d->path, "%d:%d: cannot set %s: it has no ':'",
+				    map->items[2 * i]->line, map->items[2 * i]->col, key);
 		if (!v->alias_of)
 			s = skip_props(d, s, e);
-		/* The new scalar starts where the old one did (at its anchor or
-		 * tag if it has one). */
-		x.off = v->start;
-		if (v->style == YS_LITERAL || v->style == YS_FOLDED)
-			e = block_scalar_end(d, s, e);
+		x.at = v;
+		if (is_block_scalar(v)) {
+			struct bscalar b;
+			block_scalar(d, v, flow ? -1 : coll_indent(d, map), &b);
+			e = b.last;
+		}
 		if (s == e) {
 			/* `key:` with nothing: write " value" after the colon and
 			 * drop blanks that would trail it. */
@@ -1025,11 +1432,8 @@ set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char 
 				j++;
 			if (j == d->len || d->text[j] == '\n' || d->text[j] == '\r')
 				e = j;
-			if (s > 0 && !strchr(" \t", d->text[s - 1])) {
+			if (s > 0 && !strchr(" \t", d->text[s - 1]))
 				buf_addc(&o, ' ');
-				if (x.off == s)
-					x.off++;
-			}
 		}
 		if (raw)
 			buf_adds(&o, raw);
@@ -1041,12 +1445,12 @@ set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char 
 	}
 
 	/* A new pair. */
-	size_t pos;
-	x.kind = X_PAIR;
-	x.map_start = map->start;
+	x.kind = X_ADD_PAIR;
+	x.at = map;
 	if (flow) {
+		size_t pos;
 		if (map->n) {
-			pos = content_end(d, map->items[2 * map->n - 1]);
+			pos = content_end(d, map->items[2 * map->n - 1], -1);
 			buf_adds(&o, ", ");
 		} else {
 			pos = map->start;
@@ -1054,26 +1458,28 @@ set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char 
 				pos++;
 			pos++;
 		}
-		x.off = pos + o.len;
+		add_scalar(&o, key, YS_PLAIN, flow);
+		buf_adds(&o, ": ");
+		if (raw)
+			buf_adds(&o, raw);
+		else
+			add_scalar(&o, value, YS_PLAIN, flow);
+		ret = splice(d, pos, pos, &o, &x, err);
 	} else {
-		int no_eol, indent = map->items[0]->col - 1;
-		pos = next_line(d, content_end(d, map->items[2 * map->n - 1]), &no_eol);
-		if (no_eol)
+		struct after a;
+		after_node(d, map, -1, &a);
+		if (a.eol)
 			buf_adds(&o, doc_eol(d));
-		add_spaces(&o, indent);
-		x.off = pos + o.len;
-	}
-	x.value = want;
-	add_scalar(&o, key, YS_PLAIN, flow);
-	buf_adds(&o, ": ");
-	if (raw)
-		buf_adds(&o, raw);
-	else
-		add_scalar(&o, value, YS_PLAIN, flow);
-	if (!flow)
+		add_spaces(&o, coll_indent(d, map));
+		add_scalar(&o, key, YS_PLAIN, flow);
+		buf_adds(&o, ": ");
+		if (raw)
+			buf_adds(&o, raw);
+		else
+			add_scalar(&o, value, YS_PLAIN, flow);
 		buf_adds(&o, doc_eol(d));
-	/* The key must read back as itself, too. */
-	ret = splice(d, pos, pos, &o, &x, err);
+		ret = splice_after(d, &a, &o, &x, err);
+	}
 	buf_release(&o);
 	return ret;
 }
@@ -1086,7 +1492,7 @@ yedit_set(struct ydoc *d, const struct ynode *map, const char *key, const char *
 		return yedit_set_raw(d, map, key, "null", err);
 	if (check_editable(d, map, key, err) < 0)
 		return -1;
-	return set_scalar(d, map, key, value, NULL, value, err);
+	return set_scalar(d, map, key, value, NULL, value, 0, err);
 }
 
 int
@@ -1096,7 +1502,7 @@ yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key, const ch
 	struct ydoc t;
 	struct buf probe = BUF_INIT, perr = BUF_INIT;
 	char *want = NULL;
-	int is_null = 0, ret;
+	int is_null = 0, empty_map = 0, ret;
 
 	if (check_editable(d, map, key, err) < 0)
 		return -1;
@@ -1114,6 +1520,9 @@ yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key, const ch
 		    v->style != YS_FOLDED) {
 			want = xstrdup(v->value);
 			is_null = v->plain_null;
+		} else if (!strcmp(yaml_scalar, "{}")) {
+			want = xstrdup("");
+			empty_map = 1;
 		}
 		ydoc_release(&t);
 	}
@@ -1122,29 +1531,31 @@ yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key, const ch
 	if (!want)
 		return fail(err, d->path, " cannot set %s: not a single YAML scalar: %s", key,
 			    yaml_scalar);
-	ret = set_scalar(d, map, key, NULL, yaml_scalar, is_null ? NULL : want, err);
+	ret = set_scalar(d, map, key, NULL, yaml_scalar, is_null ? NULL : want, empty_map, err);
 	free(want);
 	return ret;
 }
 
 /* ---- appending to a sequence ---- */
 
-/* Check that block parses on its own and has content. */
+/* Check that block parses on its own and has content; item is then the
+ * parsed block (the caller releases it). */
 static int
-check_block(const struct ydoc *d, const char *block, struct buf *err)
+check_block(const struct ydoc *d, const char *block, struct ydoc *item, struct buf *err)
 {
-	struct ydoc t;
 	struct buf perr = BUF_INIT;
 	int ret = 0;
+	memset(item, 0, sizeof(*item));
 	if (!d->text)
 		return fail(err, NULL, "cannot edit: no document was parsed");
 	if (!block)
 		return fail(err, d->path, " cannot append: no item");
-	if (ydoc_parse(&t, "item", block, strlen(block), &perr) < 0)
+	if (ydoc_parse(item, "item", block, strlen(block), &perr) < 0)
 		ret = fail(err, d->path, " cannot append: the item is not valid YAML (%s)", perr.s);
-	else if (!t.root)
+	else if (!item->root)
 		ret = fail(err, d->path, " cannot append: the item is empty");
-	ydoc_release(&t);
+	if (ret < 0)
+		ydoc_release(item);
 	buf_release(&perr);
 	return ret;
 }
@@ -1200,42 +1611,42 @@ has_blank_line(const struct ydoc *d, size_t a, size_t b)
 }
 
 static int
-append_block_seq(struct ydoc *d, const struct ynode *seq, const char *block, struct buf *err)
+append_block_seq(struct ydoc *d, const struct ynode *seq, const struct ydoc *item,
+		 const char *block, struct buf *err)
 {
 	const struct ynode *first = seq->items[0], *last = seq->items[seq->n - 1];
 	const char *eol = doc_eol(d);
 	struct buf o = BUF_INIT;
-	struct expect x = { X_SEQ, seq->start, NULL, 0, seq->n + 1, NULL };
-	int dash_col, content_col, no_eol, ret;
-	size_t pos, j;
+	struct expect x = { X_APPEND, seq, NULL, NULL, item, 0, 0 };
+	struct after a;
+	size_t dash = coll_first(d, seq);
+	int dash_col, content_col, ret;
 
+	if (dash >= d->len || d->text[dash] != '-' || first->start < dash)
+		return fail(err, d->path, "%d:%d: cannot append: cannot find the '-' of the first item",
+			    seq->line, seq->col);
 	/* Indentation from the first item: "  - worker_id" has the dash at
-	 * column 2 and the content at 4. */
-	j = first->start;
-	while (j > 0 && d->text[j - 1] == ' ')
-		j--;
-	if (j > 0 && d->text[j - 1] == '-') {
-		content_col = first->col - 1;
-		dash_col = content_col - (int)(first->start - (j - 1));
-	} else {
-		/* The item starts on the line after its dash. */
-		dash_col = seq->col - 1;
+	 * column 2 and the content at 4; an item on the line after its dash
+	 * gets the content 2 more than the dash. */
+	dash_col = col_at(d, dash);
+	if (memchr(d->text + dash, '\n', first->start - dash))
 		content_col = dash_col + 2;
-	}
+	else
+		content_col = first->col - 1;
 	if (content_col < dash_col + 2)
 		content_col = dash_col + 2;
 
-	pos = next_line(d, content_end(d, last), &no_eol);
-	if (no_eol)
+	after_node(d, last, dash_col, &a);
+	if (a.eol)
 		buf_adds(&o, eol);
-	if (seq->n >= 2) {
+	if (seq->n >= 2 && !a.keep) {
 		int ne;
-		size_t a = next_line(d, content_end(d, seq->items[seq->n - 2]), &ne);
-		if (!ne && has_blank_line(d, a, line_start(d, last->start)))
+		size_t p = next_line(d, content_end(d, seq->items[seq->n - 2], dash_col), &ne);
+		if (!ne && has_blank_line(d, p, line_start(d, last->start)))
 			buf_adds(&o, eol);
 	}
 	add_item(&o, block, dash_col, content_col, eol);
-	ret = splice(d, pos, pos, &o, &x, err);
+	ret = splice_after(d, &a, &o, &x, err);
 	buf_release(&o);
 	return ret;
 }
@@ -1243,25 +1654,39 @@ append_block_seq(struct ydoc *d, const struct ynode *seq, const char *block, str
 /* value (a null or `[]`) of the pair at map->items[2i+1] becomes a block
  * list holding one item. */
 static int
-append_new_list(struct ydoc *d, const struct ynode *map, size_t i, const char *block,
-		struct buf *err)
+append_new_list(struct ydoc *d, const struct ynode *map, size_t i, const struct ydoc *item,
+		const char *block, struct buf *err)
 {
 	const struct ynode *k = map->items[2 * i], *v = map->items[2 * i + 1];
 	const char *eol = doc_eol(d);
 	struct buf o = BUF_INIT;
-	struct expect x = { X_KEYSEQ, k->start, NULL, 0, 1, k->value };
-	int kc = k->col - 1, no_eol, ret;
-	size_t s = k->end, e = v->end, le;
+	struct expect x = { X_NEW_LIST, v, NULL, NULL, item, 0, 0 };
+	int kc, no_eol, ret;
+	size_t s, e = v->end, le;
 
 	if (map->style != YC_BLOCK)
 		return fail(err, d->path, "%d:%d: cannot append: %s is in a flow mapping", v->line,
 			    v->col, k->value);
+	kc = coll_indent(d, map);
+	if (absent_value(d, k, v)) {
+		/* `? key` alone: its ':' and the list go on the lines after it */
+		struct after a;
+		after_node(d, k, kc, &a);
+		if (a.eol)
+			buf_adds(&o, eol);
+		add_spaces(&o, kc);
+		buf_addc(&o, ':');
+		buf_adds(&o, eol);
+		add_item(&o, block, kc + 2, kc + 4, eol);
+		ret = splice_after(d, &a, &o, &x, err);
+		buf_release(&o);
+		return ret;
+	}
 	/* The value is replaced from just after the key's ':'. */
-	while (s < v->start && d->text[s] != ':')
-		s++;
-	if (s++ >= v->start)
+	if ((s = value_colon(d, k, v)) == SIZE_MAX)
 		return fail(err, d->path, "%d:%d: cannot append: no ':' before the value",
 			    v->line, v->col);
+	s++;
 	/* Keep what follows the value on its line (a comment) on the key's line. */
 	le = next_line(d, e, &no_eol);
 	size_t rest_end = le - (no_eol ? 0 : 1);
@@ -1276,26 +1701,25 @@ append_new_list(struct ydoc *d, const struct ynode *map, size_t i, const char *b
 	return ret;
 }
 
-int
-yedit_append_item(struct ydoc *d, const struct ynode *seq, const char *block, struct buf *err)
+static int
+append_item(struct ydoc *d, const struct ynode *seq, const struct ydoc *item, const char *block,
+	    struct buf *err)
 {
 	const struct ynode *p;
 	size_t i;
 
-	if (check_block(d, block, err) < 0)
-		return -1;
 	if (!seq)
 		return fail(err, d->path, " cannot append: no sequence");
 	if (seq->alias_of)
 		return fail(err, d->path, "%d:%d: cannot append to a sequence reached through an alias",
 			    seq->line, seq->col);
 	if (seq->type == Y_SEQ && seq->style == YC_BLOCK && seq->n)
-		return append_block_seq(d, seq, block, err);
+		return append_block_seq(d, seq, item, block, err);
 	if ((seq->type == Y_SEQ && seq->style == YC_FLOW && !seq->n) ||
 	    (seq->type == Y_SCALAR && seq->plain_null)) {
 		p = find_parent(d->root, seq, &i);
 		if (p && p->type == Y_MAP && i % 2)
-			return append_new_list(d, p, i / 2, block, err);
+			return append_new_list(d, p, i / 2, item, block, err);
 		return fail(err, d->path, "%d:%d: cannot append: this empty list is not the value of a key",
 			    seq->line, seq->col);
 	}
@@ -1307,48 +1731,84 @@ yedit_append_item(struct ydoc *d, const struct ynode *seq, const char *block, st
 }
 
 int
+yedit_append_item(struct ydoc *d, const struct ynode *seq, const char *block, struct buf *err)
+{
+	struct ydoc item;
+	if (check_block(d, block, &item, err) < 0)
+		return -1;
+	int ret = append_item(d, seq, &item, block, err);
+	ydoc_release(&item);
+	return ret;
+}
+
+int
 yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, const char *block,
 		struct buf *err)
 {
 	const char *eol = doc_eol(d);
 	struct buf o = BUF_INIT;
-	struct expect x = { X_KEYSEQ, 0, NULL, 0, 1, key };
+	struct expect x = { X_NEW_ROOT, NULL, key, NULL, NULL, 0, 0 };
+	struct after a;
+	struct ydoc item;
 	long i;
-	int no_eol, ret;
-	size_t pos;
+	int kc = 0, ret;
 
 	if (!key)
 		return fail(err, d->path, " cannot edit: no key given");
-	if (check_block(d, block, err) < 0)
+	if (check_block(d, block, &item, err) < 0)
 		return -1;
+	x.item = &item;
 	if (!map)
 		map = d->root;
 	if (!map) {
 		/* An empty document (comments at most): add the key at the end. */
-		pos = d->len;
-		if (d->len && d->text[d->len - 1] != '\n')
-			buf_adds(&o, eol);
+		memset(&a, 0, sizeof(a));
+		a.pos = d->len;
+		a.eol = d->len && d->text[d->len - 1] != '\n';
 	} else {
-		if (check_editable(d, map, key, err) < 0)
-			return -1;
-		if ((i = pair_index(map, key)) >= 0)
-			return yedit_append_item(d, map->items[2 * i + 1], block, err);
-		if (map->style == YC_FLOW)
-			return fail(err, d->path, "%d:%d: cannot add a list under %s: flow mapping",
-				    map->line, map->col, key);
-		pos = next_line(d, content_end(d, map->items[2 * map->n - 1]), &no_eol);
-		if (no_eol)
-			buf_adds(&o, eol);
-		add_spaces(&o, map->items[0]->col - 1);
+		if (check_editable(d, map, key, err) < 0) {
+			ret = -1;
+			goto out;
+		}
+		if ((i = pair_index(map, key)) >= 0) {
+			ret = append_item(d, map->items[2 * i + 1], &item, block, err);
+			goto out;
+		}
+		if (ymap_get(map, key)) {
+			/* The list comes from a merge key: a key of its own
+			 * would hide it. */
+			const struct ynode *mk = map->items[0];
+			for (size_t j = 0; j < map->n; j++)
+				if (is_merge_key(map->items[2 * j])) {
+					mk = map->items[2 * j];
+					break;
+				}
+			ret = fail(err, d->path,
+				   "%d:%d: cannot append to %s: it comes from this merge key (<<), and a %s: of its own would hide it",
+				   mk->line, mk->col, key, key);
+			goto out;
+		}
+		if (map->style == YC_FLOW) {
+			ret = fail(err, d->path, "%d:%d: cannot add a list under %s: flow mapping",
+				   map->line, map->col, key);
+			goto out;
+		}
+		x.kind = X_ADD_PAIR;
+		x.at = map;
+		kc = coll_indent(d, map);
+		after_node(d, map, -1, &a);
 	}
-	x.off = pos + o.len;
-	int kc = map ? map->items[0]->col - 1 : 0;
+	if (a.eol)
+		buf_adds(&o, eol);
+	add_spaces(&o, kc);
 	add_scalar(&o, key, YS_PLAIN, 0);
 	buf_addc(&o, ':');
 	buf_adds(&o, eol);
 	add_item(&o, block, kc + 2, kc + 4, eol);
-	ret = splice(d, pos, pos, &o, &x, err);
+	ret = splice_after(d, &a, &o, &x, err);
+out:
 	buf_release(&o);
+	ydoc_release(&item);
 	return ret;
 }
 
@@ -1384,12 +1844,13 @@ item_dash(const struct ydoc *d, const struct ynode *it)
 int
 yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct buf *err)
 {
-	struct expect x = { X_SEQ, 0, NULL, 0, 0, NULL };
+	struct expect x = { X_REMOVE, seq, NULL, NULL, NULL, idx, 0 };
 	struct buf o = BUF_INIT;
+	struct after it, prev;
 	const struct ynode *p = NULL;
 	size_t pi = 0, a, b;
 	long dash;
-	int no_eol, ret;
+	int indent, ret;
 
 	if (!d->text)
 		return fail(err, NULL, "cannot edit: no document was parsed");
@@ -1407,45 +1868,49 @@ yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct bu
 	if ((dash = item_dash(d, seq->items[idx])) < 0)
 		return fail(err, d->path, "%d:%d: cannot remove this item: its '-' is not first on its line",
 			    seq->items[idx]->line, seq->items[idx]->col);
-	/* From the start of the dash's line to the end of the line holding the
-	 * item's last content: comment lines before and after it stay. */
-	a = line_start(d, (size_t)dash);
-	b = next_line(d, content_end(d, seq->items[idx]), &no_eol);
-	/* A blank line that set the item apart goes with it: the one before,
-	 * else the one after. */
-	if (a > 0 && is_blank_line(d, line_start(d, a - 1)))
-		a = line_start(d, a - 1);
-	else if (!no_eol && b < d->len && is_blank_line(d, b))
-		b = next_line(d, b, &no_eol);
 	if (seq != d->root) {
 		p = find_parent(d->root, seq, &pi);
 		if (!p || p->type != Y_MAP || pi % 2 == 0)
 			return fail(err, d->path, "%d:%d: cannot remove: this list is not the value of a key",
 				    seq->line, seq->col);
 	}
-	if (p && seq->n == 1) {
-		/* key: with nothing after it reads as null, an empty list */
-		x.kind = X_PAIR;
-		x.off = p->items[pi - 1]->start;
-		x.key = p->items[pi - 1]->value;
-		x.map_start = p->start;
-	} else if (p) {
-		x.kind = X_KEYSEQ;
-		x.off = p->items[pi - 1]->start;
-		x.key = p->items[pi - 1]->value;
-		x.n = seq->n - 1;
-	} else if (seq->n == 1) {
+	/* From the start of the dash's line to the end of the line holding the
+	 * item's last content (after the blank lines its keep (|+) block
+	 * scalar holds): comment lines before and after it stay. */
+	indent = coll_indent(d, seq);
+	a = line_start(d, (size_t)dash);
+	after_node(d, seq->items[idx], indent, &it);
+	b = it.pos;
+	memset(&prev, 0, sizeof(prev));
+	if (idx > 0)
+		after_node(d, seq->items[idx - 1], indent, &prev);
+	/* A blank line that set the item apart goes with it: the one before,
+	 * else the one after.  After an item ending in a keep block scalar,
+	 * the blank lines before are its value, and blank lines after would
+	 * become so: those go, all of them. */
+	if (prev.keep) {
+		while (b < d->len && is_blank_line(d, b))
+			b = next_line(d, b, &it.eol);
+	} else if (a > 0 && is_blank_line(d, line_start(d, a - 1)))
+		a = line_start(d, a - 1);
+	else if (!it.eol && b < d->len && is_blank_line(d, b))
+		b = next_line(d, b, &it.eol);
+	if (!p && seq->n == 1) {
 		/* the whole document was this one item: keep an empty list */
-		x.off = a;
 		buf_adds(&o, "[]");
 		buf_adds(&o, doc_eol(d));
-	} else {
-		long next = item_dash(d, seq->items[idx ? 0 : 1]);
-		if (next < 0)
-			return fail(err, d->path, "%d:%d: cannot remove: odd layout of the list", seq->line,
-				    seq->col);
-		x.off = idx ? seq->start : (size_t)next - (b - a);
-		x.n = seq->n - 1;
+	}
+	if (p && seq->n == 1 && coll_first(d, seq) != seq->start) {
+		/* key: with nothing after it reads as null, an empty list; with
+		 * an anchor or tag (on its own line) it would be an empty
+		 * scalar: [] goes after them */
+		size_t e = skip_props(d, seq->start, a);
+		while (e > seq->start && strchr(" \t\r\n", d->text[e - 1]))
+			e--;
+		struct piece pc[2] = { { e, e, " []", 3 }, { a, b, o.s, o.len } };
+		ret = splice_pieces(d, pc, 2, &x, err);
+		buf_release(&o);
+		return ret;
 	}
 	ret = splice(d, a, b, &o, &x, err);
 	buf_release(&o);

@@ -113,14 +113,18 @@ struct ydoc {
  * characters, syntax errors (the problem mark libyaml reports; for an
  * unknown escape in a double-quoted scalar the column of the character after
  * the backslash, which the message quotes, as PyYAML does), a `\0` escape,
- * more than one document, and an alias whose anchor is not defined before
- * it (or is the collection it is in).  Aliases are otherwise resolved (see
+ * more than one document, more than YDOC_MAX_DEPTH collections nested in
+ * one another, and an alias whose anchor is not defined before it (or is
+ * the collection it is in).  Aliases are otherwise resolved (see
  * ynode.alias_of); merge keys (`<<`) are honoured by ymap_get().
  * Duplicate keys are not an error: they are listed in d->dups.
  *
  * Returns 0, or -1 with err set and d empty (all fields zero).
  */
 int ydoc_parse(struct ydoc *d, const char *path, const char *text, size_t len, struct buf *err);
+/* Deeper nesting is refused: the tree is walked recursively, and libyaml's
+ * time grows with the square of the depth.  Registries nest a few levels. */
+#define YDOC_MAX_DEPTH 1000
 /* read_file(path) + ydoc_parse().  -1 with err set when the file cannot be read. */
 int ydoc_load(struct ydoc *d, const char *path, struct buf *err);
 /* Free everything d owns and zero it.  Safe on a zeroed or failed doc. */
@@ -164,11 +168,29 @@ int ynode_double(const struct ynode *n, double *out);
  *
  * Each edit changes only the bytes it must in d->text, then re-parses d so
  * that the nodes describe the new text.  After success every node pointer
- * taken before the edit is invalid: look nodes up again.  If the result
- * would not parse (or not have the intended shape), the edit is refused
- * and d is left untouched.  The caller writes d->text (d->len bytes) out
- * atomically.  New lines use the file's line ending (CRLF if its first line
- * ends so).  `map` and `seq` must be nodes of d.
+ * taken before the edit is invalid: look nodes up again.  The caller writes
+ * d->text (d->len bytes) out atomically.  New lines use the file's line
+ * ending (CRLF if its first line ends so).  `map` and `seq` must be nodes
+ * of d.
+ *
+ * Every edit is checked on the re-parsed text: it must read as the old
+ * document, every value and the structure (an alias still naming the node
+ * it named), except for the one change the edit makes.  Otherwise (the
+ * result would not parse, or a layout made a value change, or the new item
+ * would land elsewhere) the edit is refused with the position of what would
+ * change and d is left untouched.  The check costs one walk of both trees.
+ * The editor knows lines ending in \n or \r\n; YAML also reads a lone \r,
+ * NEL, LS and PS as line breaks, and a refusal names the first such line.
+ *
+ * New lines go after the line holding the last content of a node (a block
+ * scalar's last content line, trailing blank lines not counted), with two
+ * exceptions that keep values as they read:
+ * - after a keep (|+) block scalar they go after its trailing blank lines,
+ *   which are its value, and no blank separator line is written;
+ * - when that line ends the file without a line break, one is written, and
+ *   a block scalar ending there gets the strip indicator ('|' becomes '|-',
+ *   '|+' becomes '|-'): its value, which has no final line break, stays so.
+ * New keys are indented like the mapping's first key, or its '?'.
  */
 
 /*
@@ -186,8 +208,8 @@ int ynode_double(const struct ynode *n, double *out);
  *
  * The key is missing: a "key: value" line is added after the last line of
  * the mapping's last pair (after the end of that line, comment included),
- * indented like the mapping's first key; for a flow mapping ", key: value"
- * is inserted after the last value ("key: value" into `{}`).
+ * indented like the mapping's first key (or its '?'); for a flow mapping
+ * ", key: value" is inserted after the last value ("key: value" into `{}`).
  *
  * value NULL writes `null`.
  */
@@ -195,7 +217,8 @@ int yedit_set(struct ydoc *d, const struct ynode *map, const char *key, const ch
 	      struct buf *err);
 /* Like yedit_set, but yaml_scalar is YAML text inserted as given ("true",
  * "22", "0.094", "null", "'x'").  It must be one line holding one plain or
- * quoted scalar; anything else is refused. */
+ * quoted scalar, or "{}": an empty flow mapping, to set keys in; anything
+ * else is refused. */
 int yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key,
 		  const char *yaml_scalar, struct buf *err);
 
@@ -206,31 +229,37 @@ int yedit_set_raw(struct ydoc *d, const struct ynode *map, const char *key,
  * ("worker_id: x\nkind: ssh\nssh:\n  host: h\n"); it must parse on its own.
  * It is indented to match the existing items ("  - worker_id: x\n    kind:
  * ssh\n...") and inserted after the end of the line holding the last item's
- * last content, preceded by one blank line if the last two items are
- * separated by blank lines.
+ * last content (see above), preceded by one blank line if the last two
+ * items are separated by blank lines.
  *
  * seq may be a block sequence; an empty flow sequence (`workers: []`) or a
- * null value (`workers:`, `workers: ~`) that is the value of a block mapping
- * key, which becomes a block list indented two more than the key (a comment
- * after it stays on the key's line).  Other flow sequences are refused.
+ * null value (`workers:`, `workers: ~`, or none after `? workers`) that is
+ * the value of a block mapping key, which becomes a block list indented two
+ * more than the mapping (a comment after it stays on the key's line; after
+ * `? workers` a line ":" comes first).  Other flow sequences are refused.
  */
 int yedit_append_item(struct ydoc *d, const struct ynode *seq, const char *block,
 		      struct buf *err);
 /*
  * Append an item to the sequence under key in map (NULL map: the root),
  * creating "key:" with a block list when the key is missing, and the root
- * mapping when the document is empty (only comments or nothing).
+ * mapping when the document is empty (only comments or nothing).  A key
+ * map only has through a merge key (`<<`) is refused: a list of its own
+ * would hide the merged one.
  */
 int yedit_append_to(struct ydoc *d, const struct ynode *map, const char *key, const char *block,
 		    struct buf *err);
 
 /*
  * Remove item idx of a block sequence: the lines from its '-' to the end of
- * the line holding its last content, and one blank line that set it apart
- * (the one before it, else the one after); comment lines around it stay.  The
- * sequence must be the root or the value of a mapping key.  Removing the
- * last item of a key's list leaves `key:` (null: an empty list); of a
- * root list, `[]`.
+ * the line holding its last content (or of the blank lines its keep block
+ * scalar holds), and one blank line that set it apart: the one before it,
+ * else the one after (all those after when the item before ends in a keep
+ * block scalar, whose value the blank lines before it are).  Comment lines
+ * around it stay.  The sequence must be the root or the value of a mapping
+ * key.  Removing the last item of a key's list leaves `key:` (null: an
+ * empty list), or `key: &anchor !tag []` when the list has an anchor or
+ * tag; of a root list, `[]`.
  */
 int yedit_remove_item(struct ydoc *d, const struct ynode *seq, size_t idx, struct buf *err);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/registry.h"
 #include "store/yaml.h"
 #include "unit.h"
 
@@ -262,6 +263,32 @@ test_parse_errors(void)
 		      strstr(err.s, "alias *x refers to a collection that contains it"),
 	      "recursive alias (%s)", err.s);
 	ydoc_release(&d);
+
+	/* Nesting: 1000 collections deep is read, deeper is refused where it
+	 * goes too deep (60000 '[' given to fuzz_yaml_parse: the tree's
+	 * recursion ran out of stack; libyaml's time grows with the square of
+	 * the depth). */
+	{
+		struct buf deep = BUF_INIT;
+		for (int i = 0; i < 1000; i++)
+			buf_addc(&deep, '[');
+		for (int i = 0; i < 1000; i++)
+			buf_addc(&deep, ']');
+		CHECK(parse_str(&d, deep.s, &err) == 0 && d.root && d.root->n == 1,
+		      "1000 nested lists are read (%s)", buf_cstr(&err));
+		ydoc_release(&d);
+		buf_reset(&deep);
+		buf_adds(&deep, "workers:\n  - a: ");
+		for (int i = 0; i < 5000; i++)
+			buf_addc(&deep, '[');
+		for (int i = 0; i < 5000; i++)
+			buf_addc(&deep, ']');
+		CHECK(parse_str(&d, deep.s, &err) == -1 &&
+			      strstr(buf_cstr(&err), "t.yaml:2:1005: more than 1000 nested collections"),
+		      "5003 are refused at the first too deep (%s)", buf_cstr(&err));
+		ydoc_release(&d);
+		buf_release(&deep);
+	}
 	buf_reset(&err);
 	CHECK(ydoc_load(&d, "/nonexistent/w.yaml", &err) == -1 &&
 		      strstr(err.s, "/nonexistent/w.yaml: cannot read"),
@@ -592,6 +619,271 @@ test_small_edits(void)
 	buf_release(&err);
 }
 
+/* ---- appends that must change nothing that is already there ---- */
+
+static int
+ed_add_c(struct ydoc *d, struct buf *err)
+{
+	return yedit_append_to(d, NULL, "workers", "worker_id: c\nkind: ssh\n", err);
+}
+
+static int
+ed_enable_a(struct ydoc *d, struct buf *err)
+{
+	return yedit_set_raw(d, yseq_find(ymap_get(d->root, "workers"), "worker_id", "a"), "enabled",
+			     "false", err);
+}
+
+/* The value at dotted path of worker id in text, or NULL (new string). */
+static char *
+value_in(const char *text, const char *id, const char *path)
+{
+	struct ydoc d;
+	struct buf err = BUF_INIT;
+	char *v = NULL;
+	if (ydoc_parse(&d, "t.yaml", text, strlen(text), &err) == 0) {
+		const struct ynode *n = ypath(yseq_find(ymap_get(d.root, "workers"), "worker_id", id), path);
+		if (n && n->type == Y_SCALAR)
+			v = xstrdup(n->value);
+	}
+	ydoc_release(&d);
+	buf_release(&err);
+	return v;
+}
+
+/* in with worker c appended: the text must be want, and the value at path
+ * of worker id must read val before and after. */
+static void
+check_append(const char *what, const char *in, const char *want, const char *id, const char *path,
+	     const char *val)
+{
+	struct buf err = BUF_INIT;
+	char *got = edited(in, ed_add_c, &err);
+	CHECK_STR(got, want, "%s: appended (%s)", what, buf_cstr(&err));
+	if (got) {
+		char *c = value_in(got, "c", "kind");
+		CHECK_STR(c, "ssh", "%s: the new worker reads back", what);
+		free(c);
+	}
+	char *before = value_in(in, id, path), *after = got ? value_in(got, id, path) : NULL;
+	CHECK_STR(before, val, "%s: %s of %s before", what, path, id);
+	CHECK_STR(after, val, "%s: %s of %s unchanged", what, path, id);
+	free(before);
+	free(after);
+	free(got);
+	buf_release(&err);
+}
+
+static void
+test_append_keeps_values(void)
+{
+	struct buf err = BUF_INIT;
+
+	/* A block scalar ending the file without a line break: the line break
+	 * the append needs would join its value, unless it strips. */
+	check_append("literal at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: |\n      first\n      must",
+		     "workers:\n  - worker_id: a\n    notes: |-\n      first\n      must\n"
+		     "  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "first\nmust");
+	check_append("folded at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: >  # n\n      first\n      must",
+		     "workers:\n  - worker_id: a\n    notes: >-  # n\n      first\n      must\n"
+		     "  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "first must");
+	check_append("keep at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: |+\n      must",
+		     "workers:\n  - worker_id: a\n    notes: |-\n      must\n  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "must");
+	check_append("indentation indicator at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: |2\n        must",
+		     "workers:\n  - worker_id: a\n    notes: |-2\n        must\n  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "  must");
+	check_append("strip at EOF without newline",
+		     "workers:\n  - worker_id: a\n    notes: |-\n      must",
+		     "workers:\n  - worker_id: a\n    notes: |-\n      must\n  - worker_id: c\n    kind: ssh\n",
+		     "a", "notes", "must");
+	check_append("nested literal at EOF without newline",
+		     "workers:\n  - worker_id: a\n    ssh:\n      host: &h |\n        h",
+		     "workers:\n  - worker_id: a\n    ssh:\n      host: &h |-\n        h\n"
+		     "  - worker_id: c\n    kind: ssh\n",
+		     "a", "ssh.host", "h");
+	CHECK_TEXT(edited("workers:\n  - worker_id: a\n    notes: |\n      must", ed_enable_a, &err),
+		   xstrdup("workers:\n  - worker_id: a\n    notes: |-\n      must\n    enabled: false\n"),
+		   "a key added after a literal at EOF without newline (%s)", buf_cstr(&err));
+
+	/* A keep (|+) block scalar holds the blank lines after it. */
+	check_append("keep, then the end, in a list set apart by blank lines",
+		     "workers:\n  - worker_id: a\n\n  - worker_id: b\n    notes: |+\n      kept\n",
+		     "workers:\n  - worker_id: a\n\n  - worker_id: b\n    notes: |+\n      kept\n"
+		     "  - worker_id: c\n    kind: ssh\n",
+		     "b", "notes", "kept\n");
+	check_append("keep with a blank line, then a key",
+		     "workers:\n  - worker_id: a\n  - worker_id: b\n    notes: |+\n      kept\n\nother: 1\n",
+		     "workers:\n  - worker_id: a\n  - worker_id: b\n    notes: |+\n      kept\n\n"
+		     "  - worker_id: c\n    kind: ssh\nother: 1\n",
+		     "b", "notes", "kept\n\n");
+	check_append("keep with blank lines, then a comment",
+		     "workers:\n  - worker_id: b\n    notes: |+\n      kept\n\n\n# end\n",
+		     "workers:\n  - worker_id: b\n    notes: |+\n      kept\n\n\n"
+		     "  - worker_id: c\n    kind: ssh\n# end\n",
+		     "b", "notes", "kept\n\n\n");
+	check_append("literal ending in a line of spaces that is content",
+		     "workers:\n  - worker_id: a\n    notes: |\n      kept\n        \n\nz: 1\n",
+		     "workers:\n  - worker_id: a\n    notes: |\n      kept\n        \n"
+		     "  - worker_id: c\n    kind: ssh\n\nz: 1\n",
+		     "a", "notes", "kept\n  \n");
+
+	/* Where the new lines go and how they are indented. */
+	CHECK_TEXT(edited("? project\n: name: x\n", ed_add_c, &err),
+		   xstrdup("? project\n: name: x\nworkers:\n  - worker_id: c\n    kind: ssh\n"),
+		   "workers: added to a mapping whose first key is explicit (?), at its indentation (%s)",
+		   buf_cstr(&err));
+	CHECK_TEXT(edited("? a\n: b: 1\n", ed_set_new, &err), xstrdup("? a\n: b: 1\nnew key: v\n"),
+		   "a key added to a mapping whose first key is explicit (%s)", buf_cstr(&err));
+	check_append("an explicit key without a value ends the last item",
+		     "workers:\n  - worker_id: a\n    ? k\nother:\n  x: 1\n",
+		     "workers:\n  - worker_id: a\n    ? k\n  - worker_id: c\n    kind: ssh\nother:\n  x: 1\n",
+		     "a", "worker_id", "a");
+	/* What the editor cannot place is refused, naming the place, and the
+	 * document stays as it was: lines ending in a lone CR, which YAML
+	 * reads as line breaks and the editor does not. */
+	{
+		const char *cr = "workers:\r  - worker_id: a\r    notes: |\r      x\r";
+		struct ydoc d;
+		CHECK(parse_str(&d, cr, &err) == 0, "a file with CR line breaks parses");
+		buf_reset(&err);
+		CHECK(ed_add_c(&d, &err) == -1 && strstr(buf_cstr(&err), "t.yaml:2:3: edit refused: "),
+		      "an append after CR line breaks is refused, saying where (%s)", buf_cstr(&err));
+		CHECK(strstr(buf_cstr(&err), "; line 1 ends with a line break other than \\n or \\r\\n, which the editor does not handle") != NULL,
+		      "and why");
+		CHECK(d.len == strlen(cr) && !strcmp(d.text, cr) &&
+			      ymap_get(d.root, "workers")->n == 1,
+		      "and the document is untouched");
+		ydoc_release(&d);
+	}
+	/* Found by fuzz_yaml_append: an anchored empty first key (its anchor
+	 * is not the mapping's), an explicit key without a value, a comment
+	 * holding ':' between an explicit key and its value. */
+	CHECK_TEXT(edited("&a:\n  b: 1\n", ed_add_c, &err),
+		   xstrdup("&a:\n  b: 1\nworkers:\n  - worker_id: c\n    kind: ssh\n"),
+		   "workers: added after an anchored empty first key (%s)", buf_cstr(&err));
+	CHECK_TEXT(edited("name: x\n? workers\n# - w: a\n", ed_add_c, &err),
+		   xstrdup("name: x\n? workers\n:\n  - worker_id: c\n    kind: ssh\n# - w: a\n"),
+		   "a list given to an explicit key without a value (%s)", buf_cstr(&err));
+	CHECK_TEXT(edited("? workers\n# last:", ed_add_c, &err),
+		   xstrdup("? workers\n:\n  - worker_id: c\n    kind: ssh\n# last:"),
+		   "an explicit key without a value, a comment ending in ':' last (%s)",
+		   buf_cstr(&err));
+	CHECK_TEXT(edited("? workers # a: b\n: ~\n", ed_add_c, &err),
+		   xstrdup("? workers # a: b\n:\n  - worker_id: c\n    kind: ssh\n"),
+		   "the ':' of an explicit key found past a comment holding one (%s)", buf_cstr(&err));
+
+	/* Found by fuzz_yaml_append: the list replaces an anchored null and
+	 * its anchor, and a later alias of that name would name an earlier
+	 * anchor. */
+	{
+		const char *t = "a: &w [x]\nworkers: &w\nall: *w\n";
+		char *r = edited(t, ed_add_c, &err);
+		CHECK(r == NULL && strstr(buf_cstr(&err), "t.yaml:3:6: edit refused: it would change this value"),
+		      "an append that would make an alias name another anchor is refused (%s)",
+		      buf_cstr(&err));
+		free(r);
+	}
+
+	/* A list that comes from a merge key: a new key would hide it. */
+	{
+		char *r = edited("defaults: &d\n  workers:\n    - worker_id: a\n<<: *d\n", ed_add_c, &err);
+		CHECK(r == NULL && strstr(buf_cstr(&err),
+					  "t.yaml:4:1: cannot append to workers: it comes from this merge key"),
+		      "an append to a list reached through a merge key is refused (%s)", buf_cstr(&err));
+		free(r);
+	}
+	check_append("an anchored list whose first item is on the line after its dash",
+		     "workers: &w\n  -\n    worker_id: a\n",
+		     "workers: &w\n  -\n    worker_id: a\n  - worker_id: c\n    kind: ssh\n",
+		     "a", "worker_id", "a");
+	buf_release(&err);
+}
+
+/* ---- registry_set ---- */
+
+/* registry_set(id, dotted, value, quote) on text; the new text, or NULL
+ * with the message in err (which is then the old text's). */
+static char *
+reg_set(const char *text, const char *id, const char *dotted, const char *value, int quote,
+	struct buf *err)
+{
+	struct registry r = REGISTRY_INIT;
+	char *out = NULL;
+	buf_reset(err);
+	r.path = xstrdup("w.yaml");
+	if (ydoc_parse(&r.doc, r.path, text, strlen(text), err) == 0 && registry_reindex(&r, err) == 0) {
+		if (registry_set(&r, id, dotted, value, quote, err) == 0)
+			out = xstrdup(r.doc.text);
+		else if (strcmp(r.doc.text, text))
+			out = xstrdup("(refused, but the text changed)");
+	}
+	registry_release(&r);
+	return out;
+}
+
+/* The ssh.port worker id reads in text (-1: none). */
+static int
+port_of(const char *text, const char *id)
+{
+	struct registry r = REGISTRY_INIT;
+	struct buf err = BUF_INIT;
+	int port = -1;
+	r.path = xstrdup("w.yaml");
+	if (ydoc_parse(&r.doc, r.path, text, strlen(text), &err) == 0 && registry_reindex(&r, &err) == 0 &&
+	    registry_find(&r, id))
+		port = registry_find(&r, id)->port;
+	registry_release(&r);
+	buf_release(&err);
+	return port;
+}
+
+static void
+test_registry_set(void)
+{
+	struct buf err = BUF_INIT;
+	const char *merged = "base: &b\n  kind: ssh\n  ssh:\n    host: h\n    port: 22\n"
+			     "workers:\n  - <<: *b\n    worker_id: a\n  - <<: *b\n    worker_id: b\n";
+	char *r;
+
+	CHECK_TEXT(reg_set("workers:\n  - worker_id: a\n    ssh:\n      port: 22\n", "a", "ssh.port",
+			   "2222", 0, &err),
+		   xstrdup("workers:\n  - worker_id: a\n    ssh:\n      port: 2222\n"),
+		   "ssh.port set in place (%s)", buf_cstr(&err));
+	CHECK_TEXT(reg_set("workers:\n  - worker_id: a\n    kind: ssh\n", "a", "enabled", "false", 0, &err),
+		   xstrdup("workers:\n  - worker_id: a\n    kind: ssh\n    enabled: false\n"),
+		   "enabled added (%s)", buf_cstr(&err));
+
+	/* A parent mapping that comes from a merge key is shared: setting a
+	 * key in it would change every entry that merges it. */
+	r = reg_set(merged, "a", "ssh.port", "2222", 0, &err);
+	CHECK(r == NULL && strstr(buf_cstr(&err), "w.yaml:7:5: cannot set ssh.port of worker a: its ssh comes from this merge key"),
+	      "ssh.port of a worker whose ssh: is merged is refused (%s)", r ? r : buf_cstr(&err));
+	free(r);
+	CHECK(port_of(merged, "b") == 22, "(the other worker's port is 22)");
+
+	/* A missing parent mapping is created with the key in it. */
+	r = reg_set("workers:\n  - worker_id: a\n    kind: local\n", "a", "ssh.port", "2222", 0, &err);
+	CHECK_STR(r, "workers:\n  - worker_id: a\n    kind: local\n    ssh: {port: 2222}\n",
+		  "ssh: created for ssh.port (%s)", buf_cstr(&err));
+	CHECK(r && port_of(r, "a") == 2222, "and it reads back");
+	free(r);
+	CHECK_TEXT(reg_set("workers:\n  - worker_id: a\n    ssh:\n", "a", "ssh.host", "h x", 1, &err),
+		   xstrdup("workers:\n  - worker_id: a\n    ssh: {host: h x}\n"),
+		   "a null ssh: becomes a mapping (%s)", buf_cstr(&err));
+	r = reg_set("workers:\n  - worker_id: a\n    ssh: h\n", "a", "ssh.port", "2222", 0, &err);
+	CHECK(r == NULL && strstr(buf_cstr(&err), "w.yaml:3:10: cannot set ssh.port of worker a: its ssh is not a mapping"),
+	      "an ssh: that is a string is not replaced (%s)", r ? r : buf_cstr(&err));
+	free(r);
+	buf_release(&err);
+}
+
 /* ---- the real registry ---- */
 
 static char *
@@ -881,6 +1173,27 @@ test_remove_item(void)
 	r = remove_item("l:\n  -\n    a: 1\n  - 2\n", "l", 0);
 	CHECK_STR(r, "l:\n  - 2\n", "an item starting on the line after its dash");
 	free(r);
+	/* A keep (|+) block scalar holds the blank lines after it. */
+	r = remove_item("workers:\n  - worker_id: a\n    notes: |+\n      x\n\n  - worker_id: b\n",
+			"workers", 1);
+	CHECK_STR(r, "workers:\n  - worker_id: a\n    notes: |+\n      x\n\n",
+		  "after an item ending in a keep scalar, the blank line before stays (its value)");
+	free(r);
+	r = remove_item("- a: |+\n    x\n\n- b\n\n\n- c\n", NULL, 1);
+	CHECK_STR(r, "- a: |+\n    x\n\n- c\n",
+		  "after an item ending in a keep scalar, the blank lines after go");
+	free(r);
+	r = remove_item("l:\n  - a\n  - |+\n    k\n\n\n  - c\n", "l", 1);
+	CHECK_STR(r, "l:\n  - a\n  - c\n", "an item ending in a keep scalar goes with its blank lines");
+	free(r);
+	/* Found by fuzz_yaml_edit: the last item of a tagged list; `l: !!seq`
+	 * alone would be an empty scalar tagged as a list. */
+	r = remove_item("l: !!seq\n  - 1\nb: 2\n", "l", 0);
+	CHECK_STR(r, "l: !!seq []\nb: 2\n", "the last item of a tagged list: []");
+	free(r);
+	r = remove_item("l: &x  # c\n  - 1\nm: *x\n", "l", 0);
+	CHECK_STR(r, "l: &x []  # c\nm: *x\n", "the last item of an anchored list: [], aliases follow");
+	free(r);
 	r = remove_item("l: [1, 2]\n", "l", 0);
 	CHECK(r == NULL, "a flow list is refused");
 	r = remove_item("l:\n  - 1\n", "l", 1);
@@ -902,6 +1215,8 @@ main(void)
 	test_small_edits();
 	test_more_edits();
 	test_remove_item();
+	test_append_keeps_values();
+	test_registry_set();
 	test_compat_registry();
 	test_compat_project();
 	free(fixed_text);
