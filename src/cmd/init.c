@@ -75,11 +75,18 @@ cmd_init_fn(int argc, char **argv, struct ctx *ctx)
 		if (rel && put(abs, rel, f->data, f->len, &made, &err) < 0)
 			goto fail;
 	}
-	char *research = path_join(abs, "research");
-	mkdir_p(research, 0755);
-	free(research);
-	if (ctx->json)
-		printf("{\"root\": \"%s\", \"created_files\": %d}\n", abs, made);
+	/* research/, and workspace/: where the local worker's runs start */
+	const char *dirs[] = { "research", "workspace" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *d = path_join(abs, dirs[i]);
+		mkdir_p(d, 0755);
+		free(d);
+	}
+	if (ctx->json) {
+		json_t *o = json_pack("{s:s, s:i}", "root", abs, "created_files", made);
+		json_print(o);
+		json_decref(o);
+	}
 	else if (!opt_quiet)
 		printf("%s research-os root at %s (%d files written)\n"
 		       "next: ros init-project --title T --idea I --target C\n",
