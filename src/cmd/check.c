@@ -328,6 +328,14 @@ update(struct queue *q, void *arg, struct buf *err)
 				jset_str(rep, "claimed_by", jstr(pr, "claimed_by"));
 			if (jstr(r, "stale_reason"))
 				jset_str(rep, "stale_reason", jstr(r, "stale_reason"));
+			if (run_attempt(r) > att) {
+				/* went stale and was re-queued: why, from the attempt kept */
+				json_t *h = json_object_get(r, "attempts");
+				json_t *last = json_array_get(h, json_array_size(h) - 1);
+				jset_str(rep, "stale_reason", jstr0(last, "stale_reason"));
+				json_object_set_new(rep, "requeued", json_true());
+			}
+			jset_int(rep, "max_retries", run_max_retries(r));
 			if (jstr(r, "slurm_job_id")) {
 				jset_str(rep, "slurm_job_id", jstr(r, "slurm_job_id"));
 				jset_str(rep, "slurm_state", jstr0(r, "slurm_state"));
@@ -553,9 +561,19 @@ print_report(struct check *c, struct ctx *ctx)
 			fprintf_term(stdout, "%s: %-8s exit=%s", id, st, jstr0(r, "exit_code"));
 			print_metrics(r);
 			print_tail(jstr0(r, "tail"), "    ", 0);
+		} else if (jstr(r, "stale_reason")) {
+			long long att = 0, max = 0;
+			jint(r, "attempt", &att);
+			jint(r, "max_retries", &max);
+			fprintf_term(stdout, "%s: %-8s %s", id, "stale", jstr(r, "stale_reason"));
+			if (json_is_true(json_object_get(r, "requeued")))
+				printf("; re-queued for attempt %lld of %lld\n", att + 1, max + 1);
+			else if (!strcmp(st, "stale"))
+				fprintf_term(stdout, "; no retries left (ros retry %s)\n", id);
+			else
+				printf("\n");
 		} else {
-			fprintf_term(stdout, "%s: %-8s%s%s\n", id, st, jstr(r, "stale_reason") ? " " : "",
-				     jstr(r, "stale_reason") ? jstr(r, "stale_reason") : "");
+			fprintf_term(stdout, "%s: %s\n", id, st);
 		}
 	}
 }
