@@ -1,13 +1,15 @@
 /*
  * project_status.c - `ros project-status`: the dashboard.  Per project:
- * id, status, title, venue, runs by status, ideas, the current state
- * summary, next action and blockers from project.yaml.  Run and idea
- * counts come from the queues' scan index (no entry is parsed).
+ * id, its stage and the next action (derived, see stage_of), title, venue,
+ * runs by status, ideas, the current state summary, the plan and blockers
+ * from project.yaml.  Run and idea counts come from the queues' scan index
+ * (no entry is parsed).
  */
 #include "ros.h"
 #include "results/summary.h"
 #include "store/project.h"
 #include "store/queue.h"
+#include "store/runs.h"
 #include "store/yaml.h"
 
 #include <stdlib.h>
@@ -15,9 +17,11 @@
 
 #define WIDTH 80
 
-/* Count entries per project and status: {project: {status: n}}. */
+/* Count entries per project and status: {project: {status: n}}.  With
+ * facts != NULL (the run queue), also {project: {"last_end": the latest
+ * ended_at, "failed_id": a failed run}}, from the index too. */
 static json_t *
-count_by_project(const char *root, const char *rel, struct buf *err)
+count_by_project(const char *root, const char *rel, json_t *facts, struct buf *err)
 {
 	struct queue q = QUEUE_INIT;
 	char *path = path_join(root, rel);
@@ -33,6 +37,20 @@ count_by_project(const char *root, const char *rel, struct buf *err)
 			}
 			json_t *c = json_object_get(o, *s ? s : "(none)");
 			json_object_set_new(o, *s ? s : "(none)", json_integer(c ? json_integer_value(c) + 1 : 1));
+			if (facts && run_is_finished(s)) {
+				json_t *f = json_object_get(facts, p);
+				if (!f)
+					json_object_set_new(facts, p, f = json_object());
+				char *end = queue_key(&q, i, JK_ENDED);
+				if (strcmp(end, jstr0(f, "last_end")) > 0)
+					jset_str(f, "last_end", end);
+				free(end);
+				if (!strcmp(s, "failed")) {
+					char *id = queue_key(&q, i, JK_ID);
+					jset_str(f, "failed_id", id);
+					free(id);
+				}
+			}
 			free(p);
 			free(s);
 		}
@@ -40,6 +58,60 @@ count_by_project(const char *root, const char *rel, struct buf *err)
 	queue_release(&q);
 	free(path);
 	return by;
+}
+
+static long long
+count_of(const json_t *counts, const char *status)
+{
+	long long n = 0;
+	jint(counts, status, &n);
+	return n;
+}
+
+/*
+ * A project's stage, from what its runs and files say, and the next action:
+ *   idea       no runs yet                          add runs
+ *   queued     runs pending, none running           dispatch them
+ *   running    runs dispatched or running           watch them
+ *   finished   runs over since the last summary     summarise (retry failures)
+ *   results    the summary covers every run         publish
+ *   published  published after the last summary    the next idea
+ */
+static void
+stage_of(json_t *o, const char *id, const json_t *runs, const json_t *facts, long long pubs)
+{
+	long long pending = count_of(runs, "pending"), failed = count_of(runs, "failed");
+	long long active = count_of(runs, "running") + count_of(runs, "dispatching");
+	const json_t *res = json_object_get(o, "results");
+	const char *summarised = jstr0(res, "results_at"), *last_end = jstr0(facts, "last_end");
+	const char *stage;
+	char *next;
+	if (active) {
+		stage = "running";
+		next = xasprintf("ros check-runs --watch 60%s", pending ? " --dispatch" : "");
+	} else if (pending) {
+		stage = "queued";
+		next = xstrdup("ros dispatch-runs");
+	} else if (!json_object_size((json_t *)runs)) {
+		stage = "idea";
+		next = xasprintf("ros add-run --project-id %s --command CMD [--sweep KEY=V1,V2]", id);
+	} else if (!*summarised || strcmp(last_end, summarised) > 0) {
+		stage = "finished";
+		if (failed)
+			next = xasprintf("%lld run%s failed (ros logs %s); then ros results --project-id %s", failed,
+					 failed == 1 ? "" : "s", jstr0(facts, "failed_id"), id);
+		else
+			next = xasprintf("ros results --project-id %s", id);
+	} else if (!pubs) {
+		stage = "results";
+		next = xasprintf("ros publish --project-id %s", id);
+	} else {
+		stage = "published";
+		next = xasprintf("ros add-idea --project-id %s --title T (the next question)", id);
+	}
+	jset_str(o, "stage", stage);
+	jset_str(o, "next_action", next);
+	free(next);
 }
 
 static long long
@@ -128,18 +200,26 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
 	const char *root = ctx_root(ctx);
-	json_t *runs = count_by_project(root, Q_RUNS, &err);
+	json_t *facts = json_object();
+	json_t *runs = count_by_project(root, Q_RUNS, facts, &err);
 	if (!runs) {
 		error("%s", err.s);
 		rc = 1;
 		runs = json_object();
 	}
 	buf_reset(&err);
-	json_t *ideas = count_by_project(root, Q_IDEAS, &err);
+	json_t *ideas = count_by_project(root, Q_IDEAS, NULL, &err);
 	if (!ideas) {
 		error("%s", err.s);
 		rc = 1;
 		ideas = json_object();
+	}
+	buf_reset(&err);
+	json_t *pubs = count_by_project(root, Q_PUBS, NULL, &err);
+	if (!pubs) {
+		error("%s", err.s);
+		rc = 1;
+		pubs = json_object();
 	}
 	project_list(root, &projects);
 	/* projects that only exist in the queues are shown too */
@@ -167,7 +247,7 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 			const char *fields[][2] = {
 				{ "status", "status" }, { "title", "title" }, { "venue", "publication.target_venue" },
 				{ "target", "target.claim" }, { "summary", "current_state.summary" },
-				{ "next_action", "current_state.next_action" },
+				{ "plan", "current_state.next_action" },
 			};
 			for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
 				const char *s = ystr(d.root, fields[f][1]);
@@ -185,6 +265,8 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 		json_object_set_new(o, "runs", rc_ ? json_deep_copy(rc_) : json_object());
 		json_object_set_new(o, "ideas", ic ? json_deep_copy(ic) : json_object());
 		add_results(root, id, o);
+		stage_of(o, id, json_object_get(o, "runs"), json_object_get(facts, id),
+			 total(json_object_get(pubs, id)));
 		json_array_append_new(out, o);
 		ydoc_release(&d);
 		free(path);
@@ -198,10 +280,9 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	for (size_t i = 0; !ctx->json && i < json_array_size(out); i++) {
 		json_t *o = json_array_get(out, i);
-		const char *st = jstr(o, "status");
 		if (i)
 			putchar('\n');
-		printf("%s%s%s%s\n", jstr0(o, "project_id"), st ? "  [" : "", st ? st : "", st ? "]" : "");
+		printf("%s  [%s]\n", jstr0(o, "project_id"), jstr0(o, "stage"));
 		if (jstr(o, "error"))
 			printf("  %-9s %s\n", "error:", jstr0(o, "error"));
 		if (jstr(o, "title"))
@@ -225,8 +306,9 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 		buf_release(&line);
 		if (jstr(o, "summary") && *jstr(o, "summary"))
 			wrapped("state:", jstr0(o, "summary"));
-		if (jstr(o, "next_action") && *jstr(o, "next_action"))
-			wrapped("next:", jstr0(o, "next_action"));
+		wrapped("next:", jstr0(o, "next_action"));
+		if (jstr(o, "plan") && *jstr(o, "plan"))
+			wrapped("plan:", jstr0(o, "plan"));
 		json_t *bl = json_object_get(o, "blockers");
 		for (size_t j = 0; j < json_array_size(bl); j++) {
 			char *item = xasprintf("- %s", json_string_value(json_array_get(bl, j)));
@@ -237,6 +319,8 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 	json_decref(out);
 	json_decref(runs);
 	json_decref(ideas);
+	json_decref(pubs);
+	json_decref(facts);
 	strv_release(&projects);
 	buf_release(&err);
 	return rc;
@@ -245,5 +329,10 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 const struct ros_cmd cmd_project_status = {
 	"project-status", cmd_project_status_fn, CMD_JSON,
 	"dashboard: per project state, runs, ideas, next action, blockers",
-	"[--project-id P] [--json]", NULL,
+	"[--project-id P] [--json]",
+	"The stage of a project is derived from its runs and files: idea (no runs),\n"
+	"queued, running, finished (runs over since the last `ros results`), results\n"
+	"(summarised), published (`ros publish` since); `next:` is the command that\n"
+	"moves it on.  project.yaml's own status, summary (`state:`), next_action\n"
+	"(`plan:`) and blockers are shown as written.",
 };

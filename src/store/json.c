@@ -231,7 +231,7 @@ scan_number(struct scan *sc)
 	return 0;
 }
 
-const char *const jkey_names[JK_NKEYS] = { "id", "status", "project_id", "worker_id", "command", "env" };
+const char *const jkey_names[JK_NKEYS] = { "id", "status", "project_id", "worker_id", "command", "env", "ended_at" };
 
 /* Which index field key k (decoded, n bytes) names, or -1 (one compare of
  * a constant length: this runs for every key of every entry). */
@@ -243,6 +243,7 @@ index_key(const char *k, size_t n)
 	case 3: return memcmp(k, "env", 3) ? -1 : JK_ENV;
 	case 6: return memcmp(k, "status", 6) ? -1 : JK_STATUS;
 	case 7: return memcmp(k, "command", 7) ? -1 : JK_COMMAND;
+	case 8: return memcmp(k, "ended_at", 8) ? -1 : JK_ENDED;
 	case 9: return memcmp(k, "worker_id", 9) ? -1 : JK_WORKER;
 	case 10: return memcmp(k, "project_id", 10) ? -1 : JK_PROJECT;
 	}

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include "util/util.h"
 
-enum jkey { JK_ID, JK_STATUS, JK_PROJECT, JK_WORKER, JK_COMMAND, JK_ENV, JK_NKEYS };
+enum jkey { JK_ID, JK_STATUS, JK_PROJECT, JK_WORKER, JK_COMMAND, JK_ENV, JK_ENDED, JK_NKEYS };
 
 extern const char *const jkey_names[JK_NKEYS];	/* "id", "status", ... */
 

@@ -23,9 +23,10 @@ queue_cmd_hash(const char *cmd, const char *env)
 /* ---- the index ---- */
 
 /* The index's first word and version.  Version 1 was written by a scanner
- * that let duplicate keys through and missed index keys spelt with escapes:
- * a queue whose index is of another version is scanned again. */
-#define INDEX_MAGIC "ros-queue-index 2 "
+ * that let duplicate keys through and missed index keys spelt with escapes;
+ * version 2 had no ended_at: a queue whose index is of another version is
+ * scanned again. */
+#define INDEX_MAGIC "ros-queue-index 3 "
 
 static char *
 index_path(const char *qpath)

@@ -35,7 +35,7 @@ check "validate likes them" "$ROS" validate
 
 check "a few runs" "$ROS" add-run --project-id my.proj-2 --command 'x {a}' --sweep a=1,2,3
 check "project-status" "$ROS" project-status
-check_match "shows both" "$OUT" "^my.proj-2  \[idea\]"
+check_match "shows both, my.proj-2 with its runs queued" "$OUT" "^my.proj-2  \[queued\]"
 check_match "run counts" "$OUT" "runs: +3  pending 3"
 check_match "idea counts" "$OUT" "ideas: +1  new 1"
 check_eq "fits 80 columns" "$(printf '%s\n' "$OUT" | awk 'length > 80' | wc -l)" 0
