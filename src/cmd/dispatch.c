@@ -472,21 +472,10 @@ report(const struct batch *b, const struct outcome *o)
 	return ok;
 }
 
+/* The number of runs left pending; with say, a line per reason: "waiting:
+ * r1, r2 (all 2 slots of pool gpu busy)" (at most 5 ids named). */
 static size_t
-count_waiting(const json_t *waiting)
-{
-	size_t n = 0;
-	const char *why;
-	json_t *ids;
-	json_object_foreach((json_t *)waiting, why, ids)
-		n += json_array_size(ids);
-	return n;
-}
-
-/* "waiting: r1, r2 (all 2 slots of pool gpu busy)", one line per reason
- * (at most 5 ids named); the number of runs left pending. */
-static size_t
-print_waiting(const json_t *waiting)
+waiting_runs(const json_t *waiting, int say)
 {
 	size_t total = 0;
 	const char *why;
@@ -494,6 +483,8 @@ print_waiting(const json_t *waiting)
 	json_object_foreach((json_t *)waiting, why, ids) {
 		size_t n = json_array_size(ids);
 		total += n;
+		if (!say)
+			continue;
 		printf("waiting: ");
 		for (size_t i = 0; i < n && i < 5; i++)
 			printf("%s%s", i ? ", " : "", json_string_value(json_array_get(ids, i)));
@@ -573,7 +564,7 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 			printf("would dispatch %s → %s%s%s\n", jstr0(r, "id"), jstr0(r, "worker_id"),
 			       jstr(r, "gpu_ids") ? "  CUDA_VISIBLE_DEVICES=" : "", jstr0(r, "gpu_ids"));
 		}
-		size_t w = print_waiting(pl.waiting);
+		size_t w = waiting_runs(pl.waiting, 1);
 		printf("%zu run%s would be dispatched (dry run)", n, n == 1 ? "" : "s");
 		if (w)
 			printf(", %zu waiting", w);
@@ -617,7 +608,7 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 	for (size_t i = 0; i < bs.n; i++)
 		ok += report(&bs.b[i], &oc);
 	if (n || !o->quiet) {
-		size_t w = o->quiet ? count_waiting(pl.waiting) : print_waiting(pl.waiting);
+		size_t w = waiting_runs(pl.waiting, !o->quiet);
 		printf("%zu/%zu dispatched", ok, n);
 		if (w)
 			printf(", %zu waiting", w);
