@@ -71,7 +71,7 @@ ros_sbatch() {
 	d=$ros_ws/runs/logs/$1/$2
 	r=$2 a=$3
 	if [ -n "${4:-}" ]; then
-		ros_n=$(date +%s)
+		ros_now_s
 		if [ "$ros_n" -gt "$5" ]; then
 			cat >/dev/null
 			echo "ROS launch $r expired 0 $ros_n"
