@@ -9,7 +9,8 @@
 
 /* dispatch-runs' work: pending runs (of pool, or all when NULL; at most max
  * when max >= 0) to free worker slots; prints what it did (nothing at all
- * with quiet_if_none when there was nothing to dispatch).  0 when every
+ * with quiet_if_none when there was nothing to dispatch).  dry_run 1 prints
+ * the plan instead and changes nothing; 2 prints it as JSON.  0 when every
  * claimed run started; *started (may be NULL) counts them. */
 int dispatch_pending(const char *root, const char *pool, long long max, int dry_run, int quiet_if_none,
 		     size_t *started);
