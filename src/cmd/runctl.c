@@ -166,7 +166,9 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 		else
 			fwrite(lo.esc.s, 1, lo.esc.len, stdout);
 	}
-	if (p.status == 0)
+	if (proc_interrupted)
+		rc = 130;	/* Ctrl-C: stopped, as asked */
+	else if (p.status == 0)
 		rc = 0;
 	else if (remote_unreachable(&p)) {
 		char *why = remote_reason(&p);
@@ -194,7 +196,7 @@ out:
 
 const struct ros_cmd cmd_logs = {
 	"logs", cmd_logs_fn, CMD_JSON, "print a run's log from its worker", "RUN [-n N] [-f] [--raw | --json]",
-	"-f follows the log until the run ends.\n"
+	"-f follows the log until the run ends (Ctrl-C: exit 130; the run goes on).\n"
 	"\n"
 	"A log is others' text: what could drive the terminal is shown as \\xHH\n"
 	"(lowercase hex, one per byte): control characters but newline and tab\n"
