@@ -116,7 +116,7 @@ else
 fi
 
 # make install puts them where the shells look
-check "make install DESTDIR=... PREFIX=/usr" make -s -C "$TOP" install DESTDIR="$T/dest" PREFIX=/usr
+check "make install DESTDIR=... PREFIX=/usr" env -u MAKEFLAGS -u MAKELEVEL make -s -C "$TOP" install DESTDIR="$T/dest" PREFIX=/usr
 for f in bin/ros share/man/man1/ros.1 share/bash-completion/completions/ros share/zsh/site-functions/_ros; do
 	check "installed $f" test -s "$T/dest/usr/$f"
 done
