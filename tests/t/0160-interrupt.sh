@@ -34,6 +34,11 @@ check_eq "logs -f: Ctrl-C exits 130" "$rc" 130
 check_eq "and says nothing" "$(cat "$T/logs.err")" ""
 check_eq "what it printed stays" "$(cat "$T/logs.out")" "started"
 check_eq "the run goes on" "$(field "$run" status)" running
+bg "$T/jlogs.out" "$T/jlogs.err" "$ROS" logs -f "$run" --json
+check "logs -f --json: the records as the lines come" wait_for 10 grep -q '"line": "started"' "$T/jlogs.out"
+interrupt
+check_eq "logs -f --json: Ctrl-C exits 130" "$rc" 130
+check_eq "and says nothing" "$(cat "$T/jlogs.err")" ""
 
 # check-runs --watch, stopped while the worker is being asked: the local
 # worker's sh held until then
