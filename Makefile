@@ -5,7 +5,7 @@
 #                   (integration tests run against the AddressSanitizer+UBSan build)
 #   make demo       run the post's loop end to end on this machine
 #   make bench      benchmarks (figures and ratios; not tests)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (DESTDIR too): ros, its man page, bash and zsh completion
 #   make SANITIZE=1 build the sanitizer binary in build-san/
 #   make fuzz       build the libFuzzer targets (tests/fuzz/, clang) and run each
 #                   for FUZZ_SECONDS (default 60) on its seed corpus
@@ -47,7 +47,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
 
-all: ros man
+all: ros man completion
 
 ros: $(B)/ros
 ifneq ($(SANITIZE),1)
@@ -58,6 +58,17 @@ man: build/ros.1
 
 build/ros.1: build/ros scripts/gen-man
 	@scripts/gen-man build/ros > $@.tmp && mv $@.tmp $@
+
+# shell completion, from the command table (scripts/gen-completion)
+completion: build/completion/ros build/completion/_ros
+
+build/completion/ros: build/ros scripts/gen-completion
+	@mkdir -p $(dir $@)
+	@scripts/gen-completion build/ros bash > $@.tmp && mv $@.tmp $@
+
+build/completion/_ros: build/ros scripts/gen-completion
+	@mkdir -p $(dir $@)
+	@scripts/gen-completion build/ros zsh > $@.tmp && mv $@.tmp $@
 
 $(B)/ros: $(OBJS)
 	@echo "  LD  $@"; $(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
@@ -115,13 +126,16 @@ demo: deps ros
 bench: deps ros fakes
 	bench/run
 
-install: ros man
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+install: ros man completion
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 755 build/ros $(DESTDIR)$(PREFIX)/bin/ros
 	install -m 644 build/ros.1 $(DESTDIR)$(PREFIX)/share/man/man1/ros.1
+	install -m 644 build/completion/ros $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ros
+	install -m 644 build/completion/_ros $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ros
 
 clean:
 	rm -rf build build-san build-fuzz ros
 
-.PHONY: all ros man deps fakes unit fuzz fuzz-build check demo bench install clean
+.PHONY: all ros man completion deps fakes unit fuzz fuzz-build check demo bench install clean
 .SECONDARY:

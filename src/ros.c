@@ -1,5 +1,5 @@
 /*
- * ros.c - main: global options, root discovery, the command table, help.
+ * ros.c - main: the global options before the command, the command.
  *
  * Exit codes: 0 success, 1 the command ran and found a problem (or failed),
  * 2 usage error (unknown command or flag, bad value).
@@ -18,6 +18,23 @@
 #ifndef ROS_VERSION
 #define ROS_VERSION "0.1.0"
 #endif
+
+static void
+unknown_global(const char *a)
+{
+	static const char *const globals[] = { "root", "json", "quiet", "help", "version" };
+	struct strv names = STRV_INIT;
+	struct buf hint = BUF_INIT;
+	for (size_t k = 0; k < ARRAY_SIZE(globals); k++)
+		strv_push(&names, globals[k]);
+	if (str_starts(a, "--"))
+		did_you_mean(&hint, a + 2, &names, "--");
+	fprintf(stderr, "ros: unknown option '%s'%s\n", a, buf_cstr(&hint));
+	if (!hint.len)
+		list_commands(stderr);
+	buf_release(&hint);
+	strv_release(&names);
+}
 
 int
 main(int argc, char **argv)
@@ -46,8 +63,7 @@ main(int argc, char **argv)
 			list_commands(stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "ros: unknown option '%s'\n", a);
-			list_commands(stderr);
+			unknown_global(a);
 			return 2;
 		}
 	}
@@ -57,10 +73,12 @@ main(int argc, char **argv)
 	}
 	const struct ros_cmd *c = find_cmd(argv[i]);
 	if (!c) {
-		fprintf(stderr, "ros: unknown command '%s'; see 'ros help'\n", argv[i]);
+		unknown_command(argv[i]);
 		return 2;
 	}
 	current_cmd = c;
+	if (ctx.json && !(c->flags & CMD_JSON))
+		usage_error(&ctx, "--json is not available for this command");
 	ctx.cmdname = c->name;
 	int rc = c->fn(argc - i, argv + i, &ctx);
 	if (fflush(stdout) || ferror(stdout)) {

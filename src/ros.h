@@ -22,7 +22,8 @@ struct ctx {
 
 enum cmd_flags {
 	CMD_NO_ROOT = 1 << 0,	/* does not need a root (init, help) */
-	CMD_JSON = 1 << 1,	/* accepts --json */
+	CMD_JSON = 1 << 1,	/* accepts --json (before or after its name) */
+	CMD_HIDDEN = 1 << 2,	/* not listed: no help line, man page or completion */
 };
 
 struct ros_cmd {
@@ -35,23 +36,33 @@ struct ros_cmd {
 };
 
 extern const struct ros_cmd *const ros_cmds[];
+/* Any command by name, hidden ones too; NULL if there is none. */
 const struct ros_cmd *find_cmd(const char *name);
+/* `ros help`: usage, then every command that is not hidden with its summary. */
 void list_commands(FILE *f);
+/* "ros: unknown command 'X'" and a suggestion (see did_you_mean) to stderr. */
+void unknown_command(const char *name);
 
 /* The root: --root, else RESEARCH_OS_ROOT, else walk up from the cwd.
  * Dies with advice when there is none.  Returns ctx->root (borrowed). */
 const char *ctx_root(struct ctx *ctx);
+/* The same root, or NULL when there is none, with nothing printed. */
+const char *ctx_find_root(struct ctx *ctx);
 /* Path under the root, e.g. ctx_path(ctx, "queues/run_queue.json"): new string. */
 char *ctx_path(struct ctx *ctx, const char *rel);
 
 /* ---- options ----
  * Long options only ("--name VALUE" or "--name=VALUE"), plus the global
- * ones every command takes: --root DIR, --json, -q/--quiet, -h/--help.
- * OPT_LIST appends each occurrence to a struct strv.  OPT_INT and
- * OPT_DOUBLE reject junk; every value must be valid UTF-8.  A short alias may be given as "n" in .shrt.
- * Positional arguments are collected into *pos (may be NULL: then none
- * are allowed).  On a usage error prints the message and the synopsis to
- * stderr and exits 2; --help prints help to stdout and exits 0.
+ * ones every command takes, before or after its name: --root DIR, --json
+ * (refused unless the command has CMD_JSON), -q/--quiet, -h/--help.  A
+ * command's own option of the same name (or short alias) wins over a global
+ * one but -h/--help.  OPT_LIST appends each occurrence to a struct strv.
+ * OPT_INT and OPT_DOUBLE reject junk; every value must be valid UTF-8.  A
+ * short alias may be given as 'n' in .shrt.  Positional arguments are
+ * collected into *pos (may be NULL: then none are allowed).  On a usage
+ * error (an unknown option gets a "did you mean" when one is close) prints
+ * the message and the synopsis to stderr and exits 2; --help prints help to
+ * stdout and exits 0.
  */
 enum opt_kind { OPT_STR, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LIST };
 
@@ -70,6 +81,17 @@ void opt_parse(struct ctx *ctx, const struct ros_cmd *cmd, const struct opt *opt
 	       int argc, char **argv, struct strv *pos);
 void NORETURN usage_error(struct ctx *ctx, const char *fmt, ...) PRINTF(2, 3);
 void print_cmd_help(const struct ros_cmd *cmd, const struct opt *opts, FILE *f);
+
+/* When set (by `ros __complete`), opt_parse() hands the command's options to
+ * it instead of parsing them, then exits 0. */
+extern void (*opt_spec_hook)(const struct ros_cmd *cmd, const struct opt *opts);
+
+/* Append "; did you mean PREFIX<name>?" (or "... A or B?") to out for the
+ * candidates close to word, a mistyping of one: at most one edit (a letter
+ * added, dropped, changed, or two swapped) for words of up to 4 characters,
+ * two for longer ones; failing that, the one candidate that word begins (of
+ * 3 or more characters).  Returns how many were named (0: out unchanged). */
+int did_you_mean(struct buf *out, const char *word, const struct strv *cands, const char *prefix);
 
 /* Current command (for usage_error) */
 extern const struct ros_cmd *current_cmd;

@@ -437,6 +437,10 @@ check_once(struct check *c, struct buf *err)
 				c->collect_ms += collect_call(&bs.b[i].s, json_array_get(bs.b[i].runs, k));
 		}
 	batches_run(&bs, c->root, 60000 + c->collect_ms);
+	if (proc_interrupted) {
+		rc = 0;	/* Ctrl-C: the answers were cut short, not the workers */
+		goto out;
+	}
 	for (size_t i = 0; i < bs.n; i++) {
 		struct batch *b = &bs.b[i];
 		if (b->unreachable) {
@@ -614,6 +618,10 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 			rc = 1;
 			break;
 		}
+		if (proc_interrupted) {
+			rc = 130;
+			break;
+		}
 		print_report(&c, ctx);
 		if (watch)
 			watch_learn(&wt, c.report);
@@ -639,7 +647,7 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 		for (long long s = 0; s < watch * 10 && !proc_interrupted; s++)
 			usleep(100000);
 	}
-	if (!ctx->json && json_array_size(c.report) == 0)
+	if (!ctx->json && json_array_size(c.report) == 0 && !proc_interrupted)
 		info("no running runs");
 	if (wt.failed) {
 		info("%lld run%s failed during the watch", wt.failed, wt.failed == 1 ? "" : "s");
@@ -663,7 +671,8 @@ const struct ros_cmd cmd_check_runs = {
 	"Prints per run `rXXXXXXX: running  pid=N  | <last log line>`, or\n"
 	"`rXXXXXXX: done  exit=0` and the last log lines.  A run whose process\n"
 	"vanished without an exit code becomes stale and goes back to pending while\n"
-	"attempt < max_retries.\n"
+	"attempt < max_retries.  Ctrl-C stops it at once (exit 130); the check it\n"
+	"cuts short writes nothing.\n"
 	"\n"
 	"A dispatching run is left alone while its claim is in force (its lease runs\n"
 	"and the dispatch-runs that claimed it may still be launching it: `being\n"

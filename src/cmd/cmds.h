@@ -12,7 +12,7 @@
 struct dispatch_opts {
 	const char *pool;		/* only runs of this pool (NULL, "any": every pool) */
 	long long max;			/* at most this many runs (< 0: no limit) */
-	int dry_run;
+	int dry_run;			/* 1: print the plan, change nothing; 2: as JSON */
 	int quiet;			/* for a watch: nothing printed when nothing starts,
 					 * waiting runs only counted */
 	const struct strv *hold_pools;	/* runs of these pools stay pending (NULL: none) */

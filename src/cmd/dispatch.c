@@ -495,6 +495,27 @@ waiting_runs(const json_t *waiting, int say)
 	return total;
 }
 
+/* The dry run's plan as JSON: {"dispatch": [{id, worker_id, gpu_ids}],
+ * "waiting": [{reason, runs: [ids]}]}, gpu_ids null when none. */
+static void
+print_plan_json(const json_t *claimed, const json_t *waiting)
+{
+	json_t *plan = json_object(), *d = json_array(), *wl = json_array(), *ids;
+	const char *why;
+	for (size_t i = 0; i < json_array_size(claimed); i++) {
+		json_t *r = json_array_get(claimed, i);
+		json_array_append_new(d, json_pack("{s:s, s:s, s:o}", "id", jstr0(r, "id"), "worker_id",
+						   jstr0(r, "worker_id"), "gpu_ids",
+						   jstr(r, "gpu_ids") ? json_string(jstr(r, "gpu_ids")) : json_null()));
+	}
+	json_object_foreach((json_t *)waiting, why, ids)
+		json_array_append_new(wl, json_pack("{s:s, s:O}", "reason", why, "runs", ids));
+	json_object_set_new(plan, "dispatch", d);
+	json_object_set_new(plan, "waiting", wl);
+	json_print(plan);
+	json_decref(plan);
+}
+
 /* Test hook: ROS_TEST_CRASH=after-claim|after-launch kills this process
  * there, as a crash or kill -9 would, so tests can check the recovery. */
 static void
@@ -558,6 +579,11 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 	}
 	size_t n = json_array_size(pl.claimed);
 	test_crash("after-claim");
+	if (pl.dry_run == 2) {
+		print_plan_json(pl.claimed, pl.waiting);
+		rc = 0;
+		goto out;
+	}
 	if (pl.dry_run) {
 		for (size_t i = 0; i < n; i++) {
 			json_t *r = json_array_get(pl.claimed, i);
@@ -643,16 +669,18 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
 	if (max < -1)
 		usage_error(ctx, "--max must be >= 0");
+	if (ctx->json && !dry_run)
+		usage_error(ctx, "--json goes with --dry-run (the plan)");
 	struct dispatch_opts o = DISPATCH_OPTS_INIT;
 	o.pool = pool;
 	o.max = max;
-	o.dry_run = dry_run;
+	o.dry_run = dry_run ? 1 + ctx->json : 0;
 	return dispatch_pending(ctx_root(ctx), &o, NULL);
 }
 
 const struct ros_cmd cmd_dispatch_runs = {
-	"dispatch-runs", cmd_dispatch_fn, 0, "launch pending runs on free worker slots (one connection per worker)",
-	"[--worker-pool P] [--max N] [--dry-run]",
+	"dispatch-runs", cmd_dispatch_fn, CMD_JSON, "launch pending runs on free worker slots (one connection per worker)",
+	"[--worker-pool P] [--max N] [--dry-run [--json]]",
 	"Pending runs go in priority order (lower first, then oldest) to enabled\n"
 	"workers of their pool with free slots; a run of pool `default` (add-run's\n"
 	"default, and the Python ros.py's) or `any` goes to any enabled worker.  Each\n"
@@ -674,5 +702,8 @@ const struct ros_cmd cmd_dispatch_runs = {
 	"its login node: job name ros-<run>, output <run dir>/stdout.log, options\n"
 	"from its `slurm:` block (partition, account, time, gres, cpus_per_task,\n"
 	"mem, qos, extra_args).  The run records `slurm_job_id`; check-runs follows\n"
-	"the job with squeue, cancel uses scancel.",
+	"the job with squeue, cancel uses scancel.\n"
+	"\n"
+	"--dry-run --json prints the plan as JSON: {\"dispatch\": [{\"id\", \"worker_id\",\n"
+	"\"gpu_ids\"}], \"waiting\": [{\"reason\", \"runs\": [ids]}]} (every run named).",
 };

@@ -17,8 +17,8 @@ cmd_help_fn(int argc, char **argv, struct ctx *ctx)
 		return 0;
 	}
 	const struct ros_cmd *c = find_cmd(pos.v[0]);
-	if (!c) {
-		error("unknown command '%s'; see 'ros help'", pos.v[0]);
+	if (!c || (c->flags & CMD_HIDDEN)) {
+		unknown_command(pos.v[0]);
 		strv_release(&pos);
 		return 2;
 	}

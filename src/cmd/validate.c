@@ -4,7 +4,8 @@
  * root's copies, so a team can tighten them; the built-in ones when a file
  * is missing), plus what a schema cannot say: unique ids, duplicate YAML
  * keys, runs naming workers that do not exist.  One line per problem,
- * "path:line:col: what is wrong"; exit 1 when there is any.
+ * "path:line:col: what is wrong" (with --json a list of records: file,
+ * line, column, message); exit 1 when there is any.
  */
 #include "ros.h"
 #include "embedded.h"
@@ -19,12 +20,52 @@
 struct val {
 	const char *root;
 	int problems;
+	json_t *json;		/* --json: the records, else NULL */
 	/* for reports */
 	const char *file;	/* relative path */
 	const struct ynode *yroot;
 	struct queue *q;
 	size_t entry;
 };
+
+/* One line of the report, "file:line:col: msg" ("file:line: msg" when col
+ * < 0, "file: msg" when line <= 0), or with --json one record. */
+static void
+report(struct val *v, const char *file, int line, int col, const char *msg)
+{
+	if (v->json) {
+		json_t *r = json_object();
+		jset_str(r, "file", file);
+		json_object_set_new(r, "line", line > 0 ? json_integer(line) : json_null());
+		json_object_set_new(r, "column", line > 0 && col >= 0 ? json_integer(col) : json_null());
+		jset_str(r, "message", msg);
+		json_array_append_new(v->json, r);
+	} else if (line <= 0) {
+		printf("%s: %s\n", file, msg);
+	} else if (col < 0) {
+		printf("%s:%d: %s\n", file, line, msg);
+	} else {
+		printf("%s:%d:%d: %s\n", file, line, col, msg);
+	}
+}
+
+/* A store error "[PATH:]LINE:COL: msg" (or LINE: or no position) about the
+ * file rel (at path) as a line of the report. */
+static void
+report_error(struct val *v, const char *rel, const char *path, const char *e)
+{
+	int line, col, n = 0, m = 0;
+	if (str_starts(e, path) && e[strlen(path)] == ':')
+		e += strlen(path) + 1;
+	while (*e == ' ')
+		e++;
+	if (sscanf(e, "%d:%d: %n", &line, &col, &n) == 2 && n)
+		report(v, rel, line, col, e + n);
+	else if (sscanf(e, "%d: %n", &line, &m) == 1 && m)
+		report(v, rel, line, -1, e + m);
+	else
+		report(v, rel, 0, -1, e);
+}
 
 static void
 problem(struct val *v, int line, int col, const char *fmt, ...) PRINTF(4, 5);
@@ -37,10 +78,7 @@ problem(struct val *v, int line, int col, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (line > 0)
-		printf("%s:%d:%d: %s\n", v->file, line, col, b.s);
-	else
-		printf("%s: %s\n", v->file, b.s);
+	report(v, v->file, line, col, b.s);
 	buf_release(&b);
 	v->problems++;
 }
@@ -60,8 +98,12 @@ load_schema(struct val *v, const char *name)
 	char *p = xasprintf("%s/schemas/%s", v->root, name);
 	json_error_t je;
 	json_t *s = json_load_file(p, 0, &je);
-	if (!s && file_exists(p))
-		printf("schemas/%s:%d:%d: %s (using the built-in schema)\n", name, je.line, je.column, je.text);
+	if (!s && file_exists(p)) {
+		char *file = xasprintf("schemas/%s", name), *msg = xasprintf("%s (using the built-in schema)", je.text);
+		report(v, file, je.line, je.column, msg);
+		free(file);
+		free(msg);
+	}
 	free(p);
 	if (!s) {
 		char *key = xasprintf("data/schemas/%s", name);
@@ -107,13 +149,7 @@ check_queue(struct val *v, const char *rel, const char *schema_name, const char 
 	v->file = rel;
 	if (queue_load(&q, path, &err) < 0 || queue_need_data(&q, &err) < 0) {
 		/* err is "PATH:LINE:COL: ..." with the absolute path: show it relative */
-		const char *e = err.s;
-		if (str_starts(e, path))
-			e += strlen(path) + 1;
-		if (*e >= '0' && *e <= '9')
-			printf("%s:%s\n", rel, e);
-		else
-			printf("%s: %s\n", rel, e);
+		report_error(v, rel, path, err.s);
 		v->problems++;
 		goto out;
 	}
@@ -178,7 +214,7 @@ check_yaml(struct val *v, const char *rel, const char *schema_name, struct ydoc 
 		const char *e = err.s;
 		if (str_starts(e, path))
 			e += strlen(path) + 1;
-		printf("%s:%s\n", rel, e);
+		report_error(v, rel, path, err.s);
 		v->problems++;
 		/* Report what can still be seen: duplicate keys before the error
 		 * (the document up to the error's line, block structures closed). */
@@ -227,6 +263,8 @@ cmd_validate_fn(int argc, char **argv, struct ctx *ctx)
 	static const struct opt opts[] = { OPT_END };
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
 	v.root = ctx_root(ctx);
+	if (ctx->json)
+		v.json = json_array();
 
 	int reg_ok = check_yaml(&v, "workers/workers.yaml", "workers.schema.json", &d);
 	if (reg_ok) {
@@ -236,7 +274,7 @@ cmd_validate_fn(int argc, char **argv, struct ctx *ctx)
 		reg.doc = d;
 		d = (struct ydoc)YDOC_INIT;
 		if (registry_reindex(&reg, &err) < 0) {
-			printf("%s\n", err.s);
+			report_error(&v, "workers/workers.yaml", reg.path, err.s);
 			v.problems++;
 		}
 		v.file = "workers/workers.yaml";
@@ -269,6 +307,10 @@ cmd_validate_fn(int argc, char **argv, struct ctx *ctx)
 		ydoc_release(&pd);
 		free(rel);
 	}
+	if (v.json) {
+		json_print(v.json);
+		json_decref(v.json);
+	}
 	if (v.problems)
 		fprintf(stderr, "ros: %d problem%s found\n", v.problems, v.problems == 1 ? "" : "s");
 	else
@@ -279,10 +321,11 @@ cmd_validate_fn(int argc, char **argv, struct ctx *ctx)
 }
 
 const struct ros_cmd cmd_validate = {
-	"validate", cmd_validate_fn, 0,
+	"validate", cmd_validate_fn, CMD_JSON,
 	"check queues, workers.yaml and project.yaml files against schemas/",
-	"",
+	"[--json]",
 	"One line per problem, `path:line:col: what is wrong`; exit 1 when any is\n"
-	"found.  Checks statuses, required fields, types, unique ids, duplicate YAML\n"
+	"found (--json: a list of {file, line, column, message}, line and column\n"
+	"null when the problem has no place).  Checks statuses, required fields, types, unique ids, duplicate YAML\n"
 	"keys, hostile worker fields and runs that name unknown workers.",
 };

@@ -20,6 +20,21 @@ find_cmd(const char *name)
 	return NULL;
 }
 
+void
+unknown_command(const char *name)
+{
+	struct strv names = STRV_INIT;
+	struct buf hint = BUF_INIT;
+	for (const struct ros_cmd *const *c = ros_cmds; *c; c++)
+		if (!((*c)->flags & CMD_HIDDEN))
+			strv_push(&names, (*c)->name);
+	if (!did_you_mean(&hint, name, &names, ""))
+		buf_adds(&hint, "; see 'ros help'");
+	fprintf(stderr, "ros: unknown command '%s'%s\n", name, hint.s);
+	buf_release(&hint);
+	strv_release(&names);
+}
+
 static int
 is_root_dir(const char *dir)
 {
@@ -39,8 +54,9 @@ absolute(const char *p)
 	return xstrdup(p);
 }
 
-const char *
-ctx_root(struct ctx *ctx)
+/* The root (see ros.h); NULL, or with loud set death with advice, when there is none. */
+static const char *
+find_root(struct ctx *ctx, int loud)
 {
 	if (ctx->root)
 		return ctx->root;
@@ -51,15 +67,21 @@ ctx_root(struct ctx *ctx)
 		how = "RESEARCH_OS_ROOT";
 	}
 	if (r && *r) {
-		if (!is_root_dir(r))
+		if (!is_root_dir(r)) {
+			if (!loud)
+				return NULL;
 			die("%s: '%s' is not a research-os root (no queues/ and workers/); "
 			    "make one with: ros init %s", how, r, r);
+		}
 		ctx->root = absolute(r);
 		return ctx->root;
 	}
 	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof cwd))
+	if (!getcwd(cwd, sizeof cwd)) {
+		if (!loud)
+			return NULL;
 		die_errno("getcwd");
+	}
 	for (;;) {
 		if (is_root_dir(cwd)) {
 			ctx->root = xstrdup(cwd);
@@ -75,9 +97,23 @@ ctx_root(struct ctx *ctx)
 		}
 		*slash = 0;
 	}
+	if (!loud)
+		return NULL;
 	die("not inside a research-os root (no folder with queues/ and workers/ "
 	    "here or above)\nros: make one with 'ros init DIR', or pass --root DIR "
 	    "or set RESEARCH_OS_ROOT");
+}
+
+const char *
+ctx_root(struct ctx *ctx)
+{
+	return find_root(ctx, 1);
+}
+
+const char *
+ctx_find_root(struct ctx *ctx)
+{
+	return find_root(ctx, 0);
 }
 
 char *
@@ -98,9 +134,11 @@ list_commands(FILE *f)
 		   "commands:\n");
 	size_t w = 0;
 	for (const struct ros_cmd *const *c = ros_cmds; *c; c++)
-		if (strlen((*c)->name) > w)
+		if (!((*c)->flags & CMD_HIDDEN) && strlen((*c)->name) > w)
 			w = strlen((*c)->name);
 	for (const struct ros_cmd *const *c = ros_cmds; *c; c++) {
+		if ((*c)->flags & CMD_HIDDEN)
+			continue;
 		/* the summary wrapped at 80 columns, under itself */
 		size_t col = 4 + w, width = 80 - col;
 		const char *p = (*c)->summary;
@@ -126,9 +164,10 @@ list_commands(FILE *f)
 				fprintf(f, "%*s", (int)col, "");
 		}
 	}
-	fprintf(f, "\nglobal options: --root DIR (else $RESEARCH_OS_ROOT, else the folder above\n"
-		   "the current one holding queues/ and workers/), --json (machine-readable\n"
-		   "output of reading commands), -q (quiet), --help, --version\n"
+	fprintf(f, "\nglobal options, before or after the command: --root DIR (else\n"
+		   "$RESEARCH_OS_ROOT, else the folder above the current one holding queues/\n"
+		   "and workers/), --json (machine-readable output of the commands that print\n"
+		   "something to read; refused by the others), -q (quiet), --help, --version\n"
 		   "'ros help COMMAND' shows a command's options; 'man ros' has the rest.\n");
 }
 
