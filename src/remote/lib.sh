@@ -315,6 +315,35 @@ ros_logs() {
 	return 0
 }
 
+# project run: what the run directory holds (`ros show`):
+#   ROS files RUN ok +     then "SIZE NAME" per file ("dir NAME" per folder), an end line
+#   ROS files RUN missing  there is no run directory
+#   ROS runjson RUN ok +   then run.json (at most 64 KiB), an end line
+ros_show() {
+	d=$ros_ws/runs/logs/$1/$2
+	if [ ! -d "$d" ]; then
+		echo "ROS files $2 missing"
+		return
+	fi
+	echo "ROS files $2 ok +"
+	for f in "$d"/* "$d"/.[!.]*; do
+		if [ -d "$f" ]; then
+			echo "dir ${f##*/}"
+		elif [ -f "$f" ]; then
+			ros_sz=$(wc -c < "$f" 2>/dev/null) || ros_sz=-
+			echo "${ros_sz##* } ${f##*/}"
+		fi
+	done
+	echo
+	echo "$ros_end"
+	if [ -f "$d/run.json" ]; then
+		echo "ROS runjson $2 ok +"
+		head -c 65536 "$d/run.json"
+		echo
+		echo "$ros_end"
+	fi
+}
+
 # stdin: a shell command (the registry's health commands); its output,
 # then the end line.
 ros_run_cmd() {
