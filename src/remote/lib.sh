@@ -292,6 +292,22 @@ ros_cancel() {
 	fi
 }
 
+# grace; stdin: lines "project run pid token" (token "-": none): ros_cancel
+# for each run, up to 32 at a time, so that their grace periods overlap.
+ros_cancel_many() {
+	ros_n=0
+	while read -r ros_cp ros_cr ros_cpid ros_ct; do
+		[ "$ros_ct" = - ] && ros_ct=
+		ros_cancel "$ros_cp" "$ros_cr" "$1" "$ros_cpid" "$ros_ct" &
+		ros_n=$((ros_n + 1))
+		if [ "$ros_n" -ge 32 ]; then
+			wait
+			ros_n=0
+		fi
+	done
+	wait
+}
+
 # project run nlines follow [pid]: the run's log (raw), following it to the
 # end (pid: the queue's, for a run the Python ros.py started).
 ros_logs() {
