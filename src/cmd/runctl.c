@@ -582,6 +582,8 @@ const struct ros_cmd cmd_retry = {
 	"--status the filters choose failed and stale runs; a cancelled run is\n"
 	"retried only when named or with --status cancelled.  Each run keeps the\n"
 	"attempt it ends in `attempts` and goes back to pending with the next one.\n"
+	"Exit status: 1 when a named run is unknown or cannot be retried; else 0\n"
+	"(also when the filters find nothing to retry).\n"
 	"\n"
 	"Examples:\n"
 	"  ros retry r1a2b3c4\n"

@@ -388,7 +388,13 @@ read_answer(struct batch *b, json_t *rem)
 			while (p < end) {
 				const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
 				const char *sp = memchr(p, ' ', (size_t)(le - p));
-				if (sp && sp + 1 < le) {
+				long long more = 0;
+				if (sp && sp - p == 4 && !memcmp(p, "more", 4)) {
+					char *num = xstrndup(sp + 1, (size_t)(le - sp - 1));
+					if (parse_long(num, &more) == 0)
+						jset_int(rem, "files_not_listed", more);
+					free(num);
+				} else if (sp && sp + 1 < le) {
 					json_t *fo = json_object();
 					char *name = utf8_clean(sp + 1, (size_t)(le - sp - 1));
 					long long size = 0;
@@ -729,6 +735,9 @@ print_remote(const json_t *out)
 				buf_addf(&fl, " (%.1f %s)", sz < (10LL << 20) ? sz / 1024.0 : sz / 1048576.0,
 					 sz < (10LL << 20) ? "KiB" : "MiB");
 		}
+		long long more = 0;
+		if (!jint(rem, "files_not_listed", &more))
+			buf_addf(&fl, "  and %lld more", more);
 		fprintf_term(stdout, "  %-17s %s\n", "files", fl.len ? fl.s : "(empty)");
 		buf_release(&fl);
 	}
@@ -846,9 +855,9 @@ const struct ros_cmd cmd_show = {
 	"log sent is shown escaped for the terminal (as `ros logs` does).\n"
 	"A disabled or removed worker is not asked.  --json: {run, worker, remote}.\n"
 	"\n"
-	"Exit status: 1 when there is no such run or its worker did not answer (the\n"
-	"entry is still printed, with a note); 0 otherwise, also when there is no\n"
-	"worker to ask.\n"
+	"Exit status: 1 when there is no such run, workers.yaml cannot be read or\n"
+	"the worker did not answer (the entry is still printed, with a note); 0\n"
+	"otherwise, also when there is no worker to ask.\n"
 	"\n"
 	"Examples:\n"
 	"  ros show r1a2b3c4\n"

@@ -332,9 +332,10 @@ ros_logs() {
 }
 
 # project run: what the run directory holds (`ros show`):
-#   ROS files RUN ok +     then "SIZE NAME" per file ("dir NAME" per folder), an end line
+#   ROS files RUN ok +     then "SIZE NAME" per file, "dir NAME" per folder (the
+#                          first 200), "more N" for the others, an end line
 #   ROS files RUN missing  there is no run directory
-#   ROS runjson RUN ok +   then run.json (at most 64 KiB), an end line
+#   ROS runjson RUN ok +   then run.json (its last 64 KiB), an end line
 ros_show() {
 	d=$ros_ws/runs/logs/$1/$2
 	if [ ! -d "$d" ]; then
@@ -342,19 +343,24 @@ ros_show() {
 		return
 	fi
 	echo "ROS files $2 ok +"
+	ros_n=0
 	for f in "$d"/* "$d"/.[!.]*; do
+		[ -d "$f" ] || [ -f "$f" ] || continue
+		ros_n=$((ros_n + 1))
+		[ "$ros_n" -gt 200 ] && continue
 		if [ -d "$f" ]; then
 			echo "dir ${f##*/}"
-		elif [ -f "$f" ]; then
+		else
 			ros_sz=$(wc -c < "$f" 2>/dev/null) || ros_sz=-
 			echo "${ros_sz##* } ${f##*/}"
 		fi
 	done
+	[ "$ros_n" -gt 200 ] && echo "more $((ros_n - 200))"
 	echo
 	echo "$ros_end"
 	if [ -f "$d/run.json" ]; then
 		echo "ROS runjson $2 ok +"
-		head -c 65536 "$d/run.json"
+		tail -c 65536 "$d/run.json"
 		echo
 		echo "$ros_end"
 	fi

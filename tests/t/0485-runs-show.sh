@@ -147,6 +147,17 @@ check "show --json" "$ROS" show "$esc" --json
 check_eq "JSON has the text, as JSON escapes" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; r=json.load(sys.stdin)["remote"]; print(repr(r["log"].split("\n")[1]), "\x1b[31mred" in [f["name"] for f in r["files"]])')" "'ok \\x9bx' True"
 check_eq "and no raw control byte" "$(bytes "$OUT" '1b|07|9b')" 0
 
+# a run directory with many files: the first 200 are listed
+check "a run that leaves 250 files" "$ROS" add-run --project-id p2 --worker-pool local \
+	--command 'i=0; while [ $i -lt 250 ]; do : > "$ROS_RUN_DIR/f$i"; i=$((i + 1)); done'
+many=$OUT
+drive 20 "$long" || echo "not ok - the run did not finish"
+total=$(ls -A "workspace/runs/logs/p2/$many" | wc -l)
+check "show --json" "$ROS" show "$many" --json
+check_eq "200 listed, the others counted" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; r=json.load(sys.stdin)["remote"]; print(len(r["files"]), r["files_not_listed"])')" "200 $((total - 200))"
+check "show" "$ROS" show "$many"
+check_match "says how many more" "$OUT" "  and $((total - 200)) more"
+
 # a running run on an ssh worker: one connection
 check "a long run on wa" "$ROS" add-run --project-id p1 --worker-pool pa --command 'echo working; sleep 60'
 run=$OUT
@@ -181,6 +192,34 @@ check_match "says so" "$OUT" "worker gone: the worker is not in workers.yaml; no
 check_exit 1 "an unknown run" "$ROS" show r0000000
 check_match "says so" "$ERR" "no run 'r0000000'"
 check_exit 2 "no run" "$ROS" show
+
+# a run on a Slurm worker (this machine its login node): the probe asks Slurm
+. "$TOP/tests/lib/slurm.sh"
+if why=$(slurm_unavailable); then
+	echo "# skip Slurm: $why"
+else
+	slurm_up
+	cat >> workers/workers.yaml <<YAML
+  - worker_id: hpc
+    kind: slurm
+    enabled: true
+    worker_pool: hpc
+    workspace: $T/shared/ws
+    slurm:
+      partition: debug
+      cpus_per_task: 1
+      conf: $SLURM_CONF
+YAML
+	DRIVE_ENV="-u SLURM_CONF"
+	check "a run for Slurm" "$ROS" add-run --project-id p1 --worker-pool hpc --command 'echo on slurm'
+	srun=$OUT
+	drive 60 "$long" || echo "not ok - the Slurm run did not finish"
+	check "show it" env -u SLURM_CONF "$ROS" show "$srun"
+	check_match "the worker" "$OUT" "worker hpc \(slurm: slurm on this machine\)"
+	check_match "the job as Slurm and the wrapper saw it" "$OUT" "  state +exited  slurm_job_id [0-9]+  slurm_state COMPLETED  exit_code 0"
+	check_match "its log" "$OUT" "    on slurm"
+	slurm_down
+fi
 
 # ---- 10,000 runs ----
 "$PY" "$TOP/bench/gen-queue" 10000 queues/run_queue.json

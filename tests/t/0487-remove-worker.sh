@@ -63,9 +63,11 @@ check "a long run on box2" "$ROS" add-run --project-id p --worker-pool two --com
 run=$OUT
 check "and one dispatching" "$ROS" add-run --project-id p --worker-pool two --command 'echo two'
 run2=$OUT
+check "and one box3 ran while nobody checked" "$ROS" add-run --project-id p --worker-pool three --command 'echo three'
+run3=$OUT
 check "dispatch" "$ROS" dispatch-runs --worker-pool two --max 1
 wait_for 10 grep -q on ws2/runs/logs/p/$run/stdout.log
-"$PY" - "$run2" <<'EOF2'
+"$PY" - "$run2" "$run3" <<'EOF2'
 import json, sys
 p = "queues/run_queue.json"
 d = json.load(open(p))
@@ -73,6 +75,9 @@ for r in d:
     if r["id"] == sys.argv[1]:
         r["status"] = "dispatching"
         r["worker_id"] = "box2"
+    if r["id"] == sys.argv[2]:
+        r["status"] = "done"
+        r["worker_id"] = "box3"
 json.dump(d, open(p, "w"), indent=2)
 open(p, "a").write("\n")
 EOF2
@@ -83,6 +88,7 @@ check_match "and the ways out" "$ERR" "--force"
 check_eq "the file is unchanged" "$(md5sum < $W)" "$sum"
 check_exit 1 "with another worker: that one goes, box2 stays" "$ROS" remove-worker box3 box2
 check_match "box3 removed" "$OUT" "^removed worker box3$"
+check_match "a warning about its run without metrics" "$ERR" "1 finished run of box3 has no metrics yet: ros results fetches them only from a worker in workers.yaml"
 check_match "box2 still there" "$(cat $W)" "worker_id: box2"
 check "--force" "$ROS" remove-worker box2 --force
 check_match "removed, and what becomes of its runs" "$OUT" "removed worker box2; its 2 runs in flight become stale at the next check-runs: $run \(running\), $run2 \(dispatching\)"
