@@ -267,16 +267,16 @@ cmd_runs_fn(int argc, char **argv, struct ctx *ctx)
 	struct queue q = QUEUE_INIT;
 	struct buf err = BUF_INIT;
 	long long last = 0;
-	int wide = 0, rc = 1;
+	int wide = 0, rc = 1, last_given = 0;
 	const struct opt opts[] = {
 		RUN_FILTER_OPTS(&f),
-		{ "last", OPT_INT, &last, "N", "only the last N runs that match (the newest)", 'n', NULL },
+		{ "last", OPT_INT, &last, "N", "only the last N runs that match (the newest)", 'n', &last_given },
 		{ "wide", OPT_BOOL, &wide, NULL, "commands in full, not cut to the terminal's width", 'w', NULL },
 		OPT_END
 	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
 	run_filter_ready(ctx, &f);
-	if (last < 0)
+	if (last_given && last < 1)
 		usage_error(ctx, "--last must be a positive number");
 	char *path = ctx_path(ctx, Q_RUNS);
 	if (queue_load(&q, path, &err) < 0) {

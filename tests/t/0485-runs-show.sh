@@ -75,6 +75,7 @@ check "--status failed --status pending" "$ROS" runs --status failed --status pe
 check_eq "repeated: both" "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)" 2
 check "--worker local --status pending" "$ROS" runs --worker local --status pending
 check_eq "nothing: the pending run has no worker" "$OUT" ""
+check_exit 2 "-n 0" "$ROS" runs -n 0
 check "-n 1" "$ROS" runs -n 1
 check_match "the newest" "$(printf '%s\n' "$OUT" | tail -n +2)" "^$long "
 check_exit 2 "a status that no run has and ros does not know" "$ROS" runs --status runing
@@ -226,9 +227,13 @@ fi
 want=$(jq_py queues/run_queue.json "len([r for r in d if r['status'] in ('failed', 'stale')])")
 check "runs --status failed,stale on 10,000 runs" "$ROS" runs --status failed,stale
 check_eq "every one of them" "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)" "$want"
+check "a writer writes the queue's index" "$ROS" add-run --project-id p1 --worker-pool nowhere --command 'echo one more'
+check "it is there" test -s .ros/index/run_queue.json.idx
 check "again, from the index" "$ROS" runs --status failed,stale
 check_eq "the same" "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)" "$want"
+check "the new run, from the index, parsed alone" "$ROS" runs --status pending --project p1 -n 1
+check_match "is found" "$OUT" "pending +- +0 +[0-9]+s +echo one more$"
 check "runs --json on 10,000 runs" "$ROS" runs --json
-check_eq "10,000 rows" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')" 10000
+check_eq "10,001 rows" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')" 10001
 
 done_testing
