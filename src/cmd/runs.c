@@ -349,6 +349,40 @@ const struct ros_cmd cmd_runs = {
 
 /* ---- ros show ---- */
 
+/* ros_show's listing ("SIZE NAME", "dir NAME", "more N" lines): rem's
+ * "files" [{name, size | dir}] and "files_not_listed". */
+static void
+read_files(const struct rec *rec, json_t *rem)
+{
+	json_t *files = json_array();
+	const char *p = rec->data ? rec->data : "", *end = p + rec->len;
+	for (; p < end; p++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		const char *sp = memchr(p, ' ', (size_t)(le - p));
+		if (sp && sp + 1 < le) {
+			char *first = xstrndup(p, (size_t)(sp - p));
+			char *rest = utf8_clean(sp + 1, (size_t)(le - sp - 1));
+			long long v = 0;
+			if (!strcmp(first, "more")) {
+				if (parse_long(rest, &v) == 0)
+					jset_int(rem, "files_not_listed", v);
+			} else {
+				json_t *fo = json_object();
+				jset_str(fo, "name", rest);
+				if (!strcmp(first, "dir"))
+					json_object_set_new(fo, "dir", json_true());
+				else if (parse_long(first, &v) == 0)
+					jset_int(fo, "size", v);
+				json_array_append_new(files, fo);
+			}
+			free(first);
+			free(rest);
+		}
+		p = le;
+	}
+	json_object_set_new(rem, "files", files);
+}
+
 /* What the worker said about the run: into rem. */
 static void
 read_answer(struct batch *b, json_t *rem)
@@ -383,36 +417,10 @@ read_answer(struct batch *b, json_t *rem)
 			jset_str(rem, "log", t);
 			free(t);
 		} else if (!strcmp(rec.op, "files") && rec.nf >= 1) {
-			json_t *files = json_array();
-			const char *p = rec.data ? rec.data : "", *end = p + rec.len;
-			while (p < end) {
-				const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
-				const char *sp = memchr(p, ' ', (size_t)(le - p));
-				long long more = 0;
-				if (sp && sp - p == 4 && !memcmp(p, "more", 4)) {
-					char *num = xstrndup(sp + 1, (size_t)(le - sp - 1));
-					if (parse_long(num, &more) == 0)
-						jset_int(rem, "files_not_listed", more);
-					free(num);
-				} else if (sp && sp + 1 < le) {
-					json_t *fo = json_object();
-					char *name = utf8_clean(sp + 1, (size_t)(le - sp - 1));
-					long long size = 0;
-					char *num = xstrndup(p, (size_t)(sp - p));
-					jset_str(fo, "name", name);
-					if (!strcmp(num, "dir"))
-						json_object_set_new(fo, "dir", json_true());
-					else if (parse_long(num, &size) == 0)
-						jset_int(fo, "size", size);
-					json_array_append_new(files, fo);
-					free(num);
-					free(name);
-				}
-				p = nl ? nl + 1 : end;
-			}
 			if (!strcmp(rec.f[0], "missing"))
 				json_object_set_new(rem, "dir_missing", json_true());
-			json_object_set_new(rem, "files", files);
+			else
+				read_files(&rec, rem);
 		} else if (!strcmp(rec.op, "runjson") && rec.data) {
 			json_t *j = json_loadb(rec.data, rec.len, 0, NULL);
 			if (json_is_object(j)) {

@@ -133,6 +133,11 @@ d=json.load(sys.stdin); r=d["remote"]
 print(sorted(d), d["run"]["id"], d["worker"]["kind"], r["answered"], r["state"], r["exit_code"], r["run_json"]["status"], r["log"].strip(), "run.json" in [f["name"] for f in r["files"]])')" \
 	"['remote', 'run', 'worker'] $sweep1 local True exited 0 dispatching seed=1 mae=0.15 mse=0.11 True"
 check_eq "show writes nothing" "$(md5sum < queues/run_queue.json)" "$sum"
+mv "workspace/runs/logs/p1/$s2" "$T/s2-dir"
+check "show a run whose directory is gone" "$ROS" show "$s2"
+check_match "the probe finds nothing" "$OUT" "  state +notstarted"
+check_match "no run directory" "$OUT" "  files +\(no run directory\)"
+mv "$T/s2-dir" "workspace/runs/logs/p1/$s2"
 
 # what the worker sends is escaped: the log, and a file name
 check "a run whose log drives the terminal" "$ROS" add-run --project-id p2 --worker-pool local \
