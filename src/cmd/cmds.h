@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include "util/util.h"
 
 #include "util/util.h"
 
@@ -27,5 +28,28 @@ int dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *st
 /* A new idea entry (without its id) for the idea queue. */
 json_t *idea_entry(const char *project, const char *title, const char *hypothesis,
 		   const char *metric, long long priority, const char *event);
+
+/* Filters of `ros runs`, `retry` and `cancel`, read from the queue's scan
+ * index: each a list of values (an empty one matches every run). */
+struct run_filter {
+	struct strv status, project, worker;
+};
+#define RUN_FILTER_INIT { STRV_INIT, STRV_INIT, STRV_INIT }
+#define RUN_FILTER_OPTS(f) \
+	{ "status", OPT_LIST, &(f)->status, "S[,S...]", "only runs with one of these statuses", 0, NULL }, \
+	{ "project", OPT_LIST, &(f)->project, "P[,P...]", "only runs of these projects", 0, NULL }, \
+	{ "project-id", OPT_LIST, &(f)->project, "P[,P...]", "the same as --project", 0, NULL }, \
+	{ "worker", OPT_LIST, &(f)->worker, "W[,W...]", "only runs given to these workers", 0, NULL }, \
+	{ "worker-id", OPT_LIST, &(f)->worker, "W[,W...]", "the same as --worker", 0, NULL }
+struct ctx;
+struct queue;
+/* After opt_parse: split the comma lists (an empty one is a usage error).
+ * 1 if any filter was given. */
+int run_filter_ready(struct ctx *ctx, struct run_filter *f);
+/* 1 if entry i of q passes every filter. */
+int run_filter_match(const struct run_filter *f, const struct queue *q, size_t i);
+/* 1 if every --status value is one of allowed[0..n); else 0 with *bad set. */
+int run_filter_status_ok(const struct run_filter *f, const char *const *allowed, size_t n, const char **bad);
+void run_filter_release(struct run_filter *f);
 
 #endif

@@ -1,7 +1,9 @@
 /*
- * runctl.c - commands on single runs: logs, cancel, retry.
+ * runctl.c - commands on runs: logs (one run), cancel and retry (runs named
+ * or chosen by the filters of `ros runs`, cmds.h).
  */
 #include "ros.h"
+#include "cmds.h"
 #include "exec/batch.h"
 #include "exec/slurm.h"
 #include "store/claim.h"
@@ -208,62 +210,136 @@ const struct ros_cmd cmd_logs = {
 	"Lines; with -f as they arrive).",
 };
 
+/* ---- which runs: ids, or filters ---- */
+
+/* The entries named by ids (each once, in the order given; unknown ids are
+ * reported and set *bad), or with filters those that pass f and have one of
+ * the statuses wanted (when f has none: the defaults).  Indexes into q. */
+static void
+select_runs(struct queue *q, const struct strv *ids, const struct run_filter *f, const char *const *defaults,
+	    size_t ndefaults, struct strv *out_ids, size_t **out_idx, size_t *n, int *bad)
+{
+	*out_idx = xcalloc((ids->n ? ids->n : q->n) + 1, sizeof **out_idx);
+	*n = 0;
+	if (ids->n) {
+		for (size_t k = 0; k < ids->n; k++) {
+			if (strv_has(out_ids, ids->v[k]))
+				continue;
+			long i = queue_find(q, ids->v[k]);
+			if (i < 0) {
+				error("no run '%s'", ids->v[k]);
+				*bad = 1;
+				continue;
+			}
+			strv_push(out_ids, ids->v[k]);
+			(*out_idx)[(*n)++] = (size_t)i;
+		}
+		return;
+	}
+	for (size_t i = 0; i < q->n; i++) {
+		if (!run_filter_match(f, q, i))
+			continue;
+		int ok = f->status.n > 0;
+		for (size_t k = 0; k < ndefaults && !ok; k++)
+			ok = queue_key_is(q, i, JK_STATUS, defaults[k]);
+		if (!ok)
+			continue;
+		strv_push_nocopy(out_ids, queue_key(q, i, JK_ID));
+		(*out_idx)[(*n)++] = i;
+	}
+}
+
+/* Usage checks shared by retry and cancel; 1 when filters select the runs. */
+static int
+ids_or_filters(struct ctx *ctx, const struct strv *ids, struct run_filter *f, const char *const *allowed,
+	       size_t nallowed, const char *what)
+{
+	int filtered = run_filter_ready(ctx, f);
+	const char *bad = NULL;
+	if (!ids->n && !filtered)
+		usage_error(ctx, "which runs? give run ids, or filters (--status, --project, --worker)");
+	if (ids->n && filtered)
+		usage_error(ctx, "give run ids or filters, not both");
+	if (!run_filter_status_ok(f, allowed, nallowed, &bad))
+		usage_error(ctx, "--status %s: only %s runs can be %s", bad, what,
+			    !strcmp(current_cmd->name, "cancel") ? "cancelled" : "retried");
+	return filtered;
+}
+
 /* ---- cancel ---- */
 
+static const char *const cancellable[] = { "pending", "dispatching", "running" };
+
 struct cancel {
-	struct strv ids;
-	json_t *result;		/* id -> "terminated" | "killed" | "notrunning" | "pending" */
+	struct strv ids;	/* the runs to cancel */
+	json_t *result;		/* id -> {result: terminated | killed | notrunning | pending | ..., reason} */
 	json_t *snap;		/* id -> {status, attempt, token} seen before signalling */
 	char now[32];
 };
 
+/* Under the lock: each run still as it was seen becomes cancelled. */
 static int
 mark_cancelled(struct queue *q, void *arg, struct buf *err)
 {
 	struct cancel *c = arg;
 	int changed = 0;
-	for (size_t k = 0; k < c->ids.n; k++) {
-		long i = queue_find(q, c->ids.v[k]);
-		if (i < 0)
+	for (size_t i = 0; i < q->n; i++) {
+		if (!queue_key_is(q, i, JK_STATUS, "pending") && !queue_key_is(q, i, JK_STATUS, "dispatching") &&
+		    !queue_key_is(q, i, JK_STATUS, "running"))
 			continue;
-		json_t *r = queue_obj(q, (size_t)i, err);
+		char *id = queue_key(q, i, JK_ID);
+		json_t *snap = json_object_get(c->snap, id);
+		const char *res = jstr0(json_object_get(c->result, id), "result");
+		free(id);
+		if (!snap || !strcmp(res, "unreachable") || !strcmp(res, "error"))
+			continue;
+		json_t *r = queue_obj(q, i, err);
 		if (!r)
 			return -1;
-		json_t *snap = json_object_get(c->snap, c->ids.v[k]);
 		long long att = -1;
 		jint(snap, "attempt", &att);
-		if (!snap || att != run_attempt(r) || strcmp(jstr0(snap, "status"), jstr0(r, "status")) ||
+		if (att != run_attempt(r) || strcmp(jstr0(snap, "status"), jstr0(r, "status")) ||
 		    strcmp(jstr0(snap, "token"), claim_token(r) ? claim_token(r) : ""))
 			continue;	/* it moved on meanwhile */
-		const char *res = jstr0(json_object_get(c->result, c->ids.v[k]), "result");
-		if (!strcmp(res, "unreachable") || !strcmp(res, "error"))
-			continue;
 		run_set_status(r, "cancelled", c->now);
 		if (!jstr(r, "ended_at") && !!strcmp(res, "pending"))
 			jset_str(r, "ended_at", c->now);
-		queue_touch(q, (size_t)i);
+		queue_touch(q, i);
 		changed = 1;
 	}
 	return changed;
 }
 
+/* Batch b's ros_cancel_many lines (project run pid token), by batch index. */
+struct cancel_lines {
+	struct buf *l;
+	size_t *n;
+	size_t alloc;
+};
+
 static int
 cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 {
 	struct cancel c = { STRV_INIT, json_object(), json_object(), "" };
+	struct strv args = STRV_INIT;
+	struct run_filter f = RUN_FILTER_INIT;
 	struct registry reg = REGISTRY_INIT;
 	struct queue q = QUEUE_INIT;
 	struct batches bs = BATCHES_INIT;
+	struct cancel_lines cl = { NULL, NULL, 0 };
 	struct buf err = BUF_INIT;
+	size_t *idx = NULL, n = 0, finished = 0, cancelled = 0, failed = 0, would = 0;
 	long long grace = 10;
-	int rc = 0;
+	int rc = 0, dry = 0;
 	const struct opt opts[] = {
 		{ "grace", OPT_INT, &grace, "SECONDS", "wait this long after SIGTERM before SIGKILL (default 10)", 0, NULL },
+		RUN_FILTER_OPTS(&f),
+		{ "dry-run", OPT_BOOL, &dry, NULL, "say which runs would be cancelled; change nothing", 0, NULL },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, &c.ids);
-	if (c.ids.n == 0)
-		usage_error(ctx, "which runs?");
+	opt_parse(ctx, current_cmd, opts, argc, argv, &args);
+	int filtered = ids_or_filters(ctx, &args, &f, cancellable, ARRAY_SIZE(cancellable),
+				      "pending, dispatching or running");
 	if (grace < 0 || grace > 3600)
 		usage_error(ctx, "--grace must be between 0 and 3600");
 	const char *root = ctx_root(ctx);
@@ -273,34 +349,47 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 		rc = 1;
 		goto out;
 	}
+	select_runs(&q, &args, &f, cancellable, ARRAY_SIZE(cancellable), &c.ids, &idx, &n, &rc);
 	char gs[24];
 	snprintf(gs, sizeof gs, "%lld", grace);
-	for (size_t k = 0; k < c.ids.n; k++) {
-		long i = queue_find(&q, c.ids.v[k]);
-		if (i < 0) {
-			error("no run '%s'", c.ids.v[k]);
+	size_t most = 0;	/* runs of the busiest worker's ros_cancel_many */
+	for (size_t k = 0; k < n; k++) {
+		const char *id = c.ids.v[k];
+		json_t *r = queue_obj(&q, idx[k], &err);
+		if (!r) {
+			error("%s", err.s);
+			buf_reset(&err);
 			rc = 1;
 			continue;
 		}
-		json_t *r = queue_obj(&q, (size_t)i, &err);
-		if (!r)
-			continue;
 		const char *st = jstr0(r, "status");
+		if (run_is_finished(st)) {
+			printf("%s: already %s, nothing to cancel\n", id, st);
+			finished++;
+			continue;
+		}
+		if (strcmp(st, "pending") && !run_is_active(st)) {
+			error("run %s is %s: nothing to cancel", id, st);
+			rc = 1;
+			continue;
+		}
+		if (dry) {
+			would++;
+			if (*jstr0(r, "worker_id"))
+				printf("would cancel %s (%s on %s)\n", id, st, jstr(r, "worker_id"));
+			else
+				printf("would cancel %s (%s)\n", id, st);
+			continue;
+		}
 		json_t *snap = json_object();
 		jset_str(snap, "status", st);
 		jset_int(snap, "attempt", run_attempt(r));
 		jset_str(snap, "token", claim_token(r) ? claim_token(r) : "");
-		json_object_set_new(c.snap, c.ids.v[k], snap);
+		json_object_set_new(c.snap, id, snap);
 		json_t *res = json_object();
-		json_object_set_new(c.result, c.ids.v[k], res);
+		json_object_set_new(c.result, id, res);
 		if (!strcmp(st, "pending")) {
 			jset_str(res, "result", "pending");
-			continue;
-		}
-		if (!run_is_active(st)) {
-			error("run %s is %s: nothing to cancel", c.ids.v[k], st);
-			json_object_del(c.snap, c.ids.v[k]);
-			rc = 1;
 			continue;
 		}
 		struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
@@ -313,16 +402,40 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 		/* a dispatching run's claim is revoked on the worker unless
 		 * launched: it can never start after this */
 		const char *tok = !strcmp(st, "dispatching") ? claim_token(r) : NULL;
-		char pid[24];
-		run_pid_word(r, pid);
-		const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), gs, pid, tok, NULL };
-		if (worker_is_slurm(w))
+		if (worker_is_slurm(w)) {
 			slurm_script_cancel(&b->s, r, tok);	/* scancel; Slurm does the grace period */
-		else
-			script_call(&b->s, "ros_cancel", args, NULL, 0);
+		} else {
+			size_t bi = (size_t)(b - bs.b);
+			if (bi >= cl.alloc) {
+				size_t old = cl.alloc;
+				GROW(cl.l, cl.alloc, bi + 1);
+				cl.n = xrealloc(cl.n, cl.alloc * sizeof *cl.n);
+				for (size_t j = old; j < cl.alloc; j++) {
+					cl.l[j] = (struct buf)BUF_INIT;
+					cl.n[j] = 0;
+				}
+			}
+			char pid[24];
+			run_pid_word(r, pid);
+			buf_addf(&cl.l[bi], "%s %s %s %s\n", jstr0(r, "project_id"), id, pid, tok ? tok : "-");
+			if (++cl.n[bi] > most)
+				most = cl.n[bi];
+		}
 		json_array_append(b->runs, r);
 	}
-	batches_run(&bs, root, (int)(grace + 60) * 1000);
+	if (dry) {
+		printf("%zu run%s would be cancelled (dry run)\n", would, would == 1 ? "" : "s");
+		goto out;
+	}
+	/* all of a worker's runs in one ros_cancel_many: up to 32 at a time */
+	for (size_t i = 0; i < bs.n && i < cl.alloc; i++)
+		if (cl.n[i]) {
+			const char *a[] = { gs, NULL };
+			script_call(&bs.b[i].s, "ros_cancel_many", a, cl.l[i].s, cl.l[i].len);
+		}
+	long long waves = (long long)(most + 31) / 32;
+	long long ms = ((waves ? waves : 1) * (grace + 5) + 60) * 1000;
+	batches_run(&bs, root, ms > 2000000000 ? 2000000000 : (int)ms);
 	for (size_t i = 0; i < bs.n; i++) {
 		struct batch *b = &bs.b[i];
 		size_t pos = 0;
@@ -341,32 +454,53 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	iso_now(c.now);
 	buf_reset(&err);
-	if (queue_update(root, Q_RUNS, mark_cancelled, &c, &err) < 0) {
+	if (json_object_size(c.snap) && queue_update(root, Q_RUNS, mark_cancelled, &c, &err) < 0) {
 		error("%s", err.s);
 		rc = 1;
 	}
-	const char *k;
-	json_t *v;
-	json_object_foreach(c.result, k, v) {
+	for (size_t k = 0; k < c.ids.n; k++) {
+		const char *id = c.ids.v[k];
+		json_t *v = json_object_get(c.result, id);
 		const char *res = jstr0(v, "result");
+		if (!v)
+			continue;
 		if (!strcmp(res, "unreachable")) {
-			printf("%s: not cancelled (worker unreachable: %s)\n", k, jstr0(v, "reason"));
-			rc = 1;
+			printf("%s: not cancelled (worker unreachable: %s)\n", id, jstr0(v, "reason"));
+			failed++;
 		} else if (!strcmp(res, "error")) {
-			printf("%s: not cancelled (scancel failed)\n", k);
-			rc = 1;
+			printf("%s: not cancelled (scancel failed)\n", id);
+			failed++;
 		} else {
-			printf("%s: cancelled%s%s%s%s%s\n", k, !strcmp(res, "pending") ? " (was pending)" : "",
+			printf("%s: cancelled%s%s%s%s%s\n", id, !strcmp(res, "pending") ? " (was pending)" : "",
 			       !strcmp(res, "killed") ? " (SIGKILL after the grace period)" : "",
 			       !strcmp(res, "notrunning") ? " (the process had already ended)" : "",
 			       !strcmp(res, "dequeued") ? " (its Slurm job was still queued)" : "",
 			       !strcmp(res, "notsubmitted") ? " (it had no Slurm job yet)" : "");
+			cancelled++;
 		}
 	}
+	if (filtered || c.ids.n > 1) {
+		printf("%zu cancelled", cancelled);
+		if (finished)
+			printf(", %zu already finished", finished);
+		if (failed)
+			printf(", %zu not cancelled", failed);
+		printf("\n");
+	}
+	/* a run that had finished is no failure, unless nothing was cancelled */
+	if (failed || (finished && !cancelled))
+		rc = 1;
 out:
+	for (size_t i = 0; i < cl.alloc; i++)
+		buf_release(&cl.l[i]);
+	free(cl.l);
+	free(cl.n);
+	free(idx);
 	batches_release(&bs);
 	queue_release(&q);
 	registry_release(&reg);
+	run_filter_release(&f);
+	strv_release(&args);
 	strv_release(&c.ids);
 	json_decref(c.result);
 	json_decref(c.snap);
@@ -377,16 +511,36 @@ out:
 
 const struct ros_cmd cmd_cancel = {
 	"cancel", cmd_cancel_fn, 0, "stop runs (SIGTERM to the process group, then SIGKILL)",
-	"RUN... [--grace SECONDS]",
-	"A run on a Slurm worker is cancelled with scancel (a queued job leaves the\n"
-	"queue; Slurm's KillWait takes the place of --grace).",
+	"RUN... | [--status S] [--project P] [--worker W] [--grace SECONDS] [--dry-run]",
+	"The runs are named, or chosen by filters (each a comma list; without\n"
+	"--status: every pending, dispatching and running run that passes the\n"
+	"others).  A pending run just becomes cancelled; a running one gets SIGTERM\n"
+	"to its process group, and SIGKILL if it is still there after the grace\n"
+	"period.  All the runs of one worker go through one connection, up to 32\n"
+	"of them at a time, so their grace periods overlap.  A run on a Slurm\n"
+	"worker is cancelled with scancel (a queued job leaves the queue; Slurm's\n"
+	"KillWait takes the place of --grace).  A run that had already finished is\n"
+	"left as it is (\"already done, nothing to cancel\").\n"
+	"\n"
+	"Exit status: 1 when a run is unknown, its worker did not answer, or every\n"
+	"run named had already finished; else 0.\n"
+	"\n"
+	"Examples:\n"
+	"  ros cancel r1a2b3c4 r5d6e7f8\n"
+	"  ros cancel --status running --project spectral_entropy --dry-run\n"
+	"  ros cancel --worker gpu-box --grace 30",
 };
 
 /* ---- retry ---- */
 
+static const char *const retriable[] = { "failed", "stale", "cancelled" };
+
 struct retry {
-	struct strv ids;
-	int bad;
+	struct strv ids;	/* named runs, or none */
+	struct run_filter *f;
+	int bad, dry;
+	size_t n;		/* runs retried (or that would be) */
+	struct strv out;	/* what to print once the queue is written */
 	char now[32];
 };
 
@@ -394,55 +548,87 @@ static int
 requeue(struct queue *q, void *arg, struct buf *err)
 {
 	struct retry *rt = arg;
+	struct strv ids = STRV_INIT;
+	size_t *idx = NULL, n = 0;
 	int changed = 0;
-	for (size_t k = 0; k < rt->ids.n; k++) {
-		long i = queue_find(q, rt->ids.v[k]);
-		if (i < 0) {
-			error("no run '%s'", rt->ids.v[k]);
-			rt->bad = 1;
-			continue;
+	/* without --status: failed and stale runs; cancelled ones only when asked */
+	select_runs(q, &rt->ids, rt->f, retriable, 2, &ids, &idx, &n, &rt->bad);
+	for (size_t k = 0; k < n; k++) {
+		json_t *r = queue_obj(q, idx[k], err);
+		if (!r) {
+			changed = -1;
+			break;
 		}
-		json_t *r = queue_obj(q, (size_t)i, err);
-		if (!r)
-			return -1;
 		const char *st = jstr0(r, "status");
 		if (strcmp(st, "failed") && strcmp(st, "stale") && strcmp(st, "cancelled")) {
-			error("run %s is %s: only failed, stale or cancelled runs can be retried", rt->ids.v[k], st);
+			error("run %s is %s: only failed, stale or cancelled runs can be retried", ids.v[k], st);
 			rt->bad = 1;
 			continue;
 		}
 		long long next = run_attempt(r) + 1;
+		rt->n++;
+		if (rt->dry) {
+			strv_pushf(&rt->out, "would retry %s (%s, attempt %lld → %lld)", ids.v[k], st, next - 1, next);
+			continue;
+		}
 		run_archive_attempt(r, st);
 		jset_int(r, "attempt", next);
 		run_set_status(r, "pending", rt->now);
 		json_object_del(r, "stale_reason");
 		json_object_del(r, "last_error");
-		queue_touch(q, (size_t)i);
-		printf("%s: pending (attempt %lld)\n", rt->ids.v[k], next);
+		queue_touch(q, idx[k]);
+		strv_pushf(&rt->out, "%s: pending (attempt %lld)", ids.v[k], next);
 		changed = 1;
 	}
+	free(idx);
+	strv_release(&ids);
 	return changed;
 }
 
 static int
 cmd_retry_fn(int argc, char **argv, struct ctx *ctx)
 {
-	struct retry rt = { STRV_INIT, 0, "" };
+	struct run_filter f = RUN_FILTER_INIT;
+	struct retry rt = { STRV_INIT, &f, 0, 0, 0, STRV_INIT, "" };
 	struct buf err = BUF_INIT;
-	static const struct opt opts[] = { OPT_END };
+	const struct opt opts[] = {
+		RUN_FILTER_OPTS(&f),
+		{ "dry-run", OPT_BOOL, &rt.dry, NULL, "say which runs would be retried; change nothing", 0, NULL },
+		OPT_END
+	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, &rt.ids);
-	if (rt.ids.n == 0)
-		usage_error(ctx, "which runs?");
+	int filtered = ids_or_filters(ctx, &rt.ids, &f, retriable, ARRAY_SIZE(retriable), "failed, stale or cancelled");
 	iso_now(rt.now);
 	int r = queue_update(ctx_root(ctx), Q_RUNS, requeue, &rt, &err);
-	if (r < 0)
+	if (r < 0) {
 		error("%s", err.s);
+	} else {
+		for (size_t i = 0; i < rt.out.n; i++)
+			printf("%s\n", rt.out.v[i]);
+		if (rt.dry)
+			printf("%zu run%s would be retried (dry run)\n", rt.n, rt.n == 1 ? "" : "s");
+		else if (filtered || rt.ids.n > 1)
+			printf("%zu run%s retried\n", rt.n, rt.n == 1 ? "" : "s");
+	}
 	strv_release(&rt.ids);
+	strv_release(&rt.out);
+	run_filter_release(&f);
 	buf_release(&err);
 	return r < 0 || rt.bad ? 1 : 0;
 }
 
 const struct ros_cmd cmd_retry = {
-	"retry", cmd_retry_fn, 0, "put failed, stale or cancelled runs back to pending (next attempt)", "RUN...",
-	NULL,
+	"retry", cmd_retry_fn, 0, "put failed, stale or cancelled runs back to pending (next attempt)",
+	"RUN... | [--status S] [--project P] [--worker W] [--dry-run]",
+	"The runs are named, or chosen by filters (each a comma list).  Without\n"
+	"--status the filters choose failed and stale runs; a cancelled run is\n"
+	"retried only when named or with --status cancelled.  Each run keeps the\n"
+	"attempt it ends in `attempts` and goes back to pending with the next one.\n"
+	"Exit status: 1 when a named run is unknown or cannot be retried; else 0\n"
+	"(also when the filters find nothing to retry).\n"
+	"\n"
+	"Examples:\n"
+	"  ros retry r1a2b3c4\n"
+	"  ros retry --status failed --project spectral_entropy --dry-run\n"
+	"  ros retry --status failed,stale --worker gpu-box",
 };

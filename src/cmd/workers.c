@@ -1,11 +1,13 @@
 /*
  * workers.c - the worker registry commands: add-worker, enable-worker,
- * disable-worker.  Every edit of workers.yaml is surgical (store/yaml.h)
- * and made under the root's lock.
+ * disable-worker, remove-worker.  Every edit of workers.yaml is surgical
+ * (store/yaml.h) and made under the root's lock.
  */
 #include "ros.h"
-#include "store/registry.h"
+#include "results/collect.h"
 #include "store/json.h"
+#include "store/queue.h"
+#include "store/registry.h"
 #include "store/store.h"
 #include "vast/vworker.h"
 
@@ -279,4 +281,146 @@ const struct ros_cmd cmd_enable_worker = {
 const struct ros_cmd cmd_disable_worker = {
 	"disable-worker", cmd_disable_worker_fn, 0,
 	"set enabled: false on workers (their runs turn stale at the next check)", "ID...", NULL,
+};
+
+/* ---- remove-worker ---- */
+
+struct removal {
+	struct strv ids;
+	int force, bad;
+	const char *root;
+	struct strv said;	/* printed once the file is written */
+};
+
+/* Worker id's runs in flight (dispatching, running) into busy, "r1 (running),
+ * ..."; how many.  *uncollected: its finished runs without metrics yet. */
+static size_t
+runs_of(struct queue *q, const char *id, struct buf *busy, size_t *uncollected, struct buf *err)
+{
+	size_t n = 0;
+	*uncollected = 0;
+	for (size_t i = 0; i < q->n; i++) {
+		if (!queue_key_is(q, i, JK_WORKER, id))
+			continue;
+		if (queue_key_is(q, i, JK_STATUS, "done") || queue_key_is(q, i, JK_STATUS, "failed")) {
+			json_t *r = queue_obj(q, i, err);
+			if (r && !run_collected(r))
+				(*uncollected)++;
+			buf_reset(err);
+			continue;
+		}
+		const char *st = queue_key_is(q, i, JK_STATUS, "running") ? "running"
+				 : queue_key_is(q, i, JK_STATUS, "dispatching") ? "dispatching" : NULL;
+		if (!st)
+			continue;
+		char *rid = queue_key(q, i, JK_ID);
+		buf_addf(busy, "%s%s (%s)", n++ ? ", " : "", rid, st);
+		free(rid);
+	}
+	return n;
+}
+
+/* Remove every entry of worker id from r->doc. */
+static int
+remove_entries(struct registry *r, const char *id, struct buf *err)
+{
+	for (;;) {
+		const struct ynode *ws = ymap_get(r->doc.root, "workers");
+		long at = -1;
+		for (size_t i = 0; ws && ws->type == Y_SEQ && i < ws->n; i++) {
+			const char *s = ymap_str(ws->items[i], "worker_id");
+			if (s && !strcmp(s, id))
+				at = (long)i;
+		}
+		if (at < 0)
+			return registry_reindex(r, err);
+		if (yedit_remove_item(&r->doc, ws, (size_t)at, err) < 0)
+			return -1;
+	}
+}
+
+static int
+remove_fn(struct registry *r, void *arg, struct buf *err)
+{
+	struct removal *rm = arg;
+	struct queue q = QUEUE_INIT;
+	char *path = path_join(rm->root, Q_RUNS);
+	int changed = 0;
+	if (queue_load(&q, path, err) < 0) {
+		free(path);
+		return -1;
+	}
+	for (size_t k = 0; k < rm->ids.n && changed >= 0; k++) {
+		const char *id = rm->ids.v[k];
+		struct buf busy = BUF_INIT;
+		size_t unc = 0, n;
+		if (!registry_find(r, id)) {
+			error("no worker '%s' in %s", id, r->path);
+			rm->bad = 1;
+			continue;
+		}
+		n = runs_of(&q, id, &busy, &unc, err);
+		if (n && !rm->force) {
+			error("worker %s has %zu run%s in flight: %s; cancel %s (ros cancel --worker %s), let %s "
+			      "finish, or remove the worker with --force (%s then become%s stale at the next check-runs)",
+			      id, n, n == 1 ? "" : "s", busy.s, n == 1 ? "it" : "them", id, n == 1 ? "it" : "them",
+			      n == 1 ? "it" : "they", n == 1 ? "s" : "");
+			rm->bad = 1;
+		} else if (remove_entries(r, id, err) < 0) {
+			changed = -1;
+		} else {
+			if (n)
+				strv_pushf(&rm->said, "removed worker %s; its %zu run%s in flight become%s stale at the "
+					   "next check-runs: %s", id, n, n == 1 ? "" : "s", n == 1 ? "s" : "", busy.s);
+			else
+				strv_pushf(&rm->said, "removed worker %s", id);
+			if (unc)
+				warning("%zu finished run%s of %s %s no metrics yet: ros results fetches them only "
+					"from a worker in workers.yaml", unc, unc == 1 ? "" : "s", id,
+					unc == 1 ? "has" : "have");
+			changed = 1;
+		}
+		buf_release(&busy);
+	}
+	queue_release(&q);
+	free(path);
+	return changed;
+}
+
+static int
+cmd_remove_worker_fn(int argc, char **argv, struct ctx *ctx)
+{
+	struct removal rm = { STRV_INIT, 0, 0, NULL, STRV_INIT };
+	const struct opt opts[] = {
+		{ "force", OPT_BOOL, &rm.force, NULL, "also a worker with runs in flight (they become stale)", 0, NULL },
+		OPT_END
+	};
+	opt_parse(ctx, current_cmd, opts, argc, argv, &rm.ids);
+	if (rm.ids.n == 0)
+		usage_error(ctx, "which worker?");
+	rm.root = ctx_root(ctx);
+	int r = registry_txn(ctx, remove_fn, &rm);
+	if (r == 1)
+		for (size_t i = 0; i < rm.said.n; i++)
+			printf("%s\n", rm.said.v[i]);
+	strv_release(&rm.ids);
+	strv_release(&rm.said);
+	return r < 0 || rm.bad ? 1 : 0;
+}
+
+const struct ros_cmd cmd_remove_worker = {
+	"remove-worker", cmd_remove_worker_fn, 0, "remove workers from workers/workers.yaml", "ID... [--force]",
+	"Each worker's entry goes: its lines, from its `- ` to its last line, and a\n"
+	"blank line that set it apart; every other byte of the file stays (comments\n"
+	"around it too).  A worker that still has dispatching or running runs is\n"
+	"refused, naming them: cancel them (ros cancel --worker ID) or let them\n"
+	"finish first.  With --force it is removed anyway and, as with\n"
+	"disable-worker, its runs become stale at the next check-runs (re-queued\n"
+	"per max_retries); their processes on the worker are not stopped.  Finished\n"
+	"runs keep their worker_id; ros results can no longer fetch the metrics of\n"
+	"those that have none (a warning counts them).\n"
+	"\n"
+	"Examples:\n"
+	"  ros remove-worker vastai_37906248\n"
+	"  ros cancel --worker old-box && ros remove-worker old-box",
 };

@@ -305,6 +305,22 @@ ros_cancel() {
 	fi
 }
 
+# grace; stdin: lines "project run pid token" (token "-": none): ros_cancel
+# for each run, up to 32 at a time, so that their grace periods overlap.
+ros_cancel_many() {
+	ros_n=0
+	while read -r ros_cp ros_cr ros_cpid ros_ct; do
+		[ "$ros_ct" = - ] && ros_ct=
+		ros_cancel "$ros_cp" "$ros_cr" "$1" "$ros_cpid" "$ros_ct" &
+		ros_n=$((ros_n + 1))
+		if [ "$ros_n" -ge 32 ]; then
+			wait
+			ros_n=0
+		fi
+	done
+	wait
+}
+
 # project run nlines follow [pid]: the run's log (raw), following it to the
 # end (pid: the queue's, for a run the Python ros.py started).
 ros_logs() {
@@ -326,6 +342,41 @@ ros_logs() {
 		tail -n "$3" "$d/stdout.log"
 	fi
 	return 0
+}
+
+# project run: what the run directory holds (`ros show`):
+#   ROS files RUN ok +     then "SIZE NAME" per file, "dir NAME" per folder (the
+#                          first 200), "more N" for the others, an end line
+#   ROS files RUN missing  there is no run directory
+#   ROS runjson RUN ok +   then run.json (its last 64 KiB), an end line
+ros_show() {
+	d=$ros_ws/runs/logs/$1/$2
+	if [ ! -d "$d" ]; then
+		echo "ROS files $2 missing"
+		return
+	fi
+	echo "ROS files $2 ok +"
+	ros_n=0
+	for f in "$d"/* "$d"/.[!.]*; do
+		[ -d "$f" ] || [ -f "$f" ] || continue
+		ros_n=$((ros_n + 1))
+		[ "$ros_n" -gt 200 ] && continue
+		if [ -d "$f" ]; then
+			echo "dir ${f##*/}"
+		else
+			ros_sz=$(wc -c < "$f" 2>/dev/null) || ros_sz=-
+			echo "${ros_sz##* } ${f##*/}"
+		fi
+	done
+	[ "$ros_n" -gt 200 ] && echo "more $((ros_n - 200))"
+	echo
+	echo "$ros_end"
+	if [ -f "$d/run.json" ]; then
+		echo "ROS runjson $2 ok +"
+		tail -c 65536 "$d/run.json"
+		echo
+		echo "$ros_end"
+	fi
 }
 
 # stdin: a shell command (the registry's health commands); its output,

@@ -373,6 +373,16 @@ queue_obj(struct queue *q, size_t i, struct buf *err)
 }
 
 void
+queue_obj_drop(struct queue *q, size_t i)
+{
+	struct qentry *e = &q->e[i];
+	if (e->dirty || !e->len)
+		return;
+	json_decref(e->obj);
+	e->obj = NULL;
+}
+
+void
 queue_touch(struct queue *q, size_t i)
 {
 	q->e[i].dirty = 1;

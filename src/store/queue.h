@@ -71,6 +71,9 @@ void queue_release(struct queue *q);
 
 /* The entry's object (borrowed; parsed on first use).  NULL + err on a parse error. */
 json_t *queue_obj(struct queue *q, size_t i, struct buf *err);
+/* Free entry i's parsed object unless it was changed: a reader going once
+ * through many entries keeps its memory flat.  queue_obj parses it again. */
+void queue_obj_drop(struct queue *q, size_t i);
 /* Mark entry i changed (after editing queue_obj's object). */
 void queue_touch(struct queue *q, size_t i);
 /* Append obj (stolen). */

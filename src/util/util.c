@@ -621,6 +621,23 @@ utf8_width(const char *s)
 	return w;
 }
 
+char *
+utf8_clean(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	struct buf b = BUF_INIT;
+	unsigned cp;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_decode(s + i, n - i, &cp);
+		if (!l)
+			buf_adds(&b, "\xef\xbf\xbd");
+		else if (cp)
+			buf_add(&b, s + i, l);
+		i += l ? l : 1;
+	}
+	return buf_detach(&b);
+}
+
 /* ---- text for a terminal ---- */
 
 /* The first n bytes at s could begin a UTF-8 character (more to come). */

@@ -117,6 +117,9 @@ void fmt_double(double d, char out[32]);
 size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 int utf8_valid(const char *s, size_t n);
 size_t utf8_width(const char *s);	/* display columns, approximate */
+/* A valid UTF-8 copy of s[0..n) for JSON: each byte that does not begin a
+ * valid character becomes U+FFFD, NULs are dropped.  New string. */
+char *utf8_clean(const char *s, size_t n);
 
 /* ---- text for a terminal ----
  * Others' text (run logs, whatever a worker prints) must not drive the

@@ -49,5 +49,15 @@ main(void)
 		CHECK_STR(got, want, "posix_cksum agrees with cksum(1) on %zu bytes", sizes[i]);
 		free(d);
 	}
+	/* utf8_clean: valid text kept, every bad byte one U+FFFD, NULs dropped */
+	{
+		static const char in[] = "ok \xc3\xbc\xff|\xe2\x82|\0|\xed\xa0\x80|\xf0\x9f\x98\x80";
+		char *c = utf8_clean(in, sizeof in - 1);
+		CHECK_STR(c, "ok \xc3\xbc\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd||"
+			  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xf0\x9f\x98\x80",
+			  "utf8_clean: one U+FFFD per bad byte, NUL dropped");
+		CHECK(utf8_valid(c, strlen(c)), "utf8_clean: the result is valid UTF-8");
+		free(c);
+	}
 	return UNIT_DONE();
 }
