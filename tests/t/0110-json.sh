@@ -43,6 +43,8 @@ args_for() {
 	project-status) echo "" ;;
 	publish) echo "--project-id spec" ;;
 	results) echo "" ;;
+	runs) echo "" ;;
+	show) echo "$done_run" ;;
 	status) echo "" ;;
 	validate) echo "" ;;
 	vast-hunt) echo "--max-dph 5" ;;
