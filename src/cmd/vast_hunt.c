@@ -273,7 +273,7 @@ cmd_vast_hunt_fn(int argc, char **argv, struct ctx *ctx)
 	struct strv warnings = STRV_INIT;
 	struct buf err = BUF_INIT;
 	json_t *query = NULL, *offers = NULL, *kept = NULL, *cheap = NULL, *ranked = NULL, *out = NULL;
-	char *qs = NULL;
+	char *raw = NULL, *qs = NULL;
 	size_t nblack = 0, ndear = 0;
 	int rc = 1;
 
@@ -302,7 +302,9 @@ cmd_vast_hunt_fn(int argc, char **argv, struct ctx *ctx)
 	apply_flags(ctx, &f, &h);
 	if (vast_blacklist_load(root, &bl, &err) < 0)
 		goto fail;
-	qs = vast_hunt_query_string(&h);
+	raw = vast_hunt_query_string(&h);
+	if (!(qs = vast_query_dedup(raw, &err)))
+		goto fail;
 	qo.order = h.order;
 	qo.limit = f.limit;
 	if (!(query = vast_offer_query(qs, &qo, &warnings, &err)))
@@ -373,6 +375,7 @@ out:
 	json_decref(cheap);
 	json_decref(ranked);
 	json_decref(out);
+	free(raw);
 	free(qs);
 	return rc;
 }

@@ -113,9 +113,14 @@ printf '%s' "$OUT" >"$T/j"
 check_eq "project: profile, cost model from hardware:" "$(jq_py "$T/j" '[d["profile"], d["cost_params"]]')" \
 	"['pytorch', {'ref_hours': 4.5, 'ref_dlp': 12.4, 'disk_gb': 20.0, 'data_gb': 0.5}]"
 check_eq "project: its requirements in the query" "$(jq_py "$T/j" 'd["query_string"]')" \
-	"cuda_max_good>=12.1 gpu_ram>=8 reliability>0.95 direct_port_count>=1 inet_down>100 disk_space>=32 gpu_ram>=8 cuda_max_good>=11.8 reliability>=0.95 disk_space>=20"
+	"cuda_max_good>=11.8 gpu_ram>=8 reliability>0.95 direct_port_count>=1 inet_down>100 disk_space>=20 reliability>=0.95"
 check_eq "merged as the CLI merges" "$(body | fakevast_json '[d["cuda_max_good"], d["reliability"], d["disk_space"], d["gpu_ram"]]')" \
 	'[{"gte": "11.8"}, {"gt": "0.95", "gte": "0.95"}, {"gte": "20"}, {"gte": 8000.0}]'
+check "the project's hunt, as text" "$ROS" vast-hunt --project-id nbeatsx_dc
+check_re "each filter once on the query line, the project's value in the profile's place" "$OUT" \
+	'^Query: cuda_max_good>=11\.8 gpu_ram>=8 reliability>0\.95 direct_port_count>=1 inet_down>100 disk_space>=20 reliability>=0\.95$'
+check "--profile pytorch with the disk the profile sets too" "$ROS" vast-hunt --profile pytorch --disk-gb 32
+check_re "disk_space>=32 once" "$OUT" '^Query: cuda_max_good>=12\.1 gpu_ram>=8 reliability>0\.95 direct_port_count>=1 inet_down>100 disk_space>=32$'
 check_exit 1 "--max-dph 0.10 as in the project's notes: nothing that cheap here" "$ROS" vast-hunt --project-id nbeatsx_dc --max-dph 0.10
 check_re "says so" "$OUT" '^No offers match\.$'
 check_exit 1 "unknown project" "$ROS" vast-hunt --project-id nope
