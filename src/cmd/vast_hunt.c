@@ -5,11 +5,16 @@
  * rent it, wait until it runs and register it as a worker.
  *
  * The settings and the query come from vast/hunt.h (profile, then the
- * project's hardware: section, then flags); blacklisted machines
+ * project's hardware: section, then flags, each flag one term of the
+ * query, sent with each filter once: vast_query_dedup); a flag and a
+ * --query term on the same filter, or two names of one setting with
+ * different values, are usage errors.  Blacklisted machines
  * (vastai/blacklist.yaml) are never shown nor rented; an offer dearer than
- * --max-dph is dropped here too, whatever the server returned.  Renting
- * and registering are vast/rent.h and vast_register_rental(), the code path
- * the watcher uses.
+ * --max-dph or named by --exclude-offer-id is dropped here too, whatever
+ * the server returned.  Renting and registering are vast/rent.h and
+ * vast_register_rental(), the code path the watcher uses; here each offer
+ * is first confirmed on the terminal (ask_yes) unless --yes, and without a
+ * terminal --rent needs --yes.
  */
 #include "ros.h"
 #include "store/json.h"
@@ -24,6 +29,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_REF_HOURS 1.0
 #define DEFAULT_REF_DLP 12.4	/* an RTX 3060 12GB */
@@ -36,7 +42,7 @@ struct hunt_flags {
 	double min_reliability, min_dlperf_usd, min_disk_space, disk;
 	long long num_gpus, min_ports, limit, timeout;
 	struct strv exclude_offers;	/* each --exclude-offer-id as given */
-	int rent, min_ports_seen;
+	int rent, yes, min_ports_seen;
 };
 
 /* The numeric flags and the setting each gives.  Two flags on one setting
@@ -320,6 +326,34 @@ print_best(const json_t *o)
 	free(geo);
 }
 
+/* Ask on the terminal before renting offer o (one of the ranked). */
+static int
+approve_offer(void *arg, const json_t *o)
+{
+	struct buf q = BUF_INIT;
+	long long id = 0, n = 1;
+	double d;
+	char *gpu = vast_disp_field(o, "gpu_name", 40, "?");
+	const json_t *cost = json_object_get(o, "cost");
+	(void)arg;
+	vast_json_int(json_object_get(o, "id"), &id);
+	vast_json_int(json_object_get(o, "num_gpus"), &n);
+	buf_addf(&q, "Rent offer %lld (", id);
+	if (n > 1)
+		buf_addf(&q, "%lldx ", n);
+	buf_adds(&q, gpu);
+	if (jnum(o, "dph_total", &d) == 0)
+		buf_addf(&q, ", $%.4f/h", d);
+	if (json_is_object(cost) && jnum(cost, "total", &d) == 0)
+		buf_addf(&q, ", est. $%.4f total", d);
+	else
+		buf_adds(&q, ", est. total unknown");
+	int yes = ask_yes("%s)? [y/N] ", q.s);
+	buf_release(&q);
+	free(gpu);
+	return yes;
+}
+
 static int
 rent_best(struct ctx *ctx, struct vast_client *vc, const json_t *ranked, const struct hunt_flags *f,
 	  const struct vast_hunt *h, double disk, json_t *out)
@@ -337,8 +371,13 @@ rent_best(struct ctx *ctx, struct vast_client *vc, const json_t *ranked, const s
 	ro.direct = f->ssh_mode && !strcmp(f->ssh_mode, "direct");
 	ro.timeout_s = (int)f->timeout;
 	ro.progress = show_progress;
+	if (!f->yes)
+		ro.approve = approve_offer;
 	if (vast_rent(vc, ranked, &ro, &got, &err) != VAST_OK) {
-		error("%s", err.s);
+		if (got.declined)
+			fprintf(stderr, "not rented\n");
+		else
+			error("%s", err.s);
 		if (got.instance_id)
 			json_object_set_new(out, "rental", json_pack("{s:I,s:I,s:s}", "offer_id", (json_int_t)got.offer_id,
 				"instance_id", (json_int_t)got.instance_id, "error", err.s));
@@ -432,6 +471,7 @@ cmd_vast_hunt_fn(int argc, char **argv, struct ctx *ctx)
 		{ "order", OPT_STR, &f.order, "F", "Vast.ai's order of the search, e.g. dph+ (default score-)", 0, NULL },
 		{ "query", OPT_STR, &f.query, "Q", "more terms in the CLI's language: 'dph<0.1 gpu_ram>=8'", 0, NULL },
 		{ "rent", OPT_BOOL, &f.rent, NULL, "rent the best offer, wait for it, register it as a worker", 0, NULL },
+		{ "yes", OPT_BOOL, &f.yes, NULL, "rent without asking (needed without a terminal)", 'y', NULL },
 		{ "image", OPT_STR, &f.image, "I", "docker image to rent with", 0, NULL },
 		{ "onstart", OPT_STR, &f.onstart, "CMD", "script run when the instance starts", 0, NULL },
 		{ "disk", OPT_DOUBLE, &f.disk, "G", "disk to rent (default --storage, else 32)", 0, NULL },
@@ -476,8 +516,13 @@ cmd_vast_hunt_fn(int argc, char **argv, struct ctx *ctx)
 		usage_error(ctx, "invalid --pool '%s'", f.pool);
 	if (f.ssh_mode && strcmp(f.ssh_mode, "proxy") && strcmp(f.ssh_mode, "direct"))
 		usage_error(ctx, "--ssh-mode must be proxy or direct");
-	if (!f.rent && (f.image || f.onstart || !isnan(f.disk) || f.pool || f.ssh_mode || f.key || f.workspace || f.timeout))
-		usage_error(ctx, "--image, --onstart, --disk, --pool, --ssh-mode, --key, --workspace and --timeout go with --rent");
+	if (!f.rent && (f.yes || f.image || f.onstart || !isnan(f.disk) || f.pool || f.ssh_mode || f.key ||
+			f.workspace || f.timeout))
+		usage_error(ctx, "--yes, --image, --onstart, --disk, --pool, --ssh-mode, --key, --workspace and "
+			    "--timeout go with --rent");
+	if (f.rent && !f.yes && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)))
+		usage_error(ctx, "--rent spends money and there is no terminal to ask on: add --yes to rent "
+			    "without asking");
 	if (f.query && check_query(f.query, &err) < 0)
 		goto fail;
 	check_clashes(ctx, &f);
@@ -588,8 +633,8 @@ const struct ros_cmd cmd_vast_hunt = {
 	"[--storage GB] [--min-disk-space GB] [--min-dlperf-usd X] [--min-reliability X] "
 	"[--min-gpu-ram GB] [--min-ports N] [--min-cuda V] [--gpu NAMES] [--num-gpus N] "
 	"[--exclude-geolocation CODES] [--exclude-offer-id IDS]... [--limit N] [--order F] [--query Q] "
-	"[--rent [--image I] [--onstart CMD] [--disk G] [--pool P] [--ssh-mode proxy|direct] [--key PATH] "
-	"[--workspace DIR] [--timeout S]]",
+	"[--rent [--yes] [--image I] [--onstart CMD] [--disk G] [--pool P] [--ssh-mode proxy|direct] "
+	"[--key PATH] [--workspace DIR] [--timeout S]]",
 	"Settings come from the profile (built-in pytorch, jax, or vastai/profiles.yaml),\n"
 	"then the project's hardware: section, then the flags: each flag is a term of the\n"
 	"query sent to Vast.ai, in the CLI's language (its option says which), and it\n"
@@ -608,5 +653,10 @@ const struct ros_cmd cmd_vast_hunt = {
 	"\n"
 	"--rent rents the best offer (the next one if it is gone), waits until it runs\n"
 	"with an SSH endpoint, and registers it as worker vastai_auto_<date>_<time> with\n"
-	"its instance_id.",
+	"its instance_id.\n"
+	"\n"
+	"Renting spends money.  On a terminal --rent asks before renting each offer\n"
+	"(\"Rent offer N (GPU, $X/h, est. $Y total)? [y/N]\") and rents only on y or yes;\n"
+	"without a terminal (stdin and stdout) it refuses unless --yes is given, as\n"
+	"vastai-destroy does.  The watcher's settings are its consent: it never asks.",
 };

@@ -130,7 +130,7 @@ check_nore "no advice" "$OUT" 'give --ref-hours'
 
 # --- findable ---
 check "ros help vast-hunt" "$ROS" help vast-hunt
-for f in min-dlperf-usd storage min-reliability min-gpu-ram min-disk-space min-ports exclude-offer-id; do
+for f in min-dlperf-usd storage min-reliability min-gpu-ram min-disk-space min-ports exclude-offer-id yes; do
 	check_re "--$f listed" "$OUT" "^  (-., )?--$f( [A-Z]+)? +[^ ]"
 done
 check_re "which filters are checked here too" "$OUT" 'Checked here as well as by Vast\.ai: --max-dph and\s+--exclude-offer-id'
