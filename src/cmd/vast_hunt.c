@@ -183,12 +183,13 @@ flag_text(const struct hunt_flags *f, int k)
 }
 
 /*
- * Flags that cannot go together: two names of one setting with different
- * values, or a flag and a --query term on the same filter (which one was
- * meant?).  Usage errors, before anything is read or sent.
+ * Flags that are wrong or cannot go together: a bad list (apply_flag), two
+ * names of one setting with different values, or a flag and a --query term
+ * on the same filter (which one was meant?).  Usage errors, before
+ * anything is read or sent.
  */
 static void
-check_clashes(struct ctx *ctx, const struct hunt_flags *f)
+check_flags(struct ctx *ctx, const struct hunt_flags *f)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(num_flags); i++)
 		for (size_t j = i + 1; j < ARRAY_SIZE(num_flags); j++)
@@ -196,14 +197,12 @@ check_clashes(struct ctx *ctx, const struct hunt_flags *f)
 			    !isnan(NUM_FLAG(f, j)) && NUM_FLAG(f, i) != NUM_FLAG(f, j))
 				usage_error(ctx, "--%s %g and --%s %g are the same setting: give one", num_flags[i].name,
 					    NUM_FLAG(f, i), num_flags[j].name, NUM_FLAG(f, j));
-	if (!f->query)
-		return;
 	for (int k = 0; k < K_END; k++) {
 		struct vast_hunt one;
 		struct buf err = BUF_INIT;
 		char *terms = NULL, *mine = NULL, *theirs = NULL, *flag = NULL, msg[1024] = "";
 		vast_hunt_init(&one);
-		if (apply_flag(ctx, f, k, &one)) {
+		if (apply_flag(ctx, f, k, &one) && f->query) {
 			terms = vast_hunt_query_string(&one);
 			if (vast_query_clash(terms, f->query, &mine, &theirs, &err) > 0) {
 				flag = flag_text(f, k);
@@ -525,7 +524,7 @@ cmd_vast_hunt_fn(int argc, char **argv, struct ctx *ctx)
 			    "without asking");
 	if (f.query && check_query(f.query, &err) < 0)
 		goto fail;
-	check_clashes(ctx, &f);
+	check_flags(ctx, &f);
 
 	const char *root = ctx_root(ctx);
 	if (vast_hunt_load(root, f.profile, f.project, &h, &err) < 0)

@@ -79,6 +79,8 @@ for bad in abc 0 -5 '1,,x' ''; do
 	check_exit 2 "--exclude-offer-id '$bad' refused" "$ROS" vast-hunt --exclude-offer-id "$bad"
 done
 check_re "saying which" "$ERR" "^ros vast-hunt: --exclude-offer-id needs offer ids"
+check_exit 2 "a usage error before the root is looked for" env -u RESEARCH_OS_ROOT sh -c 'cd "$1" && exec "$2" vast-hunt --exclude-offer-id x' sh "$T" "$ROS"
+check_re "saying so" "$ERR" "^ros vast-hunt: --exclude-offer-id needs offer ids \(positive numbers, comma-separated\), not 'x'$"
 
 # --- with a profile: a flag replaces the profile's term, in its place ---
 check "--profile pytorch --min-ports 4 --min-reliability 0.98" "$ROS" vast-hunt --profile pytorch --min-ports 4 --min-reliability 0.98
