@@ -546,11 +546,19 @@ vast_query_dedup(const char *q, struct buf *err)
 {
 	struct filters f;
 	struct buf out = BUF_INIT;
+	struct strv w = STRV_INIT;
+	json_t *scratch = json_object();
 	char **kept;
 	size_t nkept = 0;
+	int bad;
 
-	if (filters_of(q, &f, err) < 0) {
-		filters_release(&f);
+	/* a term that does not parse is an error even when a later one replaces it */
+	bad = vast_query_merge(scratch, q, &w, err) < 0;
+	json_decref(scratch);
+	strv_release(&w);
+	if (bad || filters_of(q, &f, err) < 0) {
+		if (!bad)
+			filters_release(&f);
 		return NULL;
 	}
 	/* kept[i]: the text in the place of filter i, NULL once dropped */

@@ -71,7 +71,8 @@ int vast_query_merge(json_t *res, const char *q, struct strv *warnings, struct b
  * first; a wildcard term (`f=any`) drops the terms on f before it and is
  * kept.  Terms keep their own writing; they are joined by one space.  The
  * result asks for what q asks for (vast_offer_query gives an equal object).
- * NULL q: "".  NULL with *err when q does not scan (unconsumed text).
+ * NULL q: "".  NULL with *err when q does not parse, even in a term a later
+ * one replaces (the error vast_query_merge gives).
  */
 char *vast_query_dedup(const char *q, struct buf *err);
 

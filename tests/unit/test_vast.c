@@ -338,6 +338,15 @@ test_dedup(void)
 	s = vast_query_dedup(NULL, &err);
 	CHECK_STR(s, "", "no query, no filter");
 	free(s);
+	s = vast_query_dedup("gpu_ram>=lots dph<1 gpu_ram>=8", &err);
+	CHECK(!s && strstr(buf_cstr(&err), "takes a number, not 'lots'"),
+	      "a bad term is an error even when a later one replaces it: %s", buf_cstr(&err));
+	free(s);
+	buf_reset(&err);
+	s = vast_query_dedup("dph<1 dph<any", &err);
+	CHECK(!s && strstr(buf_cstr(&err), "wildcard"), "and so is a wildcard with another operator");
+	free(s);
+	buf_reset(&err);
 	s = vast_query_dedup("dph<0.1 ^^", &err);
 	CHECK(!s && strstr(buf_cstr(&err), "unconsumed text at column 9"), "a query that does not scan: %s", buf_cstr(&err));
 	buf_release(&err);
