@@ -22,18 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Ask on the terminal; 1 if the answer is yes. */
-static int
-confirm(const char *what)
-{
-	char line[64];
-	fprintf(stderr, "Destroy %s? All its data is lost. [y/N] ", what);
-	fflush(stderr);
-	if (!fgets(line, sizeof line, stdin))
-		return 0;
-	return !strcmp(line, "y\n") || !strcmp(line, "Y\n") || !strcmp(line, "yes\n");
-}
-
 /* The instance id that arg names: a number, or a worker's instance_id. */
 static long long
 resolve(struct ctx *ctx, const char *arg)
@@ -100,7 +88,7 @@ cmd_vastai_destroy_fn(int argc, char **argv, struct ctx *ctx)
 		if (!yes) {
 			if (!isatty(STDIN_FILENO))
 				usage_error(ctx, "refusing to destroy %s without --yes (no terminal to ask on)", what.s);
-			if (!confirm(what.s)) {
+			if (!ask_yes("Destroy %s? All its data is lost. [y/N] ", what.s)) {
 				fprintf(stderr, "not destroyed\n");
 				goto out;
 			}

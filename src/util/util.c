@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -706,6 +707,35 @@ fprintf_term(FILE *f, const char *fmt, ...)
 	fwrite(buf_cstr(&out), 1, out.len, f);
 	buf_release(&in);
 	buf_release(&out);
+}
+
+int
+ask_yes(const char *fmt, ...)
+{
+	char line[64];
+	size_t a = 0, b;
+	va_list ap;
+
+	fflush(stdout);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	if (!fgets(line, sizeof line, stdin))
+		return 0;
+	b = strlen(line);
+	if (b && line[b - 1] != '\n') {	/* too long for an answer: no, and not the next one */
+		int c;
+		while ((c = getchar()) != EOF && c != '\n')
+			;
+		return 0;
+	}
+	while (b && strchr(" \t\r\n", line[b - 1]))
+		b--;
+	while (a < b && strchr(" \t", line[a]))
+		a++;
+	line[b] = 0;
+	return !strcasecmp(line + a, "y") || !strcasecmp(line + a, "yes");
 }
 
 int

@@ -138,6 +138,14 @@ size_t buf_add_term(struct buf *b, const char *s, size_t n, int partial);
  * unchanged): for lines that mix them with others'. */
 void fprintf_term(FILE *f, const char *fmt, ...) PRINTF(2, 3);
 
+/* ---- asking before doing what cannot be undone ----
+ * Print the question (fmt) on stderr after flushing stdout, read one line
+ * of stdin: 1 if it is y or yes (any case, blanks around it ignored), 0 for
+ * anything else or the end of input.  Callers ask only on a terminal
+ * (isatty) and otherwise refuse unless told yes (--yes).
+ */
+int ask_yes(const char *fmt, ...) PRINTF(1, 2);
+
 int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);
 /* 1 if s is made only of [A-Za-z0-9_.-] and is non-empty, not "." or "..". */

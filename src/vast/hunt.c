@@ -28,6 +28,8 @@ vast_hunt_init(struct vast_hunt *h)
 	memset(h, 0, sizeof *h);
 	h->ref_hours = h->ref_dlp = h->data_gb = h->disk_gb = NAN;
 	h->max_dph = h->min_vram_gb = h->min_cuda = h->min_reliability = NAN;
+	h->min_dlperf_usd = h->min_disk_space = NAN;
+	h->min_ports = -1;
 }
 
 void
@@ -42,6 +44,7 @@ vast_hunt_release(struct vast_hunt *h)
 	free(h->order);
 	strv_release(&h->gpus);
 	strv_release(&h->exclude_geo);
+	free(h->exclude_ids);
 	vast_hunt_init(h);
 }
 
@@ -65,6 +68,22 @@ vast_list_item_ok(const char *s)
 	return 1;
 }
 
+void
+vast_split_list(const char *s, struct strv *out)
+{
+	char *c = xstrdup(s), *save = NULL;
+	for (char *t = strtok_r(c, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		size_t l = strlen(t);
+		while (l && (t[l - 1] == ' ' || t[l - 1] == '\t'))
+			t[--l] = 0;
+		if (*t)
+			strv_push(out, t);
+	}
+	free(c);
+}
+
 /* Replace list with the items of a sequence or a comma-separated scalar. */
 static int
 set_list(struct strv *list, const struct ynode *n, const char *what, struct buf *err)
@@ -80,17 +99,7 @@ set_list(struct strv *list, const struct ynode *n, const char *what, struct buf 
 			strv_push(&items, n->items[i]->value);
 		}
 	} else if (n->type == Y_SCALAR && n->value && !n->plain_null) {
-		char *s = xstrdup(n->value), *save = NULL;
-		for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			while (*t == ' ')
-				t++;
-			size_t l = strlen(t);
-			while (l && t[l - 1] == ' ')
-				t[--l] = 0;
-			if (*t)
-				strv_push(&items, t);
-		}
-		free(s);
+		vast_split_list(n->value, &items);
 	}
 	for (size_t i = 0; i < items.n; i++)
 		if (!vast_list_item_ok(items.v[i])) {
@@ -332,8 +341,13 @@ vast_hunt_query_string(const struct vast_hunt *h)
 		add_num(&q, "cuda_max_good>=", h->min_cuda);
 	if (!isnan(h->min_reliability))
 		add_num(&q, "reliability>=", h->min_reliability);
-	if (!isnan(h->disk_gb))
-		add_num(&q, "disk_space>=", h->disk_gb);
+	if (!isnan(h->min_dlperf_usd))
+		add_num(&q, "dlperf_usd>=", h->min_dlperf_usd);
+	if (!isnan(h->disk_gb) || !isnan(h->min_disk_space))
+		add_num(&q, "disk_space>=", isnan(h->disk_gb) ? h->min_disk_space :
+			isnan(h->min_disk_space) ? h->disk_gb : fmax(h->disk_gb, h->min_disk_space));
+	if (h->min_ports >= 0)
+		add_num(&q, "direct_port_count>=", (double)h->min_ports);
 	if (!isnan(h->max_dph))
 		add_num(&q, "dph<=", h->max_dph);
 	if (h->num_gpus > 0)
@@ -342,6 +356,12 @@ vast_hunt_query_string(const struct vast_hunt *h)
 		add_list(&q, "gpu_name in", &h->gpus);
 	if (h->exclude_geo.n)
 		add_list(&q, "geolocation notin", &h->exclude_geo);
+	if (h->n_exclude) {
+		buf_addf(&q, "%sid notin [", q.len ? " " : "");
+		for (size_t i = 0; i < h->n_exclude; i++)
+			buf_addf(&q, "%s%lld", i ? "," : "", h->exclude_ids[i]);
+		buf_addc(&q, ']');
+	}
 	if (h->query && *h->query)
 		buf_addf(&q, "%s%s", q.len ? " " : "", h->query);
 	return buf_detach(&q);
@@ -425,6 +445,27 @@ vast_drop_blacklisted(const json_t *offers, const struct vast_blacklist *bl, siz
 		if (vast_json_int(json_object_get(o, "machine_id"), &m) == 0 && vast_blacklisted(bl, m)) {
 			(*hidden)++;
 			continue;
+		}
+		json_array_append(out, o);
+	}
+	return out;
+}
+
+json_t *
+vast_drop_offer_ids(const json_t *offers, const long long *ids, size_t n, size_t *dropped)
+{
+	json_t *out = json_array(), *o;
+	size_t i, k;
+	*dropped = 0;
+	json_array_foreach(offers, i, o) {
+		long long id;
+		if (vast_json_int(json_object_get(o, "id"), &id) == 0) {
+			for (k = 0; k < n && ids[k] != id; k++)
+				;
+			if (k < n) {
+				(*dropped)++;
+				continue;
+			}
 		}
 		json_array_append(out, o);
 	}

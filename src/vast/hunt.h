@@ -9,10 +9,13 @@
  * (research/<id>/project.yaml), then the command line.  The query string
  * is the profile's query, the project's `query`, one term per setting
  * (min_vram_gb -> gpu_ram>=V, min_cuda -> cuda_max_good>=V,
- * min_reliability -> reliability>=V, max_dph -> dph<=V, num_gpus ->
+ * min_reliability -> reliability>=V, min_dlperf_usd -> dlperf_usd>=V,
+ * disk_gb and min_disk_space -> disk_space>=G (the larger of the two),
+ * min_ports -> direct_port_count>=N, max_dph -> dph<=V, num_gpus ->
  * num_gpus=N, gpu -> gpu_name in [...], exclude_geolocation -> geolocation
- * notin [...], disk_gb -> disk_space>=G), then --query; a later term on
- * the same field and operator replaces an earlier one (query.h).
+ * notin [...], exclude_ids -> id notin [...]), then --query; a later term
+ * on the same field and operator replaces an earlier one (query.h;
+ * vast_query_dedup() writes the string with each filter once).
  *
  * vastai/profiles.yaml: a mapping from profile name to either a query
  * string or a mapping with any of
@@ -51,8 +54,14 @@ struct vast_hunt {
 	/* NAN: unset */
 	double ref_hours, ref_dlp, data_gb, disk_gb;
 	double max_dph, min_vram_gb, min_cuda, min_reliability;
+	double min_dlperf_usd, min_disk_space;	/* flags only */
 	long long num_gpus;	/* 0: unset */
+	long long min_ports;	/* -1: unset; flags only */
 	struct strv gpus, exclude_geo;
+	/* offers never ranked nor rented (also left to vast_drop_offer_ids:
+	 * the server may not honour the filter); flags only */
+	long long *exclude_ids;
+	size_t n_exclude, alloc_exclude;
 	char *image, *onstart, *order;
 };
 
@@ -91,9 +100,17 @@ void vast_blacklist_release(struct vast_blacklist *bl);
  * number left out.  The server may not honour every filter of a query. */
 json_t *vast_drop_dear(const json_t *offers, double max_dph, size_t *dropped);
 
+/* offers but those whose id is one of ids[0..n): new array; *dropped gets
+ * the number left out. */
+json_t *vast_drop_offer_ids(const json_t *offers, const long long *ids, size_t n, size_t *dropped);
+
 /* offers without the blacklisted machines: new array; *hidden gets the
  * number left out. */
 json_t *vast_drop_blacklisted(const json_t *offers, const struct vast_blacklist *bl, size_t *hidden);
+
+/* The items of comma-separated s, blanks around them trimmed, empty ones
+ * left out, appended to out. */
+void vast_split_list(const char *s, struct strv *out);
 
 /* 1 if s can be an item of a name list (gpu, exclude_geolocation): not
  * empty, no control characters, none of [ ] , " ' */

@@ -435,17 +435,17 @@ out:
 	return ret;
 }
 
-int
-vast_query_merge(json_t *res, const char *q, struct strv *warnings, struct buf *err)
+/*
+ * Scan q (not NULL) into terms: blanks become spaces, the ends are trimmed.
+ * *text gets the string the offsets of the terms point into (the caller
+ * frees it, also on error).  0, or -1 with *err.
+ */
+static int
+scan_query(const char *q, char **text, struct terms *terms, struct buf *err)
 {
-	struct terms terms = { NULL, 0, 0 };
-	char *s;
+	char *s = xstrdup(q);
 	size_t a = 0, b;
-	int ret = -1;
 
-	if (!q)
-		return 0;
-	s = xstrdup(q);
 	for (char *p = s; *p; p++)
 		if (*p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
 			*p = ' ';
@@ -455,7 +455,20 @@ vast_query_merge(json_t *res, const char *q, struct strv *warnings, struct buf *
 	while (b > a && s[b - 1] == ' ')
 		b--;
 	s[b] = 0;
-	if (scan(s + a, a, &terms, err) < 0)
+	*text = s;
+	return scan(s + a, a, terms, err);
+}
+
+int
+vast_query_merge(json_t *res, const char *q, struct strv *warnings, struct buf *err)
+{
+	struct terms terms = { NULL, 0, 0 };
+	char *s = NULL;
+	int ret = -1;
+
+	if (!q)
+		return 0;
+	if (scan_query(q, &s, &terms, err) < 0)
 		goto out;
 	for (size_t i = 0; i < terms.n; i++)
 		if (apply(res, &terms.v[i], warnings, err) < 0)
@@ -464,6 +477,143 @@ vast_query_merge(json_t *res, const char *q, struct strv *warnings, struct buf *
 out:
 	terms_release(&terms);
 	free(s);
+	return ret;
+}
+
+/* ---- terms as filters: one per field and operator ---- */
+
+/* A term seen as the filter it sets: the canonical field and operator
+ * (wild: a wildcard, which deletes the field), and its text as written. */
+struct filter {
+	const char *field, *op;	/* borrowed from the terms and tables */
+	int wild;
+	char *text;
+};
+
+struct filters {
+	struct filter *v;
+	size_t n, alloc;
+	char *s;		/* the scanned text */
+	struct terms terms;
+};
+
+static void
+filters_release(struct filters *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].text);
+	free(f->v);
+	free(f->s);
+	terms_release(&f->terms);
+	memset(f, 0, sizeof *f);
+}
+
+/* The filters of q in order (NULL: none).  0, or -1 with *err. */
+static int
+filters_of(const char *q, struct filters *f, struct buf *err)
+{
+	memset(f, 0, sizeof *f);
+	if (!q)
+		return 0;
+	if (scan_query(q, &f->s, &f->terms, err) < 0)
+		return -1;
+	for (size_t i = 0; i < f->terms.n; i++) {
+		const struct term *t = &f->terms.v[i];
+		const char *op = op_name(t->op);
+		char *value = strip_chars(t->value, ",[]");
+		GROW(f->v, f->alloc, f->n + 1);
+		struct filter *x = &f->v[f->n++];
+		x->field = vast_field_alias(t->field);
+		x->op = op ? op : t->op;
+		x->wild = op && !strcmp(op, "eq") &&
+			  (!strcmp(value, "any") || !strcmp(value, "*") || !strcmp(value, "?"));
+		x->text = xstrndup(f->s + t->at, t->value_at + strlen(t->value) - t->at);
+		free(value);
+	}
+	return 0;
+}
+
+static int
+same_filter(const struct filter *a, const struct filter *b)
+{
+	if (strcmp(a->field, b->field))
+		return 0;
+	return a->wild || b->wild || !strcmp(a->op, b->op);
+}
+
+char *
+vast_query_dedup(const char *q, struct buf *err)
+{
+	struct filters f;
+	struct buf out = BUF_INIT;
+	struct strv w = STRV_INIT;
+	json_t *scratch = json_object();
+	char **kept;
+	size_t nkept = 0;
+	int bad;
+
+	/* a term that does not parse is an error even when a later one replaces it */
+	bad = vast_query_merge(scratch, q, &w, err) < 0;
+	json_decref(scratch);
+	strv_release(&w);
+	if (bad || filters_of(q, &f, err) < 0) {
+		if (!bad)
+			filters_release(&f);
+		return NULL;
+	}
+	/* kept[i]: the text in the place of filter i, NULL once dropped */
+	kept = xcalloc(f.n + 1, sizeof *kept);
+	for (size_t i = 0; i < f.n; i++) {
+		size_t j;
+		if (f.v[i].wild) {
+			for (j = 0; j < i; j++)
+				if (kept[j] && !strcmp(f.v[j].field, f.v[i].field))
+					kept[j] = NULL;
+			kept[i] = f.v[i].text;
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (kept[j] && !f.v[j].wild && same_filter(&f.v[j], &f.v[i]))
+				break;
+		if (j < i)
+			kept[j] = f.v[i].text;
+		else
+			kept[i] = f.v[i].text;
+	}
+	buf_adds(&out, "");
+	for (size_t i = 0; i < f.n; i++)
+		if (kept[i])
+			buf_addf(&out, "%s%s", nkept++ ? " " : "", kept[i]);
+	free(kept);
+	filters_release(&f);
+	return buf_detach(&out);
+}
+
+int
+vast_query_clash(const char *a, const char *b, char **ta, char **tb, struct buf *err)
+{
+	struct filters fa, fb;
+	int ret = -1;
+
+	*ta = *tb = NULL;
+	if (filters_of(a, &fa, err) < 0) {
+		filters_release(&fa);
+		return -1;
+	}
+	if (filters_of(b, &fb, err) < 0)
+		goto out;
+	ret = 0;
+	for (size_t i = 0; i < fb.n && !ret; i++)
+		for (size_t j = 0; j < fa.n; j++)
+			if (same_filter(&fa.v[j], &fb.v[i])) {
+				*ta = xstrdup(fa.v[j].text);
+				*tb = xstrdup(fb.v[i].text);
+				ret = 1;
+				break;
+			}
+out:
+	filters_release(&fa);
+	filters_release(&fb);
 	return ret;
 }
 

@@ -65,6 +65,25 @@ json_t *vast_parse_query(const char *q, struct buf *err);
  */
 int vast_query_merge(json_t *res, const char *q, struct strv *warnings, struct buf *err);
 
+/*
+ * q with each filter once: of the terms on one field (aliases resolved) and
+ * operator (its spellings resolved), the last is kept, in the place of the
+ * first; a wildcard term (`f=any`) drops the terms on f before it and is
+ * kept.  Terms keep their own writing; they are joined by one space.  The
+ * result asks for what q asks for (vast_offer_query gives an equal object).
+ * NULL q: "".  NULL with *err when q does not parse, even in a term a later
+ * one replaces (the error vast_query_merge gives).
+ */
+char *vast_query_dedup(const char *q, struct buf *err);
+
+/*
+ * The first term of b on a field and operator that a term of a also sets
+ * (a wildcard on a field clashes with any term on it): 1 with *ta and *tb
+ * the two terms as written (new strings), 0 if there is none, -1 with *err
+ * when a or b does not scan.  Either may be NULL (no terms).
+ */
+int vast_query_clash(const char *a, const char *b, char **ta, char **tb, struct buf *err);
+
 /* Parse an order spec ("score-", "dph+,num_gpus-", "-dlperf") into
  * [["field","asc"|"desc"],...].  NULL on error (a name that is not a field
  * name: letters, digits, '_'). */

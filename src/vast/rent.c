@@ -217,6 +217,12 @@ vast_rent(struct vast_client *vc, const json_t *offers, const struct vast_rent_o
 		if (vast_json_id(json_object_get(offer, "id"), &oid) < 0 || vast_row_refused(offer) ||
 		    vast_row_check(offer, NULL))
 			continue;	/* never rent what is not believed */
+		if (o->approve && !o->approve(o->arg, offer)) {
+			out->declined = oid;
+			buf_addf(err, "offer %lld not rented: declined", oid);
+			rc = VAST_ERR;
+			break;
+		}
 		tried++;
 		char *gpu = vast_disp_field(offer, "gpu_name", 40, "GPU");
 		json_t *dph = json_object_get(offer, "dph_total");

@@ -11,7 +11,9 @@
  *
  * Offers are tried in the order given (one without a plausible id, or
  * with a number out of range, vast/values.h, is passed over); one that is
- * gone (404/410 no_such_ask) is skipped for the next, up to max_offers.  Any other
+ * gone (404/410 no_such_ask) is skipped for the next, up to max_offers.
+ * With an approve hook, each offer is put to it before it is rented, and
+ * a no rents nothing more (the user's consent, offer by offer).  Any other
  * failure to rent stops: a rent request is never repeated once it may have
  * reached Vast.ai.  The instance is then polled (GET of the one instance)
  * every poll_ms until actual_status is "running" and it has an SSH endpoint
@@ -44,21 +46,26 @@ struct vast_rent_opts {
 	size_t max_offers;	/* offers tried when they vanish; 0: 5 */
 	/* progress lines ("renting offer ...", "instance N: loading (35 s)"), may be NULL */
 	void (*progress)(void *arg, const char *line);
-	void *arg;
+	/* asked before each offer is rented (it has the members of the offers
+	 * given, e.g. vast_rank_offers' "cost"): 0 rents nothing more, out->declined
+	 * is set and the call fails; NULL: rent without asking */
+	int (*approve)(void *arg, const json_t *offer);
+	void *arg;		/* of progress and approve */
 	/* when set and *cancel becomes non-zero (a signal handler sets it), no
 	 * further offer is tried and a wait ends as a timeout does (-2: the
 	 * instance is left alone); may be NULL */
 	const volatile sig_atomic_t *cancel;
 };
-#define VAST_RENT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL }
+#define VAST_RENT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 
 struct vast_rental {
 	long long offer_id, instance_id;
 	json_t *offer;		/* the offer rented (new reference) */
 	json_t *inst;		/* the running instance's row (new reference) */
 	int vanished;		/* offers skipped because they were gone */
+	long long declined;	/* the offer approve said no to, or 0 */
 };
-#define VAST_RENTAL_INIT { 0, 0, NULL, NULL, 0 }
+#define VAST_RENTAL_INIT { 0, 0, NULL, NULL, 0, 0 }
 
 void vast_rental_release(struct vast_rental *r);
 

@@ -51,7 +51,7 @@ EOF
 )" "True True [27044890, 27046002, 27045511, 27047733]"
 check_eq "bandwidth cost of the 4090: (0.03 + 0.02) × 3 GB" "$(jq_py "$T/j" '[round(o["cost"]["bandwidth"], 6) for o in d["offers"] if o["id"] == 27045511][0]')" 0.15
 check_eq "cost params and best" "$(jq_py "$T/j" '[d["cost_params"], d["best"]]')" \
-	"[{'ref_hours': 4.5, 'ref_dlp': 12.4, 'disk_gb': 20.0, 'data_gb': 3.0}, 27044890]"
+	"[{'ref_hours': 4.5, 'ref_dlp': 12.4, 'disk_gb': 20.0, 'data_gb': 3.0, 'ref_hours_default': False}, 27044890]"
 check_eq "--disk-gb filters too" "$(jq_py "$T/j" 'd["query"]["disk_space"]')" "{'gte': '20'}"
 
 # --- null fields: unknown cost ranks last ---
@@ -111,11 +111,16 @@ cp "$TOP/tests/fake/nbeatsx_dc.project.yaml" research/nbeatsx_dc/project.yaml
 check "--project-id" "$ROS" vast-hunt --project-id nbeatsx_dc --json
 printf '%s' "$OUT" >"$T/j"
 check_eq "project: profile, cost model from hardware:" "$(jq_py "$T/j" '[d["profile"], d["cost_params"]]')" \
-	"['pytorch', {'ref_hours': 4.5, 'ref_dlp': 12.4, 'disk_gb': 20.0, 'data_gb': 0.5}]"
+	"['pytorch', {'ref_hours': 4.5, 'ref_dlp': 12.4, 'disk_gb': 20.0, 'data_gb': 0.5, 'ref_hours_default': False}]"
 check_eq "project: its requirements in the query" "$(jq_py "$T/j" 'd["query_string"]')" \
-	"cuda_max_good>=12.1 gpu_ram>=8 reliability>0.95 direct_port_count>=1 inet_down>100 disk_space>=32 gpu_ram>=8 cuda_max_good>=11.8 reliability>=0.95 disk_space>=20"
+	"cuda_max_good>=11.8 gpu_ram>=8 reliability>0.95 direct_port_count>=1 inet_down>100 disk_space>=20 reliability>=0.95"
 check_eq "merged as the CLI merges" "$(body | fakevast_json '[d["cuda_max_good"], d["reliability"], d["disk_space"], d["gpu_ram"]]')" \
 	'[{"gte": "11.8"}, {"gt": "0.95", "gte": "0.95"}, {"gte": "20"}, {"gte": 8000.0}]'
+check "the project's hunt, as text" "$ROS" vast-hunt --project-id nbeatsx_dc
+check_re "each filter once on the query line, the project's value in the profile's place" "$OUT" \
+	'^Query: cuda_max_good>=11\.8 gpu_ram>=8 reliability>0\.95 direct_port_count>=1 inet_down>100 disk_space>=20 reliability>=0\.95$'
+check "--profile pytorch with the disk the profile sets too" "$ROS" vast-hunt --profile pytorch --disk-gb 32
+check_re "disk_space>=32 once" "$OUT" '^Query: cuda_max_good>=12\.1 gpu_ram>=8 reliability>0\.95 direct_port_count>=1 inet_down>100 disk_space>=32$'
 check_exit 1 "--max-dph 0.10 as in the project's notes: nothing that cheap here" "$ROS" vast-hunt --project-id nbeatsx_dc --max-dph 0.10
 check_re "says so" "$OUT" '^No offers match\.$'
 check_exit 1 "unknown project" "$ROS" vast-hunt --project-id nope
@@ -147,7 +152,7 @@ check_nore "machine 48211 never shown" "$OUT" '48211'
 check_re "the next best named" "$OUT" 'Best: offer 27044890'
 check_re "the hidden count" "$OUT" '\(hidden: 1 on blacklisted machines, 0 over --max-dph\)'
 check "--json" "$ROS" vast-hunt --json
-check_eq "json: hidden" "$(printf '%s' "$OUT" | fakevast_json 'd["hidden"]')" '{"blacklisted": 1, "over_max_dph": 0}'
+check_eq "json: hidden" "$(printf '%s' "$OUT" | fakevast_json 'd["hidden"]')" '{"blacklisted": 1, "over_max_dph": 0, "excluded": 0}'
 printf 'blacklist:\n  - machine_id: abc\n' >vastai/blacklist.yaml
 : >"$FAKEVAST_LOG"
 check_exit 1 "a malformed blacklist stops the hunt" "$ROS" vast-hunt

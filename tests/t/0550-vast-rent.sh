@@ -3,7 +3,7 @@
 # runs, register it (the watcher's code path).  An offer gone at rent time, a
 # boot that fails, a timeout, a rent request that may have been processed,
 # hostile endpoints, an unreadable registry: clear messages, nothing
-# half-written.
+# half-written.  (--yes throughout: the question on a terminal is 0548.)
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/fakevast.sh"
 . "$TOP/tests/lib/match.sh"
@@ -17,7 +17,7 @@ Q='dph<0.35 gpu_ram>=20'
 puts() { fakevast_log_json '[(r["path"], r["status"]) for r in L if r["method"] == "PUT"]'; }
 
 # --- rent, wait, register ---
-check "--rent" "$ROS" vast-hunt --query "$Q" --rent --image pytorch/pytorch:2.4.0 --disk 40 --onstart 'touch ~/.no_auto_tmux'
+check "--rent" "$ROS" vast-hunt --query "$Q" --rent --yes --image pytorch/pytorch:2.4.0 --disk 40 --onstart 'touch ~/.no_auto_tmux'
 check_re "rented the best" "$OUT" 'Rented offer 27045511 as instance 40000001'
 check_re "registered" "$OUT" 'Registered worker vastai_auto_[0-9]{8}_[0-9]{6} \(ssh 127\.0\.0\.2:22232, pool vastai\)'
 wid=$(printf '%s\n' "$OUT" | sed -n 's/^Registered worker \([^ ]*\) .*/\1/p')
@@ -64,7 +64,7 @@ check_re "all consistent" "$OUT" 'All tracked workers are consistent'
 : >"$FAKEVAST_LOG"
 check "market back" fakevast_ctl state "$(cat "$TOP/tests/fake/vast-examples.json")"
 check "27045511 rented away" fakevast_ctl fail '{"path_prefix":"/api/v0/asks/27045511","method":"PUT","status":404,"body":{"success":false,"error":"invalid_args","msg":"error 404/3603: no_such_ask Instance type by id 27045511 is not available.","ask_id":27045511}}'
-check "--rent --json --ssh-mode direct --pool gpu --key" "$ROS" vast-hunt --query "$Q" --rent --image img --ssh-mode direct --pool gpu --key '~/.ssh/vastai_id_ed25519' --json
+check "--rent --json --ssh-mode direct --pool gpu --key" "$ROS" vast-hunt --query "$Q" --rent --yes --image img --ssh-mode direct --pool gpu --key '~/.ssh/vastai_id_ed25519' --json
 check_re "skipped, said why" "$ERR" 'offer 27045511 is gone \(rented by someone else\); trying the next'
 check_eq "two PUTs: 404, then 200" "$(puts)" '[["/api/v0/asks/27045511/", 404], ["/api/v0/asks/27044890/", 200]]'
 check_eq "json: the rental" "$(printf '%s' "$OUT" | fakevast_json 'd["rental"]["offer_id"], d["rental"]["instance_id"], d["rental"]["worker_pool"], d["rental"]["ssh_port"]')" \
@@ -87,7 +87,7 @@ cp $W "$T/before"
 : >"$FAKEVAST_LOG"
 check "market back" fakevast_ctl state "$(cat "$TOP/tests/fake/vast-examples.json")"
 check "all rented away" fakevast_ctl fail '{"path_prefix":"/api/v0/asks/","method":"PUT","status":404,"count":-1,"body":{"success":false,"error":"invalid_args","msg":"error 404/3603: no_such_ask Instance type by id 0 is not available."}}'
-check_exit 1 "nothing left to rent" "$ROS" vast-hunt --query "$Q" --rent --image img
+check_exit 1 "nothing left to rent" "$ROS" vast-hunt --query "$Q" --rent --yes --image img
 check_re "says so" "$ERR" 'every offer tried \(2\) was gone by the time it was rented; search again'
 check "nothing registered" cmp $W "$T/before"
 check "clear" fakevast_ctl fail '{"clear":true}'
@@ -95,7 +95,7 @@ check "clear" fakevast_ctl fail '{"clear":true}'
 # --- the container never comes up: destroyed, not registered ---
 : >"$FAKEVAST_LOG"
 check "boots end in exited" fakevast_ctl patch '{"scenario":{"boot_final":"exited","boot_polls":1}}'
-check_exit 1 "a failed boot" "$ROS" vast-hunt --query "$Q" --rent --image img
+check_exit 1 "a failed boot" "$ROS" vast-hunt --query "$Q" --rent --yes --image img
 check_re "says what happened and that it was destroyed" "$ERR" 'instance 40000003 failed to start: status exited \(.*\); destroyed it so it does not bill'
 check_eq "destroyed with DELETE {}" "$(fakevast_log_json '[(r["method"], r["path"], r["body"]) for r in L if r["method"] == "DELETE"]')" \
 	'[["DELETE", "/api/v0/instances/40000003/", {}]]'
@@ -104,7 +104,7 @@ check "nothing registered" cmp $W "$T/before"
 # --- still loading at the timeout: left alone, with advice ---
 : >"$FAKEVAST_LOG"
 check "slow boots" fakevast_ctl patch '{"scenario":{"boot_final":"running","boot_polls":100000}}'
-check_exit 1 "timeout" "$ROS" vast-hunt --query "$Q" --rent --image img --timeout 1
+check_exit 1 "timeout" "$ROS" vast-hunt --query "$Q" --rent --yes --image img --timeout 1
 check_re "says it is still rented and what to do" "$ERR" 'instance 40000004 is not running with an SSH endpoint after 1 s \(last status loading\); it is still rented: register it later with `ros add-worker --vastai-instance-id 40000004` or destroy it with `ros vastai-destroy 40000004`'
 check_eq "no DELETE" "$(fakevast_log_json 'sum(r["method"] == "DELETE" for r in L)')" 0
 check "nothing registered" cmp $W "$T/before"
@@ -113,14 +113,14 @@ check "nothing registered" cmp $W "$T/before"
 check "market back" fakevast_ctl state "$(cat "$TOP/tests/fake/vast-examples.json")"
 : >"$FAKEVAST_LOG"
 check "503 on rent" fakevast_ctl fail '{"path_prefix":"/api/v0/asks/","method":"PUT","status":503,"count":-1}'
-check_exit 1 "503 on rent" "$ROS" vast-hunt --query "$Q" --rent --image img
+check_exit 1 "503 on rent" "$ROS" vast-hunt --query "$Q" --rent --yes --image img
 check_eq "one PUT only" "$(puts)" '[["/api/v0/asks/27045511/", 503]]'
 check_re "warns about a billed instance" "$ERR" 'may have reached Vast.ai, so an instance may exist and be billed: look for an untracked one with `ros vastai-instances`'
 check "clear" fakevast_ctl fail '{"clear":true}'
 : >"$FAKEVAST_LOG"
 check "429 on rent, and during the wait" fakevast_ctl fail '{"path_prefix":"/api/v0/asks/","method":"PUT","status":429,"count":2}'
 check "another" fakevast_ctl fail '{"path_prefix":"/api/v0/instances/","method":"GET","status":502,"count":5}'
-check "429 on rent is retried (never processed), 5xx while polling tolerated" "$ROS" vast-hunt --query "$Q" --rent --image img
+check "429 on rent is retried (never processed), 5xx while polling tolerated" "$ROS" vast-hunt --query "$Q" --rent --yes --image img
 check_eq "PUTs: 429, 429, 200" "$(puts)" '[["/api/v0/asks/27045511/", 429], ["/api/v0/asks/27045511/", 429], ["/api/v0/asks/27045511/", 200]]'
 check_re "registered" "$OUT" 'Registered worker vastai_auto_'
 cp $W "$T/before"
@@ -128,7 +128,7 @@ cp $W "$T/before"
 # --- a hostile endpoint from the API: destroyed, not registered ---
 : >"$FAKEVAST_LOG"
 check "hostile pool" fakevast_ctl patch '{"scenario":{"ssh_pool":[{"ssh_host":"-oProxyCommand=touch '"$T"'/pwned","ssh_port":22,"public_ipaddr":"1.2.3.4","direct_port":22}],"boot_polls":0}}'
-check_exit 1 "rent with a hostile host" "$ROS" vast-hunt --query "$Q" --rent --image img
+check_exit 1 "rent with a hostile host" "$ROS" vast-hunt --query "$Q" --rent --yes --image img
 check_re "refused" "$ERR" "cannot be used: refusing SSH host '-oProxyCommand=touch .*' from Vast.ai \(not a plain host name\); destroyed it"
 check "nothing registered" cmp $W "$T/before"
 check "nothing executed" test ! -e "$T/pwned"
@@ -138,13 +138,13 @@ check "market back" fakevast_ctl state "$(cat "$TOP/tests/fake/vast-examples.jso
 check "good pool" fakevast_ctl patch '{"scenario":{"ssh_pool":[{"ssh_host":"127.0.0.5","ssh_port":2205,"public_ipaddr":"127.0.0.5","direct_port":2205}],"boot_polls":0}}'
 printf 'workers:\n  - worker_id: x\n    notes: "bad \\| escape"\n' >$W
 cp $W "$T/before"
-check_exit 1 "unreadable registry" "$ROS" vast-hunt --query "$Q" --rent --image img
+check_exit 1 "unreadable registry" "$ROS" vast-hunt --query "$Q" --rent --yes --image img
 check_re "rented but not registered, with the way out" "$ERR" 'instance 4000000[0-9] is rented and running but was not registered: .*workers.yaml:3:[0-9]+: .*; fix that and run `ros add-worker --vastai-instance-id 4000000[0-9]`, or `ros vastai-destroy 4000000[0-9]`'
 check "the registry is untouched" cmp $W "$T/before"
 
 # --- refused before any request ---
 : >"$FAKEVAST_LOG"
-check_exit 1 "--rent without an image" "$ROS" vast-hunt --query "$Q" --rent
+check_exit 1 "--rent without an image" "$ROS" vast-hunt --query "$Q" --rent --yes
 check_re "says how to give one" "$ERR" '--rent needs an image: pass --image'
 check_eq "no request" "$(fakevast_log_json 'len(L)')" 0
 check_nore "keys never printed" "$(cat "$T"/.out "$T"/.err)" 'testkey'

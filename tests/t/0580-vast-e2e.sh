@@ -131,7 +131,7 @@ shift \$n
 exec /usr/bin/ssh "\$@"
 EOF
 chmod +x "$T/ssh-as-rostest"
-check "rent" "$ROS" vast-hunt --max-dph 0.10 --rent --image pytorch/pytorch:latest --key "$SSHD_KEY" --workspace "$T/ws-rented" --pool rented
+check "rent" "$ROS" vast-hunt --max-dph 0.10 --rent --yes --image pytorch/pytorch:latest --key "$SSHD_KEY" --workspace "$T/ws-rented" --pool rented
 check_re "rented and registered" "$OUT" "Registered worker (vastai_auto_[0-9_]+) \\(ssh 127\\.0\\.0\\.6:$SSHD_r_PORT, pool rented\\)"
 RW=$(printf '%s\n' "$OUT" | sed -n 's/^Registered worker \([^ ]*\) .*/\1/p')
 check "a run for the rented pool" "$ROS" add-run --project-id p --worker-pool rented --command 'echo "worker=$ROS_TEST_WORKER"; nvidia-smi >/dev/null 2>&1 || echo "no GPU here"'

@@ -110,7 +110,7 @@ check_re "naming the id and the field" "$ERR" 'warning: Vast.ai offer 27090001 l
 check_re "a machine id that is no id" "$ERR" 'offer 27090005 left out: machine_id is 1e\+19, not an id'
 check_re "an id that is a string" "$ERR" 'a Vast.ai offer without a usable id left out: id is the string "27090008"'
 check_nore "no hostile number in the output" "$OUT" 'e\+300|e\+19|9223372036854775808|-1e'
-check "vast-hunt --rent" "$ROS" vast-hunt --data-gb 10 --rent --image pytorch/pytorch:2.4.0
+check "vast-hunt --rent" "$ROS" vast-hunt --data-gb 10 --rent --yes --image pytorch/pytorch:2.4.0
 check_re "rents the plausible best" "$OUT" 'Rented offer 27045511 as instance 40000001'
 check_eq "the only PUT" "$(puts)" '["/api/v0/asks/27045511/"]'
 check_nore "workers.yaml holds no hostile number" "$(cat $W)" 'e\+300|e\+19|9223372036854775808|dph: -'
@@ -124,7 +124,7 @@ EOF
 check "a market of hostile offers only" fakevast_ctl state "$(cat "$T/hostile.json")"
 : >"$FAKEVAST_LOG"
 cp $W "$T/before"
-check_exit 1 "vast-hunt --rent" "$ROS" vast-hunt --rent --image pytorch/pytorch:2.4.0
+check_exit 1 "vast-hunt --rent" "$ROS" vast-hunt --rent --yes --image pytorch/pytorch:2.4.0
 check_re "nothing to rent" "$ERR" 'nothing to rent: no offer matches'
 check_eq "no PUT" "$(puts)" '[]'
 check "nothing written" cmp $W "$T/before"
@@ -134,7 +134,7 @@ check "back to the plain market" fakevast_ctl state "$("$PY" -c 'import json,sys
 row='{"instances":{"id":40000101,"actual_status":"running","ssh_host":"127.0.0.2","ssh_port":22232,"image_runtype":"ssh_proxy","gpu_name":"RTX 4090","num_gpus":1,"gpu_ram":1e300,"dph_total":0.3306}}'
 check "its polls answer gpu_ram 1e300" fakevast_ctl fail "{\"path_prefix\":\"/api/v0/instances/40000101\",\"method\":\"GET\",\"status\":200,\"count\":-1,\"body\":$("$PY" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$row")}"
 : >"$FAKEVAST_LOG"
-check_exit 1 "vast-hunt --rent fails" "$ROS" vast-hunt --query 'dph<0.35 gpu_ram>=20' --rent --image pytorch/pytorch:2.4.0
+check_exit 1 "vast-hunt --rent fails" "$ROS" vast-hunt --query 'dph<0.35 gpu_ram>=20' --rent --yes --image pytorch/pytorch:2.4.0
 check_re "says why" "$ERR" "instance 40000101 cannot be used: refusing Vast.ai's values: gpu_ram is 1e\+300.*; destroyed it so it does not bill"
 check_eq "destroyed" "$(fakevast_log_json '[(r["method"], r["path"]) for r in L if r["method"] != "GET"]')" \
 	'[["POST", "/api/v0/bundles/"], ["PUT", "/api/v0/asks/27045511/"], ["DELETE", "/api/v0/instances/40000101/"]]'

@@ -270,6 +270,101 @@ test_query(void)
 	buf_release(&err);
 }
 
+/* dedup(q) is want, and parses to the same request as q. */
+static void
+dedup_is(const char *q, const char *want)
+{
+	struct buf err = BUF_INIT;
+	char *got = vast_query_dedup(q, &err), *shown = xstrdup(q);
+	for (char *p = shown; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	CHECK_STR(got, want, "each filter once: '%s'", shown);
+	if (got) {
+		json_t *a = vast_offer_query(q, NULL, NULL, &err), *b = vast_offer_query(got, NULL, NULL, &err);
+		CHECK(a && b && json_equal(a, b), "'%s' asks for what '%s' asks for", got, shown);
+		json_decref(a);
+		json_decref(b);
+	} else {
+		printf("#   error: %s\n", buf_cstr(&err));
+	}
+	free(shown);
+	free(got);
+	buf_release(&err);
+}
+
+/* vast_query_clash(a, b): want_a and want_b, or no clash when NULL. */
+static void
+clash_is(const char *a, const char *b, const char *want_a, const char *want_b)
+{
+	struct buf err = BUF_INIT;
+	char *ta = NULL, *tb = NULL;
+	int r = vast_query_clash(a, b, &ta, &tb, &err);
+	if (!want_a)
+		CHECK(r == 0 && !ta && !tb, "'%s' and '%s' do not clash", a, b);
+	else
+		CHECK(r == 1 && ta && tb && !strcmp(ta, want_a) && !strcmp(tb, want_b),
+		      "'%s' and '%s' clash on '%s' / '%s' (got %d '%s' / '%s')", a, b, want_a, want_b, r,
+		      ta ? ta : "", tb ? tb : "");
+	free(ta);
+	free(tb);
+	buf_release(&err);
+}
+
+static void
+test_dedup(void)
+{
+	struct buf err = BUF_INIT;
+	char *s;
+
+	/* the last of a field and operator wins, in the place of the first */
+	dedup_is("cuda_max_good>=12.1 gpu_ram>=8 disk_space>=32 gpu_ram>=8 cuda_max_good>=11.8 disk_space>=20",
+		 "cuda_max_good>=11.8 gpu_ram>=8 disk_space>=20");
+	dedup_is("disk_space>=32 disk_space>=32", "disk_space>=32");
+	/* other operators on the same field are other filters */
+	dedup_is("reliability>0.95 reliability>=0.9 dph>0.1 dph<0.5", "reliability>0.95 reliability>=0.9 dph>0.1 dph<0.5");
+	/* aliases and the spellings of an operator are resolved */
+	dedup_is("dph<1 num_gpus=1 dph_total<0.2 num_gpus eq 2", "dph_total<0.2 num_gpus eq 2");
+	dedup_is("dlperf_usd>=100 dlperf_per_dphtotal gte 180", "dlperf_per_dphtotal gte 180");
+	dedup_is("geolocation notin [CN] geolocation not in [VN, DE]", "geolocation not in [VN, DE]");
+	/* values with spaces and quotes are kept whole */
+	dedup_is("gpu_name in [RTX 4090, RTX 3090] gpu_name=\"RTX 3060\" gpu_name in [A100 SXM4]",
+		 "gpu_name in [A100 SXM4] gpu_name=\"RTX 3060\"");
+	/* a wildcard drops what came before it on that field, and stays */
+	dedup_is("gpu_ram>=8 dph<1 gpu_ram<=48 gpu_ram=any", "dph<1 gpu_ram=any");
+	dedup_is("verified=any verified=false", "verified=any verified=false");
+	dedup_is("  dph<0.2\tnum_gpus=1\n dph<0.1 ", "dph<0.1 num_gpus=1");
+	dedup_is("", "");
+	s = vast_query_dedup(NULL, &err);
+	CHECK_STR(s, "", "no query, no filter");
+	free(s);
+	s = vast_query_dedup("gpu_ram>=lots dph<1 gpu_ram>=8", &err);
+	CHECK(!s && strstr(buf_cstr(&err), "takes a number, not 'lots'"),
+	      "a bad term is an error even when a later one replaces it: %s", buf_cstr(&err));
+	free(s);
+	buf_reset(&err);
+	s = vast_query_dedup("dph<1 dph<any", &err);
+	CHECK(!s && strstr(buf_cstr(&err), "wildcard"), "and so is a wildcard with another operator");
+	free(s);
+	buf_reset(&err);
+	s = vast_query_dedup("dph<0.1 ^^", &err);
+	CHECK(!s && strstr(buf_cstr(&err), "unconsumed text at column 9"), "a query that does not scan: %s", buf_cstr(&err));
+	buf_release(&err);
+
+	clash_is("reliability>=0.9 disk_space>=20", "dph<1 reliability>=0.95", "reliability>=0.9", "reliability>=0.95");
+	clash_is("dph<=0.1", "dph_total lte 0.5", "dph<=0.1", "dph_total lte 0.5");
+	clash_is("gpu_ram>=8", "gpu_ram=any", "gpu_ram>=8", "gpu_ram=any");
+	clash_is("reliability>=0.9", "reliability>0.95", NULL, NULL);
+	clash_is("id notin [1,2]", "", NULL, NULL);
+	clash_is("", "dph<1", NULL, NULL);
+	{
+		char *ta = NULL, *tb = NULL;
+		CHECK(vast_query_clash("dph<1", "<<", &ta, &tb, &err) == -1 && err.len && !ta && !tb,
+		      "clash: -1 when a query does not scan");
+		buf_release(&err);
+	}
+}
+
 /* ---- cost model ---- */
 
 static const char *offers_json =
@@ -1249,6 +1344,7 @@ main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_query();
+	test_dedup();
 	test_cost();
 	test_rows();
 	test_hostile();
