@@ -77,6 +77,14 @@ print_scope(const json_t *sc, int heading)
 	if (json_is_number(json_object_get(s, "cost_usd")))
 		printf("; spend $%.2f", json_number_value(json_object_get(s, "cost_usd")));
 	printf("\n");
+	/* runs without params: where their configurations come from */
+	const json_t *pc = json_object_get(s, "params_from_commands");
+	size_t k;
+	json_t *x;
+	json_array_foreach(json_object_get(pc, "notes"), k, x)
+		printf("  %s\n", json_string_value(x));
+	json_array_foreach(json_object_get(pc, "warnings"), k, x)
+		printf("  warning: %s\n", json_string_value(x));
 	summary_print(stdout, s, 2);
 	const json_t *best = json_object_get(s, "best");
 	if (json_is_object(best)) {
@@ -136,7 +144,7 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		{ "metric", OPT_STR, &metric, "M[,M2]", "metrics to summarise, the first decides the best (default: the runs' target_metric, then every other metric reported)", 0, NULL },
 		{ "direction", OPT_STR, &direction, "lower|higher", "whether the first metric should go down or up (default: the runs' target_direction)", 0, NULL },
 		{ "over", OPT_STR, &over, "KEY", "sweep param the statistics run over (default seed)", 0, NULL },
-		{ "group-by", OPT_STR, &group_by, "K1,K2", "sweep params that make a configuration (default: all but --over)", 0, NULL },
+		{ "group-by", OPT_STR, &group_by, "K1,K2", "params that make a configuration (default: all but --over)", 0, NULL },
 		{ "no-collect", OPT_BOOL, &no_collect, NULL, "do not fetch missing metrics from the workers", 0, NULL },
 		{ "recollect", OPT_BOOL, &recollect, NULL, "fetch again the metrics of runs whose parser failed", 0, NULL },
 		OPT_END
@@ -241,9 +249,25 @@ const struct ros_cmd cmd_results = {
 	"worker), then groups the done runs by their sweep params minus --over and\n"
 	"prints n and mean \xC2\xB1 sample std per metric, the best configuration (*), and\n"
 	"the comparison with project.yaml's target.target_value and with\n"
-	"research/P/benchmark/reference.csv.  Writes research/P/evidence/summary.json,\n"
-	"summary.csv, summary.md, summary_per_seed.{csv,md} (and the same under\n"
-	"evidence/phases/NAME/ for each phase) and evidence/runs/RUN.json, each only\n"
-	"when its content changed: a second run with nothing new writes nothing.\n"
+	"research/P/benchmark/reference.csv.\n"
+	"\n"
+	"Runs added without --sweep (one by one, or by the Python tool) carry no\n"
+	"params: theirs are read from their env and command, split into words as a\n"
+	"shell splits them (nothing expanded; the script of sh -c or bash -lc is split\n"
+	"too).  --key value, --key=value and key=value words (no blank in the value)\n"
+	"are pairs; the keys whose values differ between the runs make the\n"
+	"configuration, and the --over key's pair is the seed (\"parameters read from\n"
+	"the commands: pred_len, lambda_se, seed\").  When the commands also differ in\n"
+	"other words (tee a.log, tee b.log) or one gives a key two values, each run is\n"
+	"grouped by its whole command without the --over pair (a column `command`\n"
+	"shows what differs), with a warning.  Runs with and without params are\n"
+	"merged when the sweep's params are what its commands say (--sweep\n"
+	"lambda_se=... --command '... --lambda_se {lambda_se}'); otherwise the runs\n"
+	"without params are kept apart, grouped by their commands.\n"
+	"\n"
+	"Writes research/P/evidence/summary.json, summary.csv, summary.md,\n"
+	"summary_per_seed.{csv,md} (and the same under evidence/phases/NAME/ for each\n"
+	"phase) and evidence/runs/RUN.json, each only when its content changed: a\n"
+	"second run with nothing new writes nothing.\n"
 	"Parser commands get ROS_PARSER_TIMEOUT seconds (default 30).",
 };

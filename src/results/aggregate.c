@@ -283,17 +283,24 @@ item_cmp(const void *pa, const void *pb, void *arg)
 	return r ? r : (x->order > y->order) - (x->order < y->order);
 }
 
+/* "k1=v1, k2=v2" over the keys the group has ("without k1, k2" when it has
+ * none of them; "all" when there are no keys). */
 static char *
 group_label(struct agg *a, const struct item *it)
 {
 	struct buf b = BUF_INIT;
 	for (size_t k = 0; k < a->keys.n; k++) {
-		char *v = it->key[k] ? agg_value_str(it->key[k]) : xstrdup("(none)");
-		buf_addf(&b, "%s%s=%s", k ? ", " : "", a->keys.v[k], v);
+		if (!it->key[k])
+			continue;
+		char *v = agg_value_str(it->key[k]);
+		buf_addf(&b, "%s%s=%s", b.len ? ", " : "", a->keys.v[k], v);
 		free(v);
 	}
 	if (!a->keys.n)
 		buf_adds(&b, "all");
+	else if (!b.len)
+		for (size_t k = 0; k < a->keys.n; k++)
+			buf_addf(&b, "%s%s", k ? ", " : "without ", a->keys.v[k]);
 	return buf_detach(&b);
 }
 

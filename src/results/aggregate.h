@@ -28,6 +28,9 @@
  * "0.10" equals 0.1), otherwise by their text in natural order (strverscmp:
  * ETTh2 < ETTh10); a missing key sorts first.  Groups are sorted in that
  * order, key by key, and so are the runs of a group by their `over` value.
+ * A group's label names the keys it has ("dataset=ETTh1, lambda_se=0.01";
+ * a key it lacks is left out, "without dataset" when it has none; "all"
+ * when there are no keys); its config holds null for a key it lacks.
  * Two runs of one group with the same `over` value (a rerun of one seed):
  * the later one in the input wins, the other is named in warnings.  Runs
  * without the `over` key are all kept and keyed by run id.

@@ -5,6 +5,7 @@
 #include "exec/batch.h"
 #include "results/aggregate.h"
 #include "results/collect.h"
+#include "results/params.h"
 #include "results/write.h"
 #include "results/write_priv.h"
 #include "store/json.h"
@@ -458,10 +459,16 @@ protocol(struct scope_ctx *s, const json_t *summary)
 				json_object_del(constant, k);
 		}
 	}
+	/* and what every command says alike, for runs that have no params */
+	json_t *cc = json_object_get(json_object_get(summary, "params_from_commands"), "constant");
+	if (n > 1 && json_object_size(cc)) {
+		if (!constant)
+			constant = json_object();
+		json_object_update_missing(constant, cc);
+	}
 	if (constant && n > 1 && json_object_size(constant))
 		json_object_set(p, "constant_params", constant);
 	json_decref(constant);
-	(void)summary;
 	return p;
 }
 
@@ -515,7 +522,10 @@ summarise(struct scope_ctx *s, char **why)
 	const struct results_opts *o = s->o;
 	struct strv metrics = STRV_INIT;
 	struct buf err = BUF_INIT;
-	json_t *summary = NULL;
+	json_t *summary = NULL, *pinfo = json_object();
+	/* the runs as grouped: those without params get them from their commands */
+	json_t *entries = s->runs, *view = params_resolve(entries, o->over, pinfo);
+	s->runs = view;
 
 	pick_metrics(s, &metrics);
 	if (!metrics.n) {
@@ -585,6 +595,17 @@ summarise(struct scope_ctx *s, char **why)
 		json_object_set_new(summary, "target", t);
 	}
 	json_decref(ytarget);
+	/* runs without params (added one by one, or by the old tool): how
+	 * their configurations were read, and what could not be */
+	if (strcmp(jstr0(pinfo, "mode"), "params")) {
+		json_t *w = json_object_get(summary, "warnings");
+		if (!json_is_array(w)) {
+			w = json_array();
+			json_object_set_new(summary, "warnings", w);
+		}
+		json_array_extend(w, json_object_get(pinfo, "warnings"));
+		json_object_set(summary, "params_from_commands", pinfo);
+	}
 	json_object_set_new(summary, "protocol", protocol(s, summary));
 	size_t nfailed = 0, ncost = 0, i;
 	double cost = 0;
@@ -599,31 +620,13 @@ summarise(struct scope_ctx *s, char **why)
 		}
 	}
 	json_object_set_new(summary, "n_failed", json_integer((json_int_t)nfailed));
-	/* runs from before sweeps recorded their params (the old tool's) */
-	size_t noparams = 0, withparams = 0;
-	json_array_foreach(s->runs, i, r) {
-		if (strcmp(jstr0(r, "status"), "done") || !json_object_get(r, "metrics"))
-			continue;
-		if (json_object_size(json_object_get(r, "params")))
-			withparams++;
-		else
-			noparams++;
-	}
-	if (noparams) {
-		json_t *w = json_object_get(summary, "warnings");
-		if (!json_is_array(w)) {
-			w = json_array();
-			json_object_set_new(summary, "warnings", w);
-		}
-		char *msg = xasprintf("%zu run%s without sweep params (added without --sweep, or by the old tool) "
-				      "form %s group", noparams, noparams == 1 ? "" : "s", withparams ? "their own" : "one");
-		json_array_append_new(w, json_string(msg));
-		free(msg);
-	}
 	if (ncost)
 		json_object_set_new(summary, "cost_usd", json_real(round(cost * 1e6) / 1e6));
 	json_object_set_new(summary, "results", flat_rows(summary));
 out:
+	s->runs = entries;
+	json_decref(view);
+	json_decref(pinfo);
 	strv_release(&metrics);
 	buf_release(&err);
 	return summary;
@@ -658,6 +661,10 @@ summary_markdown(const json_t *s, int per_seed)
 	buf_addf(&b, "%lld run%s in %lld configuration%s; mean \xC2\xB1 sample std over `%s`. "
 		 "Generated %s by `ros results`.\n\n", nr, nr == 1 ? "" : "s", ng, ng == 1 ? "" : "s",
 		 jstr0(s, "over"), jstr0(s, "generated_at"));
+	size_t k;
+	json_t *x;
+	json_array_foreach(json_object_get(json_object_get(s, "params_from_commands"), "notes"), k, x)
+		buf_addf(&b, "Runs without params: %s.\n\n", json_string_value(x));
 	const char *m = jstr0(s, "metric");
 	const json_t *best = json_object_get(s, "best");
 	buf_addf(&b, "Primary metric: **%s** (%s is better).", m, jstr0(s, "direction"));
@@ -698,9 +705,7 @@ summary_markdown(const json_t *s, int per_seed)
 	json_t *w = json_object_get(s, "warnings");
 	if (json_array_size(w)) {
 		buf_adds(&b, "\n## Warnings\n\n");
-		size_t i;
-		json_t *x;
-		json_array_foreach(w, i, x)
+		json_array_foreach(w, k, x)
 			buf_addf(&b, "- %s\n", json_string_value(x));
 	}
 	return buf_detach(&b);
@@ -925,6 +930,8 @@ right_align(struct table *t, size_t col)
 		t->right |= 1u << col;
 }
 
+#define CELL_MAX 60	/* display columns of a config value on the terminal */
+
 void
 summary_print(FILE *f, const json_t *s, int indent)
 {
@@ -965,7 +972,9 @@ summary_print(FILE *f, const json_t *s, int indent)
 		const json_t *cfg = json_object_get(g, "config");
 		for (j = 0; j < keys.n; j++) {
 			json_t *v = json_object_get(cfg, keys.v[j]);
-			strv_push_nocopy(&t.cells, v && !json_is_null(v) ? agg_value_str(v) : xstrdup("-"));
+			char *cell = v && !json_is_null(v) ? agg_value_str(v) : xstrdup("-");
+			strv_push_nocopy(&t.cells, wr_shorten_mid(cell, CELL_MAX));
+			free(cell);
 		}
 		long long n = 0;
 		jint(g, "n", &n);

@@ -70,7 +70,8 @@ void results_release(struct results *res);
 
 /* Print a summary as an aligned table (config keys, n, "mean ± std" per
  * metric with its direction's arrow, the best marked " *", reference and
- * difference columns when there are reference values). */
+ * difference columns when there are reference values); a config value
+ * longer than 60 columns is cut in the middle (the files hold it whole). */
 void summary_print(FILE *f, const json_t *summary, int indent);
 
 /* A scalar of research/<project>/project.yaml ("title", "target.claim"),

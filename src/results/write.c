@@ -100,6 +100,46 @@ wr_is_best(const json_t *group, const char *metric, int dec, const char *best)
 	return !strcmp(num, best);
 }
 
+char *
+wr_shorten(const char *s, size_t max)
+{
+	if (utf8_width(s) <= max)
+		return xstrdup(s);
+	size_t w = 0;
+	const char *p = s;
+	for (; *p; p++) {
+		if ((*p & 0xC0) != 0x80 && ++w > max - 1)
+			break;
+	}
+	return xasprintf("%.*s\xE2\x80\xA6", (int)(p - s), s);
+}
+
+char *
+wr_shorten_mid(const char *s, size_t max)
+{
+	size_t w = utf8_width(s), head = max * 2 / 5, tail = max - head - 1, i = 0;
+	if (w <= max)
+		return xstrdup(s);
+	const char *p = s, *t = NULL;
+	for (; *p; p++) {
+		if ((*p & 0xC0) == 0x80)
+			continue;
+		if (i == head)
+			break;
+		i++;
+	}
+	i = 0;
+	for (const char *q = s; *q; q++) {
+		if ((*q & 0xC0) == 0x80)
+			continue;
+		if (i++ == w - tail) {
+			t = q;
+			break;
+		}
+	}
+	return xasprintf("%.*s\xE2\x80\xA6%s", (int)(p - s), s, t ? t : "");
+}
+
 /* Does any group have a reference value for metric? */
 static int
 has_reference(const json_t *groups, const char *metric)

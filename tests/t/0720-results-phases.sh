@@ -62,7 +62,8 @@ check "phase A summary" test -s research/p/evidence/phases/A/summary.json
 check "phase B summary" test -s research/p/evidence/phases/B/summary.md
 check_eq "phase A: 4 configs + the run without params" "$(jq_py research/p/evidence/phases/A/summary.json "d['n_groups']")" 5
 check_eq "phase B: 2 configs" "$(jq_py research/p/evidence/phases/B/summary.json "d['n_groups']")" 2
-check_match "the run without params is named in the warnings" "$(jq_py research/p/evidence/summary.json "d['warnings']")" '1 run without sweep params .* form their own group'
+check_match "the run without params is kept apart, and the warnings say so" "$(jq_py research/p/evidence/summary.json "d['warnings']")" '1 run without params and 18 with params cannot be merged .*: the runs without params are grouped by their commands, apart from the others'
+check_eq "its group is named by its command" "$(jq_py research/p/evidence/phases/A/summary.json "[g['label'] for g in d['groups'] if g['config'].get('command')]")" "[\"command=echo 'mse=0.5 acc=0.5'\"]"
 check_eq "all together: 6 configs + 1" "$(jq_py research/p/evidence/summary.json "d['n_groups']")" 7
 check_eq "metrics: mse first (the target), acc; not seed" "$(jq_py research/p/evidence/summary.json "d['metrics']")" "['mse', 'acc']"
 check_eq "acc goes up, mse down" "$(jq_py research/p/evidence/summary.json "d['directions']")" "{'mse': 'lower', 'acc': 'higher'}"
@@ -74,7 +75,7 @@ check "results --phase B --group-by ds" "$ROS" results --project-id p --phase B 
 check_eq "grouped by dataset only" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; s=json.load(sys.stdin)["scopes"][0]["summary"]; print(s["group_by"], s["n_groups"])')" "['ds'] 2"
 check "results --over lam" "$ROS" results --project-id p --phase A --over lam --metric mse --json
 check_eq "statistics over lambda, per dataset and seed" \
-	"$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; s=json.load(sys.stdin)["scopes"][0]["summary"]; print(s["over"], s["group_by"], s["n_groups"])')" "lam ['ds', 'seed'] 7"
+	"$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; s=json.load(sys.stdin)["scopes"][0]["summary"]; print(s["over"], s["group_by"], s["n_groups"])')" "lam ['ds', 'seed', 'command'] 7"
 check_exit 1 "an unknown phase" "$ROS" results --project-id p --phase Z
 check_exit 2 "a bad --direction" "$ROS" results --project-id p --direction up
 
