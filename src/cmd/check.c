@@ -453,7 +453,8 @@ print_metrics(const json_t *r)
 	const char *k;
 	json_t *v;
 	int n = 0;
-	if (jstr(r, "metrics_error"))
+	/* a failed run's missing metrics are not news (results counts them) */
+	if (jstr(r, "metrics_error") && strcmp(jstr0(r, "status"), "failed"))
 		fprintf_term(stdout, "  metrics: %s", jstr(r, "metrics_error"));
 	json_object_foreach(json_object_get(r, "metrics"), k, v) {
 		char num[32] = "null";

@@ -115,6 +115,7 @@ print_results(const char *project, const struct results *res, int multi)
 {
 	if (multi)
 		printf("== %s ==\n", project);
+	results_counts_line(stdout, res->counts, 2);
 	size_t n = json_array_size(res->scopes);
 	/* one phase holding every run: its table is the same as all phases' */
 	long long nall = -1, nph = -1;
@@ -174,8 +175,10 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	if (!projects.n) {
 		info("no runs yet (add some with ros add-run)");
+		rc = 1;
 		goto out;
 	}
+	int summarised = 0;	/* projects with something summarised */
 	json_t *all = json_array();
 	for (size_t i = 0; i < projects.n; i++) {
 		struct results_opts o = { 0 };
@@ -204,7 +207,11 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		int any = 0;
 		for (size_t k = 0; k < json_array_size(res.scopes); k++)
 			any |= json_is_object(json_object_get(json_array_get(res.scopes, k), "summary"));
-		if (!any && (metrics.n || phase))
+		/* nothing to summarise (every run failed, none finished, no
+		 * metrics) fails for a project asked for by name, with --metric or
+		 * --phase, and when no project has anything */
+		summarised += any;
+		if (!any && (project || metrics.n || phase))
 			rc = 1;
 		if (ctx->json) {
 			json_t *o2 = json_object();
@@ -219,6 +226,7 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 				json_array_append_new(notes, json_string(res.notes.v[k]));
 			json_object_set_new(o2, "notes", notes);
 			json_object_set_new(o2, "collected", json_integer((json_int_t)res.n_collected));
+			json_object_set(o2, "counts", res.counts);
 			json_array_append_new(all, o2);
 		} else {
 			print_results(projects.v[i], &res, projects.n > 1);
@@ -230,6 +238,8 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		}
 		results_release(&res);
 	}
+	if (!summarised)
+		rc = 1;
 	if (ctx->json)
 		json_print(projects.n == 1 && project ? json_array_get(all, 0) : all);
 	json_decref(all);
@@ -269,5 +279,13 @@ const struct ros_cmd cmd_results = {
 	"summary_per_seed.{csv,md} (and the same under evidence/phases/NAME/ for each\n"
 	"phase) and evidence/runs/RUN.json, each only when its content changed: a\n"
 	"second run with nothing new writes nothing.\n"
-	"Parser commands get ROS_PARSER_TIMEOUT seconds (default 30).",
+	"Parser commands get ROS_PARSER_TIMEOUT seconds (default 30).\n"
+	"\n"
+	"Each project's output starts with what became of its runs: \"9 runs: 0 done\n"
+	"with metrics, 9 failed (exit 2: 9), 0 without metrics\" (without metrics: done,\n"
+	"but no metrics were read; then the runs pending, running, cancelled...).\n"
+	"Exit status: 0 when something was summarised; 1 when nothing could be (no\n"
+	"run done with metrics: all failed, none finished yet, the parser read\n"
+	"nothing) for a project named with --project-id, --phase or --metric, or for\n"
+	"every project, or on an error; 2 on a usage error.",
 };

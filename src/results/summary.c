@@ -118,7 +118,8 @@ store_gathered(struct queue *q, void *arg, struct buf *err)
 		    !strcmp(jstr0(ex, "worker"), jstr0(r, "worker_id")) && collect_apply(r, res)) {
 			ch = 1;
 			g->applied++;
-			if (jstr(r, "metrics_error"))
+			/* a failed run without metrics is no news: counted apart */
+			if (jstr(r, "metrics_error") && !strcmp(jstr0(r, "status"), "done"))
 				g->failed++;
 		}
 		if (dph && is_finished(r) && !json_object_get(r, "cost_usd"))
@@ -812,6 +813,119 @@ load_reference(const char *root, const char *project, struct results *res)
 	return rows;
 }
 
+static void
+count_in(json_t *obj, const char *key)
+{
+	json_t *c = json_object_get(obj, key);
+	json_object_set_new(obj, key, json_integer(c ? json_integer_value(c) + 1 : 1));
+}
+
+/* What became of the runs (of phase, when given): see summary.h. */
+static json_t *
+run_counts(const json_t *runs, const char *phase)
+{
+	json_t *c = json_object(), *fexit = json_object(), *other = json_object();
+	long long n = 0, good = 0, failed = 0, nometrics = 0, errors = 0, notcoll = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(runs, i, r) {
+		if (phase && strcmp(jstr0(r, "phase"), phase))
+			continue;
+		const char *st = jstr0(r, "status");
+		n++;
+		if (!strcmp(st, "failed")) {
+			long long code;
+			char key[24] = "?";
+			if (jint(r, "exit_code", &code) == 0)
+				snprintf(key, sizeof key, "%lld", code);
+			failed++;
+			count_in(fexit, key);
+		} else if (!strcmp(st, "done")) {
+			if (json_object_size(json_object_get(r, "metrics"))) {
+				good++;
+				continue;
+			}
+			nometrics++;
+			if (jstr(r, "metrics_error"))
+				errors++;
+			else
+				notcoll++;
+		} else {
+			count_in(other, *st ? st : "(no status)");
+		}
+	}
+	json_object_set_new(c, "runs", json_integer(n));
+	json_object_set_new(c, "done_with_metrics", json_integer(good));
+	json_object_set_new(c, "failed", json_integer(failed));
+	json_object_set_new(c, "failed_exit", fexit);
+	json_object_set_new(c, "without_metrics", json_integer(nometrics));
+	json_object_set_new(c, "metrics_error", json_integer(errors));
+	json_object_set_new(c, "not_collected", json_integer(notcoll));
+	json_object_set_new(c, "other", other);
+	return c;
+}
+
+/* Exit codes in numeric order, "?" last. */
+static int
+exit_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	long long i, j;
+	int nx = parse_long(x, &i) == 0, ny = parse_long(y, &j) == 0;
+	if (nx && ny)
+		return (i > j) - (i < j);
+	return nx != ny ? (nx ? -1 : 1) : strcmp(x, y);
+}
+
+void
+results_counts_line(FILE *f, const json_t *c, int indent)
+{
+	long long n = 0, good = 0, failed = 0, nometrics = 0, errors = 0, notcoll = 0;
+	jint(c, "runs", &n);
+	jint(c, "done_with_metrics", &good);
+	jint(c, "failed", &failed);
+	jint(c, "without_metrics", &nometrics);
+	jint(c, "metrics_error", &errors);
+	jint(c, "not_collected", &notcoll);
+	fprintf(f, "%*s%lld run%s: %lld done with metrics, %lld failed", indent, "", n, n == 1 ? "" : "s", good,
+		failed);
+	const json_t *fexit = json_object_get(c, "failed_exit");
+	const char *k;
+	json_t *v;
+	const char **codes = xcalloc(json_object_size(fexit) + 1, sizeof(*codes));
+	size_t nc = 0;
+	json_object_foreach((json_t *)fexit, k, v)
+		codes[nc++] = k;
+	qsort(codes, nc, sizeof(*codes), exit_cmp);
+	for (size_t i = 0; i < nc; i++)
+		fprintf(f, "%sexit %s: %lld", i ? ", " : " (", codes[i],
+			(long long)json_integer_value(json_object_get(fexit, codes[i])));
+	if (nc)
+		fputc(')', f);
+	free(codes);
+	fprintf(f, ", %lld without metrics", nometrics);
+	if (errors && notcoll)
+		fprintf(f, " (%lld with metrics_error, %lld not collected)", errors, notcoll);
+	else if (errors)
+		fprintf(f, " (%lld with metrics_error)", errors);
+	else if (notcoll)
+		fprintf(f, " (%lld not collected)", notcoll);
+	/* the other statuses in the order runs go through them */
+	static const char *const order[] = { "pending", "dispatching", "running", "stale", "cancelled" };
+	const json_t *other = json_object_get(c, "other");
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if ((v = json_object_get(other, order[i])))
+			fprintf(f, ", %lld %s", (long long)json_integer_value(v), order[i]);
+	json_object_foreach((json_t *)other, k, v) {
+		int known = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(order) && !known; i++)
+			known = !strcmp(k, order[i]);
+		if (!known)
+			fprintf(f, ", %lld %s", (long long)json_integer_value(v), k);
+	}
+	fputc('\n', f);
+}
+
 int
 results_build(const char *root, const struct results_opts *o, struct results *res, struct buf *err)
 {
@@ -851,6 +965,8 @@ results_build(const char *root, const struct results_opts *o, struct results *re
 			buf_release(&e);
 		}
 	}
+
+	res->counts = run_counts(res->runs, o->phase);
 
 	char *ypath_ = xasprintf("%s/research/%s/project.yaml", root, o->project);
 	struct buf yerr = BUF_INIT;
@@ -916,6 +1032,7 @@ results_release(struct results *res)
 {
 	json_decref(res->scopes);
 	json_decref(res->runs);
+	json_decref(res->counts);
 	strv_release(&res->written);
 	strv_release(&res->notes);
 	memset(res, 0, sizeof *res);

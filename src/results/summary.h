@@ -56,17 +56,28 @@ struct results {
 	struct strv written;		/* files written, relative to the root */
 	size_t n_files;			/* files looked at (written or not) */
 	size_t n_collected;		/* runs whose metrics were fetched now */
-	size_t n_parse_failed;		/* of those, the parser failed */
+	size_t n_parse_failed;		/* of those, done runs whose parser failed */
 	size_t n_not_collected;		/* finished runs still without metrics */
 	struct strv notes;		/* things worth telling (unreachable worker, ...) */
+	/* the runs (of the phase, with o->phase) by what became of them:
+	 * {"runs": n, "done_with_metrics": n, "failed": n,
+	 *  "failed_exit": {"2": n, "?": n (no exit code)}, "without_metrics": n
+	 *  (done, no metrics), "metrics_error": n, "not_collected": n (of
+	 *  those), "other": {"pending": n, "cancelled": n, ...}} */
+	json_t *counts;
 };
-#define RESULTS_INIT { NULL, NULL, STRV_INIT, 0, 0, 0, 0, STRV_INIT }
+#define RESULTS_INIT { NULL, NULL, STRV_INIT, 0, 0, 0, 0, STRV_INIT, NULL }
 
 /* Do it all (see above).  0, or -1 with err set (an unreadable queue, a
  * file that cannot be written).  A project without metrics is not an
  * error: its scopes have a null summary and a "why". */
 int results_build(const char *root, const struct results_opts *o, struct results *res, struct buf *err);
 void results_release(struct results *res);
+
+/* "9 runs: 0 done with metrics, 9 failed (exit 2: 9), 0 without metrics"
+ * (then " (1 with metrics_error, 1 not collected)" and the other statuses:
+ * ", 1 pending, 4 cancelled") and a newline, indented by indent. */
+void results_counts_line(FILE *f, const json_t *counts, int indent);
 
 /* Print a summary as an aligned table (config keys, n, "mean ± std" per
  * metric with its direction's arrow, the best marked " *", reference and

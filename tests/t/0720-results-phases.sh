@@ -112,8 +112,10 @@ if [ -d "$T/compat" ]; then
 	cd "$T/compat" || exit 1
 	export RESEARCH_OS_ROOT="$T/compat"
 	cp queues/run_queue.json "$T/compat-runs.json"
-	check "results on the compat root" "$ROS" results --project-id structural_entropy_timeseries
+	check_exit 1 "results on the compat root: nothing to summarise" "$ROS" results --project-id structural_entropy_timeseries
 	check_match "nothing to summarise yet" "$OUT" 'no finished run has metrics yet'
+	check_match "and what became of the runs" "$OUT" \
+		"251 runs: 0 done with metrics, 20 failed \\($(jq_py queues/run_queue.json "', '.join('exit %s: %d' % (c, n) for c, n in sorted(__import__('collections').Counter(int(r['exit_code']) for r in d if r['status'] == 'failed').items()))")\\), 191 without metrics \\(191 not collected\\), 4 stale, 36 cancelled"
 	check_match "says why nothing was collected" "$ERR" 'cannot read the worker registry .*: 211 finished runs not collected'
 	check "the run queue is untouched" cmp queues/run_queue.json "$T/compat-runs.json"
 	check_exit 1 "publish has nothing to publish" "$ROS" publish --project-id structural_entropy_timeseries
