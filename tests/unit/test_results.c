@@ -43,6 +43,13 @@ parse(const char *spec, const char *log, struct buf *err)
 	return metrics_parse(spec, log, strlen(log), err);
 }
 
+static json_t *
+parse_text(const char *spec, const char *log, json_t **text, struct buf *err)
+{
+	buf_reset(err);
+	return metrics_parse_text(spec, log, strlen(log), text, err);
+}
+
 /* json_dumps must accept the object (keys valid UTF-8, values finite). */
 static int
 dumps_ok(const json_t *j)
@@ -195,6 +202,70 @@ test_default(void)
 	m = parse("", k.s, &err);
 	CHECK(!m, "default: a key longer than METRIC_KEY_MAX is ignored");
 	buf_release(&k);
+
+	/* settings are not metrics; a line of whole numbers does not hide the results */
+	json_t *t = NULL;
+	m = parse_text("", "Epoch 10/10 | MSE=0.3990 MAE=0.4021\necho CUDA=0\nCUDA=0\n", &t, &err);
+	CHECK(m && json_object_size(m) == 2 && num(m, "MSE") == 0.399 && num(m, "MAE") == 0.4021,
+	      "default: CUDA=0 after the results is not a metric and does not hide them");
+	CHECK(t && !strcmp(jstr0(t, "MSE"), "0.3990") && !strcmp(jstr0(t, "MAE"), "0.4021") && json_object_size(t) == 2,
+	      "default: the text as written beside the numbers");
+	json_decref(m);
+	json_decref(t);
+	m = parse("", "Epoch 10/10 | MSE=0.3847 MAE=0.4021 CUDA=0 seed=1\ndev=1\nepoch=10 step=500\n", &err);
+	CHECK(m && json_object_size(m) == 3 && num(m, "MSE") == 0.3847 && num(m, "seed") == 1 && !json_object_get(m, "CUDA"),
+	      "default: dev=1 and epoch=10 step=500 do not win; CUDA=0 on the metrics line is left out");
+	json_decref(m);
+	m = parse("", "CUDA_VISIBLE_DEVICES=0 OMP_NUM_THREADS=8\nWORLD_SIZE: 4\n", &err);
+	CHECK(!m && strstr(err.s, "no key=value metrics"), "default: settings only are no metrics");
+	m = parse("", "loss=0.5\nreward=200 steps=1000 N=3\n", &err);
+	CHECK(m && num(m, "loss") == 0.5 && json_object_size(m) == 1, "default: a measured line beats a later one of whole numbers");
+	json_decref(m);
+	m = parse("", "reward=200 steps=1000 N=3\nall done\n", &err);
+	CHECK(m && num(m, "reward") == 200 && num(m, "steps") == 1000 && json_object_size(m) == 2,
+	      "default: whole numbers when there is nothing else (N=3 a setting)");
+	json_decref(m);
+	m = parse("", "MSE=0.39 MAE=nan\nstep=3\n", &err);
+	CHECK(m && num(m, "MSE") == 0.39 && json_is_null(json_object_get(m, "MAE")), "default: nan counts as measured");
+	json_decref(m);
+	m = parse_text("", "lr=1e-3 'acc': '95.0' x=-2.50E-01", &t, &err);
+	CHECK(m && !strcmp(jstr0(t, "lr"), "1e-3") && !strcmp(jstr0(t, "acc"), "95.0") && !strcmp(jstr0(t, "x"), "-2.50E-01"),
+	      "default: exponents and quoted values as written");
+	json_decref(m);
+	json_decref(t);
+	m = parse_text("", "nothing", &t, &err);
+	CHECK(!m && !t, "text: none when the parse fails");
+	m = parse_text("regex:mse=MSE ([0-9.]+)", "MSE 0.4200\n", &t, &err);
+	CHECK(m && !strcmp(jstr0(t, "mse"), "0.4200"), "text: a regex capture as written");
+	json_decref(m);
+	json_decref(t);
+	m = parse_text("json", "{\"mse\": 0.3990, \"mae\": \" 0.420 \", \"v\": {\"acc\": \"NaN\"}}", &t, &err);
+	CHECK(m && json_object_size(m) == 3 && !json_object_get(t, "mse") && !strcmp(jstr0(t, "mae"), "0.420") &&
+	      !strcmp(jstr0(t, "v.acc"), "NaN"), "text: JSON strings as written, JSON numbers have none");
+	json_decref(m);
+	json_decref(t);
+	m = parse_text("command:x", "junk\nmse=0.30\n", &t, &err);
+	CHECK(m && !strcmp(jstr0(t, "mse"), "0.30"), "text: a command's key=value output");
+	json_decref(m);
+	json_decref(t);
+
+	/* what to show */
+	char shown[METRIC_TEXT_MAX];
+	json_t *v = json_real(0.399), *s1 = json_string("0.3990"), *s2 = json_string("0.4100"), *nan_s = json_string("nan");
+	metric_text(v, s1, shown);
+	CHECK_STR(shown, "0.3990", "shown: the text when it reads as the number");
+	metric_text(v, s2, shown);
+	CHECK_STR(shown, "0.399", "shown: the number when the text says otherwise (a hand edit)");
+	metric_text(v, NULL, shown);
+	CHECK_STR(shown, "0.399", "shown: the number without text");
+	metric_text(json_null(), nan_s, shown);
+	CHECK_STR(shown, "nan", "shown: a non-finite value as written");
+	metric_text(json_null(), s1, shown);
+	CHECK_STR(shown, "null", "shown: null when the text is a finite number");
+	json_decref(v);
+	json_decref(s1);
+	json_decref(s2);
+	json_decref(nan_s);
 
 	/* bytes that are not UTF-8 around a good pair */
 	m = parse("", "\xff\xfe\xc3\x28 mse=0.3 \x80\x80\n\xc0\xaf\n", &err);
@@ -1015,6 +1086,36 @@ test_params(void)
 	buf_release(&err);
 }
 
+/* Per-seed tables show the values as the log wrote them. */
+static void
+test_seed_text(void)
+{
+	struct buf err = BUF_INIT;
+	struct agg_opts o = { 0 };
+	json_t *runs = load("["
+		"{\"id\":\"a1\",\"params\":{\"seed\":1},\"metrics\":{\"mse\":0.399,\"mae\":0.5},"
+		" \"metrics_text\":{\"mse\":\"0.3990\",\"mae\":\"0.4\"}},"
+		"{\"id\":\"a2\",\"params\":{\"seed\":2},\"metrics\":{\"mse\":null,\"mae\":0.25},"
+		" \"metrics_text\":{\"mse\":\"nan\"}}"
+		"]");
+	json_t *s = aggregate_runs(runs, &o, &err);
+	const json_t *pt = json_object_get(group_at(s, 0), "per_seed_text");
+	CHECK(s && !strcmp(jstr0(json_object_get(pt, "1"), "mse"), "0.3990") &&
+	      !json_object_get(json_object_get(pt, "1"), "mae") && !strcmp(jstr0(json_object_get(pt, "2"), "mse"), "nan"),
+	      "seed text: kept where it reads as the value (0.4 is not 0.5: left out)");
+	char *csv = write_seeds_csv(s), *md = write_seeds_markdown(s);
+	CHECK(csv && strstr(csv, "1,a1,0.3990,0.5\n") && strstr(csv, "2,a2,nan,0.25\n"),
+	      "seed text: CSV shows 0.3990 as written, the number where the text disagrees");
+	CHECK(md && strstr(md, "| 0.3990 |") && strstr(md, "| 0.5000 |") && strstr(md, " nan |"),
+	      "seed text: Markdown too");
+	CHECK(near(stat(s, 0, "mae", "mean"), 0.375), "seed text: the statistics use the numbers");
+	free(csv);
+	free(md);
+	json_decref(s);
+	json_decref(runs);
+	buf_release(&err);
+}
+
 static void
 test_aggregate(void)
 {
@@ -1651,6 +1752,7 @@ main(int argc, char **argv)
 	test_aggregate();
 	test_aggregate_edges();
 	test_params();
+	test_seed_text();
 	test_csv();
 	test_reference();
 	test_markdown();
