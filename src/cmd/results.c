@@ -83,7 +83,7 @@ print_scope(const json_t *sc, int heading)
 	json_t *x;
 	json_array_foreach(json_object_get(pc, "notes"), k, x)
 		printf("  %s\n", json_string_value(x));
-	json_array_foreach(json_object_get(pc, "warnings"), k, x)
+	json_array_foreach(json_object_get(s, "grouping_warnings"), k, x)
 		printf("  warning: %s\n", json_string_value(x));
 	summary_print(stdout, s, 2);
 	const json_t *best = json_object_get(s, "best");

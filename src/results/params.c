@@ -634,7 +634,7 @@ json_t *
 params_resolve(const json_t *runs, const char *over, json_t *info)
 {
 	struct resolve rs = { over && *over ? over : "seed", info, json_array(), json_array() };
-	size_t n = json_array_size(runs), npart = 0, nplain = 0, nswept = 0, i;
+	size_t n = json_array_size(runs), npart = 0, nplain = 0, np = 0, nswept = 0, i;
 	json_t *out = json_array(), *r;
 	struct parsed *p = xcalloc(n + 1, sizeof(*p));
 	struct parsed **all = xcalloc(n + 1, sizeof(*all)), **plain = xcalloc(n + 1, sizeof(*plain));
@@ -642,9 +642,11 @@ params_resolve(const json_t *runs, const char *over, json_t *info)
 	char *why = NULL;
 
 	json_object_set_new(info, "keys", json_array());
+	json_array_foreach(runs, i, r)
+		nplain += takes_part(r) && !json_object_size(json_object_get(r, "params"));
 	json_array_foreach(runs, i, r) {
 		json_array_append(out, r);
-		if (!takes_part(r))
+		if (!nplain || !takes_part(r))	/* nothing to read: no command is split */
 			continue;
 		parse_run(&p[npart], r, rs.over);
 		all[npart] = &p[npart];
@@ -652,8 +654,8 @@ params_resolve(const json_t *runs, const char *over, json_t *info)
 		if (p[npart].swept) {
 			nswept++;
 		} else {
-			plain[nplain] = &p[npart];
-			plain_i[nplain++] = i;
+			plain[np] = &p[npart];
+			plain_i[np++] = i;
 		}
 		npart++;
 	}

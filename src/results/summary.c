@@ -473,6 +473,51 @@ protocol(struct scope_ctx *s, const json_t *summary)
 	return p;
 }
 
+/*
+ * Sweeps give params, not what a run ran: two sweeps of different commands
+ * with the same params land in one configuration.  Say so for each group
+ * whose runs come from sweeps whose command or env templates differ.
+ */
+static void
+warn_mixed_sweeps(json_t *summary, const json_t *all, const json_t *runs)
+{
+	json_t *tpl = sweep_templates(all, runs), *by_sweep = json_object(), *sweep_of = json_object();
+	size_t i, j;
+	json_t *x, *g;
+	json_array_foreach(tpl, i, x) {
+		char *t = xasprintf("%s\x1f%s", jstr0(x, "command"), jstr0(x, "env"));
+		json_object_set_new(by_sweep, jstr0(x, "sweep_id"), json_string(t));
+		free(t);
+	}
+	json_array_foreach(runs, i, x)
+		if (jstr(x, "sweep_id") && jstr(x, "id"))
+			jset_str(sweep_of, jstr(x, "id"), jstr(x, "sweep_id"));
+	json_t *w = json_object_get(summary, "grouping_warnings");
+	json_array_foreach(json_object_get(summary, "groups"), i, g) {
+		const char *first = NULL, *first_sw = NULL;
+		json_array_foreach(json_object_get(g, "run_ids"), j, x) {
+			const char *sw = jstr(sweep_of, json_string_value(x));
+			const char *t = sw ? jstr(by_sweep, sw) : NULL;
+			if (!t)
+				continue;
+			if (!first) {
+				first = t;
+				first_sw = sw;
+			} else if (strcmp(first, t) && json_is_array(w)) {
+				char *m = xasprintf("%s: its runs come from sweeps of different commands (%s and %s): "
+						    "their params are the same, what they ran is not", jstr0(g, "label"),
+						    first_sw, sw);
+				json_array_append_new(w, json_string(m));
+				free(m);
+				break;
+			}
+		}
+	}
+	json_decref(sweep_of);
+	json_decref(by_sweep);
+	json_decref(tpl);
+}
+
 /* Hand-made-summary style rows: config keys, n_seeds, <m>_mean, ... */
 static json_t *
 flat_rows(const json_t *summary)
@@ -596,17 +641,24 @@ summarise(struct scope_ctx *s, char **why)
 		json_object_set_new(summary, "target", t);
 	}
 	json_decref(ytarget);
-	/* runs without params (added one by one, or by the old tool): how
-	 * their configurations were read, and what could not be */
+	/* how the runs were grouped, where it may not be what they ran: runs
+	 * without params (added one by one, or by the old tool) read from
+	 * their commands, sweeps of different commands */
+	json_t *gw = json_array();
+	json_object_set_new(summary, "grouping_warnings", gw);
 	if (strcmp(jstr0(pinfo, "mode"), "params")) {
-		json_t *w = json_object_get(summary, "warnings");
-		if (!json_is_array(w)) {
-			w = json_array();
-			json_object_set_new(summary, "warnings", w);
-		}
-		json_array_extend(w, json_object_get(pinfo, "warnings"));
+		json_array_extend(gw, json_object_get(pinfo, "warnings"));
 		json_object_set(summary, "params_from_commands", pinfo);
 	}
+	warn_mixed_sweeps(summary, s->all_runs, s->runs);
+	json_t *w = json_object_get(summary, "warnings");
+	if (!json_is_array(w)) {
+		w = json_array();
+		json_object_set_new(summary, "warnings", w);
+	}
+	json_array_extend(w, gw);
+	if (!json_array_size(gw))
+		json_object_del(summary, "grouping_warnings");
 	json_object_set_new(summary, "protocol", protocol(s, summary));
 	size_t nfailed = 0, ncost = 0, i;
 	double cost = 0;

@@ -15,7 +15,12 @@
  *   "project_id", "scope" ("all" or "phase"), "target" (project.yaml's
  *   target, compared with the best mean when target_value is a number),
  *   "protocol" (what the runs share: commands, parser, constant params),
- *   "n_failed", "cost_usd", and "results": one flat row per configuration
+ *   "n_failed", "cost_usd", "params_from_commands" (how the runs without
+ *   params were grouped: params.h's info, when there are any),
+ *   "grouping_warnings" (when the grouping may not be what the runs ran:
+ *   commands read whole, a mix kept apart, one configuration holding runs of
+ *   sweeps of different commands; also in "warnings"), and "results": one
+ *   flat row per configuration
  *   in the style of the hand-made summaries (config keys, n_seeds,
  *   <m>_mean, <m>_std, <m>_min, <m>_max, <m>_ref, <m>_delta, seeds,
  *   per_seed).  Its generated_at changes only when something else did.

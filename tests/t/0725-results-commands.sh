@@ -173,6 +173,22 @@ check_eq "lambda_se=0.01: two sweep seeds and the run by hand, averaged" \
 	"$(jq_py research/agree/evidence/summary.json "[(g['label'], g['n'], round(g['stats']['MSE']['mean'], 12)) for g in d['groups']]")" \
 	"[('lambda_se=0.0', 2, 0.42), ('lambda_se=0.01', 3, 0.395), ('lambda_se=0.05', 1, 0.38)]"
 
+# --- two sweeps of different commands with the same params ----------------
+mkdir -p research/two && : > research/two/project.yaml
+check "a sweep" "$ROS" add-run --project-id two --worker-pool local --command 'python train.py --lam {lam} --seed {seed}' \
+	--sweep lam=0.1 --sweep seed=1
+check "the same params, another script" "$ROS" add-run --project-id two --worker-pool local \
+	--command 'python train_v2.py --lam {lam} --seed {seed}' --sweep lam=0.1 --sweep seed=2
+"$PY" - "$T/two.json" <<'PYEOF'
+import json, sys
+json.dump({"python train.py --lam 0.1 --seed 1": ["0.40", "0.5"], "python train_v2.py --lam 0.1 --seed 2": ["0.30", "0.5"]},
+          open(sys.argv[1], "w"))
+PYEOF
+check "they finish" "$PY" "$T/finish.py" two "$T/two.json"
+check "results" "$ROS" results --project-id two
+check_match "one configuration of the two runs, and a warning that they ran different commands" "$OUT" \
+	'warning: lam=0\.1: its runs come from sweeps of different commands \(s[0-9a-f]+ and s[0-9a-f]+\)'
+
 # --- the Python tool's root: 251 runs, none with params --------------------
 cp -r "$TOP/../shared/compat/research-os-root" "$T/compat" 2>/dev/null && chmod -R u+w "$T/compat"
 if [ -d "$T/compat" ]; then
