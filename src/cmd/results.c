@@ -144,7 +144,7 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		{ "phase", OPT_STR, &phase, "NAME", "only the runs of this phase (default: each phase and all together)", 0, NULL },
 		{ "metric", OPT_STR, &metric, "M[,M2]", "metrics to summarise, the first decides the best (default: the runs' target_metric, then every other metric reported)", 0, NULL },
 		{ "direction", OPT_STR, &direction, "lower|higher", "whether the first metric should go down or up (default: the runs' target_direction)", 0, NULL },
-		{ "over", OPT_STR, &over, "KEY", "sweep param the statistics run over (default seed)", 0, NULL },
+		{ "over", OPT_STR, &over, "KEY", "param the statistics run over (default seed)", 0, NULL },
 		{ "group-by", OPT_STR, &group_by, "K1,K2", "params that make a configuration (default: all but --over)", 0, NULL },
 		{ "no-collect", OPT_BOOL, &no_collect, NULL, "do not fetch missing metrics from the workers", 0, NULL },
 		{ "recollect", OPT_BOOL, &recollect, NULL, "fetch again the metrics of runs whose parser failed", 0, NULL },
@@ -266,14 +266,15 @@ const struct ros_cmd cmd_results = {
 	"shell splits them (nothing expanded; the script of sh -c or bash -lc is split\n"
 	"too).  --key value, --key=value and key=value words (no blank in the value)\n"
 	"are pairs; the keys whose values differ between the runs make the\n"
-	"configuration, and the --over key's pair is the seed (\"parameters read from\n"
-	"the commands: pred_len, lambda_se, seed\").  When the commands also differ in\n"
-	"other words (tee a.log, tee b.log) or one gives a key two values, each run is\n"
-	"grouped by its whole command without the --over pair (a column `command`\n"
-	"shows what differs), with a warning.  Runs with and without params are\n"
-	"merged when the sweep's params are what its commands say (--sweep\n"
-	"lambda_se=... --command '... --lambda_se {lambda_se}'); otherwise the runs\n"
-	"without params are kept apart, grouped by their commands.\n"
+	"configuration, and the --over key's pair is the seed (SEED=1 in env too:\n"
+	"\"parameters read from the commands: pred_len, lambda_se, seed\").  When the\n"
+	"commands also differ in other words (tee a.log, tee b.log) or one gives a key\n"
+	"two values, each run is grouped by its whole command without the --over pair\n"
+	"(a column `command` shows what differs), with a warning.  Runs with and\n"
+	"without params are merged when the sweep's params are what its commands say\n"
+	"(--sweep lambda_se=... --command '... --lambda_se {lambda_se}'); otherwise the\n"
+	"runs without params are kept apart, grouped by their commands.  A warning also\n"
+	"says when one configuration holds runs of sweeps of different commands.\n"
 	"\n"
 	"Writes research/P/evidence/summary.json, summary.csv, summary.md,\n"
 	"summary_per_seed.{csv,md} (and the same under evidence/phases/NAME/ for each\n"

@@ -8,6 +8,7 @@
 #include "util/util.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define NEST_MAX 3	/* levels of `sh -c SCRIPT` split again */
 #define EXAMPLE_MAX 60	/* bytes of a word quoted in a warning */
@@ -337,7 +338,7 @@ parse_run(struct parsed *p, const json_t *run, const char *over)
 			buf_addc(&p->plain, '\x1f');
 			continue;
 		}
-		if (!strcmp(k, over)) {
+		if (!strcasecmp(k, over)) {	/* SEED=1 in env is the seed too */
 			if (!p->over) {
 				p->over = v;
 				p->over_item = i;
@@ -634,7 +635,8 @@ json_t *
 params_resolve(const json_t *runs, const char *over, json_t *info)
 {
 	struct resolve rs = { over && *over ? over : "seed", info, json_array(), json_array() };
-	size_t n = json_array_size(runs), npart = 0, nplain = 0, np = 0, nswept = 0, i;
+	size_t n = json_array_size(runs), npart = 0, nplain = 0, nswept = 0, i;
+	int any_plain = 0;
 	json_t *out = json_array(), *r;
 	struct parsed *p = xcalloc(n + 1, sizeof(*p));
 	struct parsed **all = xcalloc(n + 1, sizeof(*all)), **plain = xcalloc(n + 1, sizeof(*plain));
@@ -643,10 +645,10 @@ params_resolve(const json_t *runs, const char *over, json_t *info)
 
 	json_object_set_new(info, "keys", json_array());
 	json_array_foreach(runs, i, r)
-		nplain += takes_part(r) && !json_object_size(json_object_get(r, "params"));
+		any_plain |= takes_part(r) && !json_object_size(json_object_get(r, "params"));
 	json_array_foreach(runs, i, r) {
 		json_array_append(out, r);
-		if (!nplain || !takes_part(r))	/* nothing to read: no command is split */
+		if (!any_plain || !takes_part(r))	/* nothing to read: no command is split */
 			continue;
 		parse_run(&p[npart], r, rs.over);
 		all[npart] = &p[npart];
@@ -654,8 +656,8 @@ params_resolve(const json_t *runs, const char *over, json_t *info)
 		if (p[npart].swept) {
 			nswept++;
 		} else {
-			plain[np] = &p[npart];
-			plain_i[np++] = i;
+			plain[nplain] = &p[npart];
+			plain_i[nplain++] = i;
 		}
 		npart++;
 	}

@@ -56,8 +56,8 @@
  *     plain runs alone: {"command": C, over: value}, so that none joins a
  *     sweep's configuration.
  * A run's `over` value is read from its command only when the command gives
- * the `over` key one value; with several, the run has none (its pair stays
- * in C).  Runs that merely repeat one configuration give no params but
+ * the `over` key (compared without regard to case: SEED=1 in env is the
+ * seed) one value; with several, the run has none (its pairs stay in C).  Runs that merely repeat one configuration give no params but
  * `over`; the info's "constant" holds the keys all of them give alike.
  *
  * The info (an object the caller passed, filled in):

@@ -1039,6 +1039,25 @@ test_params(void)
 	json_decref(view);
 	json_decref(runs);
 
+	/* the seed in env, in capitals */
+	runs = json_array();
+	json_array_append_new(runs, plain_run("a1", "python run.py --lr 0.1", NULL, 0.1));
+	json_array_append_new(runs, plain_run("a2", "python run.py --lr 0.1", NULL, 0.2));
+	json_array_append_new(runs, plain_run("a3", "python run.py --lr 0.2", NULL, 0.3));
+	json_object_set_new(json_array_get(runs, 0), "env", json_string("SEED=1 DATASET=ETTh1"));
+	json_object_set_new(json_array_get(runs, 1), "env", json_string("SEED=2 DATASET=ETTh1"));
+	json_object_set_new(json_array_get(runs, 2), "env", json_string("SEED=1 DATASET=ETTh1"));
+	json_object_clear(info);
+	view = params_resolve(runs, NULL, info);
+	s = aggregate_runs(view, &o, &err);
+	l = labels(s);
+	CHECK(!strcmp(l, "lr=0.1 (2); lr=0.2 (1)") && !strcmp(param_of(view, 1, "seed"), "2"),
+	      "params: SEED=1 in env is the seed");
+	free(l);
+	json_decref(s);
+	json_decref(view);
+	json_decref(runs);
+
 	/* runs with params and runs without, the same names: merged */
 	runs = json_array();
 	json_array_append_new(runs, plain_run("s1", "python run.py --lambda_se 0.01 --seed 1",
