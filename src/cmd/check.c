@@ -25,6 +25,7 @@
 #include "exec/batch.h"
 #include "exec/slurm.h"
 #include "results/collect.h"
+#include "results/metrics.h"
 #include "store/claim.h"
 #include "store/queue.h"
 #include "store/registry.h"
@@ -321,6 +322,8 @@ update(struct queue *q, void *arg, struct buf *err)
 			json_object_set(rep, "tail", json_object_get(pr, "tail"));
 			if (json_object_get(r, "metrics"))
 				json_object_set(rep, "metrics", json_object_get(r, "metrics"));
+			if (json_object_get(r, "metrics_text"))
+				json_object_set(rep, "metrics_text", json_object_get(r, "metrics_text"));
 			if (jstr(r, "metrics_error"))
 				jset_str(rep, "metrics_error", jstr(r, "metrics_error"));
 			jset_str(rep, "reach", jstr0(pr, "reach"));
@@ -526,12 +529,12 @@ print_metrics(const json_t *r)
 	const char *k;
 	json_t *v;
 	int n = 0;
-	if (jstr(r, "metrics_error"))
+	/* a failed run's missing metrics are not news (results counts them) */
+	if (jstr(r, "metrics_error") && strcmp(jstr0(r, "status"), "failed"))
 		fprintf_term(stdout, "  metrics: %s", jstr(r, "metrics_error"));
 	json_object_foreach(json_object_get(r, "metrics"), k, v) {
-		char num[32] = "null";
-		if (json_is_number(v))
-			fmt_double(json_number_value(v), num);
+		char num[METRIC_TEXT_MAX];	/* as the log wrote it: 0.3990, not 0.399 */
+		metric_text(v, json_object_get(json_object_get(r, "metrics_text"), k), num);
 		fprintf_term(stdout, "%s%s=%s", n++ ? " " : "  ", k, num);
 	}
 	printf("\n");

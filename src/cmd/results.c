@@ -77,6 +77,14 @@ print_scope(const json_t *sc, int heading)
 	if (json_is_number(json_object_get(s, "cost_usd")))
 		printf("; spend $%.2f", json_number_value(json_object_get(s, "cost_usd")));
 	printf("\n");
+	/* runs without params: where their configurations come from */
+	const json_t *pc = json_object_get(s, "params_from_commands");
+	size_t k;
+	json_t *x;
+	json_array_foreach(json_object_get(pc, "notes"), k, x)
+		printf("  %s\n", json_string_value(x));
+	json_array_foreach(json_object_get(s, "grouping_warnings"), k, x)
+		printf("  warning: %s\n", json_string_value(x));
 	summary_print(stdout, s, 2);
 	const json_t *best = json_object_get(s, "best");
 	if (json_is_object(best)) {
@@ -107,6 +115,7 @@ print_results(const char *project, const struct results *res, int multi)
 {
 	if (multi)
 		printf("== %s ==\n", project);
+	results_counts_line(stdout, res->counts, 2);
 	size_t n = json_array_size(res->scopes);
 	/* one phase holding every run: its table is the same as all phases' */
 	long long nall = -1, nph = -1;
@@ -135,8 +144,8 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		{ "phase", OPT_STR, &phase, "NAME", "only the runs of this phase (default: each phase and all together)", 0, NULL },
 		{ "metric", OPT_STR, &metric, "M[,M2]", "metrics to summarise, the first decides the best (default: the runs' target_metric, then every other metric reported)", 0, NULL },
 		{ "direction", OPT_STR, &direction, "lower|higher", "whether the first metric should go down or up (default: the runs' target_direction)", 0, NULL },
-		{ "over", OPT_STR, &over, "KEY", "sweep param the statistics run over (default seed)", 0, NULL },
-		{ "group-by", OPT_STR, &group_by, "K1,K2", "sweep params that make a configuration (default: all but --over)", 0, NULL },
+		{ "over", OPT_STR, &over, "KEY", "param the statistics run over (default seed)", 0, NULL },
+		{ "group-by", OPT_STR, &group_by, "K1,K2", "params that make a configuration (default: all but --over)", 0, NULL },
 		{ "no-collect", OPT_BOOL, &no_collect, NULL, "do not fetch missing metrics from the workers", 0, NULL },
 		{ "recollect", OPT_BOOL, &recollect, NULL, "fetch again the metrics of runs whose parser failed", 0, NULL },
 		OPT_END
@@ -166,8 +175,10 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	if (!projects.n) {
 		info("no runs yet (add some with ros add-run)");
+		rc = 1;
 		goto out;
 	}
+	int summarised = 0;	/* projects with something summarised */
 	json_t *all = json_array();
 	for (size_t i = 0; i < projects.n; i++) {
 		struct results_opts o = { 0 };
@@ -196,7 +207,11 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		int any = 0;
 		for (size_t k = 0; k < json_array_size(res.scopes); k++)
 			any |= json_is_object(json_object_get(json_array_get(res.scopes, k), "summary"));
-		if (!any && (metrics.n || phase))
+		/* nothing to summarise (every run failed, none finished, no
+		 * metrics) fails for a project asked for by name, with --metric or
+		 * --phase, and when no project has anything */
+		summarised += any;
+		if (!any && (project || metrics.n || phase))
 			rc = 1;
 		if (ctx->json) {
 			json_t *o2 = json_object();
@@ -211,6 +226,7 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 				json_array_append_new(notes, json_string(res.notes.v[k]));
 			json_object_set_new(o2, "notes", notes);
 			json_object_set_new(o2, "collected", json_integer((json_int_t)res.n_collected));
+			json_object_set(o2, "counts", res.counts);
 			json_array_append_new(all, o2);
 		} else {
 			print_results(projects.v[i], &res, projects.n > 1);
@@ -222,6 +238,8 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		}
 		results_release(&res);
 	}
+	if (!summarised)
+		rc = 1;
 	if (ctx->json)
 		json_print(projects.n == 1 && project ? json_array_get(all, 0) : all);
 	json_decref(all);
@@ -241,9 +259,34 @@ const struct ros_cmd cmd_results = {
 	"worker), then groups the done runs by their sweep params minus --over and\n"
 	"prints n and mean \xC2\xB1 sample std per metric, the best configuration (*), and\n"
 	"the comparison with project.yaml's target.target_value and with\n"
-	"research/P/benchmark/reference.csv.  Writes research/P/evidence/summary.json,\n"
-	"summary.csv, summary.md, summary_per_seed.{csv,md} (and the same under\n"
-	"evidence/phases/NAME/ for each phase) and evidence/runs/RUN.json, each only\n"
-	"when its content changed: a second run with nothing new writes nothing.\n"
-	"Parser commands get ROS_PARSER_TIMEOUT seconds (default 30).",
+	"research/P/benchmark/reference.csv.\n"
+	"\n"
+	"Runs added without --sweep (one by one, or by the Python tool) carry no\n"
+	"params: theirs are read from their env and command, split into words as a\n"
+	"shell splits them (nothing expanded; the script of sh -c or bash -lc is split\n"
+	"too).  --key value, --key=value and key=value words (no blank in the value)\n"
+	"are pairs; the keys whose values differ between the runs make the\n"
+	"configuration, and the --over key's pair is the seed (SEED=1 in env too:\n"
+	"\"parameters read from the commands: pred_len, lambda_se, seed\").  When the\n"
+	"commands also differ in other words (tee a.log, tee b.log) or one gives a key\n"
+	"two values, each run is grouped by its whole command without the --over pair\n"
+	"(a column `command` shows what differs), with a warning.  Runs with and\n"
+	"without params are merged when the sweep's params are what its commands say\n"
+	"(--sweep lambda_se=... --command '... --lambda_se {lambda_se}'); otherwise the\n"
+	"runs without params are kept apart, grouped by their commands.  A warning also\n"
+	"says when one configuration holds runs of sweeps of different commands.\n"
+	"\n"
+	"Writes research/P/evidence/summary.json, summary.csv, summary.md,\n"
+	"summary_per_seed.{csv,md} (and the same under evidence/phases/NAME/ for each\n"
+	"phase) and evidence/runs/RUN.json, each only when its content changed: a\n"
+	"second run with nothing new writes nothing.\n"
+	"Parser commands get ROS_PARSER_TIMEOUT seconds (default 30).\n"
+	"\n"
+	"Each project's output starts with what became of its runs: \"9 runs: 0 done\n"
+	"with metrics, 9 failed (exit 2: 9), 0 without metrics\" (without metrics: done,\n"
+	"but no metrics were read; then the runs pending, running, cancelled...).\n"
+	"Exit status: 0 when something was summarised; 1 when nothing could be (no\n"
+	"run done with metrics: all failed, none finished yet, the parser read\n"
+	"nothing) for a project named with --project-id, --phase or --metric, or for\n"
+	"every project, or on an error; 2 on a usage error.",
 };

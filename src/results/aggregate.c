@@ -3,6 +3,7 @@
  * CSV.  See aggregate.h for the rules and the output format.
  */
 #include "results/aggregate.h"
+#include "results/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -229,7 +230,7 @@ stats_json(const double *x, size_t n, size_t nonfinite)
 /* ---- aggregation ---- */
 
 struct item {
-	const json_t *params, *metrics, *seed;
+	const json_t *params, *metrics, *seed, *text;
 	const char *id;
 	size_t order;
 	const json_t **key;	/* one per group key, NULL when missing */
@@ -283,17 +284,24 @@ item_cmp(const void *pa, const void *pb, void *arg)
 	return r ? r : (x->order > y->order) - (x->order < y->order);
 }
 
+/* "k1=v1, k2=v2" over the keys the group has ("without k1, k2" when it has
+ * none of them; "all" when there are no keys). */
 static char *
 group_label(struct agg *a, const struct item *it)
 {
 	struct buf b = BUF_INIT;
 	for (size_t k = 0; k < a->keys.n; k++) {
-		char *v = it->key[k] ? agg_value_str(it->key[k]) : xstrdup("(none)");
-		buf_addf(&b, "%s%s=%s", k ? ", " : "", a->keys.v[k], v);
+		if (!it->key[k])
+			continue;
+		char *v = agg_value_str(it->key[k]);
+		buf_addf(&b, "%s%s=%s", b.len ? ", " : "", a->keys.v[k], v);
 		free(v);
 	}
 	if (!a->keys.n)
 		buf_adds(&b, "all");
+	else if (!b.len)
+		for (size_t k = 0; k < a->keys.n; k++)
+			buf_addf(&b, "%s%s", k ? ", " : "without ", a->keys.v[k]);
 	return buf_detach(&b);
 }
 
@@ -374,7 +382,8 @@ static json_t *
 make_group(struct agg *a, struct item *items, size_t n, json_t *dirs)
 {
 	json_t *g = json_object(), *config = json_object(), *seeds = json_array(),
-	       *ids = json_array(), *per_seed = json_object(), *stats = json_object();
+	       *ids = json_array(), *per_seed = json_object(), *stats = json_object(),
+	       *per_text = json_object();
 	const struct item **kept = xcalloc(n, sizeof(*kept));
 	double *vals = xcalloc(n, sizeof(*vals));
 	size_t nk = 0;
@@ -403,17 +412,28 @@ make_group(struct agg *a, struct item *items, size_t n, json_t *dirs)
 				    items[0].key[k] ? json_deep_copy(items[0].key[k]) : json_null());
 	for (size_t i = 0; i < nk; i++) {
 		const struct item *it = kept[i];
-		json_t *row = json_object();
+		json_t *row = json_object(), *trow = json_object();
 		json_array_append_new(seeds, it->seed ? json_deep_copy(it->seed) : json_null());
 		json_array_append_new(ids, json_string(it->id));
 		for (size_t m = 0; m < a->metrics.n; m++) {
 			double d;
 			int st = metric_value(json_object_get(it->metrics, a->metrics.v[m]), &d);
-			if (st)
-				json_object_set_new(row, a->metrics.v[m], st > 0 ? json_real(d) : json_null());
+			if (!st)
+				continue;
+			json_t *v = st > 0 ? json_real(d) : json_null();
+			json_object_set_new(row, a->metrics.v[m], v);
+			/* the text as the log wrote it, when it still reads as the value */
+			const json_t *t = json_object_get(it->text, a->metrics.v[m]);
+			char shown[METRIC_TEXT_MAX];
+			metric_text(v, t, shown);
+			if (json_is_string(t) && !strcmp(shown, json_string_value(t)))
+				json_object_set(trow, a->metrics.v[m], (json_t *)t);
 		}
 		char *key = it->seed ? agg_value_str(it->seed) : xstrdup(it->id);
 		json_object_set_new(per_seed, key, row);
+		if (json_object_size(trow))
+			json_object_set(per_text, key, trow);
+		json_decref(trow);
 		free(key);
 	}
 	for (size_t m = 0; m < a->metrics.n; m++) {
@@ -437,6 +457,9 @@ make_group(struct agg *a, struct item *items, size_t n, json_t *dirs)
 	json_object_set_new(g, "seeds", seeds);
 	json_object_set_new(g, "run_ids", ids);
 	json_object_set_new(g, "per_seed", per_seed);
+	if (json_object_size(per_text))
+		json_object_set(g, "per_seed_text", per_text);
+	json_decref(per_text);
 	json_object_set_new(g, "stats", stats);
 	if (a->o->reference)
 		add_reference(a, g, label, kept, nk, dirs);
@@ -566,6 +589,7 @@ make_items(struct agg *a, const json_t **cand, size_t ncand, struct item *items)
 		struct item *it = &items[n++];
 		it->params = json_is_object(params) ? params : NULL;
 		it->metrics = json_object_get(run, "metrics");
+		it->text = json_object_get(run, "metrics_text");
 		it->seed = json_object_get(it->params, a->over);
 		it->id = id ? id : "";
 		it->order = i;

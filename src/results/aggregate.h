@@ -10,7 +10,8 @@
  *
  *   {"id": "r1a2b3c4", "status": "done", "phase": "B",
  *    "params": {"dataset": "ETTh1", "lambda_se": 0.01, "seed": 1},
- *    "metrics": {"mse": 0.3883, "mae": 0.4116}}
+ *    "metrics": {"mse": 0.3883, "mae": 0.4116},
+ *    "metrics_text": {"mse": "0.3883", "mae": "0.41160"}}   (optional)
  *
  * Which runs count:
  *   - with opts->phase set, only runs whose "phase" equals it;
@@ -28,6 +29,9 @@
  * "0.10" equals 0.1), otherwise by their text in natural order (strverscmp:
  * ETTh2 < ETTh10); a missing key sorts first.  Groups are sorted in that
  * order, key by key, and so are the runs of a group by their `over` value.
+ * A group's label names the keys it has ("dataset=ETTh1, lambda_se=0.01";
+ * a key it lacks is left out, "without dataset" when it has none; "all"
+ * when there are no keys); its config holds null for a key it lacks.
  * Two runs of one group with the same `over` value (a rerun of one seed):
  * the later one in the input wins, the other is named in warnings.  Runs
  * without the `over` key are all kept and keyed by run id.
@@ -50,6 +54,7 @@
  *                "label": "dataset=ETTh1, lambda_se=0.01",
  *                "n": 3, "seeds": [1, 2, 3], "run_ids": ["r..", ..],
  *                "per_seed": {"1": {"mse": 0.38, "mae": 0.41}, ...},
+ *                "per_seed_text": {"1": {"mae": "0.4100"}, ...},   (when known)
  *                "stats": {"mse": {"n": 3, "mean": .., "std": .., "min": ..,
  *                                  "max": ..}, ...},
  *                "reference": {"mse": 0.386}, "delta": {"mse": 0.002},
@@ -60,7 +65,9 @@
  *    "warnings": ["..."]}
  * "best" is the group with the lowest (or highest) mean of the primary
  * metric; on a tie the first in group order.  per_seed is keyed by the
- * `over` value as text (by run id for runs without it).
+ * `over` value as text (by run id for runs without it); per_seed_text, by
+ * the same keys, holds the values as the log wrote them: the run's
+ * metrics_text where it reads as the value (metric_text(), metrics.h).
  *
  * References: rows as returned by reference_load_csv().  Columns named like
  * a selected metric hold reference values; every other column is a key.  A

@@ -152,7 +152,7 @@ collect_result(const json_t *run, const struct rec *rec)
 		return r;
 	}
 	struct buf err = BUF_INIT;
-	json_t *m = metrics_parse(spec, rec->data, rec->len, &err);
+	json_t *text = NULL, *m = metrics_parse_text(spec, rec->data, rec->len, &text, &err);
 	if (!m) {
 		/* the parser's messages, one per line, joined on one line */
 		struct buf b = BUF_INIT;
@@ -164,6 +164,9 @@ collect_result(const json_t *run, const struct rec *rec)
 	}
 	r = json_object();
 	json_object_set_new(r, "metrics", m);
+	if (json_object_size(text))
+		json_object_set(r, "metrics_text", text);
+	json_decref(text);
 	if (err.len) {
 		json_t *w = json_array();
 		for (const char *p = err.s; *p;) {
@@ -210,6 +213,11 @@ collect_apply(json_t *run, const json_t *res)
 	json_t *m = json_object_get(res, "metrics");
 	if (m) {
 		changed |= set_if_changed(run, "metrics", json_deep_copy(m));
+		json_t *t = json_object_get(res, "metrics_text");
+		if (json_object_size(t))
+			changed |= set_if_changed(run, "metrics_text", json_deep_copy(t));
+		else
+			changed |= del_key(run, "metrics_text");
 		json_t *w = json_object_get(res, "warnings");
 		if (w && json_array_size(w))
 			changed |= set_if_changed(run, "metrics_warnings", json_deep_copy(w));
@@ -219,6 +227,7 @@ collect_apply(json_t *run, const json_t *res)
 	} else {
 		changed |= set_if_changed(run, "metrics_error", json_string(jstr0(res, "metrics_error")));
 		changed |= del_key(run, "metrics");
+		changed |= del_key(run, "metrics_text");
 		changed |= del_key(run, "metrics_warnings");
 	}
 	return changed;
@@ -262,7 +271,8 @@ run_evidence(const json_t *run)
 		json_object_set_new(e, "exit_code", json_null());
 	jset_int(e, "attempt", run_attempt(run));
 	jset_str(e, "worker_id", jstr0(run, "worker_id"));
-	static const char *const copy[] = { "params", "metrics", "metrics_warnings", "metrics_error" };
+	static const char *const copy[] = { "params", "metrics", "metrics_text", "metrics_warnings",
+					    "metrics_error" };
 	for (size_t i = 0; i < ARRAY_SIZE(copy); i++) {
 		json_t *v = json_object_get(run, copy[i]);
 		if (v)

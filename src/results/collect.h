@@ -10,6 +10,10 @@
  *
  * Fields a collection sets in a run entry (all additive):
  *   metrics           {name: number or null}     the parser succeeded
+ *   metrics_text      {name: "0.3990"}           the values as the log wrote
+ *                                                them, when the parser knows
+ *                                                (metrics.h); for display,
+ *                                                the numbers are the values
  *   metrics_warnings  ["..."]                    only when there are any
  *   metrics_error     "..."                      the parser failed (no metrics)
  *   cost_usd          runtime × the worker's dph (when the worker has one)
@@ -44,9 +48,9 @@ int collect_call(struct script *s, const json_t *run);
 
 /*
  * The result of one "collect" record (rec->op is "collect") for run (only
- * its metric_parser is read), a new object: {"state": "notexited"} when the worker had nothing yet (nothing to
- * store), else {"metrics": {...}[, "warnings": [...]]} or
- * {"metrics_error": "..."}.
+ * its metric_parser is read), a new object: {"state": "notexited"} when the
+ * worker had nothing yet (nothing to store), else {"metrics": {...}[,
+ * "metrics_text": {...}][, "warnings": [...]]} or {"metrics_error": "..."}.
  */
 json_t *collect_result(const json_t *run, const struct rec *rec);
 

@@ -93,11 +93,17 @@ parse_number(const char *s, size_t n, double *v)
 	return isfinite(*v) ? 1 : -1;
 }
 
-/* Record name -> v (or null when not finite, with a warning naming the token). */
+/* Record name -> v (or null when not finite, with a warning naming the
+ * token), and in text (when not NULL) the token as written: tok NULL when
+ * there is none (a JSON number), or too long to keep. */
 static void
-record(json_t *out, const char *name, int st, double v, const char *tok, size_t toklen,
+record(json_t *out, json_t *text, const char *name, int st, double v, const char *tok, size_t toklen,
        struct buf *err)
 {
+	if (text && tok && toklen && toklen <= NUM_MAX)
+		json_object_set_new(text, name, json_stringn(tok, toklen));
+	else if (text)
+		json_object_del(text, name);
 	if (st > 0) {
 		json_object_set_new(out, name, json_real(v));
 		return;
@@ -162,13 +168,40 @@ metrics_spec_arg(const char *spec)
 
 /* ---- default: key=value pairs ---- */
 
+/* A whole number as written: an optional sign and digits. */
+static int
+is_integer_token(const char *s, size_t n)
+{
+	size_t i = n && (s[0] == '-' || s[0] == '+');
+	if (i >= n)
+		return 0;
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* A key written like an environment variable: no lower-case letter. */
+static int
+is_env_key(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] >= 'a' && s[i] <= 'z')
+			return 0;
+	return 1;
+}
+
 /*
- * Collect the pairs of one line into out; returns how many (finite or not).
+ * The pairs of one line (settings left out: see metrics.h): returns how
+ * many, and in *measured how many of them hold a value that is not a whole
+ * number.  With out NULL they are only counted; else recorded in out (and
+ * text).
  */
 static int
-kv_line(const char *s, size_t n, json_t *out, struct buf *err)
+kv_line(const char *s, size_t n, json_t *out, json_t *text, int *measured, struct buf *err)
 {
 	int count = 0;
+	*measured = 0;
 	size_t i = 0;
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
@@ -216,32 +249,49 @@ kv_line(const char *s, size_t n, json_t *out, struct buf *err)
 			i = j;
 			continue;
 		}
+		int whole = is_integer_token(s + t0, t1 - t0);
+		if (whole && is_env_key(s + i, keylen)) {	/* CUDA=0, OMP_NUM_THREADS=8 */
+			i = k;
+			continue;
+		}
 		char key[METRIC_KEY_MAX + 1];
 		memcpy(key, s + i, keylen);
 		key[keylen] = 0;
-		record(out, key, st, v, s + t0, t1 - t0, err);
+		if (out)
+			record(out, text, key, st, v, s + t0, t1 - t0, err);
 		count++;
+		*measured += !whole;
 		i = k;
 	}
 	return count;
 }
 
 static json_t *
-parse_default(const char *log, size_t len, struct buf *err)
+parse_default(const char *log, size_t len, json_t *text, struct buf *err)
 {
-	json_t *out = json_object();
-	size_t end = len;
+	size_t end = len, w0 = 0, w1 = 0;
+	int found = 0, measured;
+	/* the last line with a measured value, else the last with any pair */
 	for (;;) {
 		size_t start = end;
 		while (start > 0 && !is_eol((unsigned char)log[start - 1], 0))
 			start--;
-		if (kv_line(log + start, end - start, out, err) > 0)
-			return out;
+		if (kv_line(log + start, end - start, NULL, NULL, &measured, err) > 0 && (measured || !found)) {
+			w0 = start;
+			w1 = end;
+			found = 1;
+			if (measured)
+				break;
+		}
 		if (start == 0)
 			break;
 		end = start - 1;
 	}
-	json_decref(out);
+	if (found) {
+		json_t *out = json_object();
+		kv_line(log + w0, w1 - w0, out, text, &measured, err);
+		return out;
+	}
 	buf_addf(msg_line(err), "no key=value metrics in the log%s", len ? "" : " (empty)");
 	return NULL;
 }
@@ -318,7 +368,7 @@ json_metric_value(const json_t *j, double *v)
 
 /* Add the metrics of obj under the prefix in path to out; returns how many. */
 static int
-flatten(json_t *out, json_t *obj, struct buf *path, int depth, struct buf *err)
+flatten(json_t *out, json_t *text, json_t *obj, struct buf *path, int depth, struct buf *err)
 {
 	size_t base = path->len;
 	const char *key;
@@ -333,15 +383,26 @@ flatten(json_t *out, json_t *obj, struct buf *path, int depth, struct buf *err)
 		buf_adds(path, key);
 		if (json_is_object(v)) {
 			if (depth + 1 < FLATTEN_DEPTH)
-				count += flatten(out, v, path, depth + 1, err);
+				count += flatten(out, text, v, path, depth + 1, err);
 			continue;
 		}
 		double d;
 		int st = json_metric_value(v, &d);
 		if (st == 0 || path->len > METRIC_KEY_MAX)
 			continue;
+		/* a string holds the number as written ("0.420"); a JSON number
+		 * does not (Python's json.dumps writes 0.399 for 0.3990) */
 		const char *tok = json_is_string(v) ? json_string_value(v) : "?";
-		record(out, path->s, st, d, tok, strlen(tok), err);
+		size_t tn = strlen(tok);
+		if (json_is_string(v)) {
+			while (tn && is_blank((unsigned char)*tok))
+				tok++, tn--;
+			while (tn && is_blank((unsigned char)tok[tn - 1]))
+				tn--;
+		}
+		record(out, json_is_string(v) ? text : NULL, path->s, st, d, tok, tn, err);
+		if (!json_is_string(v) && text)
+			json_object_del(text, path->s);
 		count++;
 	}
 	path->len = base;
@@ -356,7 +417,7 @@ flatten(json_t *out, json_t *obj, struct buf *path, int depth, struct buf *err)
  * object without metrics.  tmp is scratch space.
  */
 static json_t *
-object_metrics(const char *s, size_t n, struct buf *tmp, json_error_t *jerr, struct buf *err)
+object_metrics(const char *s, size_t n, struct buf *tmp, json_error_t *jerr, json_t *text, struct buf *err)
 {
 	jerr->text[0] = 0;
 	quote_python_nonfinite(s, n, tmp);
@@ -370,7 +431,9 @@ object_metrics(const char *s, size_t n, struct buf *tmp, json_error_t *jerr, str
 	}
 	json_t *out = json_object();
 	struct buf path = BUF_INIT;
-	int count = flatten(out, j, &path, 0, err);
+	if (text)
+		json_object_clear(text);
+	int count = flatten(out, text, j, &path, 0, err);
 	buf_release(&path);
 	json_decref(j);
 	if (count > 0)
@@ -381,7 +444,7 @@ object_metrics(const char *s, size_t n, struct buf *tmp, json_error_t *jerr, str
 
 /* The metrics of the last line holding a JSON object with any, or NULL. */
 static json_t *
-last_json_line(const char *log, size_t len, struct buf *err)
+last_json_line(const char *log, size_t len, json_t *text, struct buf *err)
 {
 	struct buf tmp = BUF_INIT;
 	json_error_t jerr;
@@ -396,7 +459,7 @@ last_json_line(const char *log, size_t len, struct buf *err)
 		while (n && (is_blank((unsigned char)s[n - 1]) || s[n - 1] == 0))
 			n--;
 		if (open && n && s[n - 1] == '}') {
-			out = object_metrics(open, (size_t)(s + n - open), &tmp, &jerr, err);
+			out = object_metrics(open, (size_t)(s + n - open), &tmp, &jerr, text, err);
 			if (out)
 				break;
 		}
@@ -408,8 +471,8 @@ last_json_line(const char *log, size_t len, struct buf *err)
 	return out;
 }
 
-json_t *
-metrics_parse_json_record(const char *text, size_t len, struct buf *err)
+static json_t *
+json_record(const char *text, size_t len, json_t *written, struct buf *err)
 {
 	struct buf tmp = BUF_INIT;
 	json_error_t jerr;
@@ -425,7 +488,7 @@ metrics_parse_json_record(const char *text, size_t len, struct buf *err)
 		buf_adds(msg_line(err), "empty metrics record");
 		goto out;
 	}
-	out = object_metrics(s, n, &tmp, &jerr, err);
+	out = object_metrics(s, n, &tmp, &jerr, written, err);
 	if (out || !jerr.text[0])
 		goto out;
 	/* not one object: try the last non-blank line */
@@ -433,7 +496,7 @@ metrics_parse_json_record(const char *text, size_t len, struct buf *err)
 	while (start > 0 && !is_eol((unsigned char)s[start - 1], 0))
 		start--;
 	if (start > 0) {
-		out = object_metrics(s + start, n - start, &tmp, &jerr, err);
+		out = object_metrics(s + start, n - start, &tmp, &jerr, written, err);
 		if (out || !jerr.text[0])
 			goto out;
 	}
@@ -797,7 +860,7 @@ last_match(const regex_t *re, const char *log, size_t len, struct buf *line, siz
 }
 
 static json_t *
-parse_regex(const char *list, const char *log, size_t len, struct buf *err)
+parse_regex(const char *list, const char *log, size_t len, json_t *text, struct buf *err)
 {
 	struct re_metric *res;
 	int nres = compile_res(list, &res, err);
@@ -832,7 +895,7 @@ parse_regex(const char *list, const char *log, size_t len, struct buf *err)
 			buf_adds(err, "' is not a number");
 			continue;
 		}
-		record(out, res[i].name, st, v, log + so, eo - so, err);
+		record(out, text, res[i].name, st, v, log + so, eo - so, err);
 	}
 	buf_release(&line);
 	free_res(res, (size_t)nres);
@@ -895,7 +958,14 @@ metrics_spec_check(const char *spec, struct buf *err)
 }
 
 json_t *
-metrics_parse(const char *spec, const char *log, size_t len, struct buf *err)
+metrics_parse_json_record(const char *text, size_t len, struct buf *err)
+{
+	return json_record(text, len, NULL, err);
+}
+
+/* The parse itself; text, when not NULL, gets the values as written. */
+static json_t *
+parse_spec(const char *spec, const char *log, size_t len, json_t *text, struct buf *err)
 {
 	json_t *out;
 	if (!log) {
@@ -904,23 +974,62 @@ metrics_parse(const char *spec, const char *log, size_t len, struct buf *err)
 	}
 	switch (metrics_kind(spec)) {
 	case METRIC_DEFAULT:
-		return parse_default(log, len, err);
+		return parse_default(log, len, text, err);
 	case METRIC_JSON:
-		out = last_json_line(log, len, err);
+		out = last_json_line(log, len, text, err);
 		if (!out)
 			buf_addf(msg_line(err), "no line of the log holds a JSON object with numbers%s",
 				 len ? "" : " (empty)");
 		return out;
 	case METRIC_JSONL:
-		return metrics_parse_json_record(log, len, err);
+		return json_record(log, len, text, err);
 	case METRIC_REGEX:
-		return parse_regex(metrics_spec_arg(spec), log, len, err);
+		return parse_regex(metrics_spec_arg(spec), log, len, text, err);
 	case METRIC_COMMAND:
-		out = last_json_line(log, len, err);
-		return out ? out : parse_default(log, len, err);
+		out = last_json_line(log, len, text, err);
+		if (!out && text)
+			json_object_clear(text);
+		return out ? out : parse_default(log, len, text, err);
 	case METRIC_UNKNOWN:
 		break;
 	}
 	unknown_spec(spec, err);
 	return NULL;
+}
+
+json_t *
+metrics_parse(const char *spec, const char *log, size_t len, struct buf *err)
+{
+	return parse_spec(spec, log, len, NULL, err);
+}
+
+json_t *
+metrics_parse_text(const char *spec, const char *log, size_t len, json_t **text, struct buf *err)
+{
+	json_t *t = json_object(), *out = parse_spec(spec, log, len, t, err);
+	if (!out) {
+		json_decref(t);
+		t = NULL;
+	}
+	*text = t;
+	return out;
+}
+
+void
+metric_text(const json_t *v, const json_t *t, char out[METRIC_TEXT_MAX])
+{
+	const char *s = json_string_value(t);
+	double d;
+	int st = s ? parse_number(s, strlen(s), &d) : 0;
+	if (st && ((st > 0 && json_is_number(v) && d == json_number_value(v)) || (st < 0 && json_is_null(v)))) {
+		snprintf(out, METRIC_TEXT_MAX, "%s", s);
+		return;
+	}
+	if (json_is_number(v)) {
+		char num[32];
+		fmt_double(json_number_value(v), num);
+		snprintf(out, METRIC_TEXT_MAX, "%s", num);
+		return;
+	}
+	snprintf(out, METRIC_TEXT_MAX, "null");
 }

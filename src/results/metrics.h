@@ -8,8 +8,10 @@
  *
  * A run's `metric_parser` field names the parser (a "spec"):
  *
- *   ""  or "default"   key=value / key: value pairs on the last log line that
- *                      has any ("Epoch 10/10 | MSE=0.3847 MAE=0.4021").
+ *   ""  or "default"   key=value / key: value pairs of the last log line that
+ *                      holds a measured value ("Epoch 10/10 | MSE=0.3847
+ *                      MAE=0.4021"; settings such as CUDA=0 or dev=1 after it
+ *                      do not count: see metrics_parse()).
  *   "json"             the last log line holding a JSON object.
  *   "jsonl:PATH"       the last record of the JSON-lines file PATH (relative to
  *                      the run directory); "jsonl" alone means metrics.jsonl.
@@ -30,6 +32,11 @@
  * value that was present but not finite (nan, inf, -inf, 1e999): a diverged
  * run stays visible in the evidence as "mse": null instead of vanishing or
  * poisoning a mean.  Each such null also adds a warning line to *err.
+ * metrics_parse_text() also gives each value as the text wrote it ("0.3990"
+ * for MSE=0.3990, whose number prints as 0.399), for display: the pairs of
+ * the default parser, regex captures, numbers held in JSON strings; not
+ * JSON numbers (their text is not kept by the JSON reader, and Python's
+ * json.dumps writes the shortest form anyway).
  *
  * Errors.  NULL is returned, with a one-line message in *err, when the spec
  * is malformed or nothing at all was found.  On success *err may still hold
@@ -60,6 +67,9 @@ enum metric_kind {
 
 /* Longest metric name kept (bytes); longer keys are ignored. */
 #define METRIC_KEY_MAX 128
+
+/* Room for a value's text (metric_text()): at most 64 bytes and the NUL. */
+#define METRIC_TEXT_MAX 65
 
 /*
  * Bounds of a regex: spec, checked before regcomp() (which builds a copy of
@@ -111,9 +121,15 @@ int metrics_spec_check(const char *spec, struct buf *err);
 /*
  * Parse log[0..len) (need not be NUL-terminated) with the parser spec names.
  *
- * default: scans lines from the end; the first line (from the end) holding at
- *   least one pair wins and all its pairs are returned, later pairs with the
- *   same key overriding earlier ones.  A pair is KEY SEP VALUE where KEY is
+ * default: scans lines from the end; the first line (from the end) holding a
+ *   pair whose value is not a whole number (0.3847, 1e-3, nan) wins and all
+ *   its pairs are returned, later pairs with the same key overriding earlier
+ *   ones; when no line has one, the last line with any pair wins ("reward=200
+ *   steps=1000").  So a setting printed after the results ("echo dev=1",
+ *   "epoch=10 step=500") does not hide them.  A pair whose KEY has no
+ *   lower-case letter and whose value is a whole number is an environment
+ *   setting (CUDA=0, CUDA_VISIBLE_DEVICES=1, OMP_NUM_THREADS=8), never a
+ *   metric: it is left out wherever it is.  A pair is KEY SEP VALUE where KEY is
  *   [A-Za-z_][A-Za-z0-9_./-]* not preceded by one of those characters (it may
  *   be wrapped in ' or ", as in a printed Python dict), SEP is '=' or ':' with
  *   optional blanks around it, and VALUE is one token that strtod() consumes
@@ -141,6 +157,22 @@ int metrics_spec_check(const char *spec, struct buf *err);
  *   wins if there is one, else the default parser runs on it.
  */
 json_t *metrics_parse(const char *spec, const char *log, size_t len, struct buf *err);
+
+/*
+ * As metrics_parse(), and *text gets a new object (NULL when the parse
+ * fails): name -> the value as written, for the metrics whose text is known
+ * (see Results above), at most 64 bytes each.
+ */
+json_t *metrics_parse_text(const char *spec, const char *log, size_t len, json_t **text, struct buf *err);
+
+/*
+ * What to show for a metric whose value is v (a number, or null when not
+ * finite) and whose text as written is t (a string, or NULL): t when it
+ * reads as v (the same double; for null, a non-finite number such as
+ * "nan"), so that a hand edit of the number is never hidden by stale text;
+ * else v's shortest form ("0.399"), "null" for null.
+ */
+void metric_text(const json_t *v, const json_t *t, char out[METRIC_TEXT_MAX]);
 
 /*
  * Parse one JSON record, e.g. the last line of a metrics.jsonl.  text[0..len)

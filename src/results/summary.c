@@ -5,6 +5,7 @@
 #include "exec/batch.h"
 #include "results/aggregate.h"
 #include "results/collect.h"
+#include "results/params.h"
 #include "results/write.h"
 #include "results/write_priv.h"
 #include "store/json.h"
@@ -117,7 +118,8 @@ store_gathered(struct queue *q, void *arg, struct buf *err)
 		    !strcmp(jstr0(ex, "worker"), jstr0(r, "worker_id")) && collect_apply(r, res)) {
 			ch = 1;
 			g->applied++;
-			if (jstr(r, "metrics_error"))
+			/* a failed run without metrics is no news: counted apart */
+			if (jstr(r, "metrics_error") && !strcmp(jstr0(r, "status"), "done"))
 				g->failed++;
 		}
 		if (dph && is_finished(r) && !json_object_get(r, "cost_usd"))
@@ -458,11 +460,62 @@ protocol(struct scope_ctx *s, const json_t *summary)
 				json_object_del(constant, k);
 		}
 	}
+	/* and what every command says alike, for runs that have no params */
+	json_t *cc = json_object_get(json_object_get(summary, "params_from_commands"), "constant");
+	if (n > 1 && json_object_size(cc)) {
+		if (!constant)
+			constant = json_object();
+		json_object_update_missing(constant, cc);
+	}
 	if (constant && n > 1 && json_object_size(constant))
 		json_object_set(p, "constant_params", constant);
 	json_decref(constant);
-	(void)summary;
 	return p;
+}
+
+/*
+ * Sweeps give params, not what a run ran: two sweeps of different commands
+ * with the same params land in one configuration.  Say so for each group
+ * whose runs come from sweeps whose command or env templates differ.
+ */
+static void
+warn_mixed_sweeps(json_t *summary, const json_t *all, const json_t *runs)
+{
+	json_t *tpl = sweep_templates(all, runs), *by_sweep = json_object(), *sweep_of = json_object();
+	size_t i, j;
+	json_t *x, *g;
+	json_array_foreach(tpl, i, x) {
+		char *t = xasprintf("%s\x1f%s", jstr0(x, "command"), jstr0(x, "env"));
+		json_object_set_new(by_sweep, jstr0(x, "sweep_id"), json_string(t));
+		free(t);
+	}
+	json_array_foreach(runs, i, x)
+		if (jstr(x, "sweep_id") && jstr(x, "id"))
+			jset_str(sweep_of, jstr(x, "id"), jstr(x, "sweep_id"));
+	json_t *w = json_object_get(summary, "grouping_warnings");
+	json_array_foreach(json_object_get(summary, "groups"), i, g) {
+		const char *first = NULL, *first_sw = NULL;
+		json_array_foreach(json_object_get(g, "run_ids"), j, x) {
+			const char *sw = jstr(sweep_of, json_string_value(x));
+			const char *t = sw ? jstr(by_sweep, sw) : NULL;
+			if (!t)
+				continue;
+			if (!first) {
+				first = t;
+				first_sw = sw;
+			} else if (strcmp(first, t) && json_is_array(w)) {
+				char *m = xasprintf("%s: its runs come from sweeps of different commands (%s and %s): "
+						    "their params are the same, what they ran is not", jstr0(g, "label"),
+						    first_sw, sw);
+				json_array_append_new(w, json_string(m));
+				free(m);
+				break;
+			}
+		}
+	}
+	json_decref(sweep_of);
+	json_decref(by_sweep);
+	json_decref(tpl);
 }
 
 /* Hand-made-summary style rows: config keys, n_seeds, <m>_mean, ... */
@@ -515,7 +568,10 @@ summarise(struct scope_ctx *s, char **why)
 	const struct results_opts *o = s->o;
 	struct strv metrics = STRV_INIT;
 	struct buf err = BUF_INIT;
-	json_t *summary = NULL;
+	json_t *summary = NULL, *pinfo = json_object();
+	/* the runs as grouped: those without params get them from their commands */
+	json_t *entries = s->runs, *view = params_resolve(entries, o->over, pinfo);
+	s->runs = view;
 
 	pick_metrics(s, &metrics);
 	if (!metrics.n) {
@@ -585,6 +641,24 @@ summarise(struct scope_ctx *s, char **why)
 		json_object_set_new(summary, "target", t);
 	}
 	json_decref(ytarget);
+	/* how the runs were grouped, where it may not be what they ran: runs
+	 * without params (added one by one, or by the old tool) read from
+	 * their commands, sweeps of different commands */
+	json_t *gw = json_array();
+	json_object_set_new(summary, "grouping_warnings", gw);
+	if (strcmp(jstr0(pinfo, "mode"), "params")) {
+		json_array_extend(gw, json_object_get(pinfo, "warnings"));
+		json_object_set(summary, "params_from_commands", pinfo);
+	}
+	warn_mixed_sweeps(summary, s->all_runs, s->runs);
+	json_t *w = json_object_get(summary, "warnings");
+	if (!json_is_array(w)) {
+		w = json_array();
+		json_object_set_new(summary, "warnings", w);
+	}
+	json_array_extend(w, gw);
+	if (!json_array_size(gw))
+		json_object_del(summary, "grouping_warnings");
 	json_object_set_new(summary, "protocol", protocol(s, summary));
 	size_t nfailed = 0, ncost = 0, i;
 	double cost = 0;
@@ -599,31 +673,13 @@ summarise(struct scope_ctx *s, char **why)
 		}
 	}
 	json_object_set_new(summary, "n_failed", json_integer((json_int_t)nfailed));
-	/* runs from before sweeps recorded their params (the old tool's) */
-	size_t noparams = 0, withparams = 0;
-	json_array_foreach(s->runs, i, r) {
-		if (strcmp(jstr0(r, "status"), "done") || !json_object_get(r, "metrics"))
-			continue;
-		if (json_object_size(json_object_get(r, "params")))
-			withparams++;
-		else
-			noparams++;
-	}
-	if (noparams) {
-		json_t *w = json_object_get(summary, "warnings");
-		if (!json_is_array(w)) {
-			w = json_array();
-			json_object_set_new(summary, "warnings", w);
-		}
-		char *msg = xasprintf("%zu run%s without sweep params (added without --sweep, or by the old tool) "
-				      "form %s group", noparams, noparams == 1 ? "" : "s", withparams ? "their own" : "one");
-		json_array_append_new(w, json_string(msg));
-		free(msg);
-	}
 	if (ncost)
 		json_object_set_new(summary, "cost_usd", json_real(round(cost * 1e6) / 1e6));
 	json_object_set_new(summary, "results", flat_rows(summary));
 out:
+	s->runs = entries;
+	json_decref(view);
+	json_decref(pinfo);
 	strv_release(&metrics);
 	buf_release(&err);
 	return summary;
@@ -658,6 +714,10 @@ summary_markdown(const json_t *s, int per_seed)
 	buf_addf(&b, "%lld run%s in %lld configuration%s; mean \xC2\xB1 sample std over `%s`. "
 		 "Generated %s by `ros results`.\n\n", nr, nr == 1 ? "" : "s", ng, ng == 1 ? "" : "s",
 		 jstr0(s, "over"), jstr0(s, "generated_at"));
+	size_t k;
+	json_t *x;
+	json_array_foreach(json_object_get(json_object_get(s, "params_from_commands"), "notes"), k, x)
+		buf_addf(&b, "Runs without params: %s.\n\n", json_string_value(x));
 	const char *m = jstr0(s, "metric");
 	const json_t *best = json_object_get(s, "best");
 	buf_addf(&b, "Primary metric: **%s** (%s is better).", m, jstr0(s, "direction"));
@@ -698,9 +758,7 @@ summary_markdown(const json_t *s, int per_seed)
 	json_t *w = json_object_get(s, "warnings");
 	if (json_array_size(w)) {
 		buf_adds(&b, "\n## Warnings\n\n");
-		size_t i;
-		json_t *x;
-		json_array_foreach(w, i, x)
+		json_array_foreach(w, k, x)
 			buf_addf(&b, "- %s\n", json_string_value(x));
 	}
 	return buf_detach(&b);
@@ -807,6 +865,119 @@ load_reference(const char *root, const char *project, struct results *res)
 	return rows;
 }
 
+static void
+count_in(json_t *obj, const char *key)
+{
+	json_t *c = json_object_get(obj, key);
+	json_object_set_new(obj, key, json_integer(c ? json_integer_value(c) + 1 : 1));
+}
+
+/* What became of the runs (of phase, when given): see summary.h. */
+static json_t *
+run_counts(const json_t *runs, const char *phase)
+{
+	json_t *c = json_object(), *fexit = json_object(), *other = json_object();
+	long long n = 0, good = 0, failed = 0, nometrics = 0, errors = 0, notcoll = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(runs, i, r) {
+		if (phase && strcmp(jstr0(r, "phase"), phase))
+			continue;
+		const char *st = jstr0(r, "status");
+		n++;
+		if (!strcmp(st, "failed")) {
+			long long code;
+			char key[24] = "?";
+			if (jint(r, "exit_code", &code) == 0)
+				snprintf(key, sizeof key, "%lld", code);
+			failed++;
+			count_in(fexit, key);
+		} else if (!strcmp(st, "done")) {
+			if (json_object_size(json_object_get(r, "metrics"))) {
+				good++;
+				continue;
+			}
+			nometrics++;
+			if (jstr(r, "metrics_error"))
+				errors++;
+			else
+				notcoll++;
+		} else {
+			count_in(other, *st ? st : "(no status)");
+		}
+	}
+	json_object_set_new(c, "runs", json_integer(n));
+	json_object_set_new(c, "done_with_metrics", json_integer(good));
+	json_object_set_new(c, "failed", json_integer(failed));
+	json_object_set_new(c, "failed_exit", fexit);
+	json_object_set_new(c, "without_metrics", json_integer(nometrics));
+	json_object_set_new(c, "metrics_error", json_integer(errors));
+	json_object_set_new(c, "not_collected", json_integer(notcoll));
+	json_object_set_new(c, "other", other);
+	return c;
+}
+
+/* Exit codes in numeric order, "?" last. */
+static int
+exit_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	long long i, j;
+	int nx = parse_long(x, &i) == 0, ny = parse_long(y, &j) == 0;
+	if (nx && ny)
+		return (i > j) - (i < j);
+	return nx != ny ? (nx ? -1 : 1) : strcmp(x, y);
+}
+
+void
+results_counts_line(FILE *f, const json_t *c, int indent)
+{
+	long long n = 0, good = 0, failed = 0, nometrics = 0, errors = 0, notcoll = 0;
+	jint(c, "runs", &n);
+	jint(c, "done_with_metrics", &good);
+	jint(c, "failed", &failed);
+	jint(c, "without_metrics", &nometrics);
+	jint(c, "metrics_error", &errors);
+	jint(c, "not_collected", &notcoll);
+	fprintf(f, "%*s%lld run%s: %lld done with metrics, %lld failed", indent, "", n, n == 1 ? "" : "s", good,
+		failed);
+	const json_t *fexit = json_object_get(c, "failed_exit");
+	const char *k;
+	json_t *v;
+	const char **codes = xcalloc(json_object_size(fexit) + 1, sizeof(*codes));
+	size_t nc = 0;
+	json_object_foreach((json_t *)fexit, k, v)
+		codes[nc++] = k;
+	qsort(codes, nc, sizeof(*codes), exit_cmp);
+	for (size_t i = 0; i < nc; i++)
+		fprintf(f, "%sexit %s: %lld", i ? ", " : " (", codes[i],
+			(long long)json_integer_value(json_object_get(fexit, codes[i])));
+	if (nc)
+		fputc(')', f);
+	free(codes);
+	fprintf(f, ", %lld without metrics", nometrics);
+	if (errors && notcoll)
+		fprintf(f, " (%lld with metrics_error, %lld not collected)", errors, notcoll);
+	else if (errors)
+		fprintf(f, " (%lld with metrics_error)", errors);
+	else if (notcoll)
+		fprintf(f, " (%lld not collected)", notcoll);
+	/* the other statuses in the order runs go through them */
+	static const char *const order[] = { "pending", "dispatching", "running", "stale", "cancelled" };
+	const json_t *other = json_object_get(c, "other");
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if ((v = json_object_get(other, order[i])))
+			fprintf(f, ", %lld %s", (long long)json_integer_value(v), order[i]);
+	json_object_foreach((json_t *)other, k, v) {
+		int known = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(order) && !known; i++)
+			known = !strcmp(k, order[i]);
+		if (!known)
+			fprintf(f, ", %lld %s", (long long)json_integer_value(v), k);
+	}
+	fputc('\n', f);
+}
+
 int
 results_build(const char *root, const struct results_opts *o, struct results *res, struct buf *err)
 {
@@ -846,6 +1017,8 @@ results_build(const char *root, const struct results_opts *o, struct results *re
 			buf_release(&e);
 		}
 	}
+
+	res->counts = run_counts(res->runs, o->phase);
 
 	char *ypath_ = xasprintf("%s/research/%s/project.yaml", root, o->project);
 	struct buf yerr = BUF_INIT;
@@ -911,6 +1084,7 @@ results_release(struct results *res)
 {
 	json_decref(res->scopes);
 	json_decref(res->runs);
+	json_decref(res->counts);
 	strv_release(&res->written);
 	strv_release(&res->notes);
 	memset(res, 0, sizeof *res);
@@ -924,6 +1098,8 @@ right_align(struct table *t, size_t col)
 	if (col < 32)
 		t->right |= 1u << col;
 }
+
+#define CELL_MAX 60	/* display columns of a config value on the terminal */
 
 void
 summary_print(FILE *f, const json_t *s, int indent)
@@ -965,7 +1141,9 @@ summary_print(FILE *f, const json_t *s, int indent)
 		const json_t *cfg = json_object_get(g, "config");
 		for (j = 0; j < keys.n; j++) {
 			json_t *v = json_object_get(cfg, keys.v[j]);
-			strv_push_nocopy(&t.cells, v && !json_is_null(v) ? agg_value_str(v) : xstrdup("-"));
+			char *cell = v && !json_is_null(v) ? agg_value_str(v) : xstrdup("-");
+			strv_push_nocopy(&t.cells, wr_shorten_mid(cell, CELL_MAX));
+			free(cell);
 		}
 		long long n = 0;
 		jint(g, "n", &n);

@@ -15,7 +15,12 @@
  *   "project_id", "scope" ("all" or "phase"), "target" (project.yaml's
  *   target, compared with the best mean when target_value is a number),
  *   "protocol" (what the runs share: commands, parser, constant params),
- *   "n_failed", "cost_usd", and "results": one flat row per configuration
+ *   "n_failed", "cost_usd", "params_from_commands" (how the runs without
+ *   params were grouped: params.h's info, when there are any),
+ *   "grouping_warnings" (when the grouping may not be what the runs ran:
+ *   commands read whole, a mix kept apart, one configuration holding runs of
+ *   sweeps of different commands; also in "warnings"), and "results": one
+ *   flat row per configuration
  *   in the style of the hand-made summaries (config keys, n_seeds,
  *   <m>_mean, <m>_std, <m>_min, <m>_max, <m>_ref, <m>_delta, seeds,
  *   per_seed).  Its generated_at changes only when something else did.
@@ -56,11 +61,17 @@ struct results {
 	struct strv written;		/* files written, relative to the root */
 	size_t n_files;			/* files looked at (written or not) */
 	size_t n_collected;		/* runs whose metrics were fetched now */
-	size_t n_parse_failed;		/* of those, the parser failed */
+	size_t n_parse_failed;		/* of those, done runs whose parser failed */
 	size_t n_not_collected;		/* finished runs still without metrics */
 	struct strv notes;		/* things worth telling (unreachable worker, ...) */
+	/* the runs (of the phase, with o->phase) by what became of them:
+	 * {"runs": n, "done_with_metrics": n, "failed": n,
+	 *  "failed_exit": {"2": n, "?": n (no exit code)}, "without_metrics": n
+	 *  (done, no metrics), "metrics_error": n, "not_collected": n (of
+	 *  those), "other": {"pending": n, "cancelled": n, ...}} */
+	json_t *counts;
 };
-#define RESULTS_INIT { NULL, NULL, STRV_INIT, 0, 0, 0, 0, STRV_INIT }
+#define RESULTS_INIT { NULL, NULL, STRV_INIT, 0, 0, 0, 0, STRV_INIT, NULL }
 
 /* Do it all (see above).  0, or -1 with err set (an unreadable queue, a
  * file that cannot be written).  A project without metrics is not an
@@ -68,9 +79,15 @@ struct results {
 int results_build(const char *root, const struct results_opts *o, struct results *res, struct buf *err);
 void results_release(struct results *res);
 
+/* "9 runs: 0 done with metrics, 9 failed (exit 2: 9), 0 without metrics"
+ * (then " (1 with metrics_error, 1 not collected)" and the other statuses:
+ * ", 1 pending, 4 cancelled") and a newline, indented by indent. */
+void results_counts_line(FILE *f, const json_t *counts, int indent);
+
 /* Print a summary as an aligned table (config keys, n, "mean ± std" per
  * metric with its direction's arrow, the best marked " *", reference and
- * difference columns when there are reference values). */
+ * difference columns when there are reference values); a config value
+ * longer than 60 columns is cut in the middle (the files hold it whole). */
 void summary_print(FILE *f, const json_t *summary, int indent);
 
 /* A scalar of research/<project>/project.yaml ("title", "target.claim"),

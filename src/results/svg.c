@@ -53,21 +53,6 @@ xml_escape(struct buf *b, const char *str)
 	}
 }
 
-/* s cut to at most max display characters (UTF-8 safe), with an ellipsis. */
-static char *
-shorten(const char *s, size_t max)
-{
-	if (utf8_width(s) <= max)
-		return xstrdup(s);
-	size_t w = 0;
-	const char *p = s;
-	for (; *p; p++) {
-		if ((*p & 0xC0) != 0x80 && ++w > max - 1)
-			break;
-	}
-	return xasprintf("%.*s\xE2\x80\xA6", (int)(p - s), s);
-}
-
 /* A "nice" tick step (1, 2 or 5 times a power of ten) for span / 5. */
 static double
 nice_step(double span)
@@ -125,11 +110,11 @@ write_svg(const json_t *summary, const char *metric, const char *title, struct b
 		buf_reset(&tmp);
 		for (k = 0; k < vary.n; k++) {
 			const json_t *v = json_object_get(json_object_get(g, "config"), vary.v[k]);
-			char *s = v && !json_is_null(v) ? agg_value_str(v) : xstrdup("(none)");
+			char *s = v && !json_is_null(v) ? agg_value_str(v) : xstrdup("-");
 			buf_addf(&tmp, "%s%s", k ? ", " : "", s);
 			free(s);
 		}
-		char *l = shorten(vary.n ? buf_cstr(&tmp) : "all", LABEL_MAX);
+		char *l = wr_shorten(vary.n ? buf_cstr(&tmp) : "all", LABEL_MAX);
 		maxlab = utf8_width(l) > maxlab ? utf8_width(l) : maxlab;
 		strv_push_nocopy(&labels, l);
 		if (!agg_stat(g, metric, "mean", &mean))

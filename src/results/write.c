@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "results/aggregate.h"
+#include "results/metrics.h"
 #include "results/write_priv.h"
 
 /* ---- shared helpers ---- */
@@ -98,6 +99,46 @@ wr_is_best(const json_t *group, const char *metric, int dec, const char *best)
 		return 0;
 	wr_fixed(mean, dec, num);
 	return !strcmp(num, best);
+}
+
+char *
+wr_shorten(const char *s, size_t max)
+{
+	if (utf8_width(s) <= max)
+		return xstrdup(s);
+	size_t w = 0;
+	const char *p = s;
+	for (; *p; p++) {
+		if ((*p & 0xC0) != 0x80 && ++w > max - 1)
+			break;
+	}
+	return xasprintf("%.*s\xE2\x80\xA6", (int)(p - s), s);
+}
+
+char *
+wr_shorten_mid(const char *s, size_t max)
+{
+	size_t w = utf8_width(s), head = max * 2 / 5, tail = max - head - 1, i = 0;
+	if (w <= max)
+		return xstrdup(s);
+	const char *p = s, *t = NULL;
+	for (; *p; p++) {
+		if ((*p & 0xC0) == 0x80)
+			continue;
+		if (i == head)
+			break;
+		i++;
+	}
+	i = 0;
+	for (const char *q = s; *q; q++) {
+		if ((*q & 0xC0) == 0x80)
+			continue;
+		if (i++ == w - tail) {
+			t = q;
+			break;
+		}
+	}
+	return xasprintf("%.*s\xE2\x80\xA6%s", (int)(p - s), s, t ? t : "");
 }
 
 /* Does any group have a reference value for metric? */
@@ -451,6 +492,27 @@ seed_row(const json_t *g, size_t i)
 	return row;
 }
 
+/* The per_seed_text entry of the i-th run of group g (NULL: none). */
+static const json_t *
+seed_text_row(const json_t *g, size_t i)
+{
+	const json_t *per = json_object_get(g, "per_seed_text");
+	const json_t *seed = json_array_get(json_object_get(g, "seeds"), i);
+	const json_t *row = NULL;
+	if (!per)
+		return NULL;
+	if (seed && !json_is_null(seed)) {
+		char *s = agg_value_str(seed);
+		row = json_object_get(per, s);
+		free(s);
+	}
+	if (!row) {
+		const char *id = json_string_value(json_array_get(json_object_get(g, "run_ids"), i));
+		row = json_object_get(per, id ? id : "");
+	}
+	return row;
+}
+
 /* Rows of the per-seed table as strings: calls emit() once per cell. */
 static void
 seed_table(const json_t *summary, int md, void (*emit)(void *, const char *, size_t), void *arg)
@@ -473,7 +535,7 @@ seed_table(const json_t *summary, int md, void (*emit)(void *, const char *, siz
 		const json_t *config = json_object_get(g, "config");
 		size_t nseeds = json_array_size(json_object_get(g, "seeds"));
 		for (j = 0; j < nseeds; j++) {
-			const json_t *row = seed_row(g, j);
+			const json_t *row = seed_row(g, j), *trow = seed_text_row(g, j);
 			const json_t *seed = json_array_get(json_object_get(g, "seeds"), j);
 			col = 0;
 			for (k = 0; k < keys.n; k++) {
@@ -489,8 +551,11 @@ seed_table(const json_t *summary, int md, void (*emit)(void *, const char *, siz
 			emit(arg, id ? id : "", col++);
 			for (k = 0; k < metrics.n; k++) {
 				const json_t *v = json_object_get(row, metrics.v[k]);
-				char num[WR_NUM];
-				if (json_is_number(v) && md)
+				const json_t *t = json_object_get(trow, metrics.v[k]);
+				char num[METRIC_TEXT_MAX > WR_NUM ? METRIC_TEXT_MAX : WR_NUM];
+				if (json_is_string(t) && v)	/* as the log wrote it */
+					metric_text(v, t, num);
+				else if (json_is_number(v) && md)
 					wr_fixed(json_number_value(v), 4, num);
 				else if (json_is_number(v))
 					fmt_double(json_number_value(v), num);

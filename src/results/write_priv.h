@@ -33,6 +33,12 @@ int wr_cell(struct buf *b, const json_t *group, const char *metric, int dec, int
 int wr_best(const json_t *groups, const size_t *idx, size_t n, const char *metric, int higher,
 	    int dec, char out[WR_NUM]);
 
+/* s cut to at most max display columns, ending in an ellipsis when cut.
+ * New string. */
+char *wr_shorten(const char *s, size_t max);
+/* The same, cut in the middle: its start and its end are kept. */
+char *wr_shorten_mid(const char *s, size_t max);
+
 /* 1 when group's printed mean of metric equals best (from wr_best). */
 int wr_is_best(const json_t *group, const char *metric, int dec, const char *best);
 

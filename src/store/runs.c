@@ -82,7 +82,7 @@ run_archive_attempt(json_t *run, const char *final_status)
 	static const char *const per_attempt[] = {
 		"worker_id", "pid", "log_path", "started_at", "ended_at", "exit_code", "gpu_ids",
 		"dispatched_at", "slurm_job_id", "slurm_state", "unreachable_since", "stale_reason",
-		"metrics", "metrics_warnings", "metrics_error", "cost_usd", "claim",
+		"metrics", "metrics_text", "metrics_warnings", "metrics_error", "cost_usd", "claim",
 	};
 	json_t *rec = json_object();
 	jset_int(rec, "attempt", run_attempt(run));

@@ -62,7 +62,8 @@ check "phase A summary" test -s research/p/evidence/phases/A/summary.json
 check "phase B summary" test -s research/p/evidence/phases/B/summary.md
 check_eq "phase A: 4 configs + the run without params" "$(jq_py research/p/evidence/phases/A/summary.json "d['n_groups']")" 5
 check_eq "phase B: 2 configs" "$(jq_py research/p/evidence/phases/B/summary.json "d['n_groups']")" 2
-check_match "the run without params is named in the warnings" "$(jq_py research/p/evidence/summary.json "d['warnings']")" '1 run without sweep params .* form their own group'
+check_match "the run without params is kept apart, and the warnings say so" "$(jq_py research/p/evidence/summary.json "d['warnings']")" '1 run without params and 18 with params cannot be merged .*: the runs without params are grouped by their commands, apart from the others'
+check_eq "its group is named by its command" "$(jq_py research/p/evidence/phases/A/summary.json "[g['label'] for g in d['groups'] if g['config'].get('command')]")" "[\"command=echo 'mse=0.5 acc=0.5'\"]"
 check_eq "all together: 6 configs + 1" "$(jq_py research/p/evidence/summary.json "d['n_groups']")" 7
 check_eq "metrics: mse first (the target), acc; not seed" "$(jq_py research/p/evidence/summary.json "d['metrics']")" "['mse', 'acc']"
 check_eq "acc goes up, mse down" "$(jq_py research/p/evidence/summary.json "d['directions']")" "{'mse': 'lower', 'acc': 'higher'}"
@@ -74,7 +75,7 @@ check "results --phase B --group-by ds" "$ROS" results --project-id p --phase B 
 check_eq "grouped by dataset only" "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; s=json.load(sys.stdin)["scopes"][0]["summary"]; print(s["group_by"], s["n_groups"])')" "['ds'] 2"
 check "results --over lam" "$ROS" results --project-id p --phase A --over lam --metric mse --json
 check_eq "statistics over lambda, per dataset and seed" \
-	"$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; s=json.load(sys.stdin)["scopes"][0]["summary"]; print(s["over"], s["group_by"], s["n_groups"])')" "lam ['ds', 'seed'] 7"
+	"$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; s=json.load(sys.stdin)["scopes"][0]["summary"]; print(s["over"], s["group_by"], s["n_groups"])')" "lam ['ds', 'seed', 'command'] 7"
 check_exit 1 "an unknown phase" "$ROS" results --project-id p --phase Z
 check_exit 2 "a bad --direction" "$ROS" results --project-id p --direction up
 
@@ -111,8 +112,10 @@ if [ -d "$T/compat" ]; then
 	cd "$T/compat" || exit 1
 	export RESEARCH_OS_ROOT="$T/compat"
 	cp queues/run_queue.json "$T/compat-runs.json"
-	check "results on the compat root" "$ROS" results --project-id structural_entropy_timeseries
+	check_exit 1 "results on the compat root: nothing to summarise" "$ROS" results --project-id structural_entropy_timeseries
 	check_match "nothing to summarise yet" "$OUT" 'no finished run has metrics yet'
+	check_match "and what became of the runs" "$OUT" \
+		"251 runs: 0 done with metrics, 20 failed \\($(jq_py queues/run_queue.json "', '.join('exit %s: %d' % (c, n) for c, n in sorted(__import__('collections').Counter(int(r['exit_code']) for r in d if r['status'] == 'failed').items()))")\\), 191 without metrics \\(191 not collected\\), 4 stale, 36 cancelled"
 	check_match "says why nothing was collected" "$ERR" 'cannot read the worker registry .*: 211 finished runs not collected'
 	check "the run queue is untouched" cmp queues/run_queue.json "$T/compat-runs.json"
 	check_exit 1 "publish has nothing to publish" "$ROS" publish --project-id structural_entropy_timeseries

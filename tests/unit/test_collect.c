@@ -67,10 +67,22 @@ test_results(void)
 	CHECK(collect_apply(run, res) == 0, "log: storing the same again changes nothing");
 	json_decref(res);
 
+	const char log2[] = "Epoch 10/10 | MSE=0.3990 MAE=0.4021\necho CUDA=0\n";
+	res = result(run, "log", "0", log2, sizeof log2 - 1);
+	CHECK(num(res, "MSE") == 0.399 && !json_object_get(json_object_get(res, "metrics"), "CUDA"),
+	      "log: the metrics, not the CUDA=0 after them");
+	CHECK(!strcmp(jstr0(json_object_get(res, "metrics_text"), "MSE"), "0.3990"), "log: the text as written");
+	CHECK(collect_apply(run, res) == 1 && !strcmp(jstr0(json_object_get(run, "metrics_text"), "MSE"), "0.3990") &&
+	      !json_object_get(run, "metrics_warnings"), "log: metrics_text stored beside metrics");
+	json_t *ev = run_evidence(run);
+	CHECK(!strcmp(jstr0(json_object_get(ev, "metrics_text"), "MSE"), "0.3990"), "evidence: carries metrics_text");
+	json_decref(ev);
+	json_decref(res);
+
 	res = result(run, "log", "0", "nothing here\n", 13);
 	CHECK(strstr(jstr0(res, "metrics_error"), "no key=value metrics"), "log without pairs: an error");
-	CHECK(collect_apply(run, res) == 1 && !json_object_get(run, "metrics") && !json_object_get(run, "metrics_warnings"),
-	      "an error replaces metrics and warnings");
+	CHECK(collect_apply(run, res) == 1 && !json_object_get(run, "metrics") && !json_object_get(run, "metrics_warnings") &&
+	      !json_object_get(run, "metrics_text"), "an error replaces metrics, their text and warnings");
 	CHECK(run_collected(run), "an error counts as collected");
 	json_decref(res);
 	json_decref(run);

@@ -16,7 +16,9 @@
 
 #include "results/aggregate.h"
 #include "results/metrics.h"
+#include "results/params.h"
 #include "results/write.h"
+#include "store/json.h"
 #include "unit.h"
 #include "util/util.h"
 
@@ -39,6 +41,13 @@ parse(const char *spec, const char *log, struct buf *err)
 {
 	buf_reset(err);
 	return metrics_parse(spec, log, strlen(log), err);
+}
+
+static json_t *
+parse_text(const char *spec, const char *log, json_t **text, struct buf *err)
+{
+	buf_reset(err);
+	return metrics_parse_text(spec, log, strlen(log), text, err);
 }
 
 /* json_dumps must accept the object (keys valid UTF-8, values finite). */
@@ -193,6 +202,70 @@ test_default(void)
 	m = parse("", k.s, &err);
 	CHECK(!m, "default: a key longer than METRIC_KEY_MAX is ignored");
 	buf_release(&k);
+
+	/* settings are not metrics; a line of whole numbers does not hide the results */
+	json_t *t = NULL;
+	m = parse_text("", "Epoch 10/10 | MSE=0.3990 MAE=0.4021\necho CUDA=0\nCUDA=0\n", &t, &err);
+	CHECK(m && json_object_size(m) == 2 && num(m, "MSE") == 0.399 && num(m, "MAE") == 0.4021,
+	      "default: CUDA=0 after the results is not a metric and does not hide them");
+	CHECK(t && !strcmp(jstr0(t, "MSE"), "0.3990") && !strcmp(jstr0(t, "MAE"), "0.4021") && json_object_size(t) == 2,
+	      "default: the text as written beside the numbers");
+	json_decref(m);
+	json_decref(t);
+	m = parse("", "Epoch 10/10 | MSE=0.3847 MAE=0.4021 CUDA=0 seed=1\ndev=1\nepoch=10 step=500\n", &err);
+	CHECK(m && json_object_size(m) == 3 && num(m, "MSE") == 0.3847 && num(m, "seed") == 1 && !json_object_get(m, "CUDA"),
+	      "default: dev=1 and epoch=10 step=500 do not win; CUDA=0 on the metrics line is left out");
+	json_decref(m);
+	m = parse("", "CUDA_VISIBLE_DEVICES=0 OMP_NUM_THREADS=8\nWORLD_SIZE: 4\n", &err);
+	CHECK(!m && strstr(err.s, "no key=value metrics"), "default: settings only are no metrics");
+	m = parse("", "loss=0.5\nreward=200 steps=1000 N=3\n", &err);
+	CHECK(m && num(m, "loss") == 0.5 && json_object_size(m) == 1, "default: a measured line beats a later one of whole numbers");
+	json_decref(m);
+	m = parse("", "reward=200 steps=1000 N=3\nall done\n", &err);
+	CHECK(m && num(m, "reward") == 200 && num(m, "steps") == 1000 && json_object_size(m) == 2,
+	      "default: whole numbers when there is nothing else (N=3 a setting)");
+	json_decref(m);
+	m = parse("", "MSE=0.39 MAE=nan\nstep=3\n", &err);
+	CHECK(m && num(m, "MSE") == 0.39 && json_is_null(json_object_get(m, "MAE")), "default: nan counts as measured");
+	json_decref(m);
+	m = parse_text("", "lr=1e-3 'acc': '95.0' x=-2.50E-01", &t, &err);
+	CHECK(m && !strcmp(jstr0(t, "lr"), "1e-3") && !strcmp(jstr0(t, "acc"), "95.0") && !strcmp(jstr0(t, "x"), "-2.50E-01"),
+	      "default: exponents and quoted values as written");
+	json_decref(m);
+	json_decref(t);
+	m = parse_text("", "nothing", &t, &err);
+	CHECK(!m && !t, "text: none when the parse fails");
+	m = parse_text("regex:mse=MSE ([0-9.]+)", "MSE 0.4200\n", &t, &err);
+	CHECK(m && !strcmp(jstr0(t, "mse"), "0.4200"), "text: a regex capture as written");
+	json_decref(m);
+	json_decref(t);
+	m = parse_text("json", "{\"mse\": 0.3990, \"mae\": \" 0.420 \", \"v\": {\"acc\": \"NaN\"}}", &t, &err);
+	CHECK(m && json_object_size(m) == 3 && !json_object_get(t, "mse") && !strcmp(jstr0(t, "mae"), "0.420") &&
+	      !strcmp(jstr0(t, "v.acc"), "NaN"), "text: JSON strings as written, JSON numbers have none");
+	json_decref(m);
+	json_decref(t);
+	m = parse_text("command:x", "junk\nmse=0.30\n", &t, &err);
+	CHECK(m && !strcmp(jstr0(t, "mse"), "0.30"), "text: a command's key=value output");
+	json_decref(m);
+	json_decref(t);
+
+	/* what to show */
+	char shown[METRIC_TEXT_MAX];
+	json_t *v = json_real(0.399), *s1 = json_string("0.3990"), *s2 = json_string("0.4100"), *nan_s = json_string("nan");
+	metric_text(v, s1, shown);
+	CHECK_STR(shown, "0.3990", "shown: the text when it reads as the number");
+	metric_text(v, s2, shown);
+	CHECK_STR(shown, "0.399", "shown: the number when the text says otherwise (a hand edit)");
+	metric_text(v, NULL, shown);
+	CHECK_STR(shown, "0.399", "shown: the number without text");
+	metric_text(json_null(), nan_s, shown);
+	CHECK_STR(shown, "nan", "shown: a non-finite value as written");
+	metric_text(json_null(), s1, shown);
+	CHECK_STR(shown, "null", "shown: null when the text is a finite number");
+	json_decref(v);
+	json_decref(s1);
+	json_decref(s2);
+	json_decref(nan_s);
 
 	/* bytes that are not UTF-8 around a good pair */
 	m = parse("", "\xff\xfe\xc3\x28 mse=0.3 \x80\x80\n\xc0\xaf\n", &err);
@@ -756,6 +829,312 @@ load(const char *text)
 	return j;
 }
 
+/* ---- parameters read from commands ---- */
+
+/* The items of a command as "key=value" / "[word]" text, one space apart. */
+static char *
+items_str(const char *env, const char *cmd)
+{
+	json_t *items = cmd_items(env, cmd), *it;
+	struct buf b = BUF_INIT;
+	size_t i;
+	json_array_foreach(items, i, it) {
+		if (i)
+			buf_addc(&b, ' ');
+		if (jstr(it, "key")) {
+			json_t *v = json_object_get(it, "value");
+			buf_addf(&b, "%s=%s", jstr(it, "key"), json_is_true(v) ? "<true>" : json_string_value(v));
+		} else {
+			buf_addf(&b, "[%s]", jstr(it, "word"));
+		}
+	}
+	json_decref(items);
+	return buf_detach(&b);
+}
+
+static void
+check_items(const char *env, const char *cmd, const char *want, const char *what)
+{
+	char *got = items_str(env, cmd);
+	CHECK_STR(got, want, "items: %s", what);
+	free(got);
+}
+
+/* A run entry: done, with one metric, the given params (JSON or NULL). */
+static json_t *
+plain_run(const char *id, const char *cmd, const char *params, double mse)
+{
+	json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:{s:f}}", "id", id, "status", "done", "command", cmd,
+			      "env", "", "metrics", "mse", mse);
+	if (params)
+		json_object_set_new(r, "params", load(params));
+	return r;
+}
+
+static const char *
+param_of(const json_t *runs, size_t i, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(json_array_get(runs, i), "params"), key));
+}
+
+/* The labels of the groups of a summary, "; " between them. */
+static char *
+labels(const json_t *s)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(s, "groups"), i, g)
+		buf_addf(&b, "%s%s (%lld)", i ? "; " : "", jstr0(g, "label"),
+			 (long long)json_integer_value(json_object_get(g, "n")));
+	return buf_detach(&b);
+}
+
+static void
+test_params(void)
+{
+	struct buf err = BUF_INIT;
+	check_items(NULL, "cd /root/TimesNet && python run.py --model TimesNet --data ETTh1 --pred_len 96 --lambda_se 0.0 --seed 1",
+		    "[cd] [/root/TimesNet] [&&] [python] [run.py] model=TimesNet data=ETTh1 pred_len=96 lambda_se=0.0 seed=1",
+		    "the post's command");
+	check_items("SEED=1 DATASET=ETTh1", "python x.py --des 'my run' lr=0.1 \"mse=0.5 acc=0.5\" --amp --shift -1 --x=--y A=1\\ 2",
+		    "SEED=1 DATASET=ETTh1 [python] [x.py] des=my run lr=0.1 [mse=0.5 acc=0.5] amp=<true> shift=-1 x=--y [A=1 2]",
+		    "env first; quotes; a flag; a negative value; --k=v; k=v only without blanks");
+	check_items(NULL, "bash -lc 'cd /w; python3 -u run.py --se_lambda 0.1 --seed 2 2>&1 | tee /tmp/a.log'",
+		    "[bash] [-lc] [cd] [/w] [;] [python3] [-u] [run.py] se_lambda=0.1 seed=2 [2] [>&] [1] [|] [tee] [/tmp/a.log]",
+		    "a shell's -c script is split again");
+	check_items(NULL, "python3 -c 'print(\"mse=0.5\")' --lr=1;echo x=1 # seed=2",
+		    "[python3] [-c] [print(\"mse=0.5\")] lr=1 [;] [echo] x=1",
+		    "other programs' -c stays one word; ; is a word; a comment is not read");
+	check_items(NULL, "python a.py --flag --lr 0.1\\\n  --wd 0 'open", "[python] [a.py] flag=<true> lr=0.1 wd=0 [open]",
+		    "line continuation; a quote left open runs to the end");
+	json_t *it = cmd_items(NULL, "python a.py --des 'my run'\necho \"a\tb\"");
+	CHECK_STR(jstr(json_array_get(it, 2), "text"), "--des 'my run'", "items: a pair's text as a shell reads it");
+	CHECK_STR(jstr(json_array_get(it, 3), "text"), ";", "items: a newline shows as ;");
+	CHECK_STR(jstr(json_array_get(it, 5), "text"), "$'a\\tb'", "items: control characters escaped");
+	json_decref(it);
+
+	/* junk made of the characters that matter, under the sanitizers */
+	static const char set[] = " \t\n'\"\\;&|()<>#=-ab1c$";
+	unsigned lcg = 7;
+	int all_ok = 1;
+	for (int k = 0; k < 3000; k++) {
+		char line[40];
+		size_t len = (size_t)k % sizeof line;
+		for (size_t i = 0; i < len; i++) {
+			lcg = lcg * 1103515245u + 12345u;
+			line[i] = set[(lcg >> 16) % (sizeof set - 1)];
+		}
+		line[len] = 0;
+		json_t *its = cmd_items(k % 3 ? NULL : "bash -c", line);
+		size_t i;
+		json_t *x;
+		json_array_foreach(its, i, x)
+			all_ok &= jstr(x, "text") != NULL;
+		json_decref(its);
+	}
+	CHECK(all_ok, "items: junk splits, every item has its text");
+
+	/* the post: lambda_se x seeds x horizons, each run added by hand */
+	json_t *runs = json_array(), *info = json_object(), *view, *s;
+	const char *lams[] = { "0.0", "0.01", "0.05", "0.10" };
+	int n = 0;
+	for (int h = 96; h <= 192; h += 96)
+		for (size_t l = 0; l < ARRAY_SIZE(lams); l++)
+			for (int seed = 1; seed <= 3; seed++) {
+				char id[16], *cmd = xasprintf("cd /root/TimesNet && python run.py --model TimesNet --data ETTh1 "
+							     "--pred_len %d --lambda_se %s --seed %d", h, lams[l], seed);
+				snprintf(id, sizeof id, "r%02d", n++);
+				/* mse = h/1000 + lambda + seed/100 */
+				json_array_append_new(runs, plain_run(id, cmd, NULL, h / 1000.0 + atof(lams[l]) + seed / 100.0));
+				free(cmd);
+			}
+	json_array_append_new(runs, json_pack("{s:s, s:s, s:s}", "id", "rf", "status", "failed", "command", "python other.py"));
+	view = params_resolve(runs, NULL, info);
+	CHECK_STR(jstr(info, "mode"), "commands", "params: the post's runs are read from their commands");
+	CHECK(json_array_size(view) == 25 && json_array_get(view, 24) == json_array_get(runs, 24),
+	      "params: a run that does not take part is left as it is");
+	CHECK_STR(param_of(view, 5, "pred_len"), "96", "params: pred_len read");
+	CHECK_STR(param_of(view, 5, "lambda_se"), "0.01", "params: lambda_se read");
+	CHECK_STR(param_of(view, 5, "seed"), "3", "params: seed read");
+	CHECK(!json_object_get(json_object_get(json_array_get(view, 5), "params"), "model") &&
+	      !strcmp(jstr0(json_object_get(info, "constant"), "model"), "TimesNet"),
+	      "params: what every command says alike is not a param but a constant");
+	CHECK(!json_object_get(json_array_get(runs, 5), "params"), "params: the entries are not changed");
+	struct agg_opts o = { 0 };
+	s = aggregate_runs(view, &o, &err);
+	char *l = labels(s);
+	CHECK_STR(l, "pred_len=96, lambda_se=0.0 (3); pred_len=96, lambda_se=0.01 (3); pred_len=96, lambda_se=0.05 (3); "
+		  "pred_len=96, lambda_se=0.10 (3); pred_len=192, lambda_se=0.0 (3); pred_len=192, lambda_se=0.01 (3); "
+		  "pred_len=192, lambda_se=0.05 (3); pred_len=192, lambda_se=0.10 (3)",
+		  "params: 8 configurations of 3 seeds, in numeric order, values as written");
+	free(l);
+	CHECK(near(stat(s, 3, "mse", "mean"), 0.096 + 0.1 + 0.02) && near(stat(s, 3, "mse", "std"), 0.01),
+	      "params: mean and std over the seeds of one configuration");
+	CHECK_STR(jstr(json_object_get(s, "best"), "label"), "pred_len=96, lambda_se=0.0", "params: the best");
+	json_decref(s);
+	json_decref(view);
+	json_decref(runs);
+
+	/* commands that differ in a plain word: grouped by the whole command */
+	runs = json_array();
+	json_array_append_new(runs, plain_run("a1", "python run.py --lr 0.1 --seed 1 | tee a.log", NULL, 0.1));
+	json_array_append_new(runs, plain_run("a2", "python run.py --lr 0.1 --seed 2 | tee a.log", NULL, 0.2));
+	json_array_append_new(runs, plain_run("b1", "python run.py --lr 0.1 --seed 1 | tee b.log", NULL, 0.3));
+	json_array_append_new(runs, plain_run("c1", "python run.py --lr 0.2 --seed 1 | tee b.log", NULL, 0.4));
+	json_object_clear(info);
+	view = params_resolve(runs, NULL, info);
+	CHECK_STR(jstr(info, "mode"), "whole", "params: a plain word that differs: whole commands");
+	CHECK(json_array_size(json_object_get(info, "warnings")) == 1 &&
+	      strstr(json_string_value(json_array_get(json_object_get(info, "warnings"), 0)), "'a.log'") &&
+	      strstr(json_string_value(json_array_get(json_object_get(info, "warnings"), 0)), "'b.log'"),
+	      "params: the warning names the words");
+	CHECK_STR(param_of(view, 0, "command"), "--lr 0.1 a.log", "params: the command shortened to what differs");
+	CHECK_STR(param_of(view, 1, "command"), "--lr 0.1 a.log", "params: the seed is not part of it");
+	CHECK_STR(param_of(view, 3, "command"), "--lr 0.2 b.log", "params: another one");
+	CHECK_STR(param_of(view, 1, "seed"), "2", "params: the seed is still read");
+	s = aggregate_runs(view, &o, &err);
+	l = labels(s);
+	CHECK_STR(l, "command=--lr 0.1 a.log (2); command=--lr 0.1 b.log (1); command=--lr 0.2 b.log (1)",
+		  "params: one group per command, seeds together");
+	free(l);
+	json_decref(s);
+	json_decref(view);
+	json_decref(runs);
+
+	/* a key given two values: whole commands, both pairs kept */
+	runs = json_array();
+	json_array_append_new(runs, plain_run("a1", "python run.py --lr 0.1 --lr 0.2 --seed 1", NULL, 0.1));
+	json_array_append_new(runs, plain_run("a2", "python run.py --lr 0.1 --lr 0.3 --seed 1", NULL, 0.2));
+	json_object_clear(info);
+	view = params_resolve(runs, NULL, info);
+	CHECK(!strcmp(jstr0(info, "mode"), "whole") &&
+	      strstr(json_string_value(json_array_get(json_object_get(info, "warnings"), 0)), "gives lr several values"),
+	      "params: a key with two values in one command: whole commands");
+	CHECK_STR(param_of(view, 1, "command"), "--lr 0.3", "params: shortened");
+	json_decref(view);
+	json_decref(runs);
+
+	/* two different commands that shorten alike: in full */
+	runs = json_array();
+	json_array_append_new(runs, plain_run("a1", "a b", NULL, 0.1));
+	json_array_append_new(runs, plain_run("a2", "b a", NULL, 0.2));
+	json_object_clear(info);
+	view = params_resolve(runs, NULL, info);
+	CHECK(!strcmp(param_of(view, 0, "command"), "a b") && !strcmp(param_of(view, 1, "command"), "b a"),
+	      "params: commands that would shorten alike are kept whole");
+	json_decref(view);
+	json_decref(runs);
+
+	/* the same command over seeds: one configuration */
+	runs = json_array();
+	json_array_append_new(runs, plain_run("a1", "python run.py seed=1", NULL, 0.1));
+	json_array_append_new(runs, plain_run("a2", "python run.py seed=2", NULL, 0.2));
+	json_object_clear(info);
+	view = params_resolve(runs, NULL, info);
+	s = aggregate_runs(view, &o, &err);
+	CHECK(!strcmp(jstr0(info, "mode"), "commands") && num(s, "n_groups") == 1 && stat(s, 0, "mse", "n") == 2,
+	      "params: commands alike but the seed: one configuration of two");
+	json_decref(s);
+	json_decref(view);
+	json_decref(runs);
+
+	/* the seed in env, in capitals */
+	runs = json_array();
+	json_array_append_new(runs, plain_run("a1", "python run.py --lr 0.1", NULL, 0.1));
+	json_array_append_new(runs, plain_run("a2", "python run.py --lr 0.1", NULL, 0.2));
+	json_array_append_new(runs, plain_run("a3", "python run.py --lr 0.2", NULL, 0.3));
+	json_object_set_new(json_array_get(runs, 0), "env", json_string("SEED=1 DATASET=ETTh1"));
+	json_object_set_new(json_array_get(runs, 1), "env", json_string("SEED=2 DATASET=ETTh1"));
+	json_object_set_new(json_array_get(runs, 2), "env", json_string("SEED=1 DATASET=ETTh1"));
+	json_object_clear(info);
+	view = params_resolve(runs, NULL, info);
+	s = aggregate_runs(view, &o, &err);
+	l = labels(s);
+	CHECK(!strcmp(l, "lr=0.1 (2); lr=0.2 (1)") && !strcmp(param_of(view, 1, "seed"), "2"),
+	      "params: SEED=1 in env is the seed");
+	free(l);
+	json_decref(s);
+	json_decref(view);
+	json_decref(runs);
+
+	/* runs with params and runs without, the same names: merged */
+	runs = json_array();
+	json_array_append_new(runs, plain_run("s1", "python run.py --lambda_se 0.01 --seed 1",
+					      "{\"lambda_se\": 0.01, \"seed\": 1}", 0.1));
+	json_array_append_new(runs, plain_run("s2", "python run.py --lambda_se 0.01 --seed 2",
+					      "{\"lambda_se\": 0.01, \"seed\": 2}", 0.2));
+	json_array_append_new(runs, plain_run("p3", "python run.py --lambda_se 0.010 --seed 3", NULL, 0.3));
+	json_array_append_new(runs, plain_run("p4", "python run.py --lambda_se 0.05 --seed 1", NULL, 0.4));
+	json_object_clear(info);
+	view = params_resolve(runs, NULL, info);
+	s = aggregate_runs(view, &o, &err);
+	l = labels(s);
+	CHECK(!strcmp(jstr0(info, "mode"), "merged"), "params: a sweep that names what the command says is merged");
+	CHECK_STR(l, "lambda_se=0.01 (3); lambda_se=0.05 (1)", "params: merged groups (0.01 is 0.010)");
+	free(l);
+	json_decref(s);
+	json_decref(view);
+	json_decref(runs);
+
+	/* ... and kept apart when the names differ: never "(none)" */
+	runs = json_array();
+	json_array_append_new(runs, plain_run("s1", "python run.py --lambda_se 0.01 --seed 1",
+					      "{\"lam\": 0.01, \"seed\": 1}", 0.3));
+	json_array_append_new(runs, plain_run("s2", "python run.py --lambda_se 0.1 --seed 1",
+					      "{\"lam\": 0.1, \"seed\": 1}", 0.4));
+	json_array_append_new(runs, plain_run("p3", "python run.py --lambda_se 0.01 --seed 2", NULL, 0.1));
+	json_array_append_new(runs, plain_run("p4", "python run.py --lambda_se 0.05 --seed 1", NULL, 0.2));
+	json_object_clear(info);
+	view = params_resolve(runs, NULL, info);
+	CHECK(!strcmp(jstr0(info, "mode"), "apart") && json_array_get(view, 0) == json_array_get(runs, 0) &&
+	      strstr(json_string_value(json_array_get(json_object_get(info, "warnings"), 0)),
+		     "does not give its param lam"),
+	      "params: a sweep whose params the command does not name is kept apart, and says why");
+	s = aggregate_runs(view, &o, &err);
+	l = labels(s);
+	CHECK_STR(l, "command=--lambda_se 0.01 (1); command=--lambda_se 0.05 (1); lam=0.01 (1); lam=0.1 (1)",
+		  "params: the runs without params by their commands, none with a swept run");
+	CHECK(!strstr(l, "(none)"), "params: no (none) label");
+	CHECK_STR(jstr(json_object_get(s, "best"), "label"), "command=--lambda_se 0.01", "params: the best named");
+	free(l);
+	json_decref(s);
+	json_decref(view);
+	json_decref(runs);
+	json_decref(info);
+	buf_release(&err);
+}
+
+/* Per-seed tables show the values as the log wrote them. */
+static void
+test_seed_text(void)
+{
+	struct buf err = BUF_INIT;
+	struct agg_opts o = { 0 };
+	json_t *runs = load("["
+		"{\"id\":\"a1\",\"params\":{\"seed\":1},\"metrics\":{\"mse\":0.399,\"mae\":0.5},"
+		" \"metrics_text\":{\"mse\":\"0.3990\",\"mae\":\"0.4\"}},"
+		"{\"id\":\"a2\",\"params\":{\"seed\":2},\"metrics\":{\"mse\":null,\"mae\":0.25},"
+		" \"metrics_text\":{\"mse\":\"nan\"}}"
+		"]");
+	json_t *s = aggregate_runs(runs, &o, &err);
+	const json_t *pt = json_object_get(group_at(s, 0), "per_seed_text");
+	CHECK(s && !strcmp(jstr0(json_object_get(pt, "1"), "mse"), "0.3990") &&
+	      !json_object_get(json_object_get(pt, "1"), "mae") && !strcmp(jstr0(json_object_get(pt, "2"), "mse"), "nan"),
+	      "seed text: kept where it reads as the value (0.4 is not 0.5: left out)");
+	char *csv = write_seeds_csv(s), *md = write_seeds_markdown(s);
+	CHECK(csv && strstr(csv, "1,a1,0.3990,0.5\n") && strstr(csv, "2,a2,nan,0.25\n"),
+	      "seed text: CSV shows 0.3990 as written, the number where the text disagrees");
+	CHECK(md && strstr(md, "| 0.3990 |") && strstr(md, "| 0.5000 |") && strstr(md, " nan |"),
+	      "seed text: Markdown too");
+	CHECK(near(stat(s, 0, "mae", "mean"), 0.375), "seed text: the statistics use the numbers");
+	free(csv);
+	free(md);
+	json_decref(s);
+	json_decref(runs);
+	buf_release(&err);
+}
+
 static void
 test_aggregate(void)
 {
@@ -909,8 +1288,8 @@ test_aggregate_edges(void)
 	if (!s)
 		goto out;
 	CHECK(num(s, "n_groups") == 4, "edges: 4 groups (no ds, ETTh1, ETTh2, ETTh10)");
-	CHECK_STR(json_string_value(json_object_get(group_at(s, 0), "label")), "ds=(none)",
-		  "edges: a missing key sorts first");
+	CHECK_STR(json_string_value(json_object_get(group_at(s, 0), "label")), "without ds",
+		  "edges: a missing key sorts first, and the label says it is missing");
 	CHECK(json_is_null(json_object_get(json_object_get(group_at(s, 0), "config"), "ds")),
 	      "edges: a missing key is null in config");
 	CHECK(num(group_at(s, 0), "n") == 3 && json_object_get(json_object_get(group_at(s, 0), "per_seed"), "a8"),
@@ -1391,6 +1770,8 @@ main(int argc, char **argv)
 	test_regex_bounds();
 	test_aggregate();
 	test_aggregate_edges();
+	test_params();
+	test_seed_text();
 	test_csv();
 	test_reference();
 	test_markdown();
