@@ -15,25 +15,11 @@
 
 /* "a,b, c" -> {"a", "b", "c"}; usage error on an empty item. */
 static void
-split_list(struct ctx *ctx, const char *flag, const char *s, struct strv *out)
+names_of(struct ctx *ctx, const char *flag, const char *s, struct strv *out)
 {
-	if (!s)
-		return;
-	const char *p = s;
-	for (;;) {
-		size_t n = strcspn(p, ",");
-		char *item = xstrndup(p, n);
-		char *b = item + strspn(item, " \t"), *e = b + strlen(b);
-		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = 0;
-		if (!*b)
-			usage_error(ctx, "--%s: empty name in '%s'", flag, s);
-		strv_push(out, b);
-		free(item);
-		if (!p[n])
-			break;
-		p += n + 1;
-	}
+	size_t before = out->n;
+	if (s && (split_list(s, ',', out) || out->n == before))
+		usage_error(ctx, "--%s: empty name in '%s'", flag, s);
 }
 
 /* The projects that have runs, in queue order (when --project-id is not given). */
@@ -151,8 +137,8 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		OPT_END
 	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	split_list(ctx, "metric", metric, &metrics);
-	split_list(ctx, "group-by", group_by, &groups);
+	names_of(ctx, "metric", metric, &metrics);
+	names_of(ctx, "group-by", group_by, &groups);
 	if (!*over)
 		usage_error(ctx, "--over needs a param name");
 	if (direction && strcmp(direction, "lower") && strcmp(direction, "higher"))

@@ -82,6 +82,17 @@ batch_rec_next(struct batch *b, size_t *pos, struct rec *r)
 	return 0;
 }
 
+void
+rec_fields(const struct rec *r, json_t *obj, const char *const *names, const char *dflt)
+{
+	for (int i = 0; names[i]; i++) {
+		if (i < r->nf)
+			jset_str(obj, names[i], r->f[i]);
+		else if (dflt)
+			jset_str(obj, names[i], dflt);
+	}
+}
+
 char *
 run_log_path(const struct worker *w, const char *root, const char *project, const char *run)
 {

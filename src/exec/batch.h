@@ -41,6 +41,12 @@ void batches_release(struct batches *bs);
  * skipped, with one warning per batch. */
 int batch_rec_next(struct batch *b, size_t *pos, struct rec *r);
 
+/* The fields of record r into obj as strings: obj[names[i]] = r->f[i] for
+ * each name of the NULL-terminated list; a field the record lacks gets
+ * dflt (or is left out when dflt is NULL).  The one way a worker's record
+ * becomes JSON. */
+void rec_fields(const struct rec *r, json_t *obj, const char *const *names, const char *dflt);
+
 /* The run directory and log path on the worker, as ros records it. */
 char *run_log_path(const struct worker *w, const char *root, const char *project, const char *run);
 

@@ -212,6 +212,27 @@ strv_release(struct strv *sv)
 	sv->n = sv->alloc = 0;
 }
 
+size_t
+split_list(const char *s, int sep, struct strv *out)
+{
+	size_t empty = 0;
+	while (s && *s) {
+		const char *e = strchr(s, sep);
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		const char *a = s, *b = s + len;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b > a)
+			strv_push_nocopy(out, xstrndup(a, (size_t)(b - a)));
+		else
+			empty++;
+		s = e ? e + 1 : NULL;
+	}
+	return empty;
+}
+
 int
 strv_has(const struct strv *sv, const char *s)
 {

@@ -58,6 +58,11 @@ void strv_pushf(struct strv *sv, const char *fmt, ...) PRINTF(2, 3);
 void strv_push_nocopy(struct strv *sv, char *s);	/* takes s */
 void strv_release(struct strv *sv);
 int strv_has(const struct strv *sv, const char *s);
+/* Split s at each sep into out: items trimmed of blanks, empty items
+ * dropped ("a, b,,c" -> a b c).  The one splitter of name lists (--status
+ * running,failed, --rows k1,k2, settings lists).  Returns how many empty
+ * items it dropped (0: none), for callers that refuse them. */
+size_t split_list(const char *s, int sep, struct strv *out);
 
 /* ---- errors ----
  * die() prints "ros: msg" and exits 1; usage errors exit 2 (die_usage).

@@ -1,6 +1,8 @@
 /* test_util.c - util helpers against their references. */
 #include "unit.h"
 #include "util/util.h"
+#include "exec/batch.h"
+#include "store/json.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -59,5 +61,29 @@ main(void)
 		CHECK(utf8_valid(c, strlen(c)), "utf8_clean: the result is valid UTF-8");
 		free(c);
 	}
+	/* split_list: blanks trimmed, empty items dropped and counted */
+	struct strv sv = STRV_INIT;
+	CHECK(split_list(" a, b ,,c,\t", ',', &sv) == 2, "two empty items counted");
+	CHECK(sv.n == 3 && !strcmp(sv.v[0], "a") && !strcmp(sv.v[1], "b") && !strcmp(sv.v[2], "c"),
+	      "items a b c, trimmed");
+	strv_release(&sv);
+	CHECK(split_list("", ',', &sv) == 0 && sv.n == 0, "empty string: nothing");
+	CHECK(split_list("x:y", ':', &sv) == 0 && sv.n == 2 && !strcmp(sv.v[1], "y"), "another separator");
+	strv_release(&sv);
+	/* rec_fields: a worker record's fields by name, a default for missing ones */
+	struct rec r;
+	memset(&r, 0, sizeof r);
+	r.f[0] = "exited";
+	r.f[1] = "42";
+	r.nf = 2;
+	json_t *o = json_object();
+	rec_fields(&r, o, (const char *const[]){ "state", "pid", "code", NULL }, "-");
+	CHECK_STR(jstr0(o, "state"), "exited", "first field");
+	CHECK_STR(jstr0(o, "pid"), "42", "second field");
+	CHECK_STR(jstr0(o, "code"), "-", "a missing field gets the default");
+	json_object_clear(o);
+	rec_fields(&r, o, (const char *const[]){ "a", "b", "c", NULL }, NULL);
+	CHECK(!json_object_get(o, "c") && json_object_size(o) == 2, "without a default, left out");
+	json_decref(o);
 	return UNIT_DONE();
 }
