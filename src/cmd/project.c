@@ -4,7 +4,7 @@
  * overwrites a file or duplicates the idea.
  */
 #include "ros.h"
-#include "cmd/cmds.h"
+#include "store/idea.h"
 #include "embedded.h"
 #include "store/project.h"
 #include "store/queue.h"

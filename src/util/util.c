@@ -361,6 +361,21 @@ parse_iso_time(const char *s)
 	return timegm(&tm);
 }
 
+void
+fmt_age(long long s, char out[24])
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(out, 24, "%llds", s);
+	else if (s < 3600)
+		snprintf(out, 24, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(out, 24, "%lldh", s / 3600);
+	else
+		snprintf(out, 24, "%lldd", s / 86400);
+}
+
 int64_t
 mono_ms(void)
 {

@@ -83,6 +83,8 @@ void iso_time(time_t t, char out[32]);
 void iso_now(char out[32]);
 /* Parse the format above (also accepts a fractional part and +00:00); -1 on error. */
 time_t parse_iso_time(const char *s);
+/* A duration for people: "45s", "3m", "2h", "4d" (negative: 0s). */
+void fmt_age(long long seconds, char out[24]);
 /* Monotonic milliseconds. */
 int64_t mono_ms(void);
 

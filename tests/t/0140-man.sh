@@ -41,7 +41,7 @@ done < "$T/vars"
 # and what ros sets for a run
 for v in ROS_RUN_ID ROS_PROJECT_ID ROS_ATTEMPT CUDA_VISIBLE_DEVICES ROS_WORKSPACE ROS_RUN_DIR ROS_LOG; do
 	check "ENVIRONMENT says ros sets $v for a run" grep -q "$v" "$T/env"
-	check "(and the sources do: $v)" grep -rq "$v" "$src/cmd/dispatch.c" "$src/remote/lib.sh"
+	check "(and the sources do: $v)" grep -rq "$v" "$src/engine/launch.c" "$src/remote/lib.sh"
 done
 
 # the shell completion has its word
