@@ -1,10 +1,23 @@
 #!/bin/sh
-# Linters, as CI runs them: cppcheck on src/ (findings known and
+# Linters, as CI runs them: shellcheck on the worker scripts (every
+# `shellcheck disable=` says why), cppcheck on src/ (findings known and
 # listed in tests/cppcheck.supp pass, any other fails), and -Werror only
 # for developers: `make DEVELOPER=1`, which `make check` uses, so that a
 # newer compiler's new warning does not break a user's `make`.
 . "$(dirname "$0")/../lib/testlib.sh"
 cd "$TOP" || exit 1
+
+# --- shellcheck ------------------------------------------------------------------
+scripts="src/remote/lib.sh src/remote/slurm.sh"
+if command -v shellcheck >/dev/null 2>&1; then
+	# shellcheck disable=SC2086 # a list of paths without blanks
+	check "shellcheck -s sh: the worker scripts" shellcheck -s sh $scripts
+	# shellcheck disable=SC2086 # as above
+	check_eq "each shellcheck disable says why (# after the codes)" \
+		"$(grep -n 'shellcheck disable=' $scripts | grep -Ev 'disable=SC[0-9]+(,SC[0-9]+)* # [^ ]')" ""
+else
+	skip "shellcheck not installed (Debian: shellcheck)"
+fi
 
 # --- cppcheck --------------------------------------------------------------------
 # One run without the list, compared with it, so that both ways show: a
