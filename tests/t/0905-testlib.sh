@@ -14,8 +14,6 @@ inner() {
 	} > "$T/$1.sh"
 }
 run_inner() { env TOP="$TOP" sh "$T/$1.sh"; }
-nl='
-'
 
 # --- check_match / check_nomatch: one line of pattern, or a failure --------------
 # grep -E takes each line of a pattern as an alternative: "x<NL>b" matches
