@@ -15,18 +15,27 @@
 # error and nothing else.  Before each call with a here-document, ros sets
 # ros_ck to the cksum(1) of its content ("CRC SIZE"); a file written from
 # one is used only when ros_ck_ok says it arrived whole.
+#
+# Names: every variable here starts with ros_ (the script shares its shell
+# with nothing, but a name of its own is never anyone else's).  The
+# functions ros calls, those whose comments give the records they print,
+# never call one another and share plain names (ros_d: the run directory,
+# ros_st: a state, ...).  A helper that other functions call sets only its
+# results, named in its comment (ros_v, ros_n), and variables of its own
+# prefix (ros_alive: ros_al_*), so that no call changes its caller's.
 umask 022
-ros_ws=
-ros_ck=
+ros_ws=''
+ros_ck=''
+ros_end=''	# set by ros after this file: see ros_tail
 
 # ros_n: the time in epoch seconds.  One `date` per script: later calls add
 # what /proc/uptime counted since, read with a builtin (no process), so a
 # batch of 200 launches does not fork 200 times for it.
-ros_t0= ros_up0=
+ros_t0='' ros_up0=''
 ros_now_s() {
-	if [ -r /proc/uptime ] && IFS=' .' read -r ros_up ros_x < /proc/uptime && [ -n "$ros_up" ]; then
-		[ -n "$ros_t0" ] || { ros_t0=$(date +%s); ros_up0=$ros_up; }
-		ros_n=$((ros_t0 + ros_up - ros_up0))
+	if [ -r /proc/uptime ] && IFS=' .' read -r ros_ns_up _ < /proc/uptime && [ -n "$ros_ns_up" ]; then
+		[ -n "$ros_t0" ] || { ros_t0=$(date +%s); ros_up0=$ros_ns_up; }
+		ros_n=$((ros_t0 + ros_ns_up - ros_up0))
 	else
 		ros_n=$(date +%s)
 	fi
@@ -37,20 +46,16 @@ ros_ck_ok() {
 	[ "$(cksum < "$1")" = "$ros_ck" ]
 }
 
-ros_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
-
 # stdin: the workspace; relative paths are under $HOME.
 ros_set_ws() {
 	IFS= read -r ros_ws || ros_ws=
 	case $ros_ws in
-	"~") ros_ws=$HOME ;;
-	"~/"*) ros_ws=$HOME/${ros_ws#"~/"} ;;
+	\~) ros_ws=$HOME ;;
+	\~/*) ros_ws=$HOME/${ros_ws#\~/} ;;
 	/*) ;;
 	*) ros_ws=$HOME/$ros_ws ;;
 	esac
 }
-
-ros_dir() { printf '%s/runs/logs/%s/%s' "$ros_ws" "$1" "$2"; }
 
 # pid [rundir]: a live process that is not a zombie (and, where /proc
 # tells, whose working directory is that run's directory: the wrapper cds
@@ -61,10 +66,11 @@ ros_alive() {
 	[ -n "$1" ] && [ "$1" != 0 ] || return 1
 	kill -0 "$1" 2>/dev/null || return 1
 	if [ -r "/proc/$1/stat" ]; then
-		IFS= read -r ros_st < "/proc/$1/stat" || return 1
-		ros_st=${ros_st##*) }
-		case $ros_st in Z*|X*|"") return 1 ;; esac
+		IFS= read -r ros_al_st < "/proc/$1/stat" || return 1
+		ros_al_st=${ros_al_st##*) }
+		case $ros_al_st in Z*|X*|"") return 1 ;; esac
 		if [ -n "${2:-}" ] && [ -e "/proc/$1/cwd" ]; then
+			# shellcheck disable=SC3013 # -ef is in the test(1) of every sh of a system with /proc (dash, bash, ash, mksh)
 			[ "/proc/$1/cwd" -ef "$2" ] || return 1
 		fi
 	fi
@@ -87,6 +93,8 @@ ros_tail() {
 	echo "$ros_end"
 }
 
+# dir: write dir/wrapper.sh (with a builtin: one per launch).
+# shellcheck disable=SC2016 # the wrapper's lines, $ and all, are written as they are
 ros_write_wrapper() {
 	printf '%s\n' '#!/bin/sh' \
 		'# Written by ros: runs run.sh, records pid, start and end times, exit code.' \
@@ -97,10 +105,10 @@ ros_write_wrapper() {
 		'date -u +%Y-%m-%dT%H:%M:%SZ > started_at' \
 		'trap "ros_term=1" TERM INT HUP' \
 		'if command -v bash >/dev/null 2>&1; then bash ./run.sh; else sh ./run.sh; fi' \
-		'rc=$?' \
+		'ros_rc=$?' \
 		'date -u +%Y-%m-%dT%H:%M:%SZ > ended_at' \
-		'echo "$rc" > exit_code.tmp && mv -f exit_code.tmp exit_code' \
-		'exit "$rc"' > "$1/wrapper.sh"
+		'echo "$ros_rc" > exit_code.tmp && mv -f exit_code.tmp exit_code' \
+		'exit "$ros_rc"' > "$1/wrapper.sh"
 }
 
 # dir token what: create dir/claim.TOKEN holding `what` (launched,
@@ -109,10 +117,9 @@ ros_write_wrapper() {
 # creates it.  0 if this call did; else ros_v holds what the file says.
 ros_claim() {
 	set -C
-	{ echo "$3" > "$1/claim.$2"; } 2>/dev/null
-	ros_c=$?
+	if { echo "$3" > "$1/claim.$2"; } 2>/dev/null; then ros_cl_rc=0; else ros_cl_rc=1; fi
 	set +C
-	[ $ros_c = 0 ] && return 0
+	[ $ros_cl_rc = 0 ] && return 0
 	ros_read "$1/claim.$2"
 	return 1
 }
@@ -126,7 +133,7 @@ ros_claim() {
 #   ROS launch RUN started PID | running PID | finished PID CODE | vanished PID
 #   ROS launch RUN revoked 0 | expired 0 NOW | error 0 WHY
 ros_launch() {
-	d=$ros_ws/runs/logs/$1/$2
+	ros_d=$ros_ws/runs/logs/$1/$2
 	if [ -n "${4:-}" ]; then
 		ros_now_s
 		if [ "$ros_n" -gt "$5" ]; then
@@ -135,40 +142,40 @@ ros_launch() {
 			return
 		fi
 	fi
-	if [ ! -d "$d" ] && ! mkdir -p "$d" 2>/dev/null; then
+	if [ ! -d "$ros_d" ] && ! mkdir -p "$ros_d" 2>/dev/null; then
 		cat >/dev/null
-		echo "ROS launch $2 error 0 cannot-create-$d"
+		echo "ROS launch $2 error 0 cannot-create-$ros_d"
 		return
 	fi
-	if [ -n "${4:-}" ] && [ -f "$d/claim.$4" ]; then
+	if [ -n "${4:-}" ] && [ -f "$ros_d/claim.$4" ]; then
 		cat >/dev/null
-		ros_claimed "$d" "$2" "$4"
+		ros_claimed "$ros_d" "$2" "$4"
 		return
 	fi
-	ros_read "$d/attempt"
-	if [ "$ros_v" = "$3" ] && { [ -f "$d/pid" ] || [ -f "$d/exit_code" ] || [ -f "$d/launched" ]; }; then
+	ros_read "$ros_d/attempt"
+	if [ "$ros_v" = "$3" ] && { [ -f "$ros_d/pid" ] || [ -f "$ros_d/exit_code" ] || [ -f "$ros_d/launched" ]; }; then
 		cat >/dev/null
-		ros_launched "$d" "$2"
+		ros_launched "$ros_d" "$2"
 		return
 	fi
 	if [ -n "$ros_v" ] && [ "$ros_v" != "$3" ]; then
-		for f in stdout.log exit_code pid started_at ended_at launched; do
-			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$ros_v"
+		for ros_f in stdout.log exit_code pid started_at ended_at launched; do
+			[ -f "$ros_d/$ros_f" ] && mv -f "$ros_d/$ros_f" "$ros_d/$ros_f.attempt$ros_v"
 		done
 	fi
-	if ! cat > "$d/run.sh" || ! ros_ck_ok "$d/run.sh" || ! ros_write_wrapper "$d"; then
-		rm -f "$d/run.sh"
-		echo "ROS launch $2 error 0 cannot-write-$d"
+	if ! cat > "$ros_d/run.sh" || ! ros_ck_ok "$ros_d/run.sh" || ! ros_write_wrapper "$ros_d"; then
+		rm -f "$ros_d/run.sh"
+		echo "ROS launch $2 error 0 cannot-write-$ros_d"
 		return
 	fi
 	# the claim last, so that a launch that wins it starts at once
-	if [ -n "${4:-}" ] && ! ros_claim "$d" "$4" launched; then
-		ros_claimed "$d" "$2" "$4"
+	if [ -n "${4:-}" ] && ! ros_claim "$ros_d" "$4" launched; then
+		ros_claimed "$ros_d" "$2" "$4"
 		return
 	fi
-	echo "$3" > "$d/attempt"
-	ROS_WORKSPACE=$ros_ws ROS_RUN_DIR=$d setsid sh "$d/wrapper.sh" </dev/null >"$d/stdout.log" 2>&1 &
-	echo "$!" > "$d/launched"
+	echo "$3" > "$ros_d/attempt"
+	ROS_WORKSPACE=$ros_ws ROS_RUN_DIR=$ros_d setsid sh "$ros_d/wrapper.sh" </dev/null >"$ros_d/stdout.log" 2>&1 &
+	echo "$!" > "$ros_d/launched"
 	echo "ROS launch $2 started $!"
 }
 
@@ -186,14 +193,14 @@ ros_claimed() {
 ros_launched() {
 	ros_read "$1/pid"
 	[ -n "$ros_v" ] || ros_read "$1/launched"
-	p=$ros_v
+	ros_ld_p=$ros_v
 	if [ -f "$1/exit_code" ]; then
 		ros_read "$1/exit_code"
-		echo "ROS launch $2 finished ${p:-0} $ros_v"
-	elif ros_alive "$p" "$1"; then
-		echo "ROS launch $2 running ${p:-0}"
+		echo "ROS launch $2 finished ${ros_ld_p:-0} $ros_v"
+	elif ros_alive "$ros_ld_p" "$1"; then
+		echo "ROS launch $2 running ${ros_ld_p:-0}"
 	else
-		echo "ROS launch $2 vanished ${p:-0}"
+		echo "ROS launch $2 vanished ${ros_ld_p:-0}"
 	fi
 }
 
@@ -206,140 +213,183 @@ ros_launched() {
 # dispatching run whose claim is no longer in force): a claim that was not
 # launched is revoked first, so that it never can be (ros_claim).
 ros_probe() {
-	d=$ros_ws/runs/logs/$1/$2
-	st=notstarted p=${5:-0} code=- started=- ended=-
+	ros_d=$ros_ws/runs/logs/$1/$2
+	ros_st=notstarted ros_p=${5:-0} ros_code=- ros_started=- ros_ended=-
 	ros_v=
 	if [ -n "${6:-}" ]; then
-		if { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } && ! ros_claim "$d" "$6" revoked &&
+		if { [ -d "$ros_d" ] || mkdir -p "$ros_d" 2>/dev/null; } && ! ros_claim "$ros_d" "$6" revoked &&
 			[ "$ros_v" = launched ]; then
 			# won by a launch: between its claim and its `launched`
 			# file only a fork passes; longer means it died there
-			[ -f "$d/launched" ] || sleep 0.2
-			if [ ! -f "$d/launched" ]; then
+			[ -f "$ros_d/launched" ] || sleep 0.2
+			if [ ! -f "$ros_d/launched" ]; then
 				echo "ROS probe $2 launching 0 - - - +"
 				ros_tail /dev/null 0
 				return
 			fi
-			ros_read "$d/attempt"
+			ros_read "$ros_d/attempt"
 		else
 			ros_v=
 		fi
 	else
-		ros_read "$d/attempt"
+		ros_read "$ros_d/attempt"
 	fi
 	if [ "$3" = py ]; then
 		ros_probe_py "$@"
 		return
 	fi
 	if [ -n "$ros_v" ] && [ "$ros_v" = "$3" ]; then
-		ros_read "$d/pid"
-		[ -n "$ros_v" ] || ros_read "$d/launched"
-		p=${ros_v:-${5:-0}}
-		if ros_alive "$p" "$d"; then
-			st=running
-		elif [ -f "$d/exit_code" ]; then
-			st=exited
-		elif [ -f "$d/pid" ] || [ -f "$d/launched" ]; then
+		ros_read "$ros_d/pid"
+		[ -n "$ros_v" ] || ros_read "$ros_d/launched"
+		ros_p=${ros_v:-${5:-0}}
+		if ros_alive "$ros_p" "$ros_d"; then
+			ros_st=running
+		elif [ -f "$ros_d/exit_code" ]; then
+			ros_st=exited
+		elif [ -f "$ros_d/pid" ] || [ -f "$ros_d/launched" ]; then
 			# the wrapper may be between its last two lines, or not in
 			# its run directory yet
 			sleep 0.2
-			ros_read "$d/pid"
-			[ -n "$ros_v" ] && p=$ros_v
-			if [ -f "$d/exit_code" ]; then st=exited; elif ros_alive "$p" "$d"; then st=running; else st=vanished; fi
+			ros_read "$ros_d/pid"
+			[ -n "$ros_v" ] && ros_p=$ros_v
+			if [ -f "$ros_d/exit_code" ]; then
+				ros_st=exited
+			elif ros_alive "$ros_p" "$ros_d"; then
+				ros_st=running
+			else
+				ros_st=vanished
+			fi
 		fi
-		if [ $st = exited ]; then ros_read "$d/exit_code"; code=${ros_v:--}; fi
-		ros_read "$d/started_at"; started=${ros_v:--}
-		ros_read "$d/ended_at"; ended=${ros_v:--}
+		if [ $ros_st = exited ]; then ros_read "$ros_d/exit_code"; ros_code=${ros_v:--}; fi
+		ros_read "$ros_d/started_at"; ros_started=${ros_v:--}
+		ros_read "$ros_d/ended_at"; ros_ended=${ros_v:--}
 	fi
-	echo "ROS probe $2 $st ${p:-0} $code $started $ended +"
-	ros_tail "$d/stdout.log" "$4"
+	echo "ROS probe $2 $ros_st ${ros_p:-0} $ros_code $ros_started $ros_ended +"
+	ros_tail "$ros_d/stdout.log" "$4"
 }
 
 # project run py nlines pid: ros_probe for a run the Python ros.py started:
 # no attempt file, its pid in the queue, alive while `kill -0` works (it
 # runs from the login's home directory), then its exit_code file decides.
+# A part of ros_probe: it goes on with ros_probe's variables (ros_d, ros_v:
+# the attempt file's content, ros_st, ros_code).
 ros_probe_py() {
-	p=${5:-0}
+	ros_p=${5:-0}
 	if [ -n "$ros_v" ]; then
 		:	# ros has launched an attempt here since: not that run
-	elif ros_alive "$p"; then
-		st=running
-	elif [ -f "$d/exit_code" ] || { sleep 0.2; [ -f "$d/exit_code" ]; }; then
-		st=exited
-		ros_read "$d/exit_code"
-		code=${ros_v:--}
-	elif [ -f "$d/stdout.log" ]; then
-		st=vanished
+	elif ros_alive "$ros_p"; then
+		ros_st=running
+	elif [ -f "$ros_d/exit_code" ] || { sleep 0.2; [ -f "$ros_d/exit_code" ]; }; then
+		ros_st=exited
+		ros_read "$ros_d/exit_code"
+		ros_code=${ros_v:--}
+	elif [ -f "$ros_d/stdout.log" ]; then
+		ros_st=vanished
 	fi
-	echo "ROS probe $2 $st $p $code - - +"
-	ros_tail "$d/stdout.log" "$4"
+	echo "ROS probe $2 $ros_st $ros_p $ros_code - - +"
+	ros_tail "$ros_d/stdout.log" "$4"
 }
 
 # project run grace_seconds pid [token]: SIGTERM to the run's process
 # group, SIGKILL after the grace period.  The pid is the queue's, for a run
 # the Python ros.py started (its run directory has no pid file; "0" else).
 # With a token (a dispatching run), a claim not launched yet is revoked: it
-# will never start.
+# will never start.  A helper of ros_cancel_many.
 ros_cancel() {
-	d=$(ros_dir "$1" "$2")
-	if [ -n "${5:-}" ] && { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } && ros_claim "$d" "$5" revoked; then
+	ros_ca_d=$ros_ws/runs/logs/$1/$2
+	if [ -n "${5:-}" ] && { [ -d "$ros_ca_d" ] || mkdir -p "$ros_ca_d" 2>/dev/null; } &&
+		ros_claim "$ros_ca_d" "$5" revoked; then
 		echo "ROS cancel $2 notrunning 0"
 		return
 	fi
-	p=$(cat "$d/pid" 2>/dev/null || cat "$d/launched" 2>/dev/null)
-	if [ -z "$p" ] && [ ! -f "$d/attempt" ] && [ "${4:-0}" != 0 ]; then
-		p=$4 d=	# the Python tool's run: no working directory to check
+	ros_read "$ros_ca_d/pid"
+	[ -n "$ros_v" ] || ros_read "$ros_ca_d/launched"
+	ros_ca_p=$ros_v
+	if [ -z "$ros_ca_p" ] && [ ! -f "$ros_ca_d/attempt" ] && [ "${4:-0}" != 0 ]; then
+		ros_ca_p=$4 ros_ca_d=''	# the Python tool's run: no working directory to check
 	fi
-	if ! ros_alive "$p" "$d"; then
-		echo "ROS cancel $2 notrunning ${p:-0}"
+	if ! ros_alive "$ros_ca_p" "$ros_ca_d"; then
+		echo "ROS cancel $2 notrunning ${ros_ca_p:-0}"
 		return
 	fi
-	kill -TERM -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
-	i=0
-	while ros_alive "$p" "$d" && [ "$i" -lt "$(($3 * 10))" ]; do sleep 0.1; i=$((i + 1)); done
-	if ros_alive "$p" "$d"; then
-		kill -KILL -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
-		echo "ROS cancel $2 killed $p"
+	kill -TERM -"$ros_ca_p" 2>/dev/null || kill -TERM "$ros_ca_p" 2>/dev/null
+	ros_ca_i=0
+	while ros_alive "$ros_ca_p" "$ros_ca_d" && [ "$ros_ca_i" -lt "$(($3 * 10))" ]; do
+		sleep 0.1
+		ros_ca_i=$((ros_ca_i + 1))
+	done
+	if ros_alive "$ros_ca_p" "$ros_ca_d"; then
+		kill -KILL -"$ros_ca_p" 2>/dev/null || kill -KILL "$ros_ca_p" 2>/dev/null
+		echo "ROS cancel $2 killed $ros_ca_p"
 	else
-		echo "ROS cancel $2 terminated $p"
+		echo "ROS cancel $2 terminated $ros_ca_p"
 	fi
 }
 
 # grace; stdin: lines "project run pid token" (token "-": none): ros_cancel
 # for each run, up to 32 at a time, so that their grace periods overlap.
 ros_cancel_many() {
-	ros_n=0
+	ros_k=0
 	while read -r ros_cp ros_cr ros_cpid ros_ct; do
 		[ "$ros_ct" = - ] && ros_ct=
 		ros_cancel "$ros_cp" "$ros_cr" "$1" "$ros_cpid" "$ros_ct" &
-		ros_n=$((ros_n + 1))
-		if [ "$ros_n" -ge 32 ]; then
+		ros_k=$((ros_k + 1))
+		if [ "$ros_k" -ge 32 ]; then
 			wait
-			ros_n=0
+			ros_k=0
 		fi
 	done
 	wait
 }
 
+# file nlines alive...: the last nlines of file, then what is added to it
+# while the command `alive...` succeeds (asked every half second), and once
+# it fails what the file holds beyond: the follow ends after the whole file
+# has been printed.  By byte counts, not with tail -f: what has been
+# printed is known exactly (tail -f, stopped, may not have read the end: on
+# a shared filesystem it polls once a second).  A write that fails (the
+# reader has gone) ends it too.
+ros_follow() {
+	ros_fo_f=$1 ros_fo_n=$2 ros_fo_at=-1 ros_fo_live=1
+	shift 2
+	while :; do
+		# the test first: a run found ended has written all it will
+		"$@" || ros_fo_live=''
+		ros_fo_sz=$(wc -c < "$ros_fo_f") || return 1
+		ros_fo_sz=${ros_fo_sz##* }
+		if [ "$ros_fo_at" -lt 0 ]; then
+			head -c "$ros_fo_sz" "$ros_fo_f" | tail -n "$ros_fo_n" || return 0
+		elif [ "$ros_fo_sz" -gt "$ros_fo_at" ]; then
+			tail -c +"$((ros_fo_at + 1))" "$ros_fo_f" | head -c "$((ros_fo_sz - ros_fo_at))" || return 0
+		fi
+		ros_fo_at=$ros_fo_sz
+		[ -n "$ros_fo_live" ] || return 0
+		sleep 0.5
+	done
+}
+
+# dir pid [rundir]: the run of dir goes on: no exit code yet, and its
+# process alive (ros_alive).
+ros_run_live() {
+	[ ! -f "$1/exit_code" ] && ros_alive "$2" "${3:-}"
+}
+
 # project run nlines follow [pid]: the run's log (raw), following it to the
 # end (pid: the queue's, for a run the Python ros.py started).
 ros_logs() {
-	d=$(ros_dir "$1" "$2")
-	if [ ! -f "$d/stdout.log" ]; then
-		echo "ros: no log for $2 in $d" >&2
+	ros_d=$ros_ws/runs/logs/$1/$2
+	if [ ! -f "$ros_d/stdout.log" ]; then
+		echo "ros: no log for $2 in $ros_d" >&2
 		return 3
 	fi
 	if [ "$4" = 1 ]; then
-		tail -n "$3" -f "$d/stdout.log" &
-		t=$!
-		ros_lp=$(cat "$d/pid" 2>/dev/null) ros_ld=$d
-		if [ -z "$ros_lp" ] && [ ! -f "$d/attempt" ]; then ros_lp=${5:-0} ros_ld=; fi
-		while [ ! -f "$d/exit_code" ] && ros_alive "$ros_lp" "$ros_ld"; do sleep 0.5; done
-		sleep 0.6
-		kill "$t" 2>/dev/null
-		wait "$t" 2>/dev/null
+		ros_read "$ros_d/pid"
+		[ -n "$ros_v" ] || ros_read "$ros_d/launched"
+		ros_p=$ros_v ros_pd=$ros_d
+		if [ -z "$ros_p" ] && [ ! -f "$ros_d/attempt" ]; then ros_p=${5:-0} ros_pd=''; fi
+		ros_follow "$ros_d/stdout.log" "$3" ros_run_live "$ros_d" "$ros_p" "$ros_pd"
 	else
-		tail -n "$3" "$d/stdout.log"
+		tail -n "$3" "$ros_d/stdout.log"
 	fi
 	return 0
 }
@@ -350,30 +400,30 @@ ros_logs() {
 #   ROS files RUN missing  there is no run directory
 #   ROS runjson RUN ok +   then run.json (its last 64 KiB), an end line
 ros_show() {
-	d=$ros_ws/runs/logs/$1/$2
-	if [ ! -d "$d" ]; then
+	ros_d=$ros_ws/runs/logs/$1/$2
+	if [ ! -d "$ros_d" ]; then
 		echo "ROS files $2 missing"
 		return
 	fi
 	echo "ROS files $2 ok +"
-	ros_n=0
-	for f in "$d"/* "$d"/.[!.]*; do
-		[ -d "$f" ] || [ -f "$f" ] || continue
-		ros_n=$((ros_n + 1))
-		[ "$ros_n" -gt 200 ] && continue
-		if [ -d "$f" ]; then
-			echo "dir ${f##*/}"
+	ros_k=0
+	for ros_f in "$ros_d"/* "$ros_d"/.[!.]*; do
+		[ -d "$ros_f" ] || [ -f "$ros_f" ] || continue
+		ros_k=$((ros_k + 1))
+		[ "$ros_k" -gt 200 ] && continue
+		if [ -d "$ros_f" ]; then
+			echo "dir ${ros_f##*/}"
 		else
-			ros_sz=$(wc -c < "$f" 2>/dev/null) || ros_sz=-
-			echo "${ros_sz##* } ${f##*/}"
+			ros_sz=$(wc -c < "$ros_f" 2>/dev/null) || ros_sz=-
+			echo "${ros_sz##* } ${ros_f##*/}"
 		fi
 	done
-	[ "$ros_n" -gt 200 ] && echo "more $((ros_n - 200))"
+	[ "$ros_k" -gt 200 ] && echo "more $((ros_k - 200))"
 	echo
 	echo "$ros_end"
-	if [ -f "$d/run.json" ]; then
+	if [ -f "$ros_d/run.json" ]; then
 		echo "ROS runjson $2 ok +"
-		tail -c 65536 "$d/run.json"
+		tail -c 65536 "$ros_d/run.json"
 		echo
 		echo "$ros_end"
 	fi
@@ -383,10 +433,10 @@ ros_show() {
 # then the end line.
 ros_run_cmd() {
 	IFS= read -r ros_c || ros_c=
-	out=$(sh -c "$ros_c" 2>&1 </dev/null)
-	rc=$?
-	echo "ROS $1 - $rc +"
-	printf '%.4096s\n' "$out"
+	ros_out=$(sh -c "$ros_c" 2>&1 </dev/null)
+	ros_rc=$?
+	echo "ROS $1 - $ros_rc +"
+	printf '%.4096s\n' "$ros_out"
 	echo "$ros_end"
 }
 
@@ -402,37 +452,52 @@ ros_gpu() {
 
 # Live runs of this workspace: "ROS busy - COUNT".
 ros_busy_runs() {
-	c=0
-	for f in "$ros_ws"/runs/logs/*/*/pid; do
-		[ -f "$f" ] || continue
-		[ -f "${f%/pid}/exit_code" ] && continue
-		ros_alive "$(cat "$f")" "${f%/pid}" && c=$((c + 1))
+	ros_k=0
+	for ros_f in "$ros_ws"/runs/logs/*/*/pid; do
+		[ -f "$ros_f" ] || continue
+		[ -f "${ros_f%/pid}/exit_code" ] && continue
+		ros_read "$ros_f"
+		ros_alive "$ros_v" "${ros_f%/pid}" && ros_k=$((ros_k + 1))
 	done
-	echo "ROS busy - $c"
+	echo "ROS busy - $ros_k"
+}
+
+# cmd...: run as root (through `sudo -n` unless this is root), with
+# DEBIAN_FRONTEND=noninteractive.
+ros_as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive "$@"
+	else
+		sudo -n env DEBIAN_FRONTEND=noninteractive "$@"
+	fi
 }
 
 # allow_install: prepare the workspace and tools; report what was done.
 ros_setup() {
-	for d in runs/logs runs/metrics runs/checkpoints; do
-		mkdir -p "$ros_ws/$d" || { echo "ROS setup - error cannot-create-$ros_ws/$d"; return; }
+	for ros_f in runs/logs runs/metrics runs/checkpoints; do
+		mkdir -p "$ros_ws/$ros_f" || { echo "ROS setup - error cannot-create-$ros_ws/$ros_f"; return; }
 	done
 	echo "setup: workspace $ros_ws/runs/{logs,metrics,checkpoints} ready"
-	missing=
-	for t in git python3; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
-	if [ -n "$missing" ]; then
-		if [ "$1" != 1 ]; then
-			echo "setup: missing:$missing (not installed: the worker does not allow installs)"
+	ros_allow=$1
+	set --
+	for ros_f in git python3; do command -v "$ros_f" >/dev/null 2>&1 || set -- "$@" "$ros_f"; done
+	if [ $# -gt 0 ]; then
+		if [ "$ros_allow" != 1 ]; then
+			echo "setup: missing: $* (not installed: the worker does not allow installs)"
 		elif command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then
-			s=; [ "$(id -u)" = 0 ] || s="sudo -n"
-			echo "setup: installing$missing with apt-get"
-			DEBIAN_FRONTEND=noninteractive $s apt-get update -qq >/dev/null 2>&1
-			DEBIAN_FRONTEND=noninteractive $s apt-get install -y -qq $missing >/dev/null 2>&1 || echo "setup: apt-get install failed"
+			echo "setup: installing $* with apt-get"
+			ros_as_root apt-get update -qq >/dev/null 2>&1
+			ros_as_root apt-get install -y -qq "$@" >/dev/null 2>&1 || echo "setup: apt-get install failed"
 		else
-			echo "setup: missing:$missing (no apt-get or no root: install them by hand)"
+			echo "setup: missing: $* (no apt-get or no root: install them by hand)"
 		fi
 	fi
-	for t in git python3; do
-		if command -v "$t" >/dev/null 2>&1; then echo "setup: $t: $(command -v "$t")"; else echo "setup: $t: missing"; fi
+	for ros_f in git python3; do
+		if command -v "$ros_f" >/dev/null 2>&1; then
+			echo "setup: $ros_f: $(command -v "$ros_f")"
+		else
+			echo "setup: $ros_f: missing"
+		fi
 	done
 	if command -v nvidia-smi >/dev/null 2>&1; then
 		nvidia-smi -L 2>/dev/null | sed 's/^/setup: gpu: /'
@@ -444,14 +509,14 @@ ros_setup() {
 
 # stdin: the content of ~/.env.local; written with mode 0600.
 ros_put_env() {
-	f=$HOME/.env.local
-	if (umask 077 && cat > "$f.tmp.$$") 2>/dev/null && ros_ck_ok "$f.tmp.$$" && chmod 600 "$f.tmp.$$" &&
-		mv -f "$f.tmp.$$" "$f"; then
-		echo "setup: synced ~/.env.local (mode 600, $(wc -l < "$f" | tr -d ' ') lines)"
+	ros_f=$HOME/.env.local
+	if (umask 077 && cat > "$ros_f.tmp.$$") 2>/dev/null && ros_ck_ok "$ros_f.tmp.$$" && chmod 600 "$ros_f.tmp.$$" &&
+		mv -f "$ros_f.tmp.$$" "$ros_f"; then
+		echo "setup: synced ~/.env.local (mode 600, $(wc -l < "$ros_f" | tr -d ' ') lines)"
 		echo "ROS env - ok"
 	else
-		rm -f "$f.tmp.$$"
-		echo "setup: cannot write $f (is $HOME writable?)"
+		rm -f "$ros_f.tmp.$$"
+		echo "setup: cannot write $ros_f (is $HOME writable?)"
 		echo "ROS env - error"
 	fi
 }
@@ -459,9 +524,11 @@ ros_put_env() {
 # project run name; stdin: the file's content (name is one of ros's own),
 # written whole or not at all.
 ros_put() {
-	d=$ros_ws/runs/logs/$1/$2
-	{ [ -d "$d" ] || mkdir -p "$d"; } && cat > "$d/$3.tmp" && ros_ck_ok "$d/$3.tmp" && mv -f "$d/$3.tmp" "$d/$3" ||
-		rm -f "$d/$3.tmp"
+	ros_d=$ros_ws/runs/logs/$1/$2
+	if ! { [ -d "$ros_d" ] || mkdir -p "$ros_d"; } || ! cat > "$ros_d/$3.tmp" || ! ros_ck_ok "$ros_d/$3.tmp" ||
+		! mv -f "$ros_d/$3.tmp" "$ros_d/$3"; then
+		rm -f "$ros_d/$3.tmp"
+	fi
 }
 
 # project run attempt kind deadline (attempt "py": a run the Python ros.py
@@ -477,40 +544,42 @@ ros_put() {
 #             seconds (timeout(1) if there is one, else a watchdog that kills
 #             its process group): its stdout, last 64 KiB (STATE output); or
 #             the end of its stderr when it exits non-zero (STATE failed, RC
-#             its status) or overruns the deadline (STATE timeout).
+#             its status) or overruns the deadline (STATE timeout).  When the
+#             workspace cannot be entered the command is not run (STATE
+#             failed, RC 1, stderr saying so).
 #   ROS collect RUN missing 0      no such file
 #   ROS collect RUN notexited 0    this attempt has no exit code (yet)
 # check-runs calls this for every run it probes: a run still running costs
 # no process, a log one (tail).
 ros_collect() {
-	d=$ros_ws/runs/logs/$1/$2
+	ros_d=$ros_ws/runs/logs/$1/$2
 	ros_v=
-	[ -f "$d/exit_code" ] && ros_read "$d/attempt"
+	[ -f "$ros_d/exit_code" ] && ros_read "$ros_d/attempt"
 	# a run of the Python ros.py: an exit code and no attempt file
-	[ "$3" = py ] && [ -f "$d/exit_code" ] && [ -z "$ros_v" ] && ros_v=py
+	[ "$3" = py ] && [ -f "$ros_d/exit_code" ] && [ -z "$ros_v" ] && ros_v=py
 	if [ -z "$ros_v" ] || [ "$ros_v" != "$3" ]; then
 		echo "ROS collect $2 notexited 0"
 		return
 	fi
 	case $4 in
-	log) ros_collect_file "$2" log "$d/stdout.log" ;;
+	log) ros_collect_file "$2" log "$ros_d/stdout.log" ;;
 	jsonl)
 		ros_a=$(cat)
 		case $ros_a in
-		/*) f=$ros_a ;;
-		"~/"*) f=$HOME/${ros_a#"~/"} ;;
-		*) f=$d/$ros_a; [ -f "$f" ] || f=$ros_ws/$ros_a ;;
+		/*) ros_f=$ros_a ;;
+		\~/*) ros_f=$HOME/${ros_a#\~/} ;;
+		*) ros_f=$ros_d/$ros_a; [ -f "$ros_f" ] || ros_f=$ros_ws/$ros_a ;;
 		esac
-		ros_collect_file "$2" record "$f" ;;
+		ros_collect_file "$2" record "$ros_f" ;;
 	cmd)
 		ros_a=$(cat)
-		o=$d/collect.out e=$d/collect.err
-		ros_collect_cmd "$5" "$2"
-		echo "ROS collect $2 $st $rc +"
-		if [ "$st" = output ]; then tail -c 65536 "$o"; else tail -c 2048 "$e"; fi
+		ros_o=$ros_d/collect.out ros_e=$ros_d/collect.err
+		ros_collect_cmd "$5" "$2" "$ros_d" "$ros_o" "$ros_e"
+		echo "ROS collect $2 $ros_cc_st $ros_cc_rc +"
+		if [ "$ros_cc_st" = output ]; then tail -c 65536 "$ros_o"; else tail -c 2048 "$ros_e"; fi
 		echo
 		echo "$ros_end"
-		rm -f "$o" "$e" ;;
+		rm -f "$ros_o" "$ros_e" ;;
 	*) echo "ROS collect $2 unknown-kind 0" ;;
 	esac
 }
@@ -527,38 +596,61 @@ ros_collect_file() {
 	echo "$ros_end"
 }
 
-# deadline run: run $ros_a for ros_collect (sets st and rc).  Output files
-# are capped (ulimit -f: a few MiB) so a runaway parser cannot fill the disk.
+# deadline run rundir out err: the parser command $ros_a for ros_collect
+# (ros_parser), its stdout and stderr into the files out and err.  Sets
+# ros_cc_st (output, failed or timeout) and ros_cc_rc (its exit status).
 ros_collect_cmd() {
-	l=$d/stdout.log
-	[ -f "$l" ] || l=/dev/null
+	ros_cc_l=$3/stdout.log
+	[ -f "$ros_cc_l" ] || ros_cc_l=/dev/null
 	if [ -z "${ROS_TEST_NO_TIMEOUT:-}" ] && command -v timeout >/dev/null 2>&1; then
-		(cd "$ros_ws" 2>/dev/null; ulimit -f 4096 2>/dev/null
-		 ROS_RUN_DIR=$d ROS_LOG=$d/stdout.log ROS_RUN_ID=$2 exec timeout -k 2 "$1" sh -c "$ros_a") \
-			<"$l" >"$o" 2>"$e"
-		rc=$?
-		st=output
-		[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && st=timeout
+		(ros_parser "$2" "$3" timeout -k 2 "$1") <"$ros_cc_l" >"$4" 2>"$5"
+		ros_cc_rc=$?
+		ros_cc_st=output
+		[ "$ros_cc_rc" -eq 124 ] || [ "$ros_cc_rc" -eq 137 ] && ros_cc_st=timeout
 	else
-		ros_s=
-		command -v setsid >/dev/null 2>&1 && ros_s=setsid
-		(cd "$ros_ws" 2>/dev/null; ulimit -f 4096 2>/dev/null
-		 ROS_RUN_DIR=$d ROS_LOG=$d/stdout.log ROS_RUN_ID=$2 exec $ros_s sh -c "$ros_a") \
-			<"$l" >"$o" 2>"$e" &
-		p=$!
-		i=0
-		while ros_alive "$p" && [ "$i" -lt "$(($1 * 10))" ]; do sleep 0.1; i=$((i + 1)); done
-		st=output
-		if ros_alive "$p"; then
-			st=timeout
-			kill -TERM -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
-			i=0
-			while ros_alive "$p" && [ "$i" -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
-			kill -KILL -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
+		# a process group of its own (setsid) for the watchdog to kill
+		if command -v setsid >/dev/null 2>&1; then
+			ros_parser "$2" "$3" setsid <"$ros_cc_l" >"$4" 2>"$5" &
+		else
+			ros_parser "$2" "$3" <"$ros_cc_l" >"$4" 2>"$5" &
 		fi
-		wait "$p"
-		rc=$?
+		ros_cc_p=$!
+		ros_cc_i=0
+		while ros_alive "$ros_cc_p" && [ "$ros_cc_i" -lt "$(($1 * 10))" ]; do
+			sleep 0.1
+			ros_cc_i=$((ros_cc_i + 1))
+		done
+		ros_cc_st=output
+		if ros_alive "$ros_cc_p"; then
+			ros_cc_st=timeout
+			kill -TERM -"$ros_cc_p" 2>/dev/null || kill -TERM "$ros_cc_p" 2>/dev/null
+			ros_cc_i=0
+			while ros_alive "$ros_cc_p" && [ "$ros_cc_i" -lt 20 ]; do
+				sleep 0.1
+				ros_cc_i=$((ros_cc_i + 1))
+			done
+			kill -KILL -"$ros_cc_p" 2>/dev/null || kill -KILL "$ros_cc_p" 2>/dev/null
+		fi
+		wait "$ros_cc_p"
+		ros_cc_rc=$?
 	fi
-	[ "$st" = output ] && [ "$rc" -ne 0 ] && st=failed
+	[ "$ros_cc_st" = output ] && [ "$ros_cc_rc" -ne 0 ] && ros_cc_st=failed
 	return 0
+}
+
+# run rundir [prefix...]: become the parser command $ros_a (exec), run as
+# `prefix... sh -c "$ros_a"` in the workspace with ROS_RUN_DIR, ROS_LOG and
+# ROS_RUN_ID set and output files capped (ulimit -f: a few MiB, so that a
+# runaway parser cannot fill the disk).  It changes directory and exits:
+# only ever called in a subshell.  When the workspace cannot be entered it
+# says so on stderr and exits 1: the command is never run elsewhere.
+ros_parser() {
+	if ! cd "$ros_ws" 2>/dev/null; then
+		echo "ros: cannot enter the workspace $ros_ws: parser command not run" >&2
+		exit 1
+	fi
+	ulimit -f 4096 2>/dev/null
+	ros_pa_run=$1 ros_pa_dir=$2
+	shift 2
+	ROS_RUN_DIR=$ros_pa_dir ROS_LOG=$ros_pa_dir/stdout.log ROS_RUN_ID=$ros_pa_run exec "$@" sh -c "$ros_a"
 }

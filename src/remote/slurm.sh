@@ -10,7 +10,8 @@
 #
 # Hot paths (ros_sbatch, ros_slurm_probe) avoid $(...) and external
 # commands where a builtin does: 200 submissions must fit in a few seconds.
-# shellcheck disable=SC2154 # ros_ws: set by ros_set_ws in lib.sh
+# Variables: as in lib.sh (ros_ prefixed; helpers keep to their own).
+# shellcheck disable=SC2154 # ros_ws, ros_v, ros_n, ros_end: lib.sh's, which comes first
 
 ros_sb_opts=
 ros_sb_wrapper=
@@ -29,14 +30,13 @@ ros_sto() {
 
 # stdin: SLURM_CONF for the Slurm commands of this script ("~/" expands).
 ros_slurm_conf() {
-	IFS= read -r c || c=
-	# shellcheck disable=SC2088 # a literal "~/" prefix is what is matched
-	case $c in
-	"~") c=$HOME ;;
-	"~/"*) c=$HOME/${c#"~/"} ;;
+	IFS= read -r ros_c || ros_c=
+	case $ros_c in
+	\~) ros_c=$HOME ;;
+	\~/*) ros_c=$HOME/${ros_c#\~/} ;;
 	esac
-	if [ -n "$c" ]; then
-		SLURM_CONF=$c
+	if [ -n "$ros_c" ]; then
+		SLURM_CONF=$ros_c
 		export SLURM_CONF
 	fi
 }
@@ -50,8 +50,8 @@ ros_slurm_opts() {
 # mkdir (a process per run costs more than sbatch itself).
 ros_slurm_mkdirs() {
 	set --
-	while read -r p r; do
-		set -- "$@" "$ros_ws/runs/logs/$p/$r"
+	while read -r ros_p ros_r; do
+		set -- "$@" "$ros_ws/runs/logs/$ros_p/$ros_r"
 	done
 	[ $# -gt 0 ] && mkdir -p "$@" 2>/dev/null
 	return 0
@@ -68,63 +68,63 @@ ros_slurm_mkdirs() {
 #   ROS launch RUN submitted JOBID
 #   ROS launch RUN revoked 0 | expired 0 NOW | error 0 MESSAGE...
 ros_sbatch() {
-	d=$ros_ws/runs/logs/$1/$2
-	r=$2 a=$3
+	ros_d=$ros_ws/runs/logs/$1/$2
+	ros_r=$2 ros_att=$3
 	if [ -n "${4:-}" ]; then
 		ros_now_s
 		if [ "$ros_n" -gt "$5" ]; then
 			cat >/dev/null
-			echo "ROS launch $r expired 0 $ros_n"
+			echo "ROS launch $ros_r expired 0 $ros_n"
 			return
 		fi
 	fi
-	if ! { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; }; then
+	if ! { [ -d "$ros_d" ] || mkdir -p "$ros_d" 2>/dev/null; }; then
 		cat >/dev/null
-		echo "ROS launch $r error 0 cannot create $d"
+		echo "ROS launch $ros_r error 0 cannot create $ros_d"
 		return
 	fi
-	if [ -n "${4:-}" ] && [ -f "$d/claim.$4" ]; then
+	if [ -n "${4:-}" ] && [ -f "$ros_d/claim.$4" ]; then
 		cat >/dev/null
-		ros_sbatch_claimed "$d" "$r" "$4"
+		ros_sbatch_claimed "$ros_d" "$ros_r" "$4"
 		return
 	fi
-	ros_read "$d/attempt"
-	if [ "$ros_v" = "$a" ] && [ -f "$d/slurm_job_id" ]; then
+	ros_read "$ros_d/attempt"
+	if [ "$ros_v" = "$ros_att" ] && [ -f "$ros_d/slurm_job_id" ]; then
 		cat >/dev/null
-		ros_read "$d/slurm_job_id"
-		echo "ROS launch $r submitted $ros_v"
+		ros_read "$ros_d/slurm_job_id"
+		echo "ROS launch $ros_r submitted $ros_v"
 		return
 	fi
-	if [ -f "$d/attempt" ] && [ "$ros_v" != "$a" ]; then
-		for f in stdout.log exit_code pid started_at ended_at launched slurm_job_id; do
-			[ -f "$d/$f" ] && mv -f "$d/$f" "$d/$f.attempt$ros_v"
+	if [ -f "$ros_d/attempt" ] && [ "$ros_v" != "$ros_att" ]; then
+		for ros_f in stdout.log exit_code pid started_at ended_at launched slurm_job_id; do
+			[ -f "$ros_d/$ros_f" ] && mv -f "$ros_d/$ros_f" "$ros_d/$ros_f.attempt$ros_v"
 		done
 	fi
 	if [ -z "$ros_sb_wrapper" ]; then
-		ros_write_wrapper "$d" && ros_sb_wrapper=$(cat "$d/wrapper.sh")
+		ros_write_wrapper "$ros_d" && ros_sb_wrapper=$(cat "$ros_d/wrapper.sh")
 	fi
-	if ! cat > "$d/run.sh" || ! ros_ck_ok "$d/run.sh" ||
-		! printf '%s\n' "$ros_sb_wrapper" > "$d/wrapper.sh"; then
-		rm -f "$d/run.sh"
-		echo "ROS launch $r error 0 cannot write $d"
+	if ! cat > "$ros_d/run.sh" || ! ros_ck_ok "$ros_d/run.sh" ||
+		! printf '%s\n' "$ros_sb_wrapper" > "$ros_d/wrapper.sh"; then
+		rm -f "$ros_d/run.sh"
+		echo "ROS launch $ros_r error 0 cannot write $ros_d"
 		return
 	fi
-	if [ -n "${4:-}" ] && ! ros_claim "$d" "$4" launched; then
-		ros_sbatch_claimed "$d" "$r" "$4"
+	if [ -n "${4:-}" ] && ! ros_claim "$ros_d" "$4" launched; then
+		ros_sbatch_claimed "$ros_d" "$ros_r" "$4"
 		return
 	fi
-	echo "$a" > "$d/attempt"
+	echo "$ros_att" > "$ros_d/attempt"
 	if [ -z "$ros_sb_tmp" ]; then
 		# sbatch's output goes to two scratch files for the whole batch:
 		# creating files is what costs most here
 		if ros_sb_tmp=$(mktemp -d "${TMPDIR:-/tmp}/ros-sbatch.XXXXXX"); then
 			trap 'rm -rf "$ros_sb_tmp"' EXIT
 		else
-			ros_sb_tmp=$d
+			ros_sb_tmp=$ros_d
 		fi
 	fi
-	o=$d/stdout.log
-	case $o in *%*) o=$(printf '%s' "$o" | sed 's/%/%%/g') ;; esac
+	ros_o=$ros_d/stdout.log
+	case $ros_o in *%*) ros_o=$(printf '%s' "$ros_o" | sed 's/%/%%/g') ;; esac
 	ros_ifs=$IFS
 	set -f
 	IFS='
@@ -133,20 +133,20 @@ ros_sbatch() {
 	set -- $ros_sb_opts
 	IFS=$ros_ifs
 	set +f
-	ROS_WORKSPACE=$ros_ws ROS_RUN_DIR=$d sbatch --parsable --job-name="ros-$r" --output="$o" \
-		--chdir="$d" "$@" "$d/wrapper.sh" </dev/null >"$ros_sb_tmp/out" 2>"$ros_sb_tmp/err"
-	rc=$?
+	ROS_WORKSPACE=$ros_ws ROS_RUN_DIR=$ros_d sbatch --parsable --job-name="ros-$ros_r" --output="$ros_o" \
+		--chdir="$ros_d" "$@" "$ros_d/wrapper.sh" </dev/null >"$ros_sb_tmp/out" 2>"$ros_sb_tmp/err"
+	ros_rc=$?
 	ros_read "$ros_sb_tmp/out"
-	j=${ros_v%%;*}
-	case $j in
+	ros_j=${ros_v%%;*}
+	case $ros_j in
 	"" | *[!0-9]*)
-		m=$(grep -v '^[[:space:]]*$' "$ros_sb_tmp/err" | tail -n 1 | tr -s '\t\r' '  ')
-		echo "ROS launch $r error 0 sbatch failed (exit $rc): ${m:-no job id}"
+		ros_m=$(grep -v '^[[:space:]]*$' "$ros_sb_tmp/err" | tail -n 1 | tr -s '\t\r' '  ')
+		echo "ROS launch $ros_r error 0 sbatch failed (exit $ros_rc): ${ros_m:-no job id}"
 		return
 		;;
 	esac
-	echo "$j" > "$d/slurm_job_id"
-	echo "ROS launch $r submitted $j"
+	echo "$ros_j" > "$ros_d/slurm_job_id"
+	echo "ROS launch $ros_r submitted $ros_j"
 }
 
 # dir run token: the launch record of a claim that exists already.
@@ -183,66 +183,66 @@ ros_slurm_active() {
 # submitted) or NOANSWER (squeue failed);
 # EXIT: the exit-code file, or "-"; SLURMEXIT: Slurm's "CODE:SIGNAL" or "-".
 ros_slurm_probe() {
-	n=$1
-	t=$(mktemp -d "${TMPDIR:-/tmp}/ros-slurm.XXXXXX") || {
+	ros_nl=$1
+	ros_t=$(mktemp -d "${TMPDIR:-/tmp}/ros-slurm.XXXXXX") || {
 		cat >/dev/null
 		return 1
 	}
-	ids=
-	: > "$t/runs"
-	while read -r p r a j k; do
-		d=$ros_ws/runs/logs/$p/$r
-		if [ -n "$k" ] && [ "$k" != - ]; then
-			if ! { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } || ros_claim "$d" "$k" revoked ||
+	ros_ids=
+	: > "$ros_t/runs"
+	while read -r ros_p ros_r ros_att ros_j ros_tok; do
+		ros_d=$ros_ws/runs/logs/$ros_p/$ros_r
+		if [ -n "$ros_tok" ] && [ "$ros_tok" != - ]; then
+			if ! { [ -d "$ros_d" ] || mkdir -p "$ros_d" 2>/dev/null; } || ros_claim "$ros_d" "$ros_tok" revoked ||
 				[ "$ros_v" != launched ]; then
-				echo "$p $r $a -" >> "$t/runs"
+				echo "$ros_p $ros_r $ros_att -" >> "$ros_t/runs"
 				continue
 			fi
 			# submitted, or being submitted: the job id comes after sbatch
-			[ -f "$d/slurm_job_id" ] || sleep 0.2
+			[ -f "$ros_d/slurm_job_id" ] || sleep 0.2
 		fi
-		ros_read "$d/attempt"
-		if [ "$j" = - ] && [ "$ros_v" = "$a" ]; then
-			ros_read "$d/slurm_job_id"
-			j=${ros_v:--}
-			if [ "$j" = - ]; then
+		ros_read "$ros_d/attempt"
+		if [ "$ros_j" = - ] && [ "$ros_v" = "$ros_att" ]; then
+			ros_read "$ros_d/slurm_job_id"
+			ros_j=${ros_v:--}
+			if [ "$ros_j" = - ]; then
 				# the dispatcher died around sbatch: find the job by its
 				# name, leaving out the jobs of earlier attempts
-				for c in $(ros_sto 20 squeue -h -t all -n "ros-$r" -o %i 2>/dev/null); do
-					case $c in *[!0-9]*) continue ;; esac
-					cat "$d"/slurm_job_id.attempt* 2>/dev/null | grep -qx "$c" || j=$c
+				for ros_c in $(ros_sto 20 squeue -h -t all -n "ros-$ros_r" -o %i 2>/dev/null); do
+					case $ros_c in *[!0-9]*) continue ;; esac
+					cat "$ros_d"/slurm_job_id.attempt* 2>/dev/null | grep -qx "$ros_c" || ros_j=$ros_c
 				done
-				[ "$j" != - ] && echo "$j" > "$d/slurm_job_id"
+				[ "$ros_j" != - ] && echo "$ros_j" > "$ros_d/slurm_job_id"
 			fi
 		fi
-		case $j in "" | *[!0-9]*) j=- ;; esac
+		case $ros_j in "" | *[!0-9]*) ros_j=- ;; esac
 		# a claim won by a submission that left no job: still going, or
 		# it died in between (check-runs waits for the claim's lease)
-		if [ "$j" = - ] && [ -n "$k" ] && [ "$k" != - ]; then
-			echo "$p $r $a L" >> "$t/runs"
+		if [ "$ros_j" = - ] && [ -n "$ros_tok" ] && [ "$ros_tok" != - ]; then
+			echo "$ros_p $ros_r $ros_att L" >> "$ros_t/runs"
 			continue
 		fi
-		echo "$p $r $a $j" >> "$t/runs"
-		[ "$j" != - ] && ids=${ids:+$ids,}$j
+		echo "$ros_p $ros_r $ros_att $ros_j" >> "$ros_t/runs"
+		[ "$ros_j" != - ] && ros_ids=${ros_ids:+$ros_ids,}$ros_j
 	done
-	: > "$t/sq"
-	: > "$t/sa"
-	sfail=-
-	if [ -n "$ids" ]; then
-		if ! ros_sto 30 squeue -h -t all -j "$ids" -o '%i %T %r' > "$t/sq" 2> "$t/sqerr"; then
+	: > "$ros_t/sq"
+	: > "$ros_t/sa"
+	ros_sfail=-
+	if [ -n "$ros_ids" ]; then
+		if ! ros_sto 30 squeue -h -t all -j "$ros_ids" -o '%i %T %r' > "$ros_t/sq" 2> "$ros_t/sqerr"; then
 			# one unknown id alone makes squeue fail; anything else is trouble
-			grep -q 'Invalid job id' "$t/sqerr" || sfail=1
-			: > "$t/sq"
+			grep -q 'Invalid job id' "$ros_t/sqerr" || ros_sfail=1
+			: > "$ros_t/sq"
 		fi
-		missing=$(awk -v ids="$ids" '{ seen[$1] = 1 }
-			END { n = split(ids, a, ","); for (i = 1; i <= n; i++) if (!(a[i] in seen)) m = m (m == "" ? "" : ",") a[i]; print m }' "$t/sq")
-		if [ "$sfail" = - ] && [ -n "$missing" ]; then
-			ros_sto 30 sacct -c -n -P -j "$missing" -o JobID,State,ExitCode 2>/dev/null |
-				awk -F'|' '{ split($2, s, " "); print $1, s[1], $3 }' > "$t/sa"
+		ros_missing=$(awk -v ids="$ros_ids" '{ seen[$1] = 1 }
+			END { n = split(ids, a, ","); for (i = 1; i <= n; i++) if (!(a[i] in seen)) m = m (m == "" ? "" : ",") a[i]; print m }' "$ros_t/sq")
+		if [ "$ros_sfail" = - ] && [ -n "$ros_missing" ]; then
+			ros_sto 30 sacct -c -n -P -j "$ros_missing" -o JobID,State,ExitCode 2>/dev/null |
+				awk -F'|' '{ split($2, s, " "); print $1, s[1], $3 }' > "$ros_t/sa"
 		fi
 	fi
 	# run -> "p r a j SLURMSTATE SLURMEXIT REASON"
-	awk -v sqf="$t/sq" -v saf="$t/sa" -v fail="$sfail" '
+	awk -v sqf="$ros_t/sq" -v saf="$ros_t/sa" -v fail="$ros_sfail" '
 	BEGIN {
 		while ((getline l < sqf) > 0) {
 			n = split(l, f, " ")
@@ -266,28 +266,28 @@ ros_slurm_probe() {
 			else s = "UNKNOWN"
 		}
 		print $1, $2, $3, j, s, x, r
-	}' "$t/runs" > "$t/joined"
-	while read -r p r a j st sx reason; do
-		d=$ros_ws/runs/logs/$p/$r
-		code=- started=- ended=-
-		ros_read "$d/attempt"
-		if [ "$j" != - ] && [ "$ros_v" = "$a" ]; then
-			ros_read "$d/exit_code"
-			code=${ros_v:--}
-			ros_read "$d/started_at"
-			started=${ros_v:--}
-			ros_read "$d/ended_at"
-			ended=${ros_v:--}
+	}' "$ros_t/runs" > "$ros_t/joined"
+	while read -r ros_p ros_r ros_att ros_j ros_st ros_sx ros_reason; do
+		ros_d=$ros_ws/runs/logs/$ros_p/$ros_r
+		ros_code=- ros_started=- ros_ended=-
+		ros_read "$ros_d/attempt"
+		if [ "$ros_j" != - ] && [ "$ros_v" = "$ros_att" ]; then
+			ros_read "$ros_d/exit_code"
+			ros_code=${ros_v:--}
+			ros_read "$ros_d/started_at"
+			ros_started=${ros_v:--}
+			ros_read "$ros_d/ended_at"
+			ros_ended=${ros_v:--}
 		fi
-		if [ "$code" = - ] && [ "$sx" = - ] && [ "$j" != - ] && [ "$st" != UNKNOWN ] &&
-			[ "$st" != NOANSWER ] && ! ros_slurm_active "$st"; then
-			sx=$(ros_sto 20 scontrol show job -o "$j" 2>/dev/null | tr ' ' '\n' | sed -n 's/^ExitCode=//p' | head -n 1)
-			sx=${sx:--}
+		if [ "$ros_code" = - ] && [ "$ros_sx" = - ] && [ "$ros_j" != - ] && [ "$ros_st" != UNKNOWN ] &&
+			[ "$ros_st" != NOANSWER ] && ! ros_slurm_active "$ros_st"; then
+			ros_sx=$(ros_sto 20 scontrol show job -o "$ros_j" 2>/dev/null | tr ' ' '\n' | sed -n 's/^ExitCode=//p' | head -n 1)
+			ros_sx=${ros_sx:--}
 		fi
-		echo "ROS probe $r $st $j $code $started $ended $sx $reason +"
-		ros_tail "$d/stdout.log" "$n"
-	done < "$t/joined"
-	rm -rf "$t"
+		echo "ROS probe $ros_r $ros_st $ros_j $ros_code $ros_started $ros_ended $ros_sx $ros_reason +"
+		ros_tail "$ros_d/stdout.log" "$ros_nl"
+	done < "$ros_t/joined"
+	rm -rf "$ros_t"
 }
 
 # project run attempt jobid [token] (jobid "-": the run directory's).
@@ -295,69 +295,66 @@ ros_slurm_probe() {
 # token (a dispatching run), a claim not submitted yet is revoked first.
 #   ROS cancel RUN terminated|dequeued|notrunning|notsubmitted JOBID
 ros_slurm_cancel() {
-	d=$ros_ws/runs/logs/$1/$2
-	j=$4
-	if [ -n "${5:-}" ] && { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } && ros_claim "$d" "$5" revoked; then
+	ros_d=$ros_ws/runs/logs/$1/$2
+	ros_j=$4
+	if [ -n "${5:-}" ] && { [ -d "$ros_d" ] || mkdir -p "$ros_d" 2>/dev/null; } && ros_claim "$ros_d" "$5" revoked; then
 		echo "ROS cancel $2 notsubmitted 0"
 		return
 	fi
-	if [ "$j" = - ]; then
-		ros_read "$d/attempt"
+	if [ "$ros_j" = - ]; then
+		ros_read "$ros_d/attempt"
 		if [ "$ros_v" = "$3" ]; then
-			ros_read "$d/slurm_job_id"
-			j=${ros_v:--}
+			ros_read "$ros_d/slurm_job_id"
+			ros_j=${ros_v:--}
 		fi
 	fi
-	case $j in
+	case $ros_j in
 	"" | *[!0-9]*)
 		echo "ROS cancel $2 notsubmitted 0"
 		return
 		;;
 	esac
-	s=$(ros_sto 20 squeue -h -t all -j "$j" -o %T 2>/dev/null)
-	if [ -n "$s" ] && ! ros_slurm_active "$s"; then
-		echo "ROS cancel $2 notrunning $j"
+	ros_s=$(ros_sto 20 squeue -h -t all -j "$ros_j" -o %T 2>/dev/null)
+	if [ -n "$ros_s" ] && ! ros_slurm_active "$ros_s"; then
+		echo "ROS cancel $2 notrunning $ros_j"
 		return
 	fi
-	if ! e=$(ros_sto 30 scancel "$j" 2>&1); then
-		echo "ros: scancel $j: $e" >&2
-		echo "ROS cancel $2 error $j"
+	if ! ros_e=$(ros_sto 30 scancel "$ros_j" 2>&1); then
+		echo "ros: scancel $ros_j: $ros_e" >&2
+		echo "ROS cancel $2 error $ros_j"
 		return
 	fi
-	if [ "$s" = PENDING ]; then echo "ROS cancel $2 dequeued $j"; else echo "ROS cancel $2 terminated $j"; fi
+	if [ "$ros_s" = PENDING ]; then echo "ROS cancel $2 dequeued $ros_j"; else echo "ROS cancel $2 terminated $ros_j"; fi
+}
+
+# jobid rundir: the job goes on: no exit code in rundir yet, and Slurm
+# not finished with it (squeue; a Slurm that does not answer: ended).
+ros_slurm_live() {
+	[ ! -f "$2/exit_code" ] || return 1
+	ros_sl_s=$(ros_sto 20 squeue -h -t all -j "$1" -o %T 2>/dev/null)
+	ros_slurm_active "$ros_sl_s"
 }
 
 # project run nlines follow jobid: the run's log (its --output file), and
-# with follow=1 until the job has ended.
+# with follow=1 until the job has ended (ros_follow in lib.sh).
 ros_slurm_logs() {
-	d=$ros_ws/runs/logs/$1/$2
-	if [ ! -f "$d/stdout.log" ]; then
+	ros_d=$ros_ws/runs/logs/$1/$2
+	if [ ! -f "$ros_d/stdout.log" ]; then
 		if [ "$4" = 1 ]; then
 			# a queued job has no output file yet: wait for it
-			while [ ! -f "$d/stdout.log" ]; do
-				s=$(ros_sto 20 squeue -h -t all -j "$5" -o %T 2>/dev/null)
-				ros_slurm_active "$s" || break
+			while [ ! -f "$ros_d/stdout.log" ] && ros_slurm_live "$5" "$ros_d"; do
 				sleep 1
 			done
 		fi
-		if [ ! -f "$d/stdout.log" ]; then
-			echo "ros: no log for $2 in $d (job $5 has not started)" >&2
+		if [ ! -f "$ros_d/stdout.log" ]; then
+			echo "ros: no log for $2 in $ros_d (job $5 has not started)" >&2
 			return 3
 		fi
 	fi
 	if [ "$4" = 1 ]; then
-		tail -n "$3" -f "$d/stdout.log" &
-		tp=$!
-		while [ ! -f "$d/exit_code" ]; do
-			s=$(ros_sto 20 squeue -h -t all -j "$5" -o %T 2>/dev/null)
-			ros_slurm_active "$s" || break
-			sleep 0.5
-		done
-		sleep 0.6
-		kill "$tp" 2>/dev/null
-		wait "$tp" 2>/dev/null
+		ros_follow "$ros_d/stdout.log" "$3" ros_slurm_live "$5" "$ros_d"
 	else
-		tail -n "$3" "$d/stdout.log"
+		tail -n "$3" "$ros_d/stdout.log"
 	fi
 	return 0
 }
@@ -367,26 +364,26 @@ ros_slurm_logs() {
 #                          and the end line
 #   ROS sjobs - PENDING RUNNING
 ros_slurm_status() {
-	IFS= read -r part || part=
-	ids=$(tr -cs '0-9' ',' | sed 's/^,*//; s/,*$//')
-	if [ -n "$part" ]; then
-		out=$(ros_sto 10 sinfo -h -p "$part" -o '%P %a %D %t' 2>&1)
+	IFS= read -r ros_part || ros_part=
+	ros_ids=$(tr -cs '0-9' ',' | sed 's/^,*//; s/,*$//')
+	if [ -n "$ros_part" ]; then
+		ros_out=$(ros_sto 10 sinfo -h -p "$ros_part" -o '%P %a %D %t' 2>&1)
 	else
-		out=$(ros_sto 10 sinfo -h -o '%P %a %D %t' 2>&1)
+		ros_out=$(ros_sto 10 sinfo -h -o '%P %a %D %t' 2>&1)
 	fi
-	rc=$?
-	[ -z "$out" ] && [ "$rc" = 0 ] && out="no partition ${part:-?}"
-	echo "ROS slurm - $rc +"
-	printf '%s\n' "$out"
+	ros_rc=$?
+	[ -z "$ros_out" ] && [ "$ros_rc" = 0 ] && ros_out="no partition ${ros_part:-?}"
+	echo "ROS slurm - $ros_rc +"
+	printf '%s\n' "$ros_out"
 	echo "$ros_end"
-	pend=0 run=0
-	if [ -n "$ids" ]; then
-		for s in $(ros_sto 10 squeue -h -t all -j "$ids" -o %T 2>/dev/null); do
-			case $s in
-			PENDING | REQUEUED | REQUEUE_HOLD | CONFIGURING) pend=$((pend + 1)) ;;
-			RUNNING | COMPLETING | SUSPENDED) run=$((run + 1)) ;;
+	ros_pend=0 ros_run=0
+	if [ -n "$ros_ids" ]; then
+		for ros_s in $(ros_sto 10 squeue -h -t all -j "$ros_ids" -o %T 2>/dev/null); do
+			case $ros_s in
+			PENDING | REQUEUED | REQUEUE_HOLD | CONFIGURING) ros_pend=$((ros_pend + 1)) ;;
+			RUNNING | COMPLETING | SUSPENDED) ros_run=$((ros_run + 1)) ;;
 			esac
 		done
 	fi
-	echo "ROS sjobs - $pend $run"
+	echo "ROS sjobs - $ros_pend $ros_run"
 }

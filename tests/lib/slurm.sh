@@ -80,8 +80,7 @@ _slurm_listening() {
 
 slurm_up() {
 	if _su_why=$(slurm_unavailable); then
-		echo "# SKIP $_su_why"
-		exit 0
+		skip_all "$_su_why"
 	fi
 	[ -z "$_slurm_up" ] || return 0
 	_sb=$TEST_SLURM_DIR

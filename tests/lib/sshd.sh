@@ -52,7 +52,7 @@ SSH_COUNT_LOG=$T/ssh-count.log
 _sshd_as=
 _sshd_ready=
 
-_sshd_skip() { echo "# SKIP $*"; exit 0; }
+_sshd_skip() { skip_all "$*"; }
 
 _sshd_bail() {
 	_sshd_b=$1; shift

@@ -80,9 +80,12 @@ sshd_kill_all_sessions w3
 check "check-runs while w3 is gone" "$ROS" check-runs
 check_eq "w3 reported once" "$(printf '%s\n' "$ERR" | grep -c 'worker w3 did not answer')" 1
 check_eq "the run waits for the grace period" "$(jq_py queues/run_queue.json "[r['status'] for r in d if r['id']=='$gid'][0]")" "running"
-sleep 2.2	# the grace period is 2 s (unreachable_after)
-check "check-runs after the grace period" "$ROS" check-runs
+# the grace period is 2 s (unreachable_after): check-runs until it re-queues the run
+requeued() { "$ROS" check-runs >/dev/null 2>&1; [ "$(field "$gid" status)" = pending ]; }
+check "check-runs re-queues it once the grace period is over" wait_for 20 requeued
 check_eq "stale, re-queued" "$(jq_py queues/run_queue.json "[(r['status'], r['attempt']) for r in d if r['id']=='$gid'][0]")" "('pending', 1)"
+check_match "not before the grace period" "$(jq_py queues/run_queue.json "[r['attempts'][0]['stale_reason'] for r in d if r['id']=='$gid'][0]")" \
+	'^worker unreachable for ([2-9]|[1-9][0-9]+) s$'
 check "w1 back, the dead w3 off" "$ROS" enable-worker w1
 check "w3 off" "$ROS" disable-worker w3
 check "finishes on another worker" drive 30

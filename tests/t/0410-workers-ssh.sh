@@ -103,7 +103,8 @@ check_match "one" "$OUT" '^1/1 dispatched$'
 check_exit 2 "--max -5" "$ROS" dispatch-runs --max -5
 
 # Ctrl-C: a command that waits on a worker stops at once and kills its ssh
-sleep 0.3; "$ROS" check-runs > /dev/null
+settled() { "$ROS" check-runs >/dev/null 2>&1; [ "$(count_runs "'running'")" = 0 ]; }
+check "the runs so far end" wait_for 20 settled
 check "a long run" "$ROS" add-run --project-id p --worker-pool pa --priority 0 --command 'echo start; sleep 30'
 lid=$OUT
 check "dispatch it" "$ROS" dispatch-runs --worker-pool pa

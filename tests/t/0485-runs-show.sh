@@ -3,6 +3,7 @@
 # entry, its worker, its record on the worker in one connection; escaped).
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/sshd.sh"
+. "$TOP/tests/lib/match.sh"
 sshd_setup_user
 new_root
 mkdir -p research/p1 research/p2 && : > research/p1/project.yaml && : > research/p2/project.yaml
@@ -123,7 +124,7 @@ check_match "the state the probe sees" "$OUT" "  state +exited  pid [0-9]+  exit
 check_match "the run directory's files" "$OUT" "  files +.*run\.json \([0-9]+ B\).*stdout\.log \([0-9]+ B\)"
 check_match "run.json against the entry" "$OUT" "  run\.json +the entry as dispatched, where it differs from now:"
 check_match "  status then" "$OUT" '    status +"dispatching"'
-check_match "the log" "$OUT" "stdout\.log, last lines:
+check_re "the log" "$OUT" "stdout\.log, last lines:
     seed=1 mae=0\.15 mse=0\.11"
 sum=$(md5sum < queues/run_queue.json)
 check "show --json" "$ROS" show "$sweep1" --json
@@ -202,7 +203,7 @@ check_exit 2 "no run" "$ROS" show
 # a run on a Slurm worker (this machine its login node): the probe asks Slurm
 . "$TOP/tests/lib/slurm.sh"
 if why=$(slurm_unavailable); then
-	echo "# skip Slurm: $why"
+	skip "Slurm: $why"
 else
 	slurm_up
 	cat >> workers/workers.yaml <<YAML

@@ -47,6 +47,18 @@ os.rename(q + ".tmp", q)
 EOF
 }
 log() { cat .ros/watcher.log; }
+# tick_since EPOCH: the watcher has finished a tick that began at EPOCH or
+# later (its state file's last_tick; "at" is in whole seconds)
+tick_since() {
+	"$PY" - "$1" <<'EOF'
+import calendar, json, sys, time
+try:
+    at = json.load(open(".ros/watcher.state.json"))["last_tick"]["at"]
+    sys.exit(0 if calendar.timegm(time.strptime(at, "%Y-%m-%dT%H:%M:%SZ")) >= int(sys.argv[1]) else 1)
+except (OSError, ValueError, KeyError, TypeError):
+    sys.exit(1)
+EOF
+}
 
 "$ROS" add-run --project-id p --worker-pool vastai --command "echo a" >/dev/null
 rid=$(fakevast_json 'd[0]["id"]' <$Q)
@@ -57,7 +69,8 @@ check_re "registered" "$(cat $W)" "worker_id: $wid
     instance_id: 40000001"
 # the run goes to it, as dispatch-runs would do
 check "the run starts on it" set_run "$rid" status=running worker_id="$wid" started_at=NOW
-sleep 3.5
+# rented before now: a tick 4 s from now comes after the 3 s of idle time
+check "a tick past the idle time" wait_for 10 tick_since $(( $(date +%s) + 4 ))
 check_eq "in use: kept past the idle time" "$(mine)" "[40000001]"
 check_nore "no destroy" "$(log)" 'destroyed instance|destroying'
 check "the run ends" set_run "$rid" status=done ended_at=NOW exit_code=0
@@ -70,7 +83,7 @@ check_re "its worker disabled" "$(cat $W)" "worker_id: $wid
     kind: ssh
     enabled: false"
 check_eq "the finished run untouched" "$(fakevast_json '[d[0]["status"], d[0]["worker_id"]]' <$Q)" "[\"done\", \"$wid\"]"
-sleep 1.2
+check "a tick after it" wait_for 5 tick_since $(( $(date +%s) + 1 ))
 check_eq "nothing waits: nothing rented again" "$(fakevast_log_json 'sum(r["method"] == "PUT" for r in L)')" 1
 check "reconcile: consistent (a disabled worker is not tracked)" "$ROS" vastai-reconcile
 check_re "says so" "$OUT" 'All tracked workers are consistent with live state\.'
@@ -94,7 +107,7 @@ check "it comes up" fakevast_ctl patch '{"instance":40000002,"set":{"actual_stat
 check "start" "$ROS" vastai-watcher start
 check "registers it" wait_for 5 grep -q 'registered instance 40000002 (rented earlier, not yet a worker) as worker vastai_auto_[0-9_]* (ssh 127.0.0.9:22299, pool vastai)' .ros/watcher.log
 check_eq "with its instance_id" "$(grep -c 'instance_id: 40000002$' $W)" 1
-sleep 1.2
+check "a tick after it" wait_for 5 tick_since $(( $(date +%s) + 1 ))
 check_eq "and rents nothing more: its slot serves the run" "$(fakevast_log_json 'sum(r["method"] == "PUT" for r in L)')" 0
 check "stop" "$ROS" vastai-watcher stop
 

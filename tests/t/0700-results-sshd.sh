@@ -49,7 +49,9 @@ check "3 configs x 3 seeds" "$ROS" add-run --project-id p --worker-pool test --t
 	--sweep lam=0,0.01,0.1 --sweep seed=1,2,3
 
 check "first wave" "$ROS" dispatch-runs
-sleep 1.5
+# its runs have ended (an exit code each) when check-runs looks
+first_wave_ended() { [ "$(cat "$T"/ws-w*/runs/logs/p/*/exit_code 2>/dev/null | wc -l)" -ge "$(count_runs "'running'")" ]; }
+check "the first wave ends" wait_for 30 first_wave_ended
 count_ssh_procs_start
 check "check-runs collects as runs finish" "$ROS" check-runs
 check_eq "one ssh process per worker, metrics included" "$(ssh_count)" 2
@@ -146,9 +148,10 @@ check_match "target now compared upwards" "$OUT" 'target mse >= 0\.4000'
 # --- running it again changes nothing ---
 check "back to the default direction" "$ROS" results --project-id p
 printf '%s\n' "$OUT" | sed '$d' > "$T/table1"
-snap() { find research queues -type f -exec stat -c '%n %Y.%y %s' {} + | sort; cat queues/*.json research/p/evidence/*.* | cksum; }
+# a file written again has a new inode (written beside, renamed over) or a
+# new mtime, whatever the filesystem's clock resolution
+snap() { find research queues -type f -exec stat -c '%n %i %Y.%y %s' {} + | sort; cat queues/*.json research/p/evidence/*.* | cksum; }
 snap > "$T/snap1"
-sleep 1.1
 check "results again" "$ROS" results --project-id p
 check_match "says so" "$OUT" 'evidence up to date'
 check_eq "same table" "$(printf '%s\n' "$OUT" | sed '$d')" "$(cat "$T/table1")"

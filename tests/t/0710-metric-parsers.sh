@@ -81,7 +81,8 @@ check "a real metric regex is taken" "$ROS" add-run --project-id p --command x -
 
 check "dispatch all" "$ROS" dispatch-runs
 check_match "30 runs out" "$OUT" '^30/30 dispatched$'
-sleep 1
+exited() { [ "$(cat "$T"/ws-*/runs/logs/p/*/exit_code 2>/dev/null | wc -l)" -ge "$1" ]; }
+check "all 30 have ended" wait_for 30 exited 30
 start=$(date +%s)
 check "check-runs: all finished, all parsed in one batch per worker" "$ROS" check-runs
 took=$(( $(date +%s) - start ))
@@ -125,14 +126,13 @@ check "a hanging parser on a worker without timeout(1)" "$ROS" add-run --project
 	--metric-parser 'sh -c "sleep 300 & sleep 301; wait"' --command 'echo "loss is 1"'
 hid=$OUT
 check "dispatch it" "$ROS" dispatch-runs
-sleep 0.5
+check "it has ended" wait_for 20 exited 31
 start=$(date +%s)
 check "check-runs" env ROS_TEST_NO_TIMEOUT=1 "$ROS" check-runs
 took=$(( $(date +%s) - start ))
 check "killed at the deadline (${took} s)" test "$took" -lt 8
 check_match "recorded" "$(jq_py queues/run_queue.json "[r.get('metrics_error') for r in d if r['id'] == '$hid'][0]")" 'deadline of 2 s'
-sleep 0.3
-check_eq "its children are gone too" "$(pgrep -f 'sleep 30[01]' | wc -l)" 0
+check "its children are gone too" wait_for 5 sh -c "! pgrep -f 'sleep 30[01]' >/dev/null"
 
 # results: metrics of a collected run are not fetched again; --recollect does it for failures
 check "results" "$ROS" results --project-id p --metric loss

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/sshd.sh"
 . "$TOP/tests/lib/slurm.sh"
+. "$TOP/tests/lib/match.sh"
 
 sshd_setup_user
 
@@ -22,7 +23,7 @@ check_eq "listener runs as rostest" "$(ps -o user= -p "$SSHD_a_PID")" rostest
 for w in a b c; do
 	eval "addr=\$SSHD_${w}_ADDR port=\$SSHD_${w}_PORT"
 	check "ssh $w" sshd_ssh "$w" 'echo "$SSH_CONNECTION"; id -un'
-	check_match "worker $w answers on $addr:$port" "$OUT" "^[0-9.]+ [0-9]+ $addr $port
+	check_re "worker $w answers on $addr:$port" "$OUT" "^[0-9.]+ [0-9]+ $addr $port
 rostest$"
 done
 check "ssh a: plain sh environment" sshd_ssh a 'echo "$0|$PATH|$ROS_TEST_WORKER"'
@@ -44,7 +45,7 @@ sshd_stop f
 
 # --- workers.yaml entry ----------------------------------------------------
 y=$(sshd_worker_yaml b w2 test 2 "$T/ws/w2")
-check_match "yaml entry" "$y" "^  - worker_id: w2
+check_re "yaml entry" "$y" "^  - worker_id: w2
     kind: ssh
     enabled: true
     worker_pool: test
