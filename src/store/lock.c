@@ -170,7 +170,7 @@ remove_stale_temps(const char *dir, const char *base)
 	static const char xs[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	DIR *d = opendir(*dir ? dir : ".");
 	size_t bl = strlen(base);
-	time_t now = time(NULL);
+	time_t now = time(NULL);	/* the kernel's clock, as the mtimes: not time_now() */
 	struct dirent *de;
 	struct stat st;
 

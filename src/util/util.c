@@ -336,12 +336,22 @@ iso_time(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+time_t
+time_now(void)
+{
+	const char *fake = getenv("ROS_TEST_NOW");	/* tests pin the clock */
+	long long v;
+	if (!fake || !*fake)
+		return time(NULL);
+	if (parse_long(fake, &v) < 0)
+		die("ROS_TEST_NOW='%s': expected seconds since 1970, or +N or -N seconds from now", fake);
+	return *fake == '+' || *fake == '-' ? time(NULL) + (time_t)v : (time_t)v;
+}
+
 void
 iso_now(char out[32])
 {
-	const char *fake = getenv("ROS_TEST_NOW");	/* tests pin the clock */
-	time_t t = fake && *fake ? (time_t)atoll(fake) : time(NULL);
-	iso_time(t, out);
+	iso_time(time_now(), out);
 }
 
 time_t

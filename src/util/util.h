@@ -78,9 +78,14 @@ void warning(const char *fmt, ...) PRINTF(1, 2);
 void info(const char *fmt, ...) PRINTF(1, 2);	/* stderr, silenced by -q */
 
 /* ---- time ---- */
+/* The clock: seconds since 1970, what every "now" of ros is read from (not
+ * time(NULL)), so that tests can pin it: ROS_TEST_NOW=N is N, +N or -N the
+ * real clock moved by N seconds (a test hook; anything else dies).  What
+ * is compared with the kernel's own times (file mtimes) uses time(). */
+time_t time_now(void);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t into out (at least 21 bytes). */
 void iso_time(time_t t, char out[32]);
-void iso_now(char out[32]);
+void iso_now(char out[32]);	/* iso_time(time_now()) */
 /* Parse the format above (also accepts a fractional part and +00:00); -1 on error. */
 time_t parse_iso_time(const char *s);
 /* Monotonic milliseconds. */

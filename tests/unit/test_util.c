@@ -5,6 +5,7 @@
 #include "store/json.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* What cksum(1) prints for data: "CRC SIZE". */
@@ -85,5 +86,60 @@ main(void)
 	rec_fields(&r, o, (const char *const[]){ "a", "b", "c", NULL }, NULL);
 	CHECK(!json_object_get(o, "c") && json_object_size(o) == 2, "without a default, left out");
 	json_decref(o);
+
+	/* FNV-1a: the published 64-bit test vectors */
+	CHECK(fnv1a(FNV1A_INIT, "", 0) == 0xcbf29ce484222325ULL, "fnv1a of nothing is the offset basis");
+	CHECK(fnv1a(FNV1A_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL, "fnv1a(\"a\")");
+	CHECK(fnv1a(FNV1A_INIT, "foobar", 6) == 0x85944171f73967e8ULL, "fnv1a(\"foobar\")");
+	CHECK(fnv1a(fnv1a(FNV1A_INIT, "foo", 3), "bar", 3) == fnv1a(FNV1A_INIT, "foobar", 6), "fnv1a chains");
+	/* the word-at-a-time hash is what queue indexes hold (cmdhash): these
+	 * values are on disk, a change must bump the index version */
+	CHECK(hash_bytes(HASH_SEED, "a", 1) == 0xaf63dc4c8601ec8cULL, "hash_bytes: FNV-1a below 8 bytes");
+	CHECK(hash_bytes(HASH_SEED, "abcdefgh", 8) == 0x3919eeb1c62e930cULL, "hash_bytes of one word");
+	CHECK(hash_bytes(HASH_SEED, "run_0001 --lr 0.1\0SEED=1", 24) == 0x3224776aeb2b5dbdULL,
+	      "hash_bytes of three words");
+	CHECK(hash_bytes(HASH_SEED, "the quick brown fox jumps over the lazy dog", 43) == 0x68867e2d09e378f4ULL,
+	      "hash_bytes of words and a tail");
+
+	/* the clock tests pin: ROS_TEST_NOW, seconds since 1970, or +N / -N
+	 * seconds from the real clock */
+	char ts[32];
+	setenv("ROS_TEST_NOW", "1000000000", 1);
+	iso_now(ts);
+	CHECK_STR(ts, "2001-09-09T01:46:40Z", "ROS_TEST_NOW pins the clock");
+	CHECK(time_now() == 1000000000, "time_now() reads it too");
+	const char *shifts[] = { "+86400", "-3600", "" };
+	const long long by[] = { 86400, -3600, 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(shifts); i++) {
+		setenv("ROS_TEST_NOW", shifts[i], 1);
+		time_t before = time(NULL);
+		iso_now(ts);
+		time_t after = time(NULL), got = parse_iso_time(ts);
+		CHECK(got >= before + by[i] && got <= after + by[i], "ROS_TEST_NOW='%s': the real clock %+lld s (%s)",
+		      shifts[i], by[i], ts);
+	}
+	/* a value that is not a number of seconds is refused, not taken for 1970 */
+	int errp[2];
+	if (pipe(errp) == 0) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			dup2(errp[1], 2);
+			setenv("ROS_TEST_NOW", "tomorrow", 1);
+			time_now();
+			_exit(0);
+		}
+		close(errp[1]);
+		char msg[256] = "";
+		ssize_t n = read(errp[0], msg, sizeof msg - 1);
+		msg[n > 0 ? n : 0] = 0;
+		msg[strcspn(msg, "\n")] = 0;
+		close(errp[0]);
+		int status = 0;
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && strstr(msg, "ROS_TEST_NOW='tomorrow'"),
+		      "ROS_TEST_NOW=tomorrow: an error (%s)", msg);
+	}
+	unsetenv("ROS_TEST_NOW");
 	return UNIT_DONE();
 }
