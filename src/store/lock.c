@@ -305,21 +305,3 @@ write_new_file(const char *path, const void *data, size_t len, int mode, struct 
 		return 0;	/* the usual case, without a temp file */
 	return put_file(path, -1, 0, data, len, mode, 1, err);
 }
-
-void
-text_pos(const char *text, size_t len, size_t off, int *line, int *col)
-{
-	int l = 1, c = 1;
-	if (off > len)
-		off = len;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			c = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-			c++;
-		}
-	}
-	*line = l;
-	*col = c;
-}

@@ -44,7 +44,4 @@ int atomic_write_nosync(const char *path, const void *data, size_t len, struct b
  * 1 created, 0 existed, -1 error. */
 int write_new_file(const char *path, const void *data, size_t len, int mode, struct buf *err);
 
-/* "path:line:col" of byte offset off in text (1-based). */
-void text_pos(const char *text, size_t len, size_t off, int *line, int *col);
-
 #endif

@@ -54,22 +54,6 @@ has_bom(const char *text)
 	return text[0] == '\xef' && text[1] == '\xbb' && text[2] == '\xbf';
 }
 
-/* 1-based line and character column of byte offset off (lines end at '\n'). */
-static void
-line_col(const char *text, size_t off, int *line, int *col)
-{
-	int l = 1, c = 1;
-	for (size_t i = has_bom(text) ? 3 : 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			c = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80)
-			c++;
-	}
-	*line = l;
-	*col = c;
-}
-
 /* ---- building the tree ---- */
 
 struct open_coll {
@@ -302,7 +286,7 @@ check_bytes(const char *path, const char *text, size_t len, struct buf *err)
 		size_t l;
 		int line, col;
 		if (!s[i]) {
-			line_col(text, i, &line, &col);
+			text_pos(text, len, i, &line, &col);
 			return fail(err, path, "%d:%d: NUL byte", line, col);
 		}
 		if (s[i] < 0x80) {
@@ -310,7 +294,7 @@ check_bytes(const char *path, const char *text, size_t len, struct buf *err)
 			continue;
 		}
 		if (!(l = utf8_decode(s + i, len - i, &cp))) {
-			line_col(text, i, &line, &col);
+			text_pos(text, len, i, &line, &col);
 			return fail(err, path, "%d:%d: invalid UTF-8 (byte 0x%02x)", line, col, s[i]);
 		}
 		i += l;
@@ -326,8 +310,7 @@ parser_error(struct builder *b, yaml_parser_t *p)
 	if (p->error == YAML_MEMORY_ERROR)
 		die("out of memory parsing %s", path);
 	if (p->error == YAML_READER_ERROR) {
-		line_col(text, p->problem_offset < b->d->len ? p->problem_offset : b->d->len, &line,
-			 &col);
+		text_pos(text, b->d->len, p->problem_offset, &line, &col);
 		if (p->problem_value >= 0)
 			return fail(b->err, path, "%d:%d: %s (U+%04X)", line, col,
 				    p->problem ? p->problem : "cannot read", (unsigned)p->problem_value);

@@ -591,6 +591,27 @@ fmt_double(double d, char out[32])
 		strcat(out, ".0");
 }
 
+/* ---- places in text ---- */
+
+void
+text_pos(const char *text, size_t len, size_t off, int *line, int *col)
+{
+	int l = 1, c = 1;
+	size_t i = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
+	if (off > len)
+		off = len;
+	for (; i < off; i++) {
+		if (text[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
 /* ---- UTF-8 ---- */
 
 size_t

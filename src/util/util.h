@@ -121,6 +121,12 @@ int parse_double(const char *s, double *out);	/* whole string, finite */
 /* Shortest repr of d that round-trips ("%.15g".."%.17g"), Python style. */
 void fmt_double(double d, char out[32]);
 
+/* ---- places in text ---- */
+/* 1-based line and column (in characters: UTF-8 continuation bytes do not
+ * count, nor a byte order mark the text starts with) of byte offset off
+ * in text[0..len): what "path:line:col" messages name. */
+void text_pos(const char *text, size_t len, size_t off, int *line, int *col);
+
 /* ---- UTF-8 ---- */
 /* Decode one character at s (n bytes left): its length, or 0 if invalid
  * (overlong, surrogate, beyond U+10FFFF, truncated). */

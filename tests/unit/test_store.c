@@ -63,6 +63,8 @@ test_scanner(void)
 	CHECK(scan_err("[] x", "extra data"), "trailing junk");
 	CHECK(scan_err("", "empty file"), "empty file");
 	CHECK(scan_err("[{\"a\" 1}]", "expected ':'"), "missing colon");
+	/* a byte order mark is not a column: the same place as without one */
+	CHECK(scan_err("\xef\xbb\xbf[{\"a\": tru}]", "1:8: invalid value"), "column after a byte order mark");
 	/* deep nesting does not blow the stack */
 	struct buf deep = BUF_INIT;
 	buf_adds(&deep, "[{\"a\": ");
