@@ -28,22 +28,6 @@ struct scan {
 
 #define MAX_DEPTH 256
 
-uint64_t
-hash_bytes(uint64_t h, const char *p, size_t n)
-{
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	while (n--)
-		h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
-	return h;
-}
-
 static void write_string(struct buf *out, const char *s, size_t n, int ascii);
 
 static int
@@ -367,12 +351,12 @@ scan_members(struct scan *sc, int depth, struct jelem *el, size_t base, struct k
 		if (k.esc) {
 			char *d = jstr_decode(sc->s + k.off, k.len);
 			size_t dlen = strlen(d);
-			k.h = hash_bytes(HASH_SEED, d, dlen);
+			k.h = hash_words(FNV1A_INIT, d, dlen);
 			if (el)
 				jk = index_key(d, dlen);
 			free(d);
 		} else {
-			k.h = hash_bytes(HASH_SEED, sc->s + k.off, k.len);
+			k.h = hash_words(FNV1A_INIT, sc->s + k.off, k.len);
 			if (el)
 				jk = index_key(sc->s + k.off, k.len);
 		}

@@ -42,12 +42,6 @@ struct jelem {
  * "LINE:COL: duplicate key "KEY" (also at line L)" (the second one's place). */
 int jscan_array(const char *text, size_t len, struct jelem **elems, size_t *n, struct buf *err);
 
-/* A 64-bit hash of n bytes (FNV-1a over 8-byte words; for caches and
- * tables, not crypto): hash_bytes(HASH_SEED, p, n), chained by passing
- * the previous result as h. */
-#define HASH_SEED 0xcbf29ce484222325ULL
-uint64_t hash_bytes(uint64_t h, const char *p, size_t n);
-
 /* Decode the raw contents of a JSON string (no quotes) into a new C string. */
 char *jstr_decode(const char *raw, size_t len);
 

@@ -418,12 +418,27 @@ random_id(const char *prefix, int ndigits)
 	return buf_detach(&b);
 }
 
+/* ---- hashes ---- */
+
 uint64_t
 fnv1a(uint64_t h, const void *p, size_t n)
 {
 	for (const unsigned char *s = p; n--; s++)
-		h = (h ^ *s) * 0x100000001b3ULL;
+		h = (h ^ *s) * FNV1A_PRIME;
 	return h;
+}
+
+uint64_t
+hash_words(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	for (; n >= 8; s += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * FNV1A_PRIME;
+		h ^= h >> 29;
+	}
+	return fnv1a(h, s, n);
 }
 
 /* ---- files ---- */

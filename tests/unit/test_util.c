@@ -94,12 +94,12 @@ main(void)
 	CHECK(fnv1a(fnv1a(FNV1A_INIT, "foo", 3), "bar", 3) == fnv1a(FNV1A_INIT, "foobar", 6), "fnv1a chains");
 	/* the word-at-a-time hash is what queue indexes hold (cmdhash): these
 	 * values are on disk, a change must bump the index version */
-	CHECK(hash_bytes(HASH_SEED, "a", 1) == 0xaf63dc4c8601ec8cULL, "hash_bytes: FNV-1a below 8 bytes");
-	CHECK(hash_bytes(HASH_SEED, "abcdefgh", 8) == 0x3919eeb1c62e930cULL, "hash_bytes of one word");
-	CHECK(hash_bytes(HASH_SEED, "run_0001 --lr 0.1\0SEED=1", 24) == 0x3224776aeb2b5dbdULL,
-	      "hash_bytes of three words");
-	CHECK(hash_bytes(HASH_SEED, "the quick brown fox jumps over the lazy dog", 43) == 0x68867e2d09e378f4ULL,
-	      "hash_bytes of words and a tail");
+	CHECK(hash_words(FNV1A_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL, "hash_words: FNV-1a below 8 bytes");
+	CHECK(hash_words(FNV1A_INIT, "abcdefgh", 8) == 0x3919eeb1c62e930cULL, "hash_words of one word");
+	CHECK(hash_words(FNV1A_INIT, "run_0001 --lr 0.1\0SEED=1", 24) == 0x3224776aeb2b5dbdULL,
+	      "hash_words of three words");
+	CHECK(hash_words(FNV1A_INIT, "the quick brown fox jumps over the lazy dog", 43) == 0x68867e2d09e378f4ULL,
+	      "hash_words of words and a tail");
 
 	/* the clock tests pin: ROS_TEST_NOW, seconds since 1970, or +N / -N
 	 * seconds from the real clock */
