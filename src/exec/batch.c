@@ -2,7 +2,7 @@
  * batch.c - per-worker batches (see batch.h).
  */
 #include "exec/batch.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <stdlib.h>
 #include <string.h>

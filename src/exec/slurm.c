@@ -3,8 +3,8 @@
  */
 #include "exec/slurm.h"
 #include "embedded.h"
-#include "store/json.h"
 #include "store/runs.h"
+#include "util/jx.h"
 
 #include <limits.h>
 #include <stdlib.h>

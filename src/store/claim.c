@@ -2,7 +2,7 @@
  * claim.c - claims of dispatching runs (see claim.h).
  */
 #include "store/claim.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <stdlib.h>
 #include <string.h>

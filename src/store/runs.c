@@ -2,7 +2,7 @@
  * runs.c - run state transitions (see runs.h).
  */
 #include "store/runs.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * registry, Slurm exit codes, and job states onto run outcomes. */
 #include "unit.h"
 #include "exec/slurm.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <stdlib.h>
 #include <string.h>

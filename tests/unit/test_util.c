@@ -1,8 +1,8 @@
 /* test_util.c - util helpers against their references. */
 #include "unit.h"
+#include "util/jx.h"
 #include "util/util.h"
 #include "exec/batch.h"
-#include "store/json.h"
 
 #include <stdlib.h>
 #include <sys/wait.h>
