@@ -2,7 +2,6 @@
  * remote.c - scripts for workers and their transport (see remote.h).
  */
 #include "exec/remote.h"
-#include "exec/slurm.h"
 #include "embedded.h"
 
 #include <errno.h>
@@ -88,7 +87,7 @@ script_call(struct script *s, const char *fn, const char *const *args, const cha
 }
 
 void
-script_begin(struct script *s, const struct worker *w, const char *root)
+script_open(struct script *s, const struct worker *w, const char *root)
 {
 	size_t n;
 	const char *lib = embedded_get("remote/lib.sh", &n);
@@ -101,8 +100,6 @@ script_begin(struct script *s, const struct worker *w, const char *root)
 	char *ws = worker_workspace(w, root);
 	script_call(s, "ros_set_ws", NULL, ws, strlen(ws));
 	free(ws);
-	if (worker_is_slurm(w))
-		slurm_script_lib(s, w);
 }
 
 void
@@ -322,17 +319,14 @@ remote_proc(struct proc *p, const struct worker *w, const char *root, struct scr
 		s->sealed = 1;
 	}
 	proc_init(p);
-	if (!strcmp(w->kind, "local") || (!strcmp(w->kind, "slurm") && !w->host)) {
-		strv_push(&p->argv, "sh");
-		strv_push(&p->argv, "-s");
-	} else {
+	if (worker_by_ssh(w)) {
 		char *ros = path_join(root, ".ros");
 		mkdir_p(ros, 0755);
 		free(ros);
 		ssh_argv(&p->argv, w, root);
-		strv_push(&p->argv, "sh");
-		strv_push(&p->argv, "-s");
 	}
+	strv_push(&p->argv, "sh");
+	strv_push(&p->argv, "-s");
 	p->in = s->b.s;
 	p->in_len = s->b.len;
 	p->timeout_ms = timeout_ms;

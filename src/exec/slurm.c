@@ -11,12 +11,6 @@
 #include <string.h>
 
 int
-worker_is_slurm(const struct worker *w)
-{
-	return w && w->kind && !strcmp(w->kind, "slurm");
-}
-
-int
 slurm_free_jobs(const struct worker *w, int active)
 {
 	if (w->max_jobs <= 0)
