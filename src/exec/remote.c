@@ -352,19 +352,13 @@ remote_reason(const struct proc *p)
 			return xasprintf("answer larger than %zu MiB", p->max_capture / mib);
 		return xasprintf("answer larger than %.1f MiB", (double)p->max_capture / (double)mib);
 	}
-	const char *e = buf_cstr((struct buf *)&p->err);
-	/* the last non-empty line of stderr */
-	const char *end = e + strlen(e);
-	while (end > e && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > e && start[-1] != '\n')
-		start--;
-	if (start == end)
+	/* the last line of stderr that says anything */
+	const char *start;
+	size_t n = text_last_line(p->err.s ? p->err.s : "", p->err.len, &start);
+	if (!n)
 		return xasprintf("exit %d", p->status);
 	/* the worker's words: escaped for the terminal, cut short */
 	struct buf b = BUF_INIT;
-	size_t n = (size_t)(end - start);
 	buf_add_term(&b, start, n > REASON_MAX ? REASON_MAX : n, n > REASON_MAX);
 	if (n > REASON_MAX)
 		buf_adds(&b, "...");

@@ -20,12 +20,19 @@ run_is_finished(const char *s)
 		     !strcmp(s, "stale"));
 }
 
+/* Integer field key of run, 0 when absent or not a number. */
+static long long
+int_field(const json_t *run, const char *key)
+{
+	long long v = 0;
+	jint(run, key, &v);
+	return v;
+}
+
 long long
 run_attempt(const json_t *run)
 {
-	long long a = 0;
-	jint(run, "attempt", &a);
-	return a;
+	return int_field(run, "attempt");
 }
 
 int
@@ -47,17 +54,14 @@ run_attempt_word(const json_t *run, char out[24])
 void
 run_pid_word(const json_t *run, char out[24])
 {
-	long long pid = 0;
-	jint(run, "pid", &pid);
+	long long pid = int_field(run, "pid");
 	snprintf(out, 24, "%lld", pid > 0 ? pid : 0);
 }
 
 long long
 run_max_retries(const json_t *run)
 {
-	long long m = 0;
-	jint(run, "max_retries", &m);
-	return m;
+	return int_field(run, "max_retries");
 }
 
 void

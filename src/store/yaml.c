@@ -1427,39 +1427,35 @@ set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char 
 		return ret;
 	}
 
-	/* A new pair. */
+	/* A new pair: after the last one of a flow mapping, or on a line of
+	 * its own after a block mapping. */
 	x.kind = X_ADD_PAIR;
 	x.at = map;
-	if (flow) {
-		size_t pos;
-		if (map->n) {
-			pos = content_end(d, map->items[2 * map->n - 1], -1);
-			buf_adds(&o, ", ");
-		} else {
-			pos = map->start;
-			while (pos < map->end && d->text[pos] != '{')
-				pos++;
+	size_t pos = 0;
+	struct after a;
+	if (flow && map->n) {
+		pos = content_end(d, map->items[2 * map->n - 1], -1);
+		buf_adds(&o, ", ");
+	} else if (flow) {
+		pos = map->start;
+		while (pos < map->end && d->text[pos] != '{')
 			pos++;
-		}
-		add_scalar(&o, key, YS_PLAIN, flow);
-		buf_adds(&o, ": ");
-		if (raw)
-			buf_adds(&o, raw);
-		else
-			add_scalar(&o, value, YS_PLAIN, flow);
-		ret = splice(d, pos, pos, &o, &x, err);
+		pos++;
 	} else {
-		struct after a;
 		after_node(d, map, -1, &a);
 		if (a.eol)
 			buf_adds(&o, doc_eol(d));
 		add_spaces(&o, coll_indent(d, map));
-		add_scalar(&o, key, YS_PLAIN, flow);
-		buf_adds(&o, ": ");
-		if (raw)
-			buf_adds(&o, raw);
-		else
-			add_scalar(&o, value, YS_PLAIN, flow);
+	}
+	add_scalar(&o, key, YS_PLAIN, flow);
+	buf_adds(&o, ": ");
+	if (raw)
+		buf_adds(&o, raw);
+	else
+		add_scalar(&o, value, YS_PLAIN, flow);
+	if (flow) {
+		ret = splice(d, pos, pos, &o, &x, err);
+	} else {
 		buf_adds(&o, doc_eol(d));
 		ret = splice_after(d, &a, &o, &x, err);
 	}

@@ -3,6 +3,7 @@
  */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -606,7 +607,7 @@ fmt_double(double d, char out[32])
 		strcat(out, ".0");
 }
 
-/* ---- places in text ---- */
+/* ---- text: places, lines, names ---- */
 
 void
 text_pos(const char *text, size_t len, size_t off, int *line, int *col)
@@ -625,6 +626,36 @@ text_pos(const char *text, size_t len, size_t off, int *line, int *col)
 	}
 	*line = l;
 	*col = c;
+}
+
+size_t
+text_last_line(const char *s, size_t n, const char **line)
+{
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	size_t i = n;
+	while (i && s[i - 1] != '\n' && s[i - 1] != '\r')
+		i--;
+	*line = s + i;
+	return n - i;
+}
+
+char *
+slugify(const char *s, char sep, size_t max)
+{
+	struct buf b = BUF_INIT;
+	int pending = 0;
+	for (const unsigned char *c = (const unsigned char *)s; *c && (!max || b.len < max); c++) {
+		if (*c < 0x80 && isalnum(*c)) {
+			if (pending && b.len)
+				buf_addc(&b, sep);
+			pending = 0;
+			buf_addc(&b, (char)tolower(*c));
+		} else {
+			pending = 1;
+		}
+	}
+	return buf_detach(&b);
 }
 
 /* ---- UTF-8 ---- */

@@ -133,11 +133,21 @@ int parse_double(const char *s, double *out);	/* whole string, finite */
 /* Shortest repr of d that round-trips ("%.15g".."%.17g"), Python style. */
 void fmt_double(double d, char out[32]);
 
-/* ---- places in text ---- */
+/* ---- text: places, lines, names ---- */
 /* 1-based line and column (in characters: UTF-8 continuation bytes do not
  * count, nor a byte order mark the text starts with) of byte offset off
  * in text[0..len): what "path:line:col" messages name. */
 void text_pos(const char *text, size_t len, size_t off, int *line, int *col);
+/* The last line of s[0..n) that is not blank, without its trailing blanks
+ * (a line ends at \n or \r: after a CR comes what a terminal shows last):
+ * its start in *line and its length, 0 when every line is blank. */
+size_t text_last_line(const char *s, size_t n, const char **line);
+/* The ASCII letters and digits of s, lowercased, each run of anything else
+ * between them one sep ("Time-series: ETTh1!" -> time_series_etth1 with
+ * '_'); it stops once it has max bytes or more (0: no limit), the last
+ * step adding a separator and a character.  New string, "" when s has no
+ * letter or digit. */
+char *slugify(const char *s, char sep, size_t max);
 
 /* ---- UTF-8 ---- */
 /* Decode one character at s (n bytes left): its length, or 0 if invalid

@@ -244,6 +244,36 @@ test_scripts(void)
 	free(ros);
 }
 
+/* Why a worker's process failed, for messages: its deadline, or the last
+ * line of its stderr that says anything. */
+static void
+test_reason(void)
+{
+	struct proc p;
+	proc_init(&p);
+	p.status = 255;
+	buf_adds(&p.err, "Warning: banner\nssh: connect to host w port 22: Connection refused\r\n\n");
+	char *r = remote_reason(&p);
+	CHECK_STR(r, "ssh: connect to host w port 22: Connection refused", "the last line of stderr");
+	free(r);
+	buf_reset(&p.err);
+	buf_adds(&p.err, "copying 10%\rcopying 80%\rno space left\x1b[2J\n");
+	r = remote_reason(&p);
+	CHECK_STR(r, "no space left\\x1b[2J", "after a CR, what a terminal shows last, escaped");
+	free(r);
+	buf_reset(&p.err);
+	buf_adds(&p.err, " \n\t\n");
+	r = remote_reason(&p);
+	CHECK_STR(r, "exit 255", "a blank stderr: the exit status");
+	free(r);
+	p.timed_out = 1;
+	p.timeout_ms = 30000;
+	r = remote_reason(&p);
+	CHECK_STR(r, "no answer within 30 s", "a deadline");
+	free(r);
+	proc_release(&p);
+}
+
 int
 main(void)
 {
@@ -253,5 +283,6 @@ main(void)
 	test_settle();
 	test_note();
 	test_scripts();
+	test_reason();
 	return UNIT_DONE();
 }

@@ -87,6 +87,42 @@ main(void)
 	CHECK(!json_object_get(o, "c") && json_object_size(o) == 2, "without a default, left out");
 	json_decref(o);
 
+	/* text_last_line: the last line that says anything, blanks cut */
+	{
+		const struct {
+			const char *in, *want;
+		} t[] = {
+			{ "one\ntwo\n", "two" },
+			{ "one\ntwo  \t\r\n\n \n", "two" },
+			{ "50%\r100%\rdone\n", "done" },
+			{ "only", "only" },
+			{ "\n \n\t\n", "" },
+			{ "", "" },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+			const char *l;
+			size_t n = text_last_line(t[i].in, strlen(t[i].in), &l);
+			char *got = xstrndup(l, n);
+			CHECK_STR(got, t[i].want, "text_last_line, case %zu", i);
+			free(got);
+		}
+	}
+	/* slugify: letters and digits, one separator between runs of the rest */
+	{
+		char *a = slugify("  Time-series: ETTh1! ", '_', 0), *b = slugify("Caf\xc3\xa9 au lait", '-', 0);
+		char *c = slugify("!!!", '_', 0), *d = slugify("abc def ghi", '-', 5), *e = slugify("abcd efg", '-', 5);
+		CHECK_STR(a, "time_series_etth1", "slugify: lowercase, no separator at the ends");
+		CHECK_STR(b, "caf-au-lait", "slugify: non-ASCII bytes separate");
+		CHECK_STR(c, "", "slugify: nothing left");
+		CHECK_STR(d, "abc-d", "slugify: stops at max bytes");
+		CHECK_STR(e, "abcd-e", "slugify: a separator at max - 1 comes with the character after it");
+		free(e);
+		free(a);
+		free(b);
+		free(c);
+		free(d);
+	}
+
 	/* FNV-1a: the published 64-bit test vectors */
 	CHECK(fnv1a(FNV1A_INIT, "", 0) == 0xcbf29ce484222325ULL, "fnv1a of nothing is the offset basis");
 	CHECK(fnv1a(FNV1A_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL, "fnv1a(\"a\")");
