@@ -154,9 +154,7 @@ char *
 claim_owner(const json_t *run)
 {
 	json_t *c = json_object_get(run, "claim");
-	long long pid = 0;
-	jint(c, "pid", &pid);
 	if (!jstr(c, "host"))
 		return xstrdup("an older ros");
-	return xasprintf("%s pid %lld", jstr(c, "host"), pid);
+	return xasprintf("%s pid %lld", jstr(c, "host"), jint0(c, "pid"));
 }

@@ -20,19 +20,10 @@ run_is_finished(const char *s)
 		     !strcmp(s, "stale"));
 }
 
-/* Integer field key of run, 0 when absent or not a number. */
-static long long
-int_field(const json_t *run, const char *key)
-{
-	long long v = 0;
-	jint(run, key, &v);
-	return v;
-}
-
 long long
 run_attempt(const json_t *run)
 {
-	return int_field(run, "attempt");
+	return jint0(run, "attempt");
 }
 
 int
@@ -54,14 +45,14 @@ run_attempt_word(const json_t *run, char out[24])
 void
 run_pid_word(const json_t *run, char out[24])
 {
-	long long pid = int_field(run, "pid");
+	long long pid = jint0(run, "pid");
 	snprintf(out, 24, "%lld", pid > 0 ? pid : 0);
 }
 
 long long
 run_max_retries(const json_t *run)
 {
-	return int_field(run, "max_retries");
+	return jint0(run, "max_retries");
 }
 
 void

@@ -194,6 +194,13 @@ jint(const json_t *obj, const char *key, long long *out)
 	return -1;
 }
 
+long long
+jint0(const json_t *obj, const char *key)
+{
+	long long v = 0;
+	return jint(obj, key, &v) == 0 ? v : 0;
+}
+
 int
 jnum(const json_t *obj, const char *key, double *out)
 {

@@ -29,6 +29,7 @@ const char *jstr0(const json_t *obj, const char *key);	/* "" when absent */
 /* Integer from a number or a numeric string (the old tool wrote pid and
  * exit_code as strings). 0 found, -1 absent/invalid. */
 int jint(const json_t *obj, const char *key, long long *out);
+long long jint0(const json_t *obj, const char *key);	/* jint's value, 0 when absent/invalid */
 int jnum(const json_t *obj, const char *key, double *out);
 void jset_str(json_t *obj, const char *key, const char *val);
 void jset_int(json_t *obj, const char *key, long long val);

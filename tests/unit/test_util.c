@@ -86,6 +86,12 @@ main(void)
 	rec_fields(&r, o, (const char *const[]){ "a", "b", "c", NULL }, NULL);
 	CHECK(!json_object_get(o, "c") && json_object_size(o) == 2, "without a default, left out");
 	json_decref(o);
+	/* jint0: jint's number, 0 for anything else */
+	o = json_pack("{s:i, s:s, s:s, s:f, s:f}", "n", 7, "s", "42", "x", "4x", "r", 3.0, "h", 2.5);
+	CHECK(jint0(o, "n") == 7 && jint0(o, "s") == 42 && jint0(o, "r") == 3, "jint0: a number, a numeric string, 3.0");
+	CHECK(jint0(o, "x") == 0 && jint0(o, "h") == 0 && jint0(o, "none") == 0 && jint0(NULL, "n") == 0,
+	      "jint0: 0 for text, a fraction, a missing key, no object");
+	json_decref(o);
 
 	/* text_last_line: the last line that says anything, blanks cut */
 	{
