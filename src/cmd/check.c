@@ -8,7 +8,7 @@
 #include "engine/watch.h"
 #include "exec/proc.h"
 #include "results/metrics.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <stdlib.h>
 #include <string.h>

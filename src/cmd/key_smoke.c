@@ -16,7 +16,7 @@
  * every present key is accepted; exit 0 on PASS, 1 on FAIL.
  */
 #include "ros.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "util/table.h"
 #include "vast/api.h"
 #include "vast/http.h"

@@ -5,7 +5,7 @@
 #include "ros.h"
 #include "exec/batch.h"
 #include "exec/slurm.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"

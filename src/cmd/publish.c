@@ -17,10 +17,10 @@
 #include "results/collect.h"
 #include "results/summary.h"
 #include "results/write.h"
-#include "store/json.h"
 #include "store/project.h"
 #include "store/queue.h"
 #include "store/store.h"
+#include "util/jx.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -6,9 +6,9 @@
  */
 #include "ros.h"
 #include "results/summary.h"
-#include "store/json.h"
 #include "store/project.h"
 #include "store/queue.h"
+#include "util/jx.h"
 
 #include <stdlib.h>
 #include <string.h>

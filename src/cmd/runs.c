@@ -210,7 +210,7 @@ cmd_runs_fn(int argc, char **argv, struct ctx *ctx)
 			sel[nsel++] = i;
 	size_t from = last && (size_t)last < nsel ? nsel - (size_t)last : 0;
 	json_t *rows = json_array();
-	time_t now = time(NULL);
+	time_t now = time_now();
 	rc = 0;
 	for (size_t k = from; k < nsel; k++) {
 		json_t *r = queue_obj(&q, sel[k], &err);

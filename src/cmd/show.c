@@ -7,7 +7,7 @@
 #include "engine/inspect.h"
 #include "exec/batch.h"
 #include "store/claim.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
@@ -356,7 +356,7 @@ cmd_show_fn(int argc, char **argv, struct ctx *ctx)
 	if (ctx->json) {
 		json_print(out);
 	} else {
-		print_entry(r, time(NULL));
+		print_entry(r, time_now());
 		print_remote(out);
 	}
 out:

@@ -10,7 +10,7 @@
  *   48211    2026-05-30  rented twice, never booted
  */
 #include "ros.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "util/table.h"
 #include "vast/blacklist.h"
 #include "vast/vworker.h"

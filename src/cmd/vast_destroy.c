@@ -12,8 +12,8 @@
  * retired all the same.
  */
 #include "ros.h"
-#include "store/json.h"
 #include "store/registry.h"
+#include "util/jx.h"
 #include "vast/api.h"
 #include "vast/reconcile.h"
 #include "vast/vworker.h"

@@ -17,7 +17,7 @@
  * terminal --rent needs --yes.
  */
 #include "ros.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "util/table.h"
 #include "vast/api.h"
 #include "vast/cost.h"

@@ -14,8 +14,8 @@
  * Reads only; exit 0 unless the registry or the API fails.
  */
 #include "ros.h"
-#include "store/json.h"
 #include "store/registry.h"
+#include "util/jx.h"
 #include "vast/api.h"
 #include "vast/vworker.h"
 

@@ -18,7 +18,7 @@
  * Exit 1 without --fix when there is drift, with --fix when a repair failed.
  */
 #include "ros.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "vast/api.h"
 #include "vast/reconcile.h"
 #include "vast/vworker.h"

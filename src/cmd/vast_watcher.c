@@ -20,8 +20,8 @@
  * every file it writes is written atomically.
  */
 #include "ros.h"
-#include "store/json.h"
 #include "store/registry.h"
+#include "util/jx.h"
 #include "util/table.h"
 #include "vast/api.h"
 #include "vast/reconcile.h"

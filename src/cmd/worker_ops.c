@@ -323,7 +323,7 @@ cmd_setup_worker_fn(int argc, char **argv, struct ctx *ctx)
 	script_call(&s, "ros_setup", (const char *[]){ allow ? "1" : "0", NULL }, NULL, 0);
 	char *envpath = NULL, *envdata = NULL;
 	size_t envlen = 0;
-	if (!no_env && !strcmp(w->kind, "local")) {
+	if (!no_env && w->type == WORKER_LOCAL) {
 		printf("setup: local worker: its runs load this machine's ~/.env.local; nothing to sync\n");
 	} else if (!no_env) {
 		envpath = env_file ? xstrdup(env_file) : expand_home("~/.env.local");

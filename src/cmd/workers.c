@@ -5,10 +5,10 @@
  */
 #include "ros.h"
 #include "results/collect.h"
-#include "store/json.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/store.h"
+#include "util/jx.h"
 #include "vast/vworker.h"
 
 #include <stdlib.h>

@@ -5,6 +5,7 @@
 #include "exec/slurm.h"
 #include "store/claim.h"
 #include "store/json.h"
+#include "util/jx.h"
 #include "store/queue.h"
 #include "store/runs.h"
 

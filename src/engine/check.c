@@ -9,6 +9,7 @@
 #include "results/metrics.h"
 #include "store/claim.h"
 #include "store/json.h"
+#include "util/jx.h"
 #include "store/queue.h"
 #include "store/runs.h"
 
@@ -251,7 +252,7 @@ check_once(struct check *c, struct buf *err)
 	int rc = -1;
 
 	json_t *slurm_revoke = json_object();
-	time_t now = time(NULL);
+	time_t now = time_now();
 	json_decref(c->probes);
 	json_decref(c->report);
 	c->collect_ms = 0;

@@ -5,7 +5,7 @@
 #include "engine/launch.h"
 #include "engine/plan.h"
 #include "exec/batch.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include "engine/probe.h"
 #include "exec/batch.h"
 #include "exec/slurm.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "store/runs.h"
 
 #include <stdlib.h>

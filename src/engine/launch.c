@@ -5,6 +5,7 @@
 #include "exec/slurm.h"
 #include "store/claim.h"
 #include "store/json.h"
+#include "util/jx.h"
 #include "store/runs.h"
 
 #include <stdlib.h>
@@ -144,7 +145,7 @@ launch_gather(struct batch *b, const char *root, struct outcome *o)
 		}
 		if (json_object_get(res, "worker_now")) {
 			long long wnow = json_integer_value(json_object_get(res, "worker_now"));
-			time_t until = claim_until(r), now = time(NULL);
+			time_t until = claim_until(r), now = time_now();
 			char *m = now < until
 				  ? xasprintf("the worker's clock is %lld s ahead of this machine's: it took the claim's "
 					      "lease as over; set its clock right (NTP)", wnow - (long long)now)

@@ -3,7 +3,7 @@
  */
 #include "engine/probe.h"
 #include "exec/slurm.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "store/runs.h"
 
 #include <stdlib.h>

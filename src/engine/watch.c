@@ -2,7 +2,7 @@
  * watch.c - a watch's lessons (see watch.h).
  */
 #include "engine/watch.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <string.h>
 

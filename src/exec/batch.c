@@ -2,10 +2,19 @@
  * batch.c - per-worker batches (see batch.h).
  */
 #include "exec/batch.h"
-#include "store/json.h"
+#include "exec/slurm.h"
+#include "util/jx.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+void
+script_begin(struct script *s, const struct worker *w, const char *root)
+{
+	script_open(s, w, root);
+	if (worker_is_slurm(w))
+		slurm_script_lib(s, w);
+}
 
 struct batch *
 batches_get(struct batches *bs, struct worker *w, const char *root)

@@ -27,6 +27,10 @@ struct batches {
 };
 #define BATCHES_INIT { NULL, 0, 0 }
 
+/* Start a script for w: script_open (remote.h), then what w's kind adds:
+ * for Slurm, slurm.sh and its SLURM_CONF (slurm_script_lib). */
+void script_begin(struct script *s, const struct worker *w, const char *root);
+
 /* The batch of worker w (created with script_begin on first use). */
 struct batch *batches_get(struct batches *bs, struct worker *w, const char *root);
 /* Run every batch's script, all workers in parallel; sets unreachable/reason.

@@ -15,7 +15,7 @@
 
 #define KILL_GRACE_MS 2000
 
-volatile int proc_interrupted;
+volatile sig_atomic_t proc_interrupted;
 
 void
 proc_init(struct proc *p)
@@ -60,14 +60,25 @@ close_other_fds(void)
 		close(fd);
 }
 
+/* Close the descriptors of fds[0..n) that are open (>= 0), keeping errno. */
+static void
+close_fds(const int *fds, size_t n)
+{
+	int e = errno;
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	errno = e;
+}
+
 static int
 start(struct proc *p)
 {
-	int in[2] = { -1, -1 }, out[2], err[2];
-	if (p->in && pipe2(in, O_CLOEXEC) < 0)
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	if ((p->in && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		close_fds((const int[]){ in[0], in[1], out[0], out[1], err[0], err[1] }, 6);
 		return -1;
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-		return -1;
+	}
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -98,15 +109,9 @@ start(struct proc *p)
 	}
 	int e = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (p->in)
-		close(in[0]);
-	close(out[1]);
-	close(err[1]);
+	close_fds((const int[]){ in[0], out[1], err[1] }, 3);
 	if (pid < 0) {
-		if (p->in)
-			close(in[1]);
-		close(out[0]);
-		close(err[0]);
+		close_fds((const int[]){ in[1], out[0], err[0] }, 3);
 		errno = e;
 		return -1;
 	}

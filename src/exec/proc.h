@@ -22,6 +22,7 @@
 #ifndef ROS_PROC_H
 #define ROS_PROC_H
 
+#include <signal.h>
 #include <sys/types.h>
 #include "util/util.h"
 
@@ -65,6 +66,7 @@ int proc_run(struct proc *p);
  * interrupted by SIGINT/SIGTERM (the children were killed). */
 int proc_pool(struct proc **ps, size_t n, int max_parallel);
 
-extern volatile int proc_interrupted;
+/* Set by SIGINT or SIGTERM during proc_pool() (the handler's only act). */
+extern volatile sig_atomic_t proc_interrupted;
 
 #endif

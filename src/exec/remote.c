@@ -2,7 +2,6 @@
  * remote.c - scripts for workers and their transport (see remote.h).
  */
 #include "exec/remote.h"
-#include "exec/slurm.h"
 #include "embedded.h"
 
 #include <errno.h>
@@ -88,7 +87,7 @@ script_call(struct script *s, const char *fn, const char *const *args, const cha
 }
 
 void
-script_begin(struct script *s, const struct worker *w, const char *root)
+script_open(struct script *s, const struct worker *w, const char *root)
 {
 	size_t n;
 	const char *lib = embedded_get("remote/lib.sh", &n);
@@ -101,8 +100,6 @@ script_begin(struct script *s, const struct worker *w, const char *root)
 	char *ws = worker_workspace(w, root);
 	script_call(s, "ros_set_ws", NULL, ws, strlen(ws));
 	free(ws);
-	if (worker_is_slurm(w))
-		slurm_script_lib(s, w);
 }
 
 void
@@ -322,17 +319,14 @@ remote_proc(struct proc *p, const struct worker *w, const char *root, struct scr
 		s->sealed = 1;
 	}
 	proc_init(p);
-	if (!strcmp(w->kind, "local") || (!strcmp(w->kind, "slurm") && !w->host)) {
-		strv_push(&p->argv, "sh");
-		strv_push(&p->argv, "-s");
-	} else {
+	if (worker_by_ssh(w)) {
 		char *ros = path_join(root, ".ros");
 		mkdir_p(ros, 0755);
 		free(ros);
 		ssh_argv(&p->argv, w, root);
-		strv_push(&p->argv, "sh");
-		strv_push(&p->argv, "-s");
 	}
+	strv_push(&p->argv, "sh");
+	strv_push(&p->argv, "-s");
 	p->in = s->b.s;
 	p->in_len = s->b.len;
 	p->timeout_ms = timeout_ms;
@@ -358,19 +352,13 @@ remote_reason(const struct proc *p)
 			return xasprintf("answer larger than %zu MiB", p->max_capture / mib);
 		return xasprintf("answer larger than %.1f MiB", (double)p->max_capture / (double)mib);
 	}
-	const char *e = buf_cstr((struct buf *)&p->err);
-	/* the last non-empty line of stderr */
-	const char *end = e + strlen(e);
-	while (end > e && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > e && start[-1] != '\n')
-		start--;
-	if (start == end)
+	/* the last line of stderr that says anything */
+	const char *start;
+	size_t n = text_last_line(p->err.s ? p->err.s : "", p->err.len, &start);
+	if (!n)
 		return xasprintf("exit %d", p->status);
 	/* the worker's words: escaped for the terminal, cut short */
 	struct buf b = BUF_INIT;
-	size_t n = (size_t)(end - start);
 	buf_add_term(&b, start, n > REASON_MAX ? REASON_MAX : n, n > REASON_MAX);
 	if (n > REASON_MAX)
 		buf_adds(&b, "...");

@@ -26,8 +26,11 @@ struct script {
 };
 #define SCRIPT_INIT { BUF_INIT, "", 0 }
 
-/* Start a script: the function library, then the workspace of w. */
-void script_begin(struct script *s, const struct worker *w, const char *root);
+/* Start a script: the function library, then the workspace of w: what
+ * the script of every kind of worker starts with.  script_begin (batch.h)
+ * adds what w's kind needs besides (Slurm's library, exec/slurm.h): this
+ * transport knows no kind built on it. */
+void script_open(struct script *s, const struct worker *w, const char *root);
 /* Append "fn arg..." (args must be plain words: [A-Za-z0-9_.,:=+-]); with
  * data != NULL, data is its stdin as a quoted here-document. */
 void script_call(struct script *s, const char *fn, const char *const *args, const char *data, size_t len);

@@ -3,18 +3,12 @@
  */
 #include "exec/slurm.h"
 #include "embedded.h"
-#include "store/json.h"
 #include "store/runs.h"
+#include "util/jx.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-worker_is_slurm(const struct worker *w)
-{
-	return w && w->kind && !strcmp(w->kind, "slurm");
-}
 
 int
 slurm_free_jobs(const struct worker *w, int active)

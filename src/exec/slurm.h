@@ -33,8 +33,6 @@
 #include "exec/remote.h"
 #include "store/registry.h"
 
-int worker_is_slurm(const struct worker *w);
-
 /* How many more runs w may have in Slurm, given `active` already there. */
 int slurm_free_jobs(const struct worker *w, int active);
 
@@ -51,7 +49,8 @@ int slurm_sbatch_opts(const struct worker *w, struct strv *out, struct buf *err)
 /* Check w's Slurm fields (the same rules as slurm_sbatch_opts). */
 int slurm_check(const struct worker *w, struct buf *err);
 
-/* Add the Slurm library to a script begun for w (script_begin does this). */
+/* Add the Slurm library to a script opened for w (script_begin, batch.h,
+ * does this). */
 void slurm_script_lib(struct script *s, const struct worker *w);
 /* Add ros_slurm_opts with w's sbatch options; w passed slurm_check(). */
 void slurm_script_opts(struct script *s, const struct worker *w);

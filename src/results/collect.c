@@ -5,9 +5,9 @@
 #include "results/collect.h"
 #include "exec/batch.h"
 #include "results/metrics.h"
-#include "store/json.h"
 #include "store/runs.h"
 #include "store/store.h"
+#include "util/jx.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  */
 #include "results/params.h"
 #include "results/aggregate.h"
-#include "store/json.h"
+#include "util/jx.h"
 #include "util/util.h"
 
 #include <string.h>

@@ -8,12 +8,12 @@
 #include "results/params.h"
 #include "results/write.h"
 #include "results/write_priv.h"
-#include "store/json.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
 #include "store/store.h"
 #include "store/yaml.h"
+#include "util/jx.h"
 #include "util/table.h"
 
 #include <ctype.h>

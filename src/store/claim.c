@@ -2,7 +2,7 @@
  * claim.c - claims of dispatching runs (see claim.h).
  */
 #include "store/claim.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -154,9 +154,7 @@ char *
 claim_owner(const json_t *run)
 {
 	json_t *c = json_object_get(run, "claim");
-	long long pid = 0;
-	jint(c, "pid", &pid);
 	if (!jstr(c, "host"))
 		return xstrdup("an older ros");
-	return xasprintf("%s pid %lld", jstr(c, "host"), pid);
+	return xasprintf("%s pid %lld", jstr(c, "host"), jint0(c, "pid"));
 }

@@ -2,7 +2,7 @@
  * idea.c - idea queue entries (see idea.h).
  */
 #include "store/idea.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 json_t *
 idea_entry(const char *project, const char *title, const char *hypothesis,

@@ -1,6 +1,6 @@
 /*
- * json.h - a fast validating scanner for queue files, and a writer that
- * formats values the way Python's json.dump(indent=2) does.
+ * json.h - a fast validating scanner for queue files.  The values it
+ * leads to are read and written with util/jx.h (jstr & co, json_write).
  *
  * The scanner checks a whole file against the JSON grammar (and UTF-8) at
  * memory speed without building values, and returns the byte span of each
@@ -18,8 +18,6 @@
 #ifndef ROS_JSON_H
 #define ROS_JSON_H
 
-#include <jansson.h>
-#include <stdint.h>
 #include "util/util.h"
 
 enum jkey { JK_ID, JK_STATUS, JK_PROJECT, JK_WORKER, JK_COMMAND, JK_ENV, JK_ENDED, JK_NKEYS };
@@ -42,33 +40,7 @@ struct jelem {
  * "LINE:COL: duplicate key "KEY" (also at line L)" (the second one's place). */
 int jscan_array(const char *text, size_t len, struct jelem **elems, size_t *n, struct buf *err);
 
-/* A 64-bit hash of n bytes (FNV-1a over 8-byte words; for caches and
- * tables, not crypto): hash_bytes(HASH_SEED, p, n), chained by passing
- * the previous result as h. */
-#define HASH_SEED 0xcbf29ce484222325ULL
-uint64_t hash_bytes(uint64_t h, const char *p, size_t n);
-
 /* Decode the raw contents of a JSON string (no quotes) into a new C string. */
 char *jstr_decode(const char *raw, size_t len);
-
-/* Append v to out formatted as Python's json.dumps(v, indent=2) would,
- * with every line after the first indented by `indent` extra spaces
- * (ensure_ascii: non-ASCII as \uXXXX). */
-void json_write(struct buf *out, const json_t *v, int indent);
-/* One value on one line (for logs and --json rows): compact, UTF-8 kept
- * (but DEL and C1 controls, U+0080..U+009F, as \uXXXX: it may meet a terminal). */
-char *json_compact(const json_t *v);
-/* Print v pretty (indent 2, UTF-8 kept as json_compact does) and a newline to stdout. */
-void json_print(const json_t *v);
-
-/* Small jansson helpers: borrowed string of a key or "" / NULL. */
-const char *jstr(const json_t *obj, const char *key);	/* NULL when absent or not a string */
-const char *jstr0(const json_t *obj, const char *key);	/* "" when absent */
-/* Integer from a number or a numeric string (the old tool wrote pid and
- * exit_code as strings). 0 found, -1 absent/invalid. */
-int jint(const json_t *obj, const char *key, long long *out);
-int jnum(const json_t *obj, const char *key, double *out);
-void jset_str(json_t *obj, const char *key, const char *val);
-void jset_int(json_t *obj, const char *key, long long val);
 
 #endif

@@ -170,7 +170,7 @@ remove_stale_temps(const char *dir, const char *base)
 	static const char xs[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	DIR *d = opendir(*dir ? dir : ".");
 	size_t bl = strlen(base);
-	time_t now = time(NULL);
+	time_t now = time(NULL);	/* the kernel's clock, as the mtimes: not time_now() */
 	struct dirent *de;
 	struct stat st;
 
@@ -188,24 +188,17 @@ remove_stale_temps(const char *dir, const char *base)
 	closedir(d);
 }
 
-int
-atomic_write(const char *path, const void *data, size_t len, int mode, struct buf *err)
-{
-	return atomic_write_after(path, -1, 0, data, len, mode, err);
-}
-
-int
-atomic_write_nosync(const char *path, const void *data, size_t len, struct buf *err)
-{
-	no_sync = 1;
-	int r = atomic_write_after(path, -1, 0, data, len, 0644, err);
-	no_sync = 0;
-	return r;
-}
-
-int
-atomic_write_after(const char *path, int src_fd, size_t src_len, const void *data, size_t len,
-		   int mode, struct buf *err)
+/*
+ * The one write sequence: temp file next to path, write, fsync, checked
+ * close, then into place, then fsync of the directory.  Into place is
+ * rename(), which replaces path, or with create link(), which fails when
+ * path exists however it came to be there (a check before would leave a
+ * window between it and the rename); the temp name then goes.
+ * 1 written, 0 (create only) path existed, -1 with err set.
+ */
+static int
+put_file(const char *path, int src_fd, size_t src_len, const void *data, size_t len, int mode, int create,
+	 struct buf *err)
 {
 	char *copy = xstrdup(path);
 	char *base = basename(copy);
@@ -233,7 +226,7 @@ atomic_write_after(const char *path, int src_fd, size_t src_len, const void *dat
 	}
 	pending_tmp = tmp;
 	struct stat st;
-	if (stat(path, &st) == 0)
+	if (!create && stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
 	if (fchmod(fd, (mode_t)mode) < 0 || (src_fd >= 0 && copy_prefix(src_fd, fd, src_len) < 0) ||
 	    write_slowly(fd, data, len) < 0 ||
@@ -247,7 +240,16 @@ atomic_write_after(const char *path, int src_fd, size_t src_len, const void *dat
 		buf_addf(err, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (rename(tmp, path) < 0) {
+	if (create) {
+		if (link(tmp, path) < 0) {
+			if (errno == EEXIST)
+				ret = 0;
+			else
+				buf_addf(err, "cannot create %s: %s", path, strerror(errno));
+			goto out;
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) < 0) {
 		buf_addf(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
 		goto out;
 	}
@@ -256,7 +258,7 @@ atomic_write_after(const char *path, int src_fd, size_t src_len, const void *dat
 		buf_addf(err, "cannot sync the directory of %s: %s", path, strerror(errno));
 		goto out_restore;
 	}
-	ret = 0;
+	ret = 1;
 	goto out_restore;
 out:
 	if (fd >= 0)
@@ -275,27 +277,31 @@ out_restore:
 }
 
 int
+atomic_write(const char *path, const void *data, size_t len, int mode, struct buf *err)
+{
+	return put_file(path, -1, 0, data, len, mode, 0, err) < 0 ? -1 : 0;
+}
+
+int
+atomic_write_nosync(const char *path, const void *data, size_t len, struct buf *err)
+{
+	no_sync = 1;
+	int r = put_file(path, -1, 0, data, len, 0644, 0, err);
+	no_sync = 0;
+	return r < 0 ? -1 : 0;
+}
+
+int
+atomic_write_after(const char *path, int src_fd, size_t src_len, const void *data, size_t len,
+		   int mode, struct buf *err)
+{
+	return put_file(path, src_fd, src_len, data, len, mode, 0, err) < 0 ? -1 : 0;
+}
+
+int
 write_new_file(const char *path, const void *data, size_t len, int mode, struct buf *err)
 {
 	if (file_exists(path))
-		return 0;
-	return atomic_write(path, data, len, mode, err) < 0 ? -1 : 1;
-}
-
-void
-text_pos(const char *text, size_t len, size_t off, int *line, int *col)
-{
-	int l = 1, c = 1;
-	if (off > len)
-		off = len;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			c = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-			c++;
-		}
-	}
-	*line = l;
-	*col = c;
+		return 0;	/* the usual case, without a temp file */
+	return put_file(path, -1, 0, data, len, mode, 1, err);
 }

@@ -3,7 +3,6 @@
  */
 #include "store/project.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,17 +71,5 @@ project_unknown_error(const char *root, const char *id)
 char *
 project_id_from_title(const char *title)
 {
-	struct buf b = BUF_INIT;
-	int pending_sep = 0;
-	for (const unsigned char *p = (const unsigned char *)title; *p; p++) {
-		if (isalnum(*p) && *p < 0x80) {
-			if (pending_sep && b.len)
-				buf_addc(&b, '_');
-			pending_sep = 0;
-			buf_addc(&b, (char)tolower(*p));
-		} else {
-			pending_sep = 1;
-		}
-	}
-	return buf_detach(&b);
+	return slugify(title, '_', 0);
 }

@@ -16,8 +16,8 @@
 uint64_t
 queue_cmd_hash(const char *cmd, const char *env)
 {
-	uint64_t h = hash_bytes(HASH_SEED, cmd, strlen(cmd) + 1);
-	return hash_bytes(h, env, strlen(env));
+	uint64_t h = hash_words(FNV1A_INIT, cmd, strlen(cmd) + 1);
+	return hash_words(h, env, strlen(env));
 }
 
 /* ---- the index ---- */
@@ -569,7 +569,7 @@ out:
 static uint64_t
 id_hash(const char *id)
 {
-	uint64_t h = hash_bytes(HASH_SEED, id, strlen(id));
+	uint64_t h = hash_words(FNV1A_INIT, id, strlen(id));
 	return h ? h : 1;	/* 0 marks an empty slot */
 }
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include "store/json.h"
 #include "store/store.h"
+#include "util/jx.h"	/* entries are json_t objects, read and set with jstr & co */
 
 struct qentry {
 	size_t off, len;	/* original bytes in the file (len 0: appended) */

@@ -41,6 +41,7 @@ read_worker(struct worker *w, const struct ynode *m)
 	w->kind = dupstr(m, "kind");
 	if (!w->kind)
 		w->kind = xstrdup("ssh");
+	w->type = worker_kind_of(w->kind);
 	w->pool = dupstr(m, "worker_pool");
 	w->workspace = dupstr(m, "workspace");
 	w->notes = dupstr(m, "notes");
@@ -183,20 +184,35 @@ hostile(const char *s, int allow_space)
 	return 0;
 }
 
+enum worker_kind
+worker_kind_of(const char *text)
+{
+	static const char *const names[] = {
+		[WORKER_LOCAL] = "local", [WORKER_SSH] = "ssh", [WORKER_SLURM] = "slurm",
+	};
+	if (!text)
+		return WORKER_SSH;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i] && !strcmp(text, names[i]))
+			return (enum worker_kind)i;
+	return WORKER_UNKNOWN;
+}
+
 int
 worker_check(const struct worker *w, struct buf *err)
 {
 	const char *id = w->id ? w->id : "(no worker_id)";
+	struct worker as_read = *w;
 	if (!w->id || !safe_name(w->id)) {
 		buf_addf(err, "worker at line %d: worker_id '%s' must be letters, digits, _ . -", w->line, id);
 		return -1;
 	}
-	if (strcmp(w->kind, "local") && strcmp(w->kind, "ssh") && strcmp(w->kind, "slurm")) {
+	as_read.type = worker_kind_of(w->kind);
+	if (as_read.type == WORKER_UNKNOWN) {
 		buf_addf(err, "worker %s: unknown kind '%s' (local, ssh or slurm)", id, w->kind);
 		return -1;
 	}
-	int remote = !strcmp(w->kind, "ssh") || (!strcmp(w->kind, "slurm") && w->host);
-	if (remote) {
+	if (worker_by_ssh(&as_read)) {
 		if (!w->host || !*w->host) {
 			buf_addf(err, "worker %s: ssh.host is missing", id);
 			return -1;
@@ -229,7 +245,7 @@ char *
 worker_workspace(const struct worker *w, const char *root)
 {
 	const char *ws = w->workspace && *w->workspace ? w->workspace : NULL;
-	if (!strcmp(w->kind, "local")) {
+	if (w->type == WORKER_LOCAL) {
 		if (!ws)
 			return path_join(root, "workspace");
 		if (ws[0] == '~')

@@ -19,8 +19,19 @@
 #include "store/yaml.h"
 #include "util/util.h"
 
+/* A worker's kind: where its scripts run and what they carry. */
+enum worker_kind {
+	WORKER_UNKNOWN,		/* a kind ros does not know (worker_check refuses it) */
+	WORKER_LOCAL,		/* this machine */
+	WORKER_SSH,		/* a machine reached with ssh */
+	WORKER_SLURM,		/* a Slurm cluster: its login node (ssh, or this machine) */
+};
+
 struct worker {
-	char *id, *kind, *pool, *workspace, *host, *user, *key, *ssh_mode, *notes;
+	char *id;
+	char *kind;		/* the kind as written ("ssh" when absent), for messages */
+	enum worker_kind type;	/* the kind as read (worker_kind_of): what code decides on */
+	char *pool, *workspace, *host, *user, *key, *ssh_mode, *notes;
 	char *heartbeat, *busy;
 	int port;		/* 0: not set (ssh's default / ~/.ssh/config) */
 	int enabled;
@@ -60,7 +71,26 @@ const struct ynode *registry_node(struct registry *r, const char *id);
 /* Write r->doc.text atomically. */
 int registry_save(struct registry *r, struct buf *err);
 
-/* 0 if the worker can be used; -1 with the reason in err. */
+/* The kind named by text ("local", "ssh", "slurm"; NULL: "ssh"). */
+enum worker_kind worker_kind_of(const char *text);
+
+/* Is w reached with ssh (an ssh worker, or a Slurm login node with an
+ * ssh block) rather than on this machine? */
+static inline int
+worker_by_ssh(const struct worker *w)
+{
+	return w->type == WORKER_SSH || (w->type == WORKER_SLURM && w->host);
+}
+
+static inline int
+worker_is_slurm(const struct worker *w)
+{
+	return w && w->type == WORKER_SLURM;
+}
+
+/* 0 if the worker can be used; -1 with the reason in err.  The kind is
+ * checked as written (w->kind), so a worker built from fields to be
+ * written (its type unset) is checked as it will be read back. */
 int worker_check(const struct worker *w, struct buf *err);
 /* The workspace as the worker sees it: a relative workspace of a local
  * worker is under the root. New string. */

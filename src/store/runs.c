@@ -2,7 +2,7 @@
  * runs.c - run state transitions (see runs.h).
  */
 #include "store/runs.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,9 +23,7 @@ run_is_finished(const char *s)
 long long
 run_attempt(const json_t *run)
 {
-	long long a = 0;
-	jint(run, "attempt", &a);
-	return a;
+	return jint0(run, "attempt");
 }
 
 int
@@ -47,17 +45,14 @@ run_attempt_word(const json_t *run, char out[24])
 void
 run_pid_word(const json_t *run, char out[24])
 {
-	long long pid = 0;
-	jint(run, "pid", &pid);
+	long long pid = jint0(run, "pid");
 	snprintf(out, 24, "%lld", pid > 0 ? pid : 0);
 }
 
 long long
 run_max_retries(const json_t *run)
 {
-	long long m = 0;
-	jint(run, "max_retries", &m);
-	return m;
+	return jint0(run, "max_retries");
 }
 
 void

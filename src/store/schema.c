@@ -2,7 +2,7 @@
  * schema.c - JSON Schema subset (see schema.h).
  */
 #include "store/schema.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <math.h>
 #include <regex.h>

@@ -38,10 +38,10 @@ int atomic_write_after(const char *path, int src_fd, size_t src_len, const void 
 		       int mode, struct buf *err);
 /* atomic_write without fsync: for caches that may be lost. */
 int atomic_write_nosync(const char *path, const void *data, size_t len, struct buf *err);
-/* Create path with data only if it does not exist yet (never overwrites). 1 created, 0 existed, -1 error. */
+/* Create path with data only if it does not exist yet: the same sequence,
+ * but the temp file goes into place with link(), which fails on a path
+ * that exists, also one created while this writes: never a replacement.
+ * 1 created, 0 existed, -1 error. */
 int write_new_file(const char *path, const void *data, size_t len, int mode, struct buf *err);
-
-/* "path:line:col" of byte offset off in text (1-based). */
-void text_pos(const char *text, size_t len, size_t off, int *line, int *col);
 
 #endif

@@ -54,22 +54,6 @@ has_bom(const char *text)
 	return text[0] == '\xef' && text[1] == '\xbb' && text[2] == '\xbf';
 }
 
-/* 1-based line and character column of byte offset off (lines end at '\n'). */
-static void
-line_col(const char *text, size_t off, int *line, int *col)
-{
-	int l = 1, c = 1;
-	for (size_t i = has_bom(text) ? 3 : 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			c = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80)
-			c++;
-	}
-	*line = l;
-	*col = c;
-}
-
 /* ---- building the tree ---- */
 
 struct open_coll {
@@ -302,7 +286,7 @@ check_bytes(const char *path, const char *text, size_t len, struct buf *err)
 		size_t l;
 		int line, col;
 		if (!s[i]) {
-			line_col(text, i, &line, &col);
+			text_pos(text, len, i, &line, &col);
 			return fail(err, path, "%d:%d: NUL byte", line, col);
 		}
 		if (s[i] < 0x80) {
@@ -310,7 +294,7 @@ check_bytes(const char *path, const char *text, size_t len, struct buf *err)
 			continue;
 		}
 		if (!(l = utf8_decode(s + i, len - i, &cp))) {
-			line_col(text, i, &line, &col);
+			text_pos(text, len, i, &line, &col);
 			return fail(err, path, "%d:%d: invalid UTF-8 (byte 0x%02x)", line, col, s[i]);
 		}
 		i += l;
@@ -326,8 +310,7 @@ parser_error(struct builder *b, yaml_parser_t *p)
 	if (p->error == YAML_MEMORY_ERROR)
 		die("out of memory parsing %s", path);
 	if (p->error == YAML_READER_ERROR) {
-		line_col(text, p->problem_offset < b->d->len ? p->problem_offset : b->d->len, &line,
-			 &col);
+		text_pos(text, b->d->len, p->problem_offset, &line, &col);
 		if (p->problem_value >= 0)
 			return fail(b->err, path, "%d:%d: %s (U+%04X)", line, col,
 				    p->problem ? p->problem : "cannot read", (unsigned)p->problem_value);
@@ -1444,39 +1427,35 @@ set_scalar(struct ydoc *d, const struct ynode *map, const char *key, const char 
 		return ret;
 	}
 
-	/* A new pair. */
+	/* A new pair: after the last one of a flow mapping, or on a line of
+	 * its own after a block mapping. */
 	x.kind = X_ADD_PAIR;
 	x.at = map;
-	if (flow) {
-		size_t pos;
-		if (map->n) {
-			pos = content_end(d, map->items[2 * map->n - 1], -1);
-			buf_adds(&o, ", ");
-		} else {
-			pos = map->start;
-			while (pos < map->end && d->text[pos] != '{')
-				pos++;
+	size_t pos = 0;
+	struct after a;
+	if (flow && map->n) {
+		pos = content_end(d, map->items[2 * map->n - 1], -1);
+		buf_adds(&o, ", ");
+	} else if (flow) {
+		pos = map->start;
+		while (pos < map->end && d->text[pos] != '{')
 			pos++;
-		}
-		add_scalar(&o, key, YS_PLAIN, flow);
-		buf_adds(&o, ": ");
-		if (raw)
-			buf_adds(&o, raw);
-		else
-			add_scalar(&o, value, YS_PLAIN, flow);
-		ret = splice(d, pos, pos, &o, &x, err);
+		pos++;
 	} else {
-		struct after a;
 		after_node(d, map, -1, &a);
 		if (a.eol)
 			buf_adds(&o, doc_eol(d));
 		add_spaces(&o, coll_indent(d, map));
-		add_scalar(&o, key, YS_PLAIN, flow);
-		buf_adds(&o, ": ");
-		if (raw)
-			buf_adds(&o, raw);
-		else
-			add_scalar(&o, value, YS_PLAIN, flow);
+	}
+	add_scalar(&o, key, YS_PLAIN, flow);
+	buf_adds(&o, ": ");
+	if (raw)
+		buf_adds(&o, raw);
+	else
+		add_scalar(&o, value, YS_PLAIN, flow);
+	if (flow) {
+		ret = splice(d, pos, pos, &o, &x, err);
+	} else {
 		buf_adds(&o, doc_eol(d));
 		ret = splice_after(d, &a, &o, &x, err);
 	}

@@ -6,6 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A row of t->ncols strings from ap (NULL = ""). */
+static void
+add_row(struct table *t, va_list ap)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		const char *s = va_arg(ap, const char *);
+		strv_push(&t->cells, s ? s : "");
+	}
+}
+
 void
 table_init(struct table *t, int ncols, ...)
 {
@@ -13,10 +23,7 @@ table_init(struct table *t, int ncols, ...)
 	memset(t, 0, sizeof *t);
 	t->ncols = ncols;
 	va_start(ap, ncols);
-	for (int i = 0; i < ncols; i++) {
-		const char *s = va_arg(ap, const char *);
-		strv_push(&t->cells, s ? s : "");
-	}
+	add_row(t, ap);
 	va_end(ap);
 }
 
@@ -25,10 +32,7 @@ table_row(struct table *t, ...)
 {
 	va_list ap;
 	va_start(ap, t);
-	for (int i = 0; i < t->ncols; i++) {
-		const char *s = va_arg(ap, const char *);
-		strv_push(&t->cells, s ? s : "");
-	}
+	add_row(t, ap);
 	va_end(ap);
 }
 

@@ -1,7 +1,7 @@
 /*
  * table.h - aligned text tables for human output.  Commands build rows of
  * strings and print them; --json output is built separately from the same
- * data (see json.h's json_print).
+ * data (see jx.h's json_print).
  */
 #ifndef ROS_TABLE_H
 #define ROS_TABLE_H

@@ -3,6 +3,7 @@
  */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -336,12 +337,22 @@ iso_time(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+time_t
+time_now(void)
+{
+	const char *fake = getenv("ROS_TEST_NOW");	/* tests pin the clock */
+	long long v;
+	if (!fake || !*fake)
+		return time(NULL);
+	if (parse_long(fake, &v) < 0)
+		die("ROS_TEST_NOW='%s': expected seconds since 1970, or +N or -N seconds from now", fake);
+	return *fake == '+' || *fake == '-' ? time(NULL) + (time_t)v : (time_t)v;
+}
+
 void
 iso_now(char out[32])
 {
-	const char *fake = getenv("ROS_TEST_NOW");	/* tests pin the clock */
-	time_t t = fake && *fake ? (time_t)atoll(fake) : time(NULL);
-	iso_time(t, out);
+	iso_time(time_now(), out);
 }
 
 time_t
@@ -423,12 +434,27 @@ random_id(const char *prefix, int ndigits)
 	return buf_detach(&b);
 }
 
+/* ---- hashes ---- */
+
 uint64_t
 fnv1a(uint64_t h, const void *p, size_t n)
 {
 	for (const unsigned char *s = p; n--; s++)
-		h = (h ^ *s) * 0x100000001b3ULL;
+		h = (h ^ *s) * FNV1A_PRIME;
 	return h;
+}
+
+uint64_t
+hash_words(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	for (; n >= 8; s += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * FNV1A_PRIME;
+		h ^= h >> 29;
+	}
+	return fnv1a(h, s, n);
 }
 
 /* ---- files ---- */
@@ -594,6 +620,57 @@ fmt_double(double d, char out[32])
 	/* Python writes 1.0, not 1: keep reals recognisable as reals. */
 	if (!strpbrk(out, ".eEn"))
 		strcat(out, ".0");
+}
+
+/* ---- text: places, lines, names ---- */
+
+void
+text_pos(const char *text, size_t len, size_t off, int *line, int *col)
+{
+	int l = 1, c = 1;
+	size_t i = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
+	if (off > len)
+		off = len;
+	for (; i < off; i++) {
+		if (text[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+size_t
+text_last_line(const char *s, size_t n, const char **line)
+{
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	size_t i = n;
+	while (i && s[i - 1] != '\n' && s[i - 1] != '\r')
+		i--;
+	*line = s + i;
+	return n - i;
+}
+
+char *
+slugify(const char *s, char sep, size_t max)
+{
+	struct buf b = BUF_INIT;
+	int pending = 0;
+	for (const unsigned char *c = (const unsigned char *)s; *c && (!max || b.len < max); c++) {
+		if (*c < 0x80 && isalnum(*c)) {
+			if (pending && b.len)
+				buf_addc(&b, sep);
+			pending = 0;
+			buf_addc(&b, (char)tolower(*c));
+		} else {
+			pending = 1;
+		}
+	}
+	return buf_detach(&b);
 }
 
 /* ---- UTF-8 ---- */

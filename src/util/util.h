@@ -78,9 +78,14 @@ void warning(const char *fmt, ...) PRINTF(1, 2);
 void info(const char *fmt, ...) PRINTF(1, 2);	/* stderr, silenced by -q */
 
 /* ---- time ---- */
+/* The clock: seconds since 1970, what every "now" of ros is read from (not
+ * time(NULL)), so that tests can pin it: ROS_TEST_NOW=N is N, +N or -N the
+ * real clock moved by N seconds (a test hook; anything else dies).  What
+ * is compared with the kernel's own times (file mtimes) uses time(). */
+time_t time_now(void);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t into out (at least 21 bytes). */
 void iso_time(time_t t, char out[32]);
-void iso_now(char out[32]);
+void iso_now(char out[32]);	/* iso_time(time_now()) */
 /* Parse the format above (also accepts a fractional part and +00:00); -1 on error. */
 time_t parse_iso_time(const char *s);
 /* A duration for people: "45s", "3m", "2h", "4d" (negative: 0s). */
@@ -93,13 +98,25 @@ int64_t mono_ms(void);
  * length appended): what `cksum` prints before the size. */
 uint32_t posix_cksum(const void *p, size_t n);
 
+/* ---- hashes: for names, keys and caches, not secrets ----
+ * Both continue from h: start with FNV1A_INIT, chain by passing the last
+ * result.
+ * fnv1a(): the 64-bit FNV-1a of p[0..n), byte by byte, as published: for
+ *   whatever ros writes down or shows (socket names, labels, checksums),
+ *   the same on every machine and in other tools.
+ * hash_words(): the same steps eight bytes at a time, with a shift to mix
+ *   the high bits down; several times faster, but not FNV-1a from eight
+ *   bytes on: for tables in memory and ros's own caches (the queue index
+ *   holds it: a change to it means a new index version in queue.c).
+ */
+#define FNV1A_INIT 0xcbf29ce484222325ULL	/* the offset basis */
+#define FNV1A_PRIME 0x100000001b3ULL
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
+uint64_t hash_words(uint64_t h, const void *p, size_t n);
+
 /* ---- ids ---- */
 /* prefix + n lowercase hex digits from the kernel's random source. */
 char *random_id(const char *prefix, int ndigits);
-/* 64-bit FNV-1a of p[0..n), continuing from h (start with FNV1A_INIT):
- * names and keys, not secrets. */
-#define FNV1A_INIT 0xcbf29ce484222325ULL
-uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 
 /* ---- files ---- */
 /* Read a whole file; NUL-terminated; *len set. NULL + errno on error. */
@@ -117,6 +134,22 @@ int parse_long(const char *s, long long *out);	/* whole string, base 10 */
 int parse_double(const char *s, double *out);	/* whole string, finite */
 /* Shortest repr of d that round-trips ("%.15g".."%.17g"), Python style. */
 void fmt_double(double d, char out[32]);
+
+/* ---- text: places, lines, names ---- */
+/* 1-based line and column (in characters: UTF-8 continuation bytes do not
+ * count, nor a byte order mark the text starts with) of byte offset off
+ * in text[0..len): what "path:line:col" messages name. */
+void text_pos(const char *text, size_t len, size_t off, int *line, int *col);
+/* The last line of s[0..n) that is not blank, without its trailing blanks
+ * (a line ends at \n or \r: after a CR comes what a terminal shows last):
+ * its start in *line and its length, 0 when every line is blank. */
+size_t text_last_line(const char *s, size_t n, const char **line);
+/* The ASCII letters and digits of s, lowercased, each run of anything else
+ * between them one sep ("Time-series: ETTh1!" -> time_series_etth1 with
+ * '_'); it stops once it has max bytes or more (0: no limit), the last
+ * step adding a separator and a character.  New string, "" when s has no
+ * letter or digit. */
+char *slugify(const char *s, char sep, size_t max);
 
 /* ---- UTF-8 ---- */
 /* Decode one character at s (n bytes left): its length, or 0 if invalid

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jx.h"
 #include "vast/http.h"
 #include "vast/values.h"
 
@@ -196,12 +197,6 @@ add_text_excerpt(struct buf *b, const char *body, size_t len)
 		buf_addc(b, (unsigned char)body[i] < ' ' || body[i] == 0x7f ? '?' : body[i]);
 	if (i < len && n >= 160)
 		buf_adds(b, "...");
-}
-
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
 }
 
 /* The human part of an error body: msg, message, detail or error. */

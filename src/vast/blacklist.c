@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/json.h"
 #include "store/store.h"
 #include "store/yaml.h"
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/json.h"
 #include "store/project.h"
+#include "util/jx.h"
 #include "vast/api.h"
 #include "vast/cost.h"
 

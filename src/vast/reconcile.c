@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "exec/proc.h"
-#include "store/json.h"
 #include "store/queue.h"
 #include "store/runs.h"
 #include "store/store.h"
+#include "util/jx.h"
 #include "vast/api.h"
 #include "vast/values.h"
 #include "vast/vworker.h"

@@ -2,9 +2,9 @@
  * vworker.c - worker entries from Vast.ai instances (see vworker.h).
  */
 #include "vast/vworker.h"
+#include "util/jx.h"
 #include "vast/api.h"
 #include "vast/values.h"
-#include "store/json.h"
 #include "store/registry.h"
 #include "store/store.h"
 

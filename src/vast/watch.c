@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "exec/proc.h"
-#include "store/json.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/runs.h"
 #include "store/store.h"
+#include "util/jx.h"
 #include "vast/reconcile.h"
 #include "vast/rent.h"
 #include "vast/values.h"

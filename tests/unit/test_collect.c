@@ -9,8 +9,8 @@
 #include "exec/remote.h"
 #include "results/collect.h"
 #include "results/summary.h"
-#include "store/json.h"
 #include "unit.h"
+#include "util/jx.h"
 #include "util/util.h"
 
 static json_t *

@@ -3,9 +3,13 @@
 #include "unit.h"
 #include "exec/proc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Peak resident set of this process so far, in KiB (VmHWM); -1 if unknown. */
@@ -41,6 +45,41 @@ sh(struct proc *p, const char *script)
 	strv_push(&p->argv, "sh");
 	strv_push(&p->argv, "-c");
 	strv_push(&p->argv, script);
+}
+
+/*
+ * A start that runs out of file descriptors part way (the third of its
+ * pipes, or the second) fails with 127 and leaves none of the others open.
+ * In a child, so that its lower limit stays there: with descriptors 0-2
+ * only and RLIMIT_NOFILE at 3 + free, `free` descriptors can be made.
+ * Exits with the number of descriptors left open above 2 (0: none), 100
+ * if the start did not fail as it should.
+ */
+static int
+leaks_when_pipes_run_out(int free_fds)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		struct rlimit rl = { (rlim_t)(3 + free_fds), (rlim_t)(3 + free_fds) };
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(101);
+		struct proc p;
+		sh(&p, "echo never");
+		p.in = "x\n";
+		p.in_len = 2;
+		int st = proc_run(&p);
+		int open_fds = 0;
+		for (int fd = 3; fd < 3 + free_fds; fd++)
+			if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+				open_fds++;
+		_exit(st == 127 && strstr(buf_cstr(&p.err), "cannot start") ? open_fds : 100);
+	}
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 int
@@ -136,6 +175,14 @@ main(void)
 	      streamed);
 	CHECK(p.out.len == 0 && !strcmp(buf_cstr(&p.err), "err\n"), "stdout not kept, stderr kept (%zu)", p.out.len);
 	proc_release(&p);
+
+	/* out of descriptors while making the pipes: nothing leaks */
+	int left = leaks_when_pipes_run_out(5);
+	CHECK(left == 0, "the third pipe cannot be made: the two made are closed (%d left open)", left);
+	left = leaks_when_pipes_run_out(3);
+	CHECK(left == 0, "the second pipe cannot be made: the first is closed (%d left open)", left);
+	left = leaks_when_pipes_run_out(1);
+	CHECK(left == 0, "no pipe can be made: nothing open (%d left open)", left);
 
 	/* a program that does not exist: 127 */
 	proc_init(&p);

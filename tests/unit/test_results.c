@@ -18,8 +18,8 @@
 #include "results/metrics.h"
 #include "results/params.h"
 #include "results/write.h"
-#include "store/json.h"
 #include "unit.h"
+#include "util/jx.h"
 #include "util/util.h"
 
 static int

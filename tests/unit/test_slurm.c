@@ -1,11 +1,13 @@
 /* test_slurm.c - unit tests of exec/slurm.c: sbatch arguments from the
  * registry, Slurm exit codes, and job states onto run outcomes. */
 #include "unit.h"
+#include "exec/batch.h"
 #include "exec/slurm.h"
-#include "store/json.h"
+#include "util/jx.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *
 split(const char *s)
@@ -56,6 +58,7 @@ test_opts(void)
 	struct worker w = { 0 };
 	w.id = (char *)"hpc";
 	w.kind = (char *)"slurm";
+	w.type = WORKER_SLURM;
 	w.slurm_partition = (char *)"gpu a100";
 	w.slurm_time = (char *)"04:00:00";
 	w.slurm_gres = (char *)"gpu:1";
@@ -181,6 +184,96 @@ test_note(void)
 	json_decref(pr);
 }
 
+/* What the script begun for a worker of kind carries, and what runs it:
+ * "slurm-lib" when it has slurm.sh, "conf" when it exports SLURM_CONF,
+ * then the program of its process (sh, or ssh for a login over ssh). */
+static char *
+script_of(const char *root, const char *kind, const char *host, const char *conf)
+{
+	struct worker w = { 0 };
+	struct script s = SCRIPT_INIT;
+	struct proc p;
+	w.id = (char *)"w1";
+	w.kind = (char *)kind;
+	w.type = worker_kind_of(kind);
+	w.host = (char *)host;
+	w.workspace = (char *)"/scratch/ros";
+	w.slurm_conf = (char *)conf;
+	script_begin(&s, &w, root);
+	int lib = strstr(s.b.s, "\nros_slurm_probe() {") != NULL;
+	int set = strstr(s.b.s, "\nros_slurm_conf <<'") != NULL;
+	remote_proc(&p, &w, root, &s, 1000);
+	char *out = xasprintf("%s%s%s %s", lib ? "slurm-lib " : "", set ? "conf " : "", p.argv.v[0],
+			      p.argv.v[p.argv.n - 1]);
+	proc_release(&p);
+	script_release(&s);
+	return out;
+}
+
+/* The transport and the kinds: the Slurm half goes into a Slurm worker's
+ * scripts only, and only a worker with an ssh block is reached by ssh. */
+static void
+test_scripts(void)
+{
+	char root[] = "/tmp/ros-unit-slurm.XXXXXX";
+	if (!mkdtemp(root))
+		return;
+	setenv("ROS_SSH", "ssh", 1);
+	const struct {
+		const char *kind, *host, *conf, *want;
+	} t[] = {
+		{ "local", NULL, NULL, "sh -s" },
+		{ "ssh", "gpu-box", NULL, "ssh -s" },
+		{ "slurm", NULL, NULL, "slurm-lib sh -s" },
+		{ "slurm", NULL, "/etc/slurm/a.conf", "slurm-lib conf sh -s" },
+		{ "slurm", "login.example", "~/slurm.conf", "slurm-lib conf ssh -s" },
+		{ "ssh", "gpu-box", "/etc/slurm/a.conf", "ssh -s" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char *got = script_of(root, t[i].kind, t[i].host, t[i].conf);
+		CHECK_STR(got, t[i].want, "a %s worker%s%s%s", t[i].kind, t[i].host ? " with an ssh host" : "",
+			  t[i].conf ? ", slurm.conf " : "", t[i].conf ? t[i].conf : "");
+		free(got);
+	}
+	unsetenv("ROS_SSH");
+	char *cm = path_join(root, ".ros/cm"), *ros = path_join(root, ".ros");
+	rmdir(cm);
+	rmdir(ros);
+	rmdir(root);
+	free(cm);
+	free(ros);
+}
+
+/* Why a worker's process failed, for messages: its deadline, or the last
+ * line of its stderr that says anything. */
+static void
+test_reason(void)
+{
+	struct proc p;
+	proc_init(&p);
+	p.status = 255;
+	buf_adds(&p.err, "Warning: banner\nssh: connect to host w port 22: Connection refused\r\n\n");
+	char *r = remote_reason(&p);
+	CHECK_STR(r, "ssh: connect to host w port 22: Connection refused", "the last line of stderr");
+	free(r);
+	buf_reset(&p.err);
+	buf_adds(&p.err, "copying 10%\rcopying 80%\rno space left\x1b[2J\n");
+	r = remote_reason(&p);
+	CHECK_STR(r, "no space left\\x1b[2J", "after a CR, what a terminal shows last, escaped");
+	free(r);
+	buf_reset(&p.err);
+	buf_adds(&p.err, " \n\t\n");
+	r = remote_reason(&p);
+	CHECK_STR(r, "exit 255", "a blank stderr: the exit status");
+	free(r);
+	p.timed_out = 1;
+	p.timeout_ms = 30000;
+	r = remote_reason(&p);
+	CHECK_STR(r, "no answer within 30 s", "a deadline");
+	free(r);
+	proc_release(&p);
+}
+
 int
 main(void)
 {
@@ -189,5 +282,7 @@ main(void)
 	test_exit_code();
 	test_settle();
 	test_note();
+	test_scripts();
+	test_reason();
 	return UNIT_DONE();
 }

@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "store/queue.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,8 @@ test_scanner(void)
 	CHECK(scan_err("[] x", "extra data"), "trailing junk");
 	CHECK(scan_err("", "empty file"), "empty file");
 	CHECK(scan_err("[{\"a\" 1}]", "expected ':'"), "missing colon");
+	/* a byte order mark is not a column: the same place as without one */
+	CHECK(scan_err("\xef\xbb\xbf[{\"a\": tru}]", "1:8: invalid value"), "column after a byte order mark");
 	/* deep nesting does not blow the stack */
 	struct buf deep = BUF_INIT;
 	buf_adds(&deep, "[{\"a\": ");
@@ -518,6 +521,82 @@ test_concurrent_readers(void)
 	queue_root_remove(root);
 }
 
+/* Is there a temp file of name (".name.XXXXXX") in dir? */
+static int
+has_temp(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = strlen(name);
+	int found = 0;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] == '.' && !strncmp(de->d_name + 1, name, n) && de->d_name[1 + n] == '.')
+			found = 1;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* write_new_file never replaces a file, also one that appears while it
+ * writes: a child writes slowly (ROS_TEST_WRITE_DELAY_US) while this
+ * process, once the child's temp file is there (so after any check the
+ * child made), creates the file itself. */
+static void
+test_write_new_file(void)
+{
+	char dir[] = "/tmp/ros-unit-new.XXXXXX";
+	if (!mkdtemp(dir))
+		return;
+	char *path = path_join(dir, "notes.md");
+	struct buf err = BUF_INIT;
+	size_t len = 0;
+	char *t;
+
+	CHECK(write_new_file(path, "first\n", 6, 0600, &err) == 1, "a new file is created");
+	t = read_file(path, &len);
+	CHECK_STR(t, "first\n", "with its content");
+	free(t);
+	CHECK(write_new_file(path, "second\n", 7, 0600, &err) == 0, "an existing file: 0");
+	t = read_file(path, &len);
+	CHECK_STR(t, "first\n", "and it is left alone");
+	free(t);
+	unlink(path);
+
+	size_t big = 16 << 16;	/* 16 pieces of 64 KiB, 50 ms apart */
+	char *data = xmalloc(big);
+	memset(data, 'x', big);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("ROS_TEST_WRITE_DELAY_US", "50000", 1);
+		setenv("ROS_TEST_FSYNC", "0", 1);
+		int r = write_new_file(path, data, big, 0644, &err);
+		_exit(r == 0 ? 0 : r == 1 ? 1 : 2);
+	}
+	int64_t end = mono_ms() + 10000;
+	while (!has_temp(dir, "notes.md") && mono_ms() < end)
+		usleep(1000);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CHECK(fd >= 0, "the file is created while the child writes its temp file");
+	if (fd >= 0) {
+		CHECK(write_all(fd, "theirs\n", 7) == 0, "and written");
+		close(fd);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's write_new_file says it existed (exit %d)",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	t = read_file(path, &len);
+	CHECK(t && !strcmp(t, "theirs\n"), "the file that appeared is kept, not replaced (%zu bytes: %.6s)",
+	      t ? len : 0, t ? t : "");
+	free(t);
+	CHECK(!has_temp(dir, "notes.md"), "no temp file is left behind");
+	unlink(path);
+	rmdir(dir);
+	free(data);
+	free(path);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -531,5 +610,6 @@ main(void)
 	test_reader_keeps_its_version();
 	test_old_index_rescanned();
 	test_concurrent_readers();
+	test_write_new_file();
 	return UNIT_DONE();
 }

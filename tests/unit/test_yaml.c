@@ -884,6 +884,70 @@ test_registry_set(void)
 	buf_release(&err);
 }
 
+/* ---- kinds ---- */
+
+/* Each worker's kind as read: the type, whether ssh reaches it, and what
+ * worker_check says. */
+static void
+test_registry_kinds(void)
+{
+	const char *text = "workers:\n"
+			   "  - {worker_id: l, kind: local}\n"
+			   "  - {worker_id: s, kind: ssh, ssh: {host: h}}\n"
+			   "  - {worker_id: d, ssh: {host: h}}\n"
+			   "  - {worker_id: c, kind: slurm}\n"
+			   "  - {worker_id: cl, kind: slurm, ssh: {host: login}}\n"
+			   "  - {worker_id: k, kind: kubernetes}\n"
+			   "  - {worker_id: u, kind: SSH, ssh: {host: h}}\n";
+	const struct {
+		const char *id;
+		enum worker_kind type;
+		int by_ssh;
+		const char *check;
+	} t[] = {
+		{ "l", WORKER_LOCAL, 0, "" },
+		{ "s", WORKER_SSH, 1, "" },
+		{ "d", WORKER_SSH, 1, "" },
+		{ "c", WORKER_SLURM, 0, "" },
+		{ "cl", WORKER_SLURM, 1, "" },
+		{ "k", WORKER_UNKNOWN, 0, "worker k: unknown kind 'kubernetes' (local, ssh or slurm)" },
+		{ "u", WORKER_UNKNOWN, 0, "worker u: unknown kind 'SSH' (local, ssh or slurm)" },
+	};
+	struct registry r = REGISTRY_INIT;
+	struct buf err = BUF_INIT;
+	r.path = xstrdup("w.yaml");
+	CHECK(ydoc_parse(&r.doc, r.path, text, strlen(text), &err) == 0 && registry_reindex(&r, &err) == 0,
+	      "a registry of every kind reads (%s)", buf_cstr(&err));
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct worker *w = registry_find(&r, t[i].id);
+		buf_reset(&err);
+		int rc = w ? worker_check(w, &err) : -2;
+		CHECK(w && w->type == t[i].type && worker_by_ssh(w) == t[i].by_ssh &&
+			      worker_is_slurm(w) == (t[i].type == WORKER_SLURM),
+		      "worker %s: type %d, by ssh %d", t[i].id, w ? (int)w->type : -1, w ? worker_by_ssh(w) : -1);
+		CHECK(*t[i].check ? rc < 0 && !strcmp(buf_cstr(&err), t[i].check) : rc == 0,
+		      "worker %s: worker_check %s", t[i].id, *t[i].check ? t[i].check : "passes");
+	}
+	/* a worker built from fields to be written: its kind checked as written */
+	struct worker probe = { 0 };
+	probe.id = (char *)"p";
+	probe.kind = (char *)"ssh";
+	buf_reset(&err);
+	CHECK(worker_check(&probe, &err) < 0 && strstr(buf_cstr(&err), "ssh.host is missing"),
+	      "a probe of kind ssh without a host is refused (%s)", buf_cstr(&err));
+	probe.kind = (char *)"local";
+	buf_reset(&err);
+	CHECK(worker_check(&probe, &err) == 0, "a local probe passes");
+	char *ws = worker_workspace(registry_find(&r, "l"), "/root-dir");
+	CHECK_STR(ws, "/root-dir/workspace", "a local worker's default workspace is under the root");
+	free(ws);
+	ws = worker_workspace(registry_find(&r, "s"), "/root-dir");
+	CHECK_STR(ws, "research-worker", "an ssh worker's default workspace is in its home");
+	free(ws);
+	registry_release(&r);
+	buf_release(&err);
+}
+
 /* ---- the real registry ---- */
 
 static char *
@@ -1217,6 +1281,7 @@ main(void)
 	test_remove_item();
 	test_append_keeps_values();
 	test_registry_set();
+	test_registry_kinds();
 	test_compat_registry();
 	test_compat_project();
 	free(fixed_text);
