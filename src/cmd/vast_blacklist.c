@@ -11,7 +11,6 @@
  */
 #include "ros.h"
 #include "store/json.h"
-#include "util/table.h"
 #include "vast/blacklist.h"
 #include "vast/vworker.h"
 
@@ -31,42 +30,6 @@ machine_arg(struct ctx *ctx, const struct strv *pos)
 	if (parse_long(pos->v[1], &id) < 0 || id <= 0)
 		usage_error(ctx, "MACHINE_ID must be a positive number (Vast.ai's machine_id), not '%s'", pos->v[1]);
 	return id;
-}
-
-static int
-list(struct ctx *ctx)
-{
-	struct buf err = BUF_INIT;
-	json_t *rows = vast_blacklist_entries(ctx_root(ctx), &err), *r;
-	size_t i;
-
-	if (!rows) {
-		error("%s", err.s);
-		buf_release(&err);
-		return 1;
-	}
-	if (ctx->json) {
-		json_print(rows);
-	} else if (!json_array_size(rows)) {
-		printf("No machine is blacklisted (vastai/blacklist.yaml).\n");
-	} else {
-		struct table t;
-		table_init(&t, 3, "MACHINE", "SINCE", "REASON");
-		json_array_foreach(rows, i, r) {
-			char id[32];
-			char *date = vast_disp(jstr(r, "date"), 20, "-");
-			char *why = vast_disp(jstr(r, "reason"), 80, "-");
-			snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(r, "machine_id")));
-			table_row(&t, id, date, why);
-			free(date);
-			free(why);
-		}
-		table_print(&t, stdout, 1);
-		table_release(&t);
-	}
-	json_decref(rows);
-	buf_release(&err);
-	return 0;
 }
 
 static int
@@ -90,7 +53,7 @@ cmd_vastai_blacklist_fn(int argc, char **argv, struct ctx *ctx)
 	if (!strcmp(sub, "list")) {
 		if (pos.n > 1)
 			usage_error(ctx, "list takes no argument");
-		rc = list(ctx);
+		rc = vast_blacklist_show(ctx_root(ctx), ctx->json);
 	} else if (!strcmp(sub, "add")) {
 		long long id = machine_arg(ctx, &pos);
 		json_t *old = NULL;

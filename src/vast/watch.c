@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/setup.h"
 #include "exec/proc.h"
 #include "store/json.h"
 #include "store/queue.h"
@@ -195,17 +196,18 @@ is_mine(const struct watcher *w, const json_t *row)
 	return l && !strcmp(l, w->label);
 }
 
-/* "45s", "3m 05s", "2h 10m" */
-static void
-dur(char out[32], double s)
+void
+watch_dur(char out[32], double s)
 {
 	long long t = s < 0 ? 0 : (long long)s;
 	if (t < 60)
 		snprintf(out, 32, "%llds", t);
 	else if (t < 3600)
 		snprintf(out, 32, "%lldm %02llds", t / 60, t % 60);
-	else
+	else if (t < 86400)
 		snprintf(out, 32, "%lldh %02lldm", t / 3600, t % 3600 / 60);
+	else
+		snprintf(out, 32, "%lldd %02lldh", t / 86400, t % 86400 / 3600);
 }
 
 /* When the instance started (epoch seconds): start_date, else when this
@@ -397,48 +399,39 @@ record_destroyed(struct watcher *w, long long id, const struct strv *workers, co
 					      "workers", wk, "destroyed_at", now, "why", why));
 }
 
+/* The last line of text (without its newline): new string. */
+static char *
+last_line(const char *text)
+{
+	size_t l = strlen(text), s;
+	while (l && text[l - 1] == '\n')
+		l--;
+	for (s = l; s && text[s - 1] != '\n'; s--)
+		;
+	return xstrndup(text + s, l - s);
+}
+
+/* setup-worker on a new worker, in this process: its deadline bounds how
+ * long it holds up the tick; what it prints is not logged, only the
+ * outcome. */
 static void
 run_setup_worker(struct watcher *w, const char *wid)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	struct proc p;
-	if (n <= 0) {
-		watch_log("setup-worker %s: cannot find the ros binary (%s); run `ros setup-worker --worker-id %s`",
-			  wid, strerror(errno), wid);
-		return;
-	}
-	exe[n] = 0;
-	proc_init(&p);
-	strv_push(&p.argv, exe);
-	strv_push(&p.argv, "--root");
-	strv_push(&p.argv, w->root);
-	strv_push(&p.argv, "setup-worker");
-	strv_push(&p.argv, "--worker-id");
-	strv_push(&p.argv, wid);
-	p.timeout_ms = 30 * 60 * 1000;
+	struct setup_opts so = SETUP_OPTS_INIT;
+	struct buf e = BUF_INIT;
+
 	watch_log("setup-worker %s: started", wid);
-	proc_run(&p);
-	if (proc_interrupted && w->stop)
-		*w->stop = 1;
-	if (p.status == 0) {
+	if (worker_setup(w->root, wid, &so, &e) == 0) {
 		watch_log("setup-worker %s: ready", wid);
 	} else {
-		/* the last line it wrote says why */
-		const char *e = p.err.len ? p.err.s : buf_cstr(&p.out);
-		size_t l = strlen(e);
-		while (l && e[l - 1] == '\n')
-			l--;
-		size_t s = l;
-		while (s && e[s - 1] != '\n')
-			s--;
-		char *last = xstrndup(e + s, l - s);
-		char *d = vast_disp(last, 200, "no message");
-		watch_log("setup-worker %s failed (exit %d): %s", wid, p.status, d);
+		char *last = last_line(e.s), *d = vast_disp(last, 200, "no message");
+		watch_log("setup-worker %s failed: %s", wid, d);
 		free(d);
 		free(last);
 	}
-	proc_release(&p);
+	if (proc_interrupted && w->stop)
+		*w->stop = 1;
+	buf_release(&e);
 }
 
 static void
@@ -462,7 +455,7 @@ unregistered(struct watcher *w, struct tick *t, const json_t *row, double now)
 	int port = 0;
 	double start = started(w, row, now);
 
-	dur(age, now - start);
+	watch_dur(age, now - start);
 	if (vast_row_refused(row) && now - start < (double)w->cfg.boot_timeout_s) {
 		watch_log("instance %lld: not registered while Vast.ai's values for it are refused (%s for %s; "
 			  "destroyed after boot_timeout_seconds)", id, st, age);
@@ -524,7 +517,7 @@ idle_check(struct watcher *w, struct tick *t, struct files *f, const json_t *row
 	double since = last > start ? last : start;
 	if (now - since < idle_s)
 		return;
-	dur(idle, now - since);
+	watch_dur(idle, now - since);
 	time_t cutoff = (time_t)floor(now - idle_s);
 	char *why = xasprintf("instance %lld destroyed by vastai-watcher: idle for %s", id, idle);
 	struct vast_recon rc = VAST_RECON_INIT;
