@@ -51,11 +51,7 @@ watch_log(const char *fmt, ...)
 char *
 watch_label(const char *root)
 {
-	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)root; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
+	uint64_t h = fnv1a(FNV1A_INIT, root, strlen(root));
 	return xasprintf("ros-watcher:%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
 

@@ -23,6 +23,7 @@
 #include "vast/query.h"
 #include "vast/values.h"
 #include "vast/vworker.h"
+#include "vast/watch.h"
 
 /* ---- helpers ---- */
 
@@ -1333,6 +1334,40 @@ test_http(void)
 	free(log);
 }
 
+/* ---- the watcher's label ---- */
+
+/* The label as the first watcher wrote it: rentals made then carry it. */
+static char *
+old_label(const char *root)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const unsigned char *p = (const unsigned char *)root; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return xasprintf("ros-watcher:%012llx", (unsigned long long)(h & 0xffffffffffffULL));
+}
+
+static void
+test_label(void)
+{
+	static const char *const roots[] = { "/", "/home/u/research-os", "/srv/r\xc3\xa9sum\xc3\xa9/root",
+					     "/tmp/ros-test.aqbALC/root", "/\xff\x80 odd" };
+	for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
+		char *now = watch_label(roots[i]), *then = old_label(roots[i]);
+		CHECK_STR(now, then, "label of root %zu: what earlier rentals carry", i);
+		free(now);
+		free(then);
+	}
+	/* pinned: FNV-1a 64 of the path, low 48 bits */
+	char *l = watch_label("/home/u/research-os");
+	CHECK_STR(l, "ros-watcher:1551dd553974", "label pinned");
+	free(l);
+	l = watch_label("/srv/r\xc3\xa9sum\xc3\xa9/root");
+	CHECK_STR(l, "ros-watcher:7bbf8c23393a", "label pinned (UTF-8 path)");
+	free(l);
+}
+
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -1352,6 +1387,7 @@ main(void)
 	test_urls();
 	test_judge();
 	test_http();
+	test_label();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return UNIT_DONE();
 }
