@@ -84,7 +84,7 @@ static struct strv
 name_list(struct ctx *ctx, const char *flag, const char *v)
 {
 	struct strv items = STRV_INIT;
-	vast_split_list(v, &items);
+	split_list(v, ',', &items);
 	for (size_t i = 0; i < items.n; i++)
 		if (!vast_list_item_ok(items.v[i]))
 			usage_error(ctx, "bad name '%s' in --%s", items.v[i], flag);
@@ -99,7 +99,7 @@ exclude_ids(struct ctx *ctx, const struct strv *given, struct vast_hunt *h)
 		struct strv items = STRV_INIT;
 		long long id;
 		int ok;
-		vast_split_list(given->v[i], &items);
+		split_list(given->v[i], ',', &items);
 		ok = items.n > 0;
 		for (size_t k = 0; ok && k < items.n; k++) {
 			if (parse_long(items.v[k], &id) < 0 || id <= 0) {
