@@ -1334,6 +1334,65 @@ test_http(void)
 	free(log);
 }
 
+/* ---- new worker entries ---- */
+
+/* The keys of entry e, in order, and the defaults worth checking. */
+static char *
+entry_brief(const json_t *e)
+{
+	struct buf b = BUF_INIT;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)e, k, v)
+		buf_addf(&b, "%s%s", b.len ? " " : "", k);
+	buf_addf(&b, " | %s %s %s", json_string_value(json_object_get(e, "kind")),
+		 json_string_value(json_object_get(e, "worker_pool")), json_string_value(json_object_get(e, "workspace")));
+	return buf_detach(&b);
+}
+
+static void
+test_entries(void)
+{
+	struct worker_spec local = { .id = "box" }, ssh = { .id = "gpu1", .host = "10.0.0.5", .user = "me" };
+	json_t *row = json_loads(good_inst_json, 0, NULL), *e;
+	struct vast_reg_opts ro = { 0 };
+	struct buf err = BUF_INIT;
+	char *s;
+
+	e = worker_entry(&local);
+	s = entry_brief(e);
+	CHECK_STR(s, "worker_id kind enabled worker_pool workspace health | local local workspace", "a local worker's defaults");
+	CHECK(json_is_true(json_object_get(e, "enabled")), "enabled");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(e, "health"), "heartbeat_command")), "echo ok",
+		  "the heartbeat");
+	free(s);
+	json_decref(e);
+	e = worker_entry(&ssh);
+	s = entry_brief(e);
+	CHECK_STR(s, "worker_id kind enabled worker_pool ssh workspace health | ssh default research-worker",
+		  "an ssh worker's defaults");
+	CHECK(worker_entry_check(e, &err) == 0, "it reads back (%s)", buf_cstr(&err));
+	free(s);
+	json_decref(e);
+
+	/* a rental and add-worker --vastai-instance-id: the same defaults */
+	e = vast_rental_entry("vastai_auto_1", 31000101, row, NULL, &ro, &err);
+	s = e ? entry_brief(e) : NULL;
+	CHECK_STR(s, "worker_id instance_id kind enabled worker_pool ssh workspace resources dph health notes "
+		  "| ssh vastai /root/research-worker", "a rental's entry");
+	free(s);
+	json_decref(e);
+	struct worker_spec inst = { .id = "vastai_31000101", .instance_id = 31000101, .host = "ssh4.vast.ai" };
+	e = worker_entry(&inst);
+	s = entry_brief(e);
+	CHECK_STR(s, "worker_id instance_id kind enabled worker_pool ssh workspace health | ssh vastai /root/research-worker",
+		  "an instance's entry from add-worker");
+	free(s);
+	json_decref(e);
+	json_decref(row);
+	buf_release(&err);
+}
+
 /* ---- the watcher's label ---- */
 
 /* The label as the first watcher wrote it: rentals made then carry it. */
@@ -1388,6 +1447,7 @@ main(void)
 	test_judge();
 	test_http();
 	test_label();
+	test_entries();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return UNIT_DONE();
 }
