@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "vast/reconcile.h"
 #include "vast/rent.h"
+#include "vast/search.h"
 #include "vast/values.h"
 #include "vast/vworker.h"
 
@@ -603,21 +604,6 @@ rent_progress(void *arg, const char *line)
 	watch_log("  %s", line);
 }
 
-static void
-offer_desc(struct buf *b, const json_t *o)
-{
-	long long m = 0, ng = 1;
-	char *gpu = vast_disp_field(o, "gpu_name", 40, "GPU");
-	vast_json_int(json_object_get(o, "machine_id"), &m);
-	vast_json_int(json_object_get(o, "num_gpus"), &ng);
-	if (ng > 1)
-		buf_addf(b, "%lldx ", ng);
-	buf_addf(b, "%s on machine %lld, $%.4f/hr", gpu, m, row_num(o, "dph_total", 0));
-	if (!isnan(row_num(o, "dlperf_per_dphtotal", NAN)))
-		buf_addf(b, ", DLP/$ %.1f", row_num(o, "dlperf_per_dphtotal", 0));
-	free(gpu);
-}
-
 enum rent_result { RENT_OK, RENT_GONE, RENT_HELD, RENT_FAIL };
 
 /* Rent one offer, wait for it, register it.  RENT_HELD: an instance exists
@@ -634,7 +620,7 @@ rent_one(struct watcher *w, struct tick *t, const json_t *offer, double *dph)
 	enum rent_result res = RENT_FAIL;
 	long long oid = row_id(offer);
 
-	offer_desc(&desc, offer);
+	vast_offer_desc(&desc, offer);
 	json_array_append(one, (json_t *)offer);
 	ro.image = w->cfg.rent_image;
 	ro.onstart = w->cfg.rent_onstart;

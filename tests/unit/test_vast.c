@@ -21,6 +21,7 @@
 #include "vast/cost.h"
 #include "vast/http.h"
 #include "vast/query.h"
+#include "vast/search.h"
 #include "vast/values.h"
 #include "vast/vworker.h"
 #include "vast/watch.h"
@@ -1334,6 +1335,52 @@ test_http(void)
 	free(log);
 }
 
+/* ---- settings given one at a time ---- */
+
+static void
+test_given(void)
+{
+	struct strv ids = STRV_INIT;
+	struct vast_given g[] = {
+		{ "storage", VG_NUM, offsetof(struct vast_hunt, disk_gb), 10, 0, NULL, NULL, 0 },
+		{ "disk-gb", VG_NUM, offsetof(struct vast_hunt, disk_gb), NAN, 0, NULL, NULL, 0 },
+		{ "gpu", VG_NAMES, offsetof(struct vast_hunt, gpus), NAN, 0, "RTX 3060, RTX 3070", NULL, 0 },
+		{ "num-gpus", VG_WHOLE, offsetof(struct vast_hunt, num_gpus), NAN, 2, NULL, NULL, 1 },
+		{ "exclude-offer-id", VG_IDS, 0, NAN, 0, NULL, &ids, 0 },
+	};
+	struct vast_hunt h;
+	struct buf msg = BUF_INIT;
+	char *q;
+
+	strv_push(&ids, "7,8");
+	CHECK(!vast_given_conflict(g, 5, NULL, &msg), "no conflict (%s)", buf_cstr(&msg));
+	CHECK(!vast_given_conflict(g, 5, "dph<0.5", &msg), "none with a query on another filter (%s)", buf_cstr(&msg));
+	CHECK(vast_given_conflict(g, 5, "gpu_name in [A100]", &msg) &&
+	      strstr(buf_cstr(&msg), "--gpu 'RTX 3060, RTX 3070' and --query's"), "one with a query on its filter: %s",
+	      buf_cstr(&msg));
+	buf_reset(&msg);
+	g[1].num = 20;
+	CHECK(vast_given_conflict(g, 5, NULL, &msg) &&
+	      !strcmp(buf_cstr(&msg), "--storage 10 and --disk-gb 20 are the same setting: give one"),
+	      "two names of one setting, two values: %s", buf_cstr(&msg));
+	buf_reset(&msg);
+	g[1].num = NAN;
+	vast_hunt_init(&h);
+	for (size_t i = 0; i < 5; i++)
+		CHECK(vast_given_apply(&g[i], &h, &msg) == 0, "apply --%s", g[i].name);
+	q = vast_hunt_query_string(&h);
+	CHECK_STR(q, "disk_space>=10 num_gpus=2 gpu_name in [RTX_3060,RTX_3070] id notin [7,8]", "the query they add up to");
+	free(q);
+	vast_hunt_release(&h);
+	g[2].text = "RTX [3060]";
+	vast_hunt_init(&h);
+	CHECK(vast_given_apply(&g[2], &h, &msg) < 0 && !strcmp(buf_cstr(&msg), "bad name 'RTX [3060]' in --gpu"),
+	      "a name that is not plain: %s", buf_cstr(&msg));
+	vast_hunt_release(&h);
+	strv_release(&ids);
+	buf_release(&msg);
+}
+
 /* ---- new worker entries ---- */
 
 /* The keys of entry e, in order, and the defaults worth checking. */
@@ -1448,6 +1495,7 @@ main(void)
 	test_http();
 	test_label();
 	test_entries();
+	test_given();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return UNIT_DONE();
 }
