@@ -138,23 +138,19 @@ print_table(const json_t *ranked)
 static void
 print_best(const json_t *o)
 {
-	long long id = 0;
-	double d;
-	char *geo = vast_disp_field(o, "geolocation", 40, "location unknown");
 	const json_t *cost = json_object_get(o, "cost");
+	char *geo = vast_disp_field(o, "geolocation", 40, "location unknown");
 	struct buf desc = BUF_INIT;
+	long long id = 0;
+
 	vast_json_int(json_object_get(o, "id"), &id);
 	vast_offer_desc(&desc, o);
-	printf("Best: offer %lld — %s", id, desc.s);
-	if (json_is_object(cost)) {
-		jnum(cost, "est_hours", &d);
-		printf(", est. %.2f h", d);
-		jnum(cost, "total", &d);
-		printf(", total $%.4f", d);
-	} else {
-		printf(", cost unknown (no DLPerf)");
-	}
-	printf(" (%s)\n", geo);
+	if (json_is_object(cost))
+		printf("Best: offer %lld — %s, est. %.2f h, total $%.4f (%s)\n", id, desc.s,
+		       json_number_value(json_object_get(cost, "est_hours")),
+		       json_number_value(json_object_get(cost, "total")), geo);
+	else
+		printf("Best: offer %lld — %s, cost unknown (no DLPerf) (%s)\n", id, desc.s, geo);
 	free(geo);
 	buf_release(&desc);
 }
