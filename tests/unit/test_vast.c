@@ -1458,7 +1458,7 @@ static void
 test_label(void)
 {
 	static const char *const roots[] = { "/", "/home/u/research-os", "/srv/r\xc3\xa9sum\xc3\xa9/root",
-					     "/tmp/ros-test.aqbALC/root", "/\xff\x80 odd" };
+					     "/var/lib/ros roots/with space", "/\xff\x80 odd" };
 	for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
 		char *now = watch_label(roots[i]), *then = old_label(roots[i]);
 		CHECK_STR(now, then, "label of root %zu: what earlier rentals carry", i);
