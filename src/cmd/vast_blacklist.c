@@ -34,42 +34,6 @@ machine_arg(struct ctx *ctx, const struct strv *pos)
 }
 
 static int
-list(struct ctx *ctx)
-{
-	struct buf err = BUF_INIT;
-	json_t *rows = vast_blacklist_entries(ctx_root(ctx), &err), *r;
-	size_t i;
-
-	if (!rows) {
-		error("%s", err.s);
-		buf_release(&err);
-		return 1;
-	}
-	if (ctx->json) {
-		json_print(rows);
-	} else if (!json_array_size(rows)) {
-		printf("No machine is blacklisted (vastai/blacklist.yaml).\n");
-	} else {
-		struct table t;
-		table_init(&t, 3, "MACHINE", "SINCE", "REASON");
-		json_array_foreach(rows, i, r) {
-			char id[32];
-			char *date = vast_disp(jstr(r, "date"), 20, "-");
-			char *why = vast_disp(jstr(r, "reason"), 80, "-");
-			snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(r, "machine_id")));
-			table_row(&t, id, date, why);
-			free(date);
-			free(why);
-		}
-		table_print(&t, stdout, 1);
-		table_release(&t);
-	}
-	json_decref(rows);
-	buf_release(&err);
-	return 0;
-}
-
-static int
 cmd_vastai_blacklist_fn(int argc, char **argv, struct ctx *ctx)
 {
 	const char *reason = NULL;
@@ -90,7 +54,7 @@ cmd_vastai_blacklist_fn(int argc, char **argv, struct ctx *ctx)
 	if (!strcmp(sub, "list")) {
 		if (pos.n > 1)
 			usage_error(ctx, "list takes no argument");
-		rc = list(ctx);
+		rc = vast_blacklist_show(ctx_root(ctx), ctx->json);
 	} else if (!strcmp(sub, "add")) {
 		long long id = machine_arg(ctx, &pos);
 		json_t *old = NULL;

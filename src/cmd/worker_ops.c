@@ -1,253 +1,122 @@
 /*
  * worker_ops.c - worker-status and setup-worker: health and preparation of
- * workers, one process per worker, all workers in parallel.
+ * workers (engine/wstatus.h, engine/setup.h).
  */
 #include "ros.h"
-#include "exec/batch.h"
-#include "exec/slurm.h"
-#include "store/queue.h"
-#include "store/registry.h"
+#include "engine/setup.h"
+#include "engine/wstatus.h"
+#include "util/jx.h"
 #include "util/table.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-/* The run queue's view of the workers, from one read: how many runs are
- * active on each (*busy: id -> count) and the Slurm job ids among them
- * (*jobs: id -> [job ids]). */
+/* The GPU column of a row: its GPUs, or a Slurm worker's partition and
+ * jobs (at most colsz - 1 bytes). */
 static void
-active_from_queue(const char *root, json_t **busy, json_t **jobs)
+gpu_column(const json_t *row, char *col, size_t colsz)
 {
-	struct queue q = QUEUE_INIT;
-	struct buf err = BUF_INIT;
-	char *path = path_join(root, Q_RUNS);
-	*busy = json_object();
-	*jobs = json_object();
-	if (queue_load(&q, path, &err) == 0)
-		for (size_t i = 0; i < q.n; i++) {
-			if (!queue_key_is(&q, i, JK_STATUS, "running") && !queue_key_is(&q, i, JK_STATUS, "dispatching"))
-				continue;
-			char *w = queue_key(&q, i, JK_WORKER);
-			json_t *c = json_object_get(*busy, w);
-			json_object_set_new(*busy, w, json_integer(c ? json_integer_value(c) + 1 : 1));
-			json_t *r = queue_obj(&q, i, &err);
-			if (r && jstr(r, "slurm_job_id")) {
-				json_t *a = json_object_get(*jobs, w);
-				if (!a) {
-					a = json_array();
-					json_object_set_new(*jobs, w, a);
-				}
-				json_array_append_new(a, json_string(jstr(r, "slurm_job_id")));
-			}
-			free(w);
-		}
-	queue_release(&q);
-	buf_release(&err);
-	free(path);
-}
+	const json_t *sl = json_object_get(row, "slurm"), *g;
+	size_t i, l;
 
-/* The Slurm records of a worker-status batch into row; the GPU column. */
-static void
-slurm_status_row(json_t *row, const struct rec *rec, const char *data, char *col, size_t colsz, int *unhealthy)
-{
-	json_t *sl = json_object_get(row, "slurm");
-	if (!sl) {
-		sl = json_object();
-		json_object_set_new(row, "slurm", sl);
-	}
-	size_t l = strlen(col);
-	if (!strcmp(rec->op, "slurm")) {
-		long long src = rec->nf > 0 ? atoll(rec->f[0]) : -1;
-		jset_str(sl, "sinfo", data);
-		jset_int(sl, "sinfo_exit", src);
-		if (src != 0)
-			*unhealthy = 1;
-		char *one = xstrdup(data);
+	*col = 0;
+	if (jstr(sl, "sinfo")) {
+		long long src = -1;
+		char *one = xstrdup(jstr(sl, "sinfo"));
+		jint(sl, "sinfo_exit", &src);
 		for (char *p = one; *p; p++)
 			if (*p == '\n')
 				*p = ';';
-		snprintf(col + l, colsz - l, "%s%s%s", l ? "; " : "", src ? "sinfo failed: " : "", one);
+		snprintf(col, colsz, "%s%s", src ? "sinfo failed: " : "", one);
 		free(one);
-	} else if (!strcmp(rec->op, "sjobs") && rec->nf >= 2) {
-		jset_int(sl, "pending", atoll(rec->f[0]));
-		jset_int(sl, "running", atoll(rec->f[1]));
-		snprintf(col + l, colsz - l, "%sjobs: %s pending, %s running", l ? "; " : "", rec->f[0], rec->f[1]);
+	}
+	if (json_object_get(sl, "pending")) {
+		long long pend = 0, run = 0;
+		jint(sl, "pending", &pend);
+		jint(sl, "running", &run);
+		l = strlen(col);
+		snprintf(col + l, colsz - l, "%sjobs: %lld pending, %lld running", l ? "; " : "", pend, run);
+	}
+	json_array_foreach(json_object_get(row, "gpus"), i, g) {
+		if (!jstr(g, "name"))
+			continue;
+		l = strlen(col);
+		snprintf(col + l, colsz - l, "%s%s %s%% %s/%s MiB", l ? "; " : "", jstr0(g, "name"),
+			 jstr0(g, "util_pct"), jstr0(g, "mem_used_mib"), jstr0(g, "mem_total_mib"));
+	}
+}
+
+static void
+print_status(const json_t *rows)
+{
+	struct table t;
+	const json_t *row;
+	size_t i;
+
+	table_init(&t, 7, "WORKER", "KIND", "POOL", "STATE", "RTT", "SLOTS", "GPU");
+	json_array_foreach(rows, i, row) {
+		char rtt[32] = "-", slots[48] = "", gpu[256];
+		long long used = 0, n = 0, ms;
+		int answered = jint(row, "rtt_ms", &ms) == 0;
+		jint(row, "busy_slots", &used);
+		if (answered)
+			snprintf(rtt, sizeof rtt, "%.0f ms", (double)ms);
+		if (!strcmp(jstr0(row, "kind"), "slurm") && jint(row, "max_jobs", &n) == 0)
+			snprintf(slots, sizeof slots, "%lld/%lld", used, n);
+		else if (!strcmp(jstr0(row, "kind"), "slurm"))
+			snprintf(slots, sizeof slots, "%lld/-", used);
+		else if (jint(row, "slots", &n) == 0)
+			snprintf(slots, sizeof slots, "%lld/%lld", used, n);
+		gpu_column(row, gpu, sizeof gpu);
+		table_row(&t, *jstr0(row, "worker_id") ? jstr0(row, "worker_id") : "?", jstr0(row, "kind"),
+			  jstr0(row, "worker_pool"), jstr0(row, "state"), rtt, slots,
+			  *gpu ? gpu : answered ? "none" : "");
+	}
+	table_print(&t, stdout, 1);
+	table_release(&t);
+	json_array_foreach(rows, i, row) {
+		if (jstr(row, "error"))
+			printf("  %s: %s\n", jstr0(row, "worker_id"), jstr0(row, "error"));
+		const char *bo = jstr(row, "busy_command_output");
+		if (bo && *bo) {
+			printf("  %s busy: ", jstr0(row, "worker_id"));
+			for (const char *p = bo; *p; p++)
+				putchar(*p == '\n' ? ' ' : *p);
+			putchar('\n');
+		}
 	}
 }
 
 static int
 cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 {
-	struct registry reg = REGISTRY_INIT;
-	struct batches bs = BATCHES_INIT;
 	struct buf err = BUF_INIT;
 	long long timeout = 20;
-	int rc = 0;
 	const struct opt opts[] = {
 		{ "timeout", OPT_INT, &timeout, "SECONDS", "give up on a worker after this long (default 20)", 0, NULL },
 		OPT_END
 	};
+	json_t *rows, *row;
+	size_t i;
+	int rc = 0;
+
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
 	if (timeout < 1)
 		usage_error(ctx, "--timeout must be positive");
-	const char *root = ctx_root(ctx);
-	if (registry_load(&reg, root, &err) < 0) {
+	if (!(rows = worker_status(ctx_root(ctx), (int)timeout * 1000, &err))) {
 		error("%s", err.s);
 		buf_release(&err);
 		return 1;
 	}
-	json_t *busyq, *sjobs, *rows = json_array();
-	active_from_queue(root, &busyq, &sjobs);
-	for (size_t i = 0; i < reg.n; i++) {
-		struct worker *w = &reg.w[i];
-		buf_reset(&err);
-		if (!w->enabled || worker_check(w, &err) < 0)
-			continue;
-		struct batch *b = batches_get(&bs, w, root);
-		const char *hb = w->heartbeat ? w->heartbeat : "echo ok";
-		script_call(&b->s, "ros_run_cmd", (const char *[]){ "heartbeat", NULL }, hb, strlen(hb));
-		if (worker_is_slurm(w)) {
-			slurm_script_status(&b->s, w, json_object_get(sjobs, w->id));
-		} else {
-			script_call(&b->s, "ros_gpu", NULL, NULL, 0);
-			script_call(&b->s, "ros_busy_runs", NULL, NULL, 0);
-		}
-		if (w->busy)
-			script_call(&b->s, "ros_run_cmd", (const char *[]){ "busycmd", NULL }, w->busy, strlen(w->busy));
-	}
-	batches_run(&bs, root, (int)timeout * 1000);
-
-	struct table t;
-	table_init(&t, 7, "WORKER", "KIND", "POOL", "STATE", "RTT", "SLOTS", "GPU");
-	for (size_t i = 0; i < reg.n; i++) {
-		struct worker *w = &reg.w[i];
-		json_t *row = json_object();
-		jset_str(row, "worker_id", w->id ? w->id : "");
-		jset_str(row, "kind", w->kind);
-		jset_str(row, "worker_pool", w->pool ? w->pool : "");
-		json_object_set_new(row, "enabled", json_boolean(w->enabled));
-		json_t *c = json_object_get(busyq, w->id ? w->id : "");
-		long long used = c ? json_integer_value(c) : 0;
-		jset_int(row, "slots", w->slots);
-		jset_int(row, "busy_slots", used);
-		struct batch *b = NULL;
-		for (size_t k = 0; k < bs.n; k++)
-			if (bs.b[k].w == w)
-				b = &bs.b[k];
-		char rtt[32] = "-", slots[32], gpu[256] = "";
-		const char *state;
-		buf_reset(&err);
-		if (!w->enabled) {
-			state = "disabled";
-		} else if (!b) {
-			state = "invalid";
-			worker_check(w, &err);
-			jset_str(row, "error", err.s);
-		} else if (b->unreachable) {
-			state = "DEAD";
-			jset_str(row, "error", b->reason);
+	json_array_foreach(rows, i, row)
+		if (worker_status_bad(row))
 			rc = 1;
-		} else {
-			state = "alive";
-			snprintf(rtt, sizeof rtt, "%.0f ms", (double)b->p.elapsed_ms);
-			jset_int(row, "rtt_ms", b->p.elapsed_ms);
-			size_t pos = 0;
-			struct rec rec;
-			json_t *gpus = json_array();
-			while (batch_rec_next(b, &pos, &rec)) {
-				char *data = xstrndup(rec.data ? rec.data : "", rec.len);
-				if (!strcmp(rec.op, "heartbeat")) {
-					jset_str(row, "heartbeat", data);
-					if (rec.nf > 0 && strcmp(rec.f[0], "0")) {
-						state = "unhealthy";
-						rc = 1;
-					}
-				} else if (!strcmp(rec.op, "slurm") || !strcmp(rec.op, "sjobs")) {
-					int bad = 0;
-					slurm_status_row(row, &rec, data, gpu, sizeof gpu, &bad);
-					if (bad && !strcmp(state, "alive")) {
-						state = "unhealthy";
-						rc = 1;
-					}
-				} else if (!strcmp(rec.op, "busycmd")) {
-					jset_str(row, "busy_command_output", data);
-				} else if (!strcmp(rec.op, "gpu")) {
-					for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
-						json_t *g = json_object();
-						char *f[5] = { 0 };
-						int nf = 0;
-						for (char *p = line; nf < 5; nf++) {
-							f[nf] = p;
-							char *comma = strchr(p, ',');
-							if (!comma) {
-								nf++;
-								break;
-							}
-							*comma = 0;
-							p = comma + 1;
-							while (*p == ' ')
-								p++;
-						}
-						if (nf >= 5) {
-							jset_str(g, "name", f[1]);
-							jset_str(g, "util_pct", f[2]);
-							jset_str(g, "mem_used_mib", f[3]);
-							jset_str(g, "mem_total_mib", f[4]);
-							size_t gl = strlen(gpu);
-							snprintf(gpu + gl, sizeof gpu - gl, "%s%s %s%% %s/%s MiB", gl ? "; " : "", f[1], f[2], f[3], f[4]);
-						}
-						json_array_append_new(gpus, g);
-					}
-				} else if (!strcmp(rec.op, "busy") && rec.nf > 0) {
-					(void)0;
-				}
-				free(data);
-				rec_release(&rec);
-			}
-			/* the live count on the worker (busy records carry no data) */
-			pos = 0;
-			while (batch_rec_next(b, &pos, &rec)) {
-				if (!strcmp(rec.op, "busy") && rec.nf > 0)
-					jset_int(row, "live_runs", atoll(rec.f[0]));
-				rec_release(&rec);
-			}
-			json_object_set_new(row, "gpus", gpus);
-		}
-		if (worker_is_slurm(w) && w->max_jobs > 0)
-			snprintf(slots, sizeof slots, "%lld/%d", used, w->max_jobs);
-		else if (worker_is_slurm(w))
-			snprintf(slots, sizeof slots, "%lld/-", used);
-		else
-			snprintf(slots, sizeof slots, "%lld/%d", used, w->slots);
-		jset_str(row, "state", state);
-		table_row(&t, w->id ? w->id : "?", w->kind, w->pool ? w->pool : "", state, rtt, slots,
-			  *gpu ? gpu : w->enabled && b && !b->unreachable ? "none" : "");
-		json_array_append_new(rows, row);
-	}
-	if (ctx->json) {
+	if (ctx->json)
 		json_print(rows);
-	} else {
-		table_print(&t, stdout, 1);
-		for (size_t i = 0; i < json_array_size(rows); i++) {
-			json_t *row = json_array_get(rows, i);
-			if (jstr(row, "error"))
-				printf("  %s: %s\n", jstr0(row, "worker_id"), jstr0(row, "error"));
-			const char *bo = jstr(row, "busy_command_output");
-			if (bo && *bo) {
-				printf("  %s busy: ", jstr0(row, "worker_id"));
-				for (const char *p = bo; *p; p++)
-					putchar(*p == '\n' ? ' ' : *p);
-				putchar('\n');
-			}
-		}
-	}
-	table_release(&t);
+	else
+		print_status(rows);
 	json_decref(rows);
-	json_decref(busyq);
-	json_decref(sjobs);
-	batches_release(&bs);
-	registry_release(&reg);
 	buf_release(&err);
 	return rc;
 }
@@ -264,111 +133,41 @@ const struct ros_cmd cmd_worker_status = {
 
 /* ---- setup-worker ---- */
 
+/* The set-up's output, as it comes. */
 static void
-stream_lines(struct proc *p, int stream, const char *data, size_t len)
+show_line(void *arg, int stream, const char *line, size_t len)
 {
-	/* setup output streams as it comes; ROS records are kept for parsing */
-	struct buf *pending = p->arg;
-	buf_add(pending, data, len);
-	char *nl;
-	while ((nl = memchr(pending->s, '\n', pending->len))) {
-		size_t n = (size_t)(nl - pending->s) + 1;
-		if (!(n >= 4 && !memcmp(pending->s, "ROS ", 4)))
-			fwrite(pending->s, 1, n, stream == 1 ? stdout : stderr);
-		fflush(stdout);
-		memmove(pending->s, pending->s + n, pending->len - n);
-		pending->len -= n;
-		pending->s[pending->len] = 0;
-	}
+	(void)arg;
+	fwrite(line, 1, len, stream == 2 ? stderr : stdout);
+	fflush(stdout);
 }
 
 static int
 cmd_setup_worker_fn(int argc, char **argv, struct ctx *ctx)
 {
-	const char *id = NULL, *env_file = NULL;
-	int no_install = 0, no_env = 0, rc = 1;
-	struct registry reg = REGISTRY_INIT;
-	struct buf err = BUF_INIT, pending = BUF_INIT;
+	struct setup_opts so = SETUP_OPTS_INIT;
+	struct buf err = BUF_INIT;
+	const char *id = NULL;
 	const struct opt opts[] = {
 		{ "worker-id", OPT_STR, &id, "ID", "the worker to prepare (required)", 0, NULL },
-		{ "env-file", OPT_STR, &env_file, "PATH", "secrets to sync (default ~/.env.local)", 0, NULL },
-		{ "no-env", OPT_BOOL, &no_env, NULL, "do not sync the env file", 0, NULL },
-		{ "no-install", OPT_BOOL, &no_install, NULL, "never install packages", 0, NULL },
+		{ "env-file", OPT_STR, &so.env_file, "PATH", "secrets to sync (default ~/.env.local)", 0, NULL },
+		{ "no-env", OPT_BOOL, &so.no_env, NULL, "do not sync the env file", 0, NULL },
+		{ "no-install", OPT_BOOL, &so.no_install, NULL, "never install packages", 0, NULL },
 		OPT_END
 	};
+	int rc = 0;
+
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
 	if (!id)
 		usage_error(ctx, "--worker-id is required");
-	const char *root = ctx_root(ctx);
-	if (registry_load(&reg, root, &err) < 0) {
+	so.say = show_line;
+	if (worker_setup(ctx_root(ctx), id, &so, &err) < 0) {
 		error("%s", err.s);
-		goto out;
-	}
-	struct worker *w = registry_find(&reg, id);
-	if (!w) {
-		error("no worker '%s' in %s", id, reg.path);
-		goto out;
-	}
-	if (worker_check(w, &err) < 0) {
-		error("%s", err.s);
-		goto out;
-	}
-	int allow = !no_install;
-	const struct ynode *m = registry_node(&reg, id);
-	int b;
-	if (ynode_bool(ymap_get(m, "allow_install"), &b) == 0 && !b)
-		allow = 0;
-	struct script s = SCRIPT_INIT;
-	script_begin(&s, w, root);
-	script_call(&s, "ros_setup", (const char *[]){ allow ? "1" : "0", NULL }, NULL, 0);
-	char *envpath = NULL, *envdata = NULL;
-	size_t envlen = 0;
-	if (!no_env && w->type == WORKER_LOCAL) {
-		printf("setup: local worker: its runs load this machine's ~/.env.local; nothing to sync\n");
-	} else if (!no_env) {
-		envpath = env_file ? xstrdup(env_file) : expand_home("~/.env.local");
-		envdata = read_file(envpath, &envlen);
-		if (envdata)
-			script_call(&s, "ros_put_env", NULL, envdata, envlen);
-		else if (env_file)
-			warning("cannot read %s; no secrets synced", envpath);
-		else
-			printf("setup: no ~/.env.local here; nothing to sync\n");
-	}
-	struct proc p;
-	remote_proc(&p, w, root, &s, 600000);
-	p.on_output = stream_lines;
-	p.arg = &pending;
-	printf("setup-worker %s (%s%s%s)\n", w->id, w->kind, w->host ? " " : "", w->host ? w->host : "");
-	fflush(stdout);
-	proc_run(&p);
-	if (pending.len && !(pending.len >= 4 && !memcmp(pending.s, "ROS ", 4)))
-		fwrite(pending.s, 1, pending.len, stdout);
-	if (remote_unreachable(&p)) {
-		char *why = remote_reason(&p);
-		error("worker %s unreachable: %s", w->id, why);
-		free(why);
-	} else if (envdata && !strstr(buf_cstr(&p.out), "ROS env - ok")) {
-		error("setup of %s: the env file could not be written", w->id);
-	} else if (strstr(buf_cstr(&p.out), "ROS setup - ok")) {
-		printf("setup-worker %s: ready\n", w->id);
-		rc = 0;
+		rc = 1;
 	} else {
-		error("setup of %s failed (exit %d)%s%s", w->id, p.status, p.err.len ? ": " : "", buf_cstr(&p.err));
+		printf("setup-worker %s: ready\n", id);
 	}
-	if (envdata) {
-		memset(envdata, 0, envlen);	/* secrets do not linger */
-		free(envdata);
-	}
-	free(envpath);
-	if (s.b.s)
-		memset(s.b.s, 0, s.b.len);
-	proc_release(&p);
-	script_release(&s);
-out:
-	registry_release(&reg);
 	buf_release(&err);
-	buf_release(&pending);
 	return rc;
 }
 

@@ -41,22 +41,10 @@ out:
 static int
 add_fn(struct registry *r, void *arg, struct buf *err)
 {
-	json_t *fields = arg;
-	struct worker probe = { 0 };
 	/* check the values as they will be read back */
-	json_t *ssh = json_object_get(fields, "ssh");
-	probe.id = (char *)jstr(fields, "worker_id");
-	probe.kind = (char *)jstr(fields, "kind");
-	probe.host = (char *)jstr(ssh, "host");
-	probe.user = (char *)jstr(ssh, "user");
-	probe.key = (char *)jstr(ssh, "key");
-	probe.workspace = (char *)jstr(fields, "workspace");
-	long long port = 0;
-	jint(ssh, "port", &port);
-	probe.port = (int)port;
-	if (worker_check(&probe, err) < 0)
+	if (worker_entry_check(arg, err) < 0)
 		return -1;
-	return registry_add_worker(r, fields, err) < 0 ? -1 : 1;
+	return registry_add_worker(r, arg, err) < 0 ? -1 : 1;
 }
 
 /* "added worker ID (KIND, pool P): user@host:port, key K" and the next step. */
@@ -77,134 +65,114 @@ print_added(const json_t *f)
 	printf("\nnext: ros setup-worker --worker-id %s\n", id);
 }
 
+struct add_flags {
+	const char *id, *kind, *host, *user, *key, *pool, *workspace, *notes, *api_key, *ssh_mode;
+	long long port, gpus, slots, inst;
+	double vram, disk;
+	int disabled;
+};
+
+/* A resource: the flag's value when given (>= 0), else the instance's. */
+static void
+resource(json_t *res, const char *k, json_t *given, const json_t *vres)
+{
+	if (given)
+		json_object_set_new(res, k, given);
+	else if (json_object_get(vres, k))
+		json_object_set(res, k, json_object_get(vres, k));
+}
+
+/* The entry the flags ask for, over what the instance says (vast: its
+ * fields, or NULL). */
+static json_t *
+entry_of(const struct add_flags *f, const json_t *vast, const char *id)
+{
+	const json_t *vssh = json_object_get(vast, "ssh"), *vres = json_object_get(vast, "resources");
+	json_t *res = json_object(), *e;
+	long long vport = 0;
+
+	resource(res, "gpu", f->gpus >= 0 ? json_integer(f->gpus) : NULL, vres);
+	resource(res, "vram_gb", f->vram >= 0 ? json_real(f->vram) : NULL, vres);
+	resource(res, "disk_gb", f->disk >= 0 ? json_real(f->disk) : NULL, vres);
+	resource(res, "cpu", NULL, vres);
+	jint(vssh, "port", &vport);
+	struct worker_spec s = {
+		.id = id, .instance_id = f->inst, .kind = f->kind, .disabled = f->disabled, .pool = f->pool,
+		.ssh_mode = f->ssh_mode, .host = f->host ? f->host : vssh ? jstr0(vssh, "host") : NULL,
+		.port = f->port ? f->port : vport, .user = f->user ? f->user : jstr(vssh, "user"),
+		/* the key Vast.ai instances are set up with */
+		.key = f->key ? f->key : f->inst ? VAST_SSH_KEY : NULL,
+		.workspace = f->workspace, .slots = f->slots, .resources = res,
+		.dph = json_object_get(vast, "dph"), .notes = f->notes ? f->notes : jstr(vast, "notes"),
+	};
+	e = worker_entry(&s);
+	json_decref(res);
+	return e;
+}
+
 static int
 cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 {
-	const char *id = NULL, *kind = NULL, *host = NULL, *user = NULL, *key = NULL, *pool = NULL;
-	const char *workspace = NULL, *notes = NULL, *api_key = NULL, *ssh_mode = NULL;
-	long long port = 0, gpus = -1, slots = 0, inst = 0;
-	double vram = -1, disk = -1;
-	int disabled = 0, rc = 1;
+	struct add_flags f = { .gpus = -1, .vram = -1, .disk = -1 };
 	const struct opt opts[] = {
-		{ "worker-id", OPT_STR, &id, "ID", "name of the worker (required unless --vastai-instance-id)", 0, NULL },
-		{ "kind", OPT_STR, &kind, "local|ssh|slurm", "how ros reaches it (default ssh, or local without --host)", 0, NULL },
-		{ "host", OPT_STR, &host, "H", "ssh host name or address", 0, NULL },
-		{ "port", OPT_INT, &port, "N", "ssh port (default: ssh's, or ~/.ssh/config)", 0, NULL },
-		{ "user", OPT_STR, &user, "U", "ssh user", 0, NULL },
-		{ "key", OPT_STR, &key, "PATH", "ssh private key (~ expands)", 0, NULL },
-		{ "pool", OPT_STR, &pool, "P", "worker pool runs ask for (default: default, or vastai)", 0, NULL },
-		{ "workspace", OPT_STR, &workspace, "DIR", "folder on the worker for runs (default ~/research-worker)", 0, NULL },
-		{ "gpus", OPT_INT, &gpus, "N", "GPUs on the worker", 0, NULL },
-		{ "slots", OPT_INT, &slots, "N", "runs at once (default: GPUs, at least 1)", 0, NULL },
-		{ "vram-gb", OPT_DOUBLE, &vram, "X", "VRAM per GPU", 0, NULL },
-		{ "disk-gb", OPT_DOUBLE, &disk, "X", "disk", 0, NULL },
-		{ "notes", OPT_STR, &notes, "TEXT", "free text", 0, NULL },
-		{ "disabled", OPT_BOOL, &disabled, NULL, "add it with enabled: false", 0, NULL },
-		{ "vastai-instance-id", OPT_INT, &inst, "N", "fill host, port, GPUs, VRAM, disk and price from a Vast.ai instance", 0, NULL },
-		{ "ssh-mode", OPT_STR, &ssh_mode, "proxy|direct", "with --vastai-instance-id: Vast.ai's ssh proxy (default) or the direct port", 0, NULL },
-		{ "api-key", OPT_STR, &api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
+		{ "worker-id", OPT_STR, &f.id, "ID", "name of the worker (required unless --vastai-instance-id)", 0, NULL },
+		{ "kind", OPT_STR, &f.kind, "local|ssh|slurm", "how ros reaches it (default ssh, or local without --host)", 0, NULL },
+		{ "host", OPT_STR, &f.host, "H", "ssh host name or address", 0, NULL },
+		{ "port", OPT_INT, &f.port, "N", "ssh port (default: ssh's, or ~/.ssh/config)", 0, NULL },
+		{ "user", OPT_STR, &f.user, "U", "ssh user", 0, NULL },
+		{ "key", OPT_STR, &f.key, "PATH", "ssh private key (~ expands)", 0, NULL },
+		{ "pool", OPT_STR, &f.pool, "P", "worker pool runs ask for (default: default, or vastai)", 0, NULL },
+		{ "workspace", OPT_STR, &f.workspace, "DIR", "folder on the worker for runs (default ~/research-worker)", 0, NULL },
+		{ "gpus", OPT_INT, &f.gpus, "N", "GPUs on the worker", 0, NULL },
+		{ "slots", OPT_INT, &f.slots, "N", "runs at once (default: GPUs, at least 1)", 0, NULL },
+		{ "vram-gb", OPT_DOUBLE, &f.vram, "X", "VRAM per GPU", 0, NULL },
+		{ "disk-gb", OPT_DOUBLE, &f.disk, "X", "disk", 0, NULL },
+		{ "notes", OPT_STR, &f.notes, "TEXT", "free text", 0, NULL },
+		{ "disabled", OPT_BOOL, &f.disabled, NULL, "add it with enabled: false", 0, NULL },
+		{ "vastai-instance-id", OPT_INT, &f.inst, "N", "fill host, port, GPUs, VRAM, disk and price from a Vast.ai instance", 0, NULL },
+		{ "ssh-mode", OPT_STR, &f.ssh_mode, "proxy|direct", "with --vastai-instance-id: Vast.ai's ssh proxy (default) or the direct port", 0, NULL },
+		{ "api-key", OPT_STR, &f.api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
 		OPT_END
 	};
 	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (port < 0 || port > 65535)
+	if (f.port < 0 || f.port > 65535)
 		usage_error(ctx, "--port must be between 1 and 65535");
-	if (gpus < -1 || gpus > 1024 || slots < 0 || slots > 1024)
+	if (f.gpus < -1 || f.gpus > 1024 || f.slots < 0 || f.slots > 1024)
 		usage_error(ctx, "--gpus and --slots must be small non-negative numbers");
-	if (kind && strcmp(kind, "local") && strcmp(kind, "ssh") && strcmp(kind, "slurm"))
+	if (f.kind && strcmp(f.kind, "local") && strcmp(f.kind, "ssh") && strcmp(f.kind, "slurm"))
 		usage_error(ctx, "--kind must be local, ssh or slurm");
-	if (inst < 0)
+	if (f.inst < 0)
 		usage_error(ctx, "--vastai-instance-id must be positive");
-	if (!id && !inst)
+	if (!f.id && !f.inst)
 		usage_error(ctx, "--worker-id is required");
-	if (ssh_mode && strcmp(ssh_mode, "proxy") && strcmp(ssh_mode, "direct"))
+	if (f.ssh_mode && strcmp(f.ssh_mode, "proxy") && strcmp(f.ssh_mode, "direct"))
 		usage_error(ctx, "--ssh-mode must be proxy or direct");
-	int direct = ssh_mode && !strcmp(ssh_mode, "direct");
-	if (id && !safe_name(id))
-		usage_error(ctx, "invalid --worker-id '%s' (letters, digits, _ . - only)", id);
-	if (pool && !safe_name(pool))
-		usage_error(ctx, "invalid --pool '%s'", pool);
+	if (f.id && !safe_name(f.id))
+		usage_error(ctx, "invalid --worker-id '%s' (letters, digits, _ . - only)", f.id);
+	if (f.pool && !safe_name(f.pool))
+		usage_error(ctx, "invalid --pool '%s'", f.pool);
 
 	ctx_root(ctx);
-	json_t *fields = json_object(), *vast = NULL;
 	struct buf err = BUF_INIT;
-	if (inst) {
-		/* host, port, resources and price from the live instance */
-		vast = vast_worker_fields(inst, api_key, direct, &err);
-		if (!vast) {
-			error("%s", err.s);
-			buf_release(&err);
-			json_decref(fields);
-			return 1;
-		}
+	json_t *vast = NULL, *entry;
+	char *id = f.id ? xstrdup(f.id) : xasprintf("vastai_%lld", f.inst);
+	int rc = 1;
+	/* host, port, resources and price from the live instance */
+	if (f.inst && !(vast = vast_worker_fields(f.inst, f.api_key, f.ssh_mode && !strcmp(f.ssh_mode, "direct"), &err))) {
+		error("%s", err.s);
+		goto out;
 	}
-	char *auto_id = NULL;
-	if (!id)
-		id = auto_id = xasprintf("vastai_%lld", inst);
-	if (!kind)
-		kind = host || inst ? "ssh" : "local";
-	if (!pool)
-		pool = inst ? "vastai" : !strcmp(kind, "local") ? "local" : "default";
-	jset_str(fields, "worker_id", id);
-	if (inst)
-		jset_int(fields, "instance_id", inst);
-	jset_str(fields, "kind", kind);
-	json_object_set_new(fields, "enabled", json_boolean(!disabled));
-	jset_str(fields, "worker_pool", pool);
-	if (ssh_mode)
-		jset_str(fields, "ssh_mode", ssh_mode);
-	json_t *vssh = json_object_get(vast, "ssh");
-	if (host || vssh) {
-		json_t *ssh = json_object();
-		jset_str(ssh, "host", host ? host : jstr0(vssh, "host"));
-		long long vport = 0;
-		if (port || !jint(vssh, "port", &vport))
-			jset_int(ssh, "port", port ? port : vport);
-		if (user || jstr(vssh, "user"))
-			jset_str(ssh, "user", user ? user : jstr(vssh, "user"));
-		if (key || inst)	/* the key Vast.ai instances are set up with */
-			jset_str(ssh, "key", key ? key : VAST_SSH_KEY);
-		json_object_set_new(fields, "ssh", ssh);
-	}
-	jset_str(fields, "workspace", workspace ? workspace : !strcmp(kind, "local") ? "workspace"
-							 : inst ? "/root/research-worker" : "research-worker");
-	if (slots)
-		jset_int(fields, "slots", slots);
-	json_t *res = json_object(), *vres = json_object_get(vast, "resources");
-	if (gpus >= 0)
-		jset_int(res, "gpu", gpus);
-	else if (json_object_get(vres, "gpu"))
-		json_object_set(res, "gpu", json_object_get(vres, "gpu"));
-	if (vram >= 0)
-		json_object_set_new(res, "vram_gb", json_real(vram));
-	else if (json_object_get(vres, "vram_gb"))
-		json_object_set(res, "vram_gb", json_object_get(vres, "vram_gb"));
-	if (disk >= 0)
-		json_object_set_new(res, "disk_gb", json_real(disk));
-	else if (json_object_get(vres, "disk_gb"))
-		json_object_set(res, "disk_gb", json_object_get(vres, "disk_gb"));
-	if (json_object_get(vres, "cpu"))
-		json_object_set(res, "cpu", json_object_get(vres, "cpu"));
-	if (json_object_size(res))
-		json_object_set(fields, "resources", res);
-	json_decref(res);
-	if (json_object_get(vast, "dph"))
-		json_object_set(fields, "dph", json_object_get(vast, "dph"));
-	json_t *health = json_object();
-	jset_str(health, "heartbeat_command", "echo ok");
-	jset_str(health, "busy_command", "pgrep -f '[r]uns/logs/.*/wrapper.sh' || true");
-	json_object_set_new(fields, "health", health);
-	if (notes || jstr(vast, "notes"))
-		jset_str(fields, "notes", notes ? notes : jstr(vast, "notes"));
-
-	if (registry_txn(ctx, add_fn, fields) == 1) {
+	entry = entry_of(&f, vast, id);
+	if (registry_txn(ctx, add_fn, entry) == 1) {
 		if (ctx->json)
-			json_print(fields);
+			json_print(entry);
 		else
-			print_added(fields);
+			print_added(entry);
 		rc = 0;
 	}
-	free(auto_id);
-	json_decref(fields);
+	json_decref(entry);
+out:
+	free(id);
 	json_decref(vast);
 	buf_release(&err);
 	return rc;

@@ -1,6 +1,7 @@
 /*
  * blacklist.c - vastai/blacklist.yaml: list, add, remove (see blacklist.h).
  */
+#include "util/jx.h"
 #include "vast/blacklist.h"
 
 #include <errno.h>
@@ -10,6 +11,8 @@
 
 #include "store/store.h"
 #include "store/yaml.h"
+#include "util/table.h"
+#include "vast/vworker.h"
 
 #define BL_REL "vastai/blacklist.yaml"
 
@@ -202,4 +205,40 @@ out:
 	ydoc_release(&d);
 	free(path);
 	return ret;
+}
+
+int
+vast_blacklist_show(const char *root, int json)
+{
+	struct buf err = BUF_INIT;
+	json_t *rows = vast_blacklist_entries(root, &err), *r;
+	size_t i;
+
+	if (!rows) {
+		error("%s", err.s);
+		buf_release(&err);
+		return 1;
+	}
+	if (json) {
+		json_print(rows);
+	} else if (!json_array_size(rows)) {
+		printf("No machine is blacklisted (vastai/blacklist.yaml).\n");
+	} else {
+		struct table t;
+		table_init(&t, 3, "MACHINE", "SINCE", "REASON");
+		json_array_foreach(rows, i, r) {
+			char id[32];
+			char *date = vast_disp(jstr(r, "date"), 20, "-");
+			char *why = vast_disp(jstr(r, "reason"), 80, "-");
+			snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(r, "machine_id")));
+			table_row(&t, id, date, why);
+			free(date);
+			free(why);
+		}
+		table_print(&t, stdout, 1);
+		table_release(&t);
+	}
+	json_decref(rows);
+	buf_release(&err);
+	return 0;
 }

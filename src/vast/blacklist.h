@@ -38,4 +38,10 @@ int vast_blacklist_add(const char *root, long long machine_id, const char *reaso
  * (0: none, nothing written), or -1 with err. */
 int vast_blacklist_remove(const char *root, long long machine_id, struct buf *err);
 
+/* The blacklist on stdout: a table (MACHINE, SINCE, REASON), or as JSON
+ * (vast_blacklist_entries) with json; what `vastai-blacklist list` and
+ * `vastai-watcher blacklist` print.  0, or 1 when the file does not read
+ * (said on stderr). */
+int vast_blacklist_show(const char *root, int json);
+
 #endif

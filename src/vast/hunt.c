@@ -68,22 +68,6 @@ vast_list_item_ok(const char *s)
 	return 1;
 }
 
-void
-vast_split_list(const char *s, struct strv *out)
-{
-	char *c = xstrdup(s), *save = NULL;
-	for (char *t = strtok_r(c, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ' || *t == '\t')
-			t++;
-		size_t l = strlen(t);
-		while (l && (t[l - 1] == ' ' || t[l - 1] == '\t'))
-			t[--l] = 0;
-		if (*t)
-			strv_push(out, t);
-	}
-	free(c);
-}
-
 /* Replace list with the items of a sequence or a comma-separated scalar. */
 static int
 set_list(struct strv *list, const struct ynode *n, const char *what, struct buf *err)
@@ -99,7 +83,7 @@ set_list(struct strv *list, const struct ynode *n, const char *what, struct buf 
 			strv_push(&items, n->items[i]->value);
 		}
 	} else if (n->type == Y_SCALAR && n->value && !n->plain_null) {
-		vast_split_list(n->value, &items);
+		split_list(n->value, ',', &items);
 	}
 	for (size_t i = 0; i < items.n; i++)
 		if (!vast_list_item_ok(items.v[i])) {

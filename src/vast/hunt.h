@@ -108,10 +108,6 @@ json_t *vast_drop_offer_ids(const json_t *offers, const long long *ids, size_t n
  * number left out. */
 json_t *vast_drop_blacklisted(const json_t *offers, const struct vast_blacklist *bl, size_t *hidden);
 
-/* The items of comma-separated s, blanks around them trimmed, empty ones
- * left out, appended to out. */
-void vast_split_list(const char *s, struct strv *out);
-
 /* 1 if s can be an item of a name list (gpu, exclude_geolocation): not
  * empty, no control characters, none of [ ] , " ' */
 int vast_list_item_ok(const char *s);

@@ -194,8 +194,50 @@ done:
 	return out;
 }
 
+json_t *
+worker_entry(const struct worker_spec *s)
+{
+	const char *kind = s->kind ? s->kind : s->host || s->instance_id ? "ssh" : "local";
+	int local = !strcmp(kind, "local");
+	json_t *e = json_object(), *health = json_object();
+
+	jset_str(e, "worker_id", s->id);
+	if (s->instance_id)
+		jset_int(e, "instance_id", s->instance_id);
+	jset_str(e, "kind", kind);
+	json_object_set_new(e, "enabled", json_boolean(!s->disabled));
+	jset_str(e, "worker_pool", s->pool ? s->pool : s->instance_id ? "vastai" : local ? "local" : "default");
+	if (s->ssh_mode)
+		jset_str(e, "ssh_mode", s->ssh_mode);
+	if (s->host) {
+		json_t *ssh = json_object();
+		jset_str(ssh, "host", s->host);
+		if (s->port)
+			jset_int(ssh, "port", s->port);
+		if (s->user)
+			jset_str(ssh, "user", s->user);
+		if (s->key)
+			jset_str(ssh, "key", s->key);
+		json_object_set_new(e, "ssh", ssh);
+	}
+	jset_str(e, "workspace", s->workspace ? s->workspace : local ? "workspace" :
+				 s->instance_id ? "/root/research-worker" : "research-worker");
+	if (s->slots)
+		jset_int(e, "slots", s->slots);
+	if (json_object_size(s->resources))
+		json_object_set_new(e, "resources", json_deep_copy(s->resources));
+	if (s->dph)
+		json_object_set_new(e, "dph", json_deep_copy(s->dph));
+	jset_str(health, "heartbeat_command", "echo ok");
+	jset_str(health, "busy_command", "pgrep -f '[r]uns/logs/.*/wrapper.sh' || true");
+	json_object_set_new(e, "health", health);
+	if (s->notes)
+		jset_str(e, "notes", s->notes);
+	return e;
+}
+
 int
-vast_check_entry(const json_t *fields, struct buf *err)
+worker_entry_check(const json_t *fields, struct buf *err)
 {
 	struct worker probe = { 0 };
 	json_t *ssh = json_object_get(fields, "ssh");
@@ -212,37 +254,10 @@ vast_check_entry(const json_t *fields, struct buf *err)
 	return worker_check(&probe, err);
 }
 
-json_t *
-vast_rental_entry(const char *worker_id, long long instance_id, const json_t *inst,
-		  const json_t *offer, const struct vast_reg_opts *o, struct buf *err)
+/* AUTO-RENTED at 2026-05-31 00:35:14. RTX A4000, $0.0940/hr, DLP/$=230.8. Washington, US. */
+static char *
+rental_notes(const json_t *inst, const json_t *offer, const struct vast_reg_opts *o)
 {
-	json_t *f = vast_instance_fields(inst, o->direct, err), *e;
-	if (!f)
-		return NULL;
-	if (offer && vast_row_check(offer, NULL))
-		offer = NULL;	/* only the notes come from it: better none than wrong */
-	e = json_object();
-	jset_str(e, "worker_id", worker_id);
-	jset_int(e, "instance_id", instance_id);
-	jset_str(e, "kind", "ssh");
-	json_object_set_new(e, "enabled", json_true());
-	jset_str(e, "worker_pool", o->pool ? o->pool : "vastai");
-	if (o->direct)
-		jset_str(e, "ssh_mode", "direct");
-	json_t *ssh = json_deep_copy(json_object_get(f, "ssh"));
-	if (o->ssh_key)
-		jset_str(ssh, "key", o->ssh_key);
-	json_object_set_new(e, "ssh", ssh);
-	jset_str(e, "workspace", o->workspace ? o->workspace : "/root/research-worker");
-	json_object_set(e, "resources", json_object_get(f, "resources"));
-	json_t *health = json_object();
-	jset_str(health, "heartbeat_command", "echo ok");
-	jset_str(health, "busy_command", "pgrep -f '[r]uns/logs/.*/wrapper.sh' || true");
-	json_object_set_new(e, "health", health);
-	if (json_object_get(f, "dph"))
-		json_object_set(e, "dph", json_object_get(f, "dph"));
-
-	/* AUTO-RENTED at 2026-05-31 00:35:14. RTX A4000, $0.0940/hr, DLP/$=230.8. Washington, US. */
 	struct buf notes = BUF_INIT;
 	char when[32];
 	time_t now = time(NULL);
@@ -266,12 +281,34 @@ vast_rental_entry(const char *worker_id, long long instance_id, const json_t *in
 	if (num(inst, "dlperf_per_dphtotal", &d) == 0 || num(offer, "dlperf_per_dphtotal", &d) == 0)
 		buf_addf(&notes, ", DLP/$=%.1f", d);
 	buf_addf(&notes, ". %s.", geo);
-	jset_str(e, "notes", notes.s);
-	buf_release(&notes);
 	free(gpu);
 	free(geo);
+	return buf_detach(&notes);
+}
+
+json_t *
+vast_rental_entry(const char *worker_id, long long instance_id, const json_t *inst,
+		  const json_t *offer, const struct vast_reg_opts *o, struct buf *err)
+{
+	json_t *f = vast_instance_fields(inst, o->direct, err), *e, *ssh;
+	if (!f)
+		return NULL;
+	if (offer && vast_row_check(offer, NULL))
+		offer = NULL;	/* only the notes come from it: better none than wrong */
+	ssh = json_object_get(f, "ssh");
+	long long port = 0;
+	jint(ssh, "port", &port);
+	char *notes = rental_notes(inst, offer, o);
+	struct worker_spec s = { .id = worker_id, .instance_id = instance_id, .kind = "ssh",
+				 .pool = o->pool, .ssh_mode = o->direct ? "direct" : NULL,
+				 .host = jstr(ssh, "host"), .port = port, .user = jstr(ssh, "user"),
+				 .key = o->ssh_key, .workspace = o->workspace,
+				 .resources = json_object_get(f, "resources"), .dph = json_object_get(f, "dph"),
+				 .notes = notes };
+	e = worker_entry(&s);
+	free(notes);
 	json_decref(f);
-	if (vast_check_entry(e, err) < 0) {
+	if (worker_entry_check(e, err) < 0) {
 		json_decref(e);
 		return NULL;
 	}

@@ -1,8 +1,9 @@
 /*
- * vworker.h - worker entries from Vast.ai instances: add-worker
- * --vastai-instance-id, vast-hunt --rent and the watcher all build their
- * workers.yaml entries here, so every path writes the same fields
- * (instance_id above all: without it reconcile cannot follow the instance).
+ * vworker.h - new worker entries, and those of Vast.ai instances:
+ * add-worker (with --vastai-instance-id or not), vast-hunt --rent and the
+ * watcher all build their workers.yaml entries with worker_entry(), so
+ * every path writes the same fields with the same defaults (instance_id
+ * above all: without it reconcile cannot follow the instance).
  *
  * Values from the API are hostile: a row refused for its numbers
  * (vast/values.h: marked VAST_REFUSED, or out of range) gives no entry at
@@ -19,6 +20,35 @@
 /* The key Vast.ai instances are reached with unless one is named (the key
  * `vastai set ssh-key` registers, as the research-os post sets it up). */
 #define VAST_SSH_KEY "~/.ssh/vastai_id_ed25519"
+
+/* A new worker entry; what is not set gets its default. */
+struct worker_spec {
+	const char *id;
+	long long instance_id;		/* 0: none */
+	const char *kind;		/* NULL: ssh with a host or an instance, else local */
+	int disabled;			/* enabled: false */
+	const char *pool;		/* NULL: vastai for an instance, local for a local
+					 * worker, else default */
+	const char *ssh_mode;		/* NULL: not written */
+	const char *host, *user, *key;	/* ssh: written with a host; user and key when set */
+	long long port;			/* 0: not written */
+	const char *workspace;		/* NULL: workspace for a local worker,
+					 * /root/research-worker for an instance, else research-worker */
+	long long slots;		/* 0: not written (the GPUs, at least 1) */
+	const json_t *resources;	/* {gpu, vram_gb, disk_gb, cpu}; NULL or {}: not written */
+	const json_t *dph;		/* $/hr; NULL: not written */
+	const char *notes;		/* NULL: not written */
+};
+
+/* The entry as registry_add_worker() takes it: worker_id, instance_id,
+ * kind, enabled, worker_pool, ssh_mode, ssh {host, port, user, key},
+ * workspace, slots, resources, dph, health (heartbeat_command "echo ok",
+ * a busy_command that finds ros's wrappers), notes.  New reference. */
+json_t *worker_entry(const struct worker_spec *s);
+
+/* Check an entry (as worker_entry() makes it) as it would be read back:
+ * worker_check() on kind, host, user, key, workspace, port. */
+int worker_entry_check(const json_t *fields, struct buf *err);
 
 /*
  * Fields for a worker entry from an instance row (normalised, as
@@ -59,10 +89,6 @@ int vast_register_rental(const char *root, long long instance_id, const json_t *
  * tests and --dry-run.  New reference or NULL with err. */
 json_t *vast_rental_entry(const char *worker_id, long long instance_id, const json_t *inst,
 			  const json_t *offer, const struct vast_reg_opts *o, struct buf *err);
-
-/* Check fields (an entry as registry_add_worker takes it) as they would be
- * read back: worker_check() on host, user, key, workspace, port. */
-int vast_check_entry(const json_t *fields, struct buf *err);
 
 /* Why inst has no usable SSH endpoint of that kind: "refusing SSH host
  * '...' from Vast.ai (not a plain host name)" (hostile: *hostile = 1) or

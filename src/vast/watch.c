@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/setup.h"
 #include "exec/proc.h"
 #include "store/queue.h"
 #include "store/registry.h"
@@ -21,6 +22,7 @@
 #include "util/jx.h"
 #include "vast/reconcile.h"
 #include "vast/rent.h"
+#include "vast/search.h"
 #include "vast/values.h"
 #include "vast/vworker.h"
 
@@ -50,11 +52,7 @@ watch_log(const char *fmt, ...)
 char *
 watch_label(const char *root)
 {
-	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)root; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
+	uint64_t h = fnv1a(FNV1A_INIT, root, strlen(root));
 	return xasprintf("ros-watcher:%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
 
@@ -195,17 +193,18 @@ is_mine(const struct watcher *w, const json_t *row)
 	return l && !strcmp(l, w->label);
 }
 
-/* "45s", "3m 05s", "2h 10m" */
-static void
-dur(char out[32], double s)
+void
+watch_dur(char out[32], double s)
 {
 	long long t = s < 0 ? 0 : (long long)s;
 	if (t < 60)
 		snprintf(out, 32, "%llds", t);
 	else if (t < 3600)
 		snprintf(out, 32, "%lldm %02llds", t / 60, t % 60);
-	else
+	else if (t < 86400)
 		snprintf(out, 32, "%lldh %02lldm", t / 3600, t % 3600 / 60);
+	else
+		snprintf(out, 32, "%lldd %02lldh", t / 86400, t % 86400 / 3600);
 }
 
 /* When the instance started (epoch seconds): start_date, else when this
@@ -397,48 +396,39 @@ record_destroyed(struct watcher *w, long long id, const struct strv *workers, co
 					      "workers", wk, "destroyed_at", now, "why", why));
 }
 
+/* The last line of text (without its newline): new string. */
+static char *
+last_line(const char *text)
+{
+	size_t l = strlen(text), s;
+	while (l && text[l - 1] == '\n')
+		l--;
+	for (s = l; s && text[s - 1] != '\n'; s--)
+		;
+	return xstrndup(text + s, l - s);
+}
+
+/* setup-worker on a new worker, in this process: its deadline bounds how
+ * long it holds up the tick; what it prints is not logged, only the
+ * outcome. */
 static void
 run_setup_worker(struct watcher *w, const char *wid)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	struct proc p;
-	if (n <= 0) {
-		watch_log("setup-worker %s: cannot find the ros binary (%s); run `ros setup-worker --worker-id %s`",
-			  wid, strerror(errno), wid);
-		return;
-	}
-	exe[n] = 0;
-	proc_init(&p);
-	strv_push(&p.argv, exe);
-	strv_push(&p.argv, "--root");
-	strv_push(&p.argv, w->root);
-	strv_push(&p.argv, "setup-worker");
-	strv_push(&p.argv, "--worker-id");
-	strv_push(&p.argv, wid);
-	p.timeout_ms = 30 * 60 * 1000;
+	struct setup_opts so = SETUP_OPTS_INIT;
+	struct buf e = BUF_INIT;
+
 	watch_log("setup-worker %s: started", wid);
-	proc_run(&p);
-	if (proc_interrupted && w->stop)
-		*w->stop = 1;
-	if (p.status == 0) {
+	if (worker_setup(w->root, wid, &so, &e) == 0) {
 		watch_log("setup-worker %s: ready", wid);
 	} else {
-		/* the last line it wrote says why */
-		const char *e = p.err.len ? p.err.s : buf_cstr(&p.out);
-		size_t l = strlen(e);
-		while (l && e[l - 1] == '\n')
-			l--;
-		size_t s = l;
-		while (s && e[s - 1] != '\n')
-			s--;
-		char *last = xstrndup(e + s, l - s);
-		char *d = vast_disp(last, 200, "no message");
-		watch_log("setup-worker %s failed (exit %d): %s", wid, p.status, d);
+		char *last = last_line(e.s), *d = vast_disp(last, 200, "no message");
+		watch_log("setup-worker %s failed: %s", wid, d);
 		free(d);
 		free(last);
 	}
-	proc_release(&p);
+	if (proc_interrupted && w->stop)
+		*w->stop = 1;
+	buf_release(&e);
 }
 
 static void
@@ -462,7 +452,7 @@ unregistered(struct watcher *w, struct tick *t, const json_t *row, double now)
 	int port = 0;
 	double start = started(w, row, now);
 
-	dur(age, now - start);
+	watch_dur(age, now - start);
 	if (vast_row_refused(row) && now - start < (double)w->cfg.boot_timeout_s) {
 		watch_log("instance %lld: not registered while Vast.ai's values for it are refused (%s for %s; "
 			  "destroyed after boot_timeout_seconds)", id, st, age);
@@ -524,7 +514,7 @@ idle_check(struct watcher *w, struct tick *t, struct files *f, const json_t *row
 	double since = last > start ? last : start;
 	if (now - since < idle_s)
 		return;
-	dur(idle, now - since);
+	watch_dur(idle, now - since);
 	time_t cutoff = (time_t)floor(now - idle_s);
 	char *why = xasprintf("instance %lld destroyed by vastai-watcher: idle for %s", id, idle);
 	struct vast_recon rc = VAST_RECON_INIT;
@@ -614,21 +604,6 @@ rent_progress(void *arg, const char *line)
 	watch_log("  %s", line);
 }
 
-static void
-offer_desc(struct buf *b, const json_t *o)
-{
-	long long m = 0, ng = 1;
-	char *gpu = vast_disp_field(o, "gpu_name", 40, "GPU");
-	vast_json_int(json_object_get(o, "machine_id"), &m);
-	vast_json_int(json_object_get(o, "num_gpus"), &ng);
-	if (ng > 1)
-		buf_addf(b, "%lldx ", ng);
-	buf_addf(b, "%s on machine %lld, $%.4f/hr", gpu, m, row_num(o, "dph_total", 0));
-	if (!isnan(row_num(o, "dlperf_per_dphtotal", NAN)))
-		buf_addf(b, ", DLP/$ %.1f", row_num(o, "dlperf_per_dphtotal", 0));
-	free(gpu);
-}
-
 enum rent_result { RENT_OK, RENT_GONE, RENT_HELD, RENT_FAIL };
 
 /* Rent one offer, wait for it, register it.  RENT_HELD: an instance exists
@@ -645,7 +620,7 @@ rent_one(struct watcher *w, struct tick *t, const json_t *offer, double *dph)
 	enum rent_result res = RENT_FAIL;
 	long long oid = row_id(offer);
 
-	offer_desc(&desc, offer);
+	vast_offer_desc(&desc, offer);
 	json_array_append(one, (json_t *)offer);
 	ro.image = w->cfg.rent_image;
 	ro.onstart = w->cfg.rent_onstart;

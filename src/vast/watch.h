@@ -1,7 +1,8 @@
 /*
  * watch.h - the Vast.ai watcher: its settings (vastai/watcher.yaml), one
  * tick of its loop, and the files it keeps under .ros/.  The command
- * (src/cmd/vast_watcher.c) runs the loop and manages the process.
+ * (src/cmd/vast_watcher.c) starts and stops the process (util/daemon.h)
+ * and shows what watch_status() gathers.
  *
  * Which instances are the watcher's: those whose Vast.ai label is
  * watch_label(root), "ros-watcher:" + 12 hex digits of a hash of the
@@ -110,6 +111,9 @@ char *watch_label(const char *root);
 /* One log line: "YYYY-MM-DDTHH:MM:SSZ msg" on stdout, flushed. */
 void watch_log(const char *fmt, ...) PRINTF(1, 2);
 
+/* A duration for people: "45s", "3m 05s", "2h 10m", "3d 04h". */
+void watch_dur(char out[32], double seconds);
+
 struct watcher {
 	char *root;
 	char *label;
@@ -121,6 +125,7 @@ struct watcher {
 	char *cfg_error;		/* why watcher.yaml was last refused, NULL: it reads */
 	long long ticks;
 	int failures;			/* ticks failed in a row */
+	long long log_max;		/* rotate .ros/watcher.log (stdout) past this; 0: never */
 };
 
 /* Settings, API client, label and the state file's history.  0 or -1 with
@@ -141,5 +146,25 @@ json_t *watch_state_load(const char *root);
 /* Seconds until the next tick after a tick: interval_seconds, doubled for
  * each failure in a row, up to 8 times. */
 double watch_next_delay(const struct watcher *w);
+
+/* The loop (watch_loop.c).  watch_begin: log that it started and the
+ * settings, write the state file (0, or -1 with err).  watch_run: tick,
+ * record the outcome and the next tick's time, sleep (backing off), until
+ * *w->stop or after one tick with once; then record stopped_at.  1 when
+ * once and the tick failed, else 0. */
+int watch_begin(struct watcher *w, struct buf *err);
+int watch_run(struct watcher *w, int once);
+
+/*
+ * What `vastai-watcher status` shows, from the files and one request
+ * (api_key: NULL, the usual places): {running, pid, started_at, uptime_s,
+ * label, last_tick, next_tick_at, instances: [{id, status, gpu_name, dph,
+ * ssh, worker}] (the live ones with the label), dph (their sum), api_error,
+ * rented, destroyed (the history), settings (watch_config_json),
+ * settings_error, stopped: {pid, at} (when not running)}; instances and
+ * dph are null when the API did not answer, settings when watcher.yaml
+ * does not read.  New reference.
+ */
+json_t *watch_status(const char *root, const char *api_key);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,39 +19,102 @@
 
 #define DEFAULT_DISK_GB 32
 
-static const char *const known_keys[] = {
-	"interval_seconds", "max_dph", "min_dlp_per_dollar", "profile", "query", "min_vram_gb",
-	"min_cuda", "min_reliability", "num_gpus", "gpu", "exclude_geolocation", "image", "disk_gb",
-	"onstart", "worker_pool", "ssh_mode", "ssh_key", "workspace", "setup_worker", "max_instances",
-	"max_total_dph", "only_when_pending", "idle_destroy_minutes", "boot_timeout_seconds", NULL,
+/* ---- the settings ---- */
+
+enum kind {
+	K_NUM,		/* a number >= min (> min with STRICT); NAN: unset */
+	K_WHOLE,	/* a whole number from min to max */
+	K_BOOL,
+	K_STR,		/* a string, or null: unset */
+	K_LIST,		/* a list, or a comma-separated string, of plain names */
+	K_SSH_MODE,	/* proxy or direct */
 };
+
+enum {
+	STRICT = 1 << 0,	/* K_NUM: more than min */
+	ZERO_NULL = 1 << 1,	/* K_WHOLE: 0 is unset */
+	EMPTY_NULL = 1 << 2,	/* K_STR: "" is unset */
+	NOT_EMPTY = 1 << 3,	/* K_STR: "" is refused */
+	NAME = 1 << 4,		/* K_STR: a plain name, never unset */
+};
+
+#define F(m) offsetof(struct watch_config, m)
+#define AT(m) .off = F(m), .shown = F(m)
+
+/* Every key of watcher.yaml, in the file's order: how it reads, where it
+ * goes, its default, and what the settings in effect show for it (the
+ * image, disk and onstart rented with, for those three). */
+static const struct key {
+	const char *name;
+	enum kind kind;
+	size_t off, shown, set;	/* set: K_LIST, the flag that it was given */
+	double min, max, dflt;
+	const char *sdflt;	/* K_STR */
+	unsigned flags;
+	const char *what;	/* "KEY must be WHAT" */
+} keys[] = {
+	{ "interval_seconds", K_NUM, AT(interval_s), .min = 1, .dflt = 300, .what = "a number of seconds, at least 1" },
+	{ "max_dph", K_NUM, AT(max_dph), .dflt = 0.10, .flags = STRICT, .what = "a positive number ($/hr)" },
+	{ "min_dlp_per_dollar", K_NUM, AT(min_dlp), .dflt = 180, .what = "a number, 0 or more" },
+	{ "profile", K_STR, AT(profile), .flags = EMPTY_NULL },
+	{ "query", K_STR, AT(query) },
+	{ "min_vram_gb", K_NUM, AT(min_vram_gb), .dflt = NAN, .what = "a number, 0 or more" },
+	{ "min_cuda", K_NUM, AT(min_cuda), .dflt = NAN, .what = "a number, 0 or more" },
+	{ "min_reliability", K_NUM, AT(min_reliability), .dflt = NAN, .what = "a number, 0 or more" },
+	{ "num_gpus", K_WHOLE, AT(num_gpus), .min = 1, .max = 64, .flags = ZERO_NULL,
+	  .what = "a whole number from 1 to 64" },
+	{ "gpu", K_LIST, AT(gpus), .set = F(gpus_set) },
+	{ "exclude_geolocation", K_LIST, AT(exclude_geo), .set = F(geo_set) },
+	{ "image", K_STR, .off = F(image), .shown = F(rent_image), .flags = NOT_EMPTY },
+	{ "disk_gb", K_NUM, .off = F(disk_gb), .shown = F(rent_disk), .dflt = NAN, .flags = STRICT,
+	  .what = "a positive number (GB)" },
+	{ "onstart", K_STR, .off = F(onstart), .shown = F(rent_onstart) },
+	{ "worker_pool", K_STR, AT(pool), .sdflt = "vastai", .flags = NAME },
+	{ "ssh_mode", K_SSH_MODE, AT(direct) },
+	{ "ssh_key", K_STR, AT(ssh_key) },
+	{ "workspace", K_STR, AT(workspace) },
+	{ "setup_worker", K_BOOL, AT(setup_worker) },
+	{ "max_instances", K_WHOLE, AT(max_instances), .max = 1000, .dflt = 2,
+	  .what = "a whole number from 0 to 1000" },
+	{ "max_total_dph", K_NUM, AT(max_total_dph), .dflt = 0.20, .what = "a number, 0 or more ($/hr)" },
+	{ "only_when_pending", K_BOOL, AT(only_when_pending), .dflt = 1 },
+	{ "idle_destroy_minutes", K_NUM, AT(idle_minutes), .dflt = 30,
+	  .what = "a number of minutes, 0 or more (0: never)" },
+	{ "boot_timeout_seconds", K_WHOLE, AT(boot_timeout_s), .min = 1, .max = 86400, .dflt = 900,
+	  .what = "a whole number of seconds from 1 to 86400" },
+};
+
+#define MEMBER(c, type, off) ((type *)((char *)(c) + (off)))
+#define CMEMBER(c, type, off) ((const type *)((const char *)(c) + (off)))
 
 void
 watch_config_init(struct watch_config *c)
 {
 	memset(c, 0, sizeof *c);
-	c->interval_s = 300;
-	c->max_dph = 0.10;
-	c->min_dlp = 180;
-	c->min_vram_gb = c->min_cuda = c->min_reliability = NAN;
-	c->disk_gb = NAN;
-	c->pool = xstrdup("vastai");
-	c->max_instances = 2;
-	c->max_total_dph = 0.20;
-	c->only_when_pending = 1;
-	c->idle_minutes = 30;
-	c->boot_timeout_s = 900;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct key *k = &keys[i];
+		if (k->kind == K_NUM)
+			*MEMBER(c, double, k->off) = k->dflt;
+		else if (k->kind == K_WHOLE)
+			*MEMBER(c, long long, k->off) = (long long)k->dflt;
+		else if (k->kind == K_BOOL)
+			*MEMBER(c, int, k->off) = (int)k->dflt;
+		else if (k->kind == K_STR && k->sdflt)
+			*MEMBER(c, char *, k->off) = xstrdup(k->sdflt);
+	}
 }
 
 void
 watch_config_release(struct watch_config *c)
 {
-	char **s[] = { &c->profile, &c->query, &c->image, &c->onstart, &c->pool, &c->ssh_key,
-		       &c->workspace, &c->rent_image, &c->rent_onstart, &c->query_string };
-	for (size_t i = 0; i < ARRAY_SIZE(s); i++)
-		free(*s[i]);
-	strv_release(&c->gpus);
-	strv_release(&c->exclude_geo);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].kind == K_STR)
+			free(*MEMBER(c, char *, keys[i].off));
+		else if (keys[i].kind == K_LIST)
+			strv_release(MEMBER(c, struct strv, keys[i].off));
+	free(c->rent_image);
+	free(c->rent_onstart);
+	free(c->query_string);
 	json_decref(c->query_obj);
 	memset(c, 0, sizeof *c);
 }
@@ -135,23 +199,13 @@ list(struct rd *r, const struct ynode *v, const char *key, struct strv *out, int
 			strv_push(&items, it->value);
 		}
 	} else if (v->type == Y_SCALAR && !v->plain_null) {
-		char *s = xstrdup(v->value), *save = NULL;
-		for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			while (*t == ' ')
-				t++;
-			size_t l = strlen(t);
-			while (l && t[l - 1] == ' ')
-				t[--l] = 0;
-			if (!*t)
-				continue;
-			if (!vast_list_item_ok(t)) {
-				free(s);
+		split_list(v->value, ',', &items);
+		for (size_t i = 0; i < items.n; i++)
+			if (!vast_list_item_ok(items.v[i])) {
+				bad(r, v, "%s: '%s' is not a plain name (no [ ] , or quotes)", key, items.v[i]);
 				strv_release(&items);
-				return bad(r, v, "%s: '%s' is not a plain name (no [ ] , or quotes)", key, t);
+				return -1;
 			}
-			strv_push(&items, t);
-		}
-		free(s);
 	} else if (v->type != Y_SCALAR) {
 		return bad(r, v, "%s must be a list of names", key);
 	}
@@ -162,6 +216,47 @@ list(struct rd *r, const struct ynode *v, const char *key, struct strv *out, int
 }
 
 /* ---- the whole file ---- */
+
+/* A string key: the value, then what its flags ask of it. */
+static int
+str_key(struct rd *r, const struct key *k, const struct ynode *v, char **dst)
+{
+	if (str(r, v, k->name, dst) < 0)
+		return -1;
+	if ((k->flags & NAME) && (!*dst || !safe_name(*dst)))
+		return bad(r, v, "%s must be a plain name (letters, digits, _ . -)", k->name);
+	if ((k->flags & NOT_EMPTY) && *dst && !**dst)
+		return bad(r, v, "%s must not be empty", k->name);
+	if ((k->flags & EMPTY_NULL) && *dst && !**dst) {
+		free(*dst);
+		*dst = NULL;
+	}
+	return 0;
+}
+
+static int
+read_key(struct rd *r, const struct key *k, const struct ynode *v, struct watch_config *c)
+{
+	void *dst = (char *)c + k->off;
+	switch (k->kind) {
+	case K_NUM:
+		return num(r, v, k->name, k->min, k->flags & STRICT, dst, k->what);
+	case K_WHOLE:
+		return whole(r, v, k->name, (long long)k->min, (long long)k->max, dst, k->what);
+	case K_BOOL:
+		return boolean(r, v, k->name, dst);
+	case K_STR:
+		return str_key(r, k, v, dst);
+	case K_LIST:
+		return list(r, v, k->name, dst, MEMBER(c, int, k->set));
+	case K_SSH_MODE:
+		if (v->type != Y_SCALAR || !v->value || (strcmp(v->value, "proxy") && strcmp(v->value, "direct")))
+			return bad(r, v, "ssh_mode must be proxy or direct");
+		c->direct = !strcmp(v->value, "direct");
+		return 0;
+	}
+	return -1;
+}
 
 static int
 read_keys(struct rd *r, const struct ydoc *d, struct watch_config *c)
@@ -176,75 +271,21 @@ read_keys(struct rd *r, const struct ydoc *d, struct watch_config *c)
 		return bad(r, NULL, "%s is set twice (lines %d and %d)", u->key, u->line1, u->line2);
 	}
 	for (size_t i = 0; i < m->n; i++) {
-		const struct ynode *k = m->items[2 * i], *v = m->items[2 * i + 1];
-		const char *key = k->value;
+		const struct ynode *kn = m->items[2 * i], *v = m->items[2 * i + 1];
+		const char *key = kn->value;
 		size_t n;
-		for (n = 0; known_keys[n]; n++)
-			if (key && !strcmp(known_keys[n], key))
+		for (n = 0; n < ARRAY_SIZE(keys); n++)
+			if (key && !strcmp(keys[n].name, key))
 				break;
-		if (!key || !known_keys[n]) {
-			struct buf kn = BUF_INIT;
-			for (size_t j = 0; known_keys[j]; j++)
-				buf_addf(&kn, "%s%s", j ? ", " : "", known_keys[j]);
-			bad(r, k, "unknown key '%s' (known: %s)", key ? key : "?", kn.s);
-			buf_release(&kn);
+		if (n == ARRAY_SIZE(keys)) {
+			struct buf known = BUF_INIT;
+			for (size_t j = 0; j < ARRAY_SIZE(keys); j++)
+				buf_addf(&known, "%s%s", j ? ", " : "", keys[j].name);
+			bad(r, kn, "unknown key '%s' (known: %s)", key ? key : "?", known.s);
+			buf_release(&known);
 			return -1;
 		}
-		int rc = 0;
-		if (!strcmp(key, "interval_seconds"))
-			rc = num(r, v, key, 1, 0, &c->interval_s, "a number of seconds, at least 1");
-		else if (!strcmp(key, "max_dph"))
-			rc = num(r, v, key, 0, 1, &c->max_dph, "a positive number ($/hr)");
-		else if (!strcmp(key, "min_dlp_per_dollar"))
-			rc = num(r, v, key, 0, 0, &c->min_dlp, "a number, 0 or more");
-		else if (!strcmp(key, "min_vram_gb"))
-			rc = num(r, v, key, 0, 0, &c->min_vram_gb, "a number, 0 or more");
-		else if (!strcmp(key, "min_cuda"))
-			rc = num(r, v, key, 0, 0, &c->min_cuda, "a number, 0 or more");
-		else if (!strcmp(key, "min_reliability"))
-			rc = num(r, v, key, 0, 0, &c->min_reliability, "a number, 0 or more");
-		else if (!strcmp(key, "num_gpus"))
-			rc = whole(r, v, key, 1, 64, &c->num_gpus, "a whole number from 1 to 64");
-		else if (!strcmp(key, "disk_gb"))
-			rc = num(r, v, key, 0, 1, &c->disk_gb, "a positive number (GB)");
-		else if (!strcmp(key, "max_instances"))
-			rc = whole(r, v, key, 0, 1000, &c->max_instances, "a whole number from 0 to 1000");
-		else if (!strcmp(key, "max_total_dph"))
-			rc = num(r, v, key, 0, 0, &c->max_total_dph, "a number, 0 or more ($/hr)");
-		else if (!strcmp(key, "idle_destroy_minutes"))
-			rc = num(r, v, key, 0, 0, &c->idle_minutes, "a number of minutes, 0 or more (0: never)");
-		else if (!strcmp(key, "boot_timeout_seconds"))
-			rc = whole(r, v, key, 1, 86400, &c->boot_timeout_s, "a whole number of seconds from 1 to 86400");
-		else if (!strcmp(key, "only_when_pending"))
-			rc = boolean(r, v, key, &c->only_when_pending);
-		else if (!strcmp(key, "setup_worker"))
-			rc = boolean(r, v, key, &c->setup_worker);
-		else if (!strcmp(key, "gpu"))
-			rc = list(r, v, key, &c->gpus, &c->gpus_set);
-		else if (!strcmp(key, "exclude_geolocation"))
-			rc = list(r, v, key, &c->exclude_geo, &c->geo_set);
-		else if (!strcmp(key, "ssh_mode")) {
-			if (v->type != Y_SCALAR || !v->value ||
-			    (strcmp(v->value, "proxy") && strcmp(v->value, "direct")))
-				rc = bad(r, v, "ssh_mode must be proxy or direct");
-			else
-				c->direct = !strcmp(v->value, "direct");
-		} else {
-			char **dst = !strcmp(key, "profile") ? &c->profile : !strcmp(key, "query") ? &c->query :
-				     !strcmp(key, "image") ? &c->image : !strcmp(key, "onstart") ? &c->onstart :
-				     !strcmp(key, "worker_pool") ? &c->pool : !strcmp(key, "ssh_key") ? &c->ssh_key :
-				     &c->workspace;
-			rc = str(r, v, key, dst);
-			if (rc == 0 && !strcmp(key, "worker_pool") && (!c->pool || !safe_name(c->pool)))
-				rc = bad(r, v, "worker_pool must be a plain name (letters, digits, _ . -)");
-			else if (rc == 0 && !strcmp(key, "image") && c->image && !*c->image)
-				rc = bad(r, v, "image must not be empty");
-			else if (rc == 0 && !strcmp(key, "profile") && c->profile && !*c->profile) {
-				free(c->profile);
-				c->profile = NULL;
-			}
-		}
-		if (rc < 0)
+		if (read_key(r, &keys[n], v, c) < 0)
 			return -1;
 	}
 	return 0;
@@ -395,46 +436,41 @@ strv_json(const struct strv *l)
 	return a;
 }
 
-static json_t *
-opt_num(double d)
-{
-	return isnan(d) ? json_null() : json_real(d);
-}
-
-static json_t *
-opt_str(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 json_t *
 watch_config_json(const struct watch_config *c)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "interval_seconds", json_real(c->interval_s));
-	json_object_set_new(o, "max_dph", json_real(c->max_dph));
-	json_object_set_new(o, "min_dlp_per_dollar", json_real(c->min_dlp));
-	json_object_set_new(o, "profile", opt_str(c->profile));
-	json_object_set_new(o, "query", opt_str(c->query));
-	json_object_set_new(o, "min_vram_gb", opt_num(c->min_vram_gb));
-	json_object_set_new(o, "min_cuda", opt_num(c->min_cuda));
-	json_object_set_new(o, "min_reliability", opt_num(c->min_reliability));
-	json_object_set_new(o, "num_gpus", c->num_gpus ? json_integer(c->num_gpus) : json_null());
-	json_object_set_new(o, "gpu", c->gpus_set ? strv_json(&c->gpus) : json_null());
-	json_object_set_new(o, "exclude_geolocation", c->geo_set ? strv_json(&c->exclude_geo) : json_null());
-	json_object_set_new(o, "image", opt_str(c->rent_image));
-	json_object_set_new(o, "disk_gb", json_real(c->rent_disk));
-	json_object_set_new(o, "onstart", opt_str(c->rent_onstart));
-	json_object_set_new(o, "worker_pool", json_string(c->pool));
-	json_object_set_new(o, "ssh_mode", json_string(c->direct ? "direct" : "proxy"));
-	json_object_set_new(o, "ssh_key", opt_str(c->ssh_key));
-	json_object_set_new(o, "workspace", opt_str(c->workspace));
-	json_object_set_new(o, "setup_worker", json_boolean(c->setup_worker));
-	json_object_set_new(o, "max_instances", json_integer(c->max_instances));
-	json_object_set_new(o, "max_total_dph", json_real(c->max_total_dph));
-	json_object_set_new(o, "only_when_pending", json_boolean(c->only_when_pending));
-	json_object_set_new(o, "idle_destroy_minutes", json_real(c->idle_minutes));
-	json_object_set_new(o, "boot_timeout_seconds", json_integer(c->boot_timeout_s));
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct key *k = &keys[i];
+		json_t *v = NULL;
+		double d;
+		long long n;
+		const char *s;
+		switch (k->kind) {
+		case K_NUM:
+			d = *CMEMBER(c, double, k->shown);
+			v = isnan(d) ? json_null() : json_real(d);
+			break;
+		case K_WHOLE:
+			n = *CMEMBER(c, long long, k->shown);
+			v = !n && (k->flags & ZERO_NULL) ? json_null() : json_integer(n);
+			break;
+		case K_BOOL:
+			v = json_boolean(*CMEMBER(c, int, k->shown));
+			break;
+		case K_STR:
+			s = *CMEMBER(c, char *, k->shown);
+			v = s ? json_string(s) : json_null();
+			break;
+		case K_LIST:
+			v = *CMEMBER(c, int, k->set) ? strv_json(CMEMBER(c, struct strv, k->shown)) : json_null();
+			break;
+		case K_SSH_MODE:
+			v = json_string(c->direct ? "direct" : "proxy");
+			break;
+		}
+		json_object_set_new(o, k->name, v);
+	}
 	json_object_set_new(o, "query_string", json_string(c->query_string ? c->query_string : ""));
 	return o;
 }

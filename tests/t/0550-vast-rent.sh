@@ -48,10 +48,10 @@ check_eq "the worker entry" "$(sed -n "/worker_id: $wid/,\$p" $W | sed 's/^\(   
       vram_gb: 24
       disk_gb: 40
       cpu: 8
+    dph: 0.3306
     health:
       heartbeat_command: echo ok
       busy_command: pgrep -f '[r]uns/logs/.*/wrapper.sh' || true
-    dph: 0.3306
     notes: AUTO-RENTED at WHEN. RTX 4090, \$0.3306/hr, DLP/\$=237.1. Oregon, US."
 check_re "notes: local time of the rental" "$(grep 'notes: AUTO-RENTED' $W)" 'AUTO-RENTED at 20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.'
 check "reconcile finds it consistent" "$ROS" vastai-reconcile

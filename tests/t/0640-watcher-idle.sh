@@ -3,7 +3,7 @@
 # used it for idle_destroy_minutes (a fraction here: seconds), its worker
 # disabled; one in use is kept.  A rental whose wait was cut short by stop
 # is registered by the next start, one that never comes up is destroyed.
-# setup_worker runs `ros setup-worker` on a new worker.
+# setup_worker sets up a new worker, in the watcher's own process.
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$TOP/tests/lib/fakevast.sh"
 . "$TOP/tests/lib/match.sh"
@@ -123,11 +123,13 @@ check_eq "DELETE" "$(fakevast_log_json '[r["path"] for r in L if r["method"] == 
 cat >"$T/ssh" <<'EOF'
 #!/bin/sh
 echo "$@" >>"$T_SSH_LOG"
+tr '\0' ' ' </proc/$PPID/cmdline >>"$T_SSH_PARENT"; echo >>"$T_SSH_PARENT"
 cat >/dev/null
+[ -n "$T_SSH_FAIL" ] && { echo "setup: $T_SSH_FAIL" >&2; exit 1; }
 echo "ROS setup - ok"
 EOF
 chmod +x "$T/ssh"
-export ROS_SSH="$T/ssh" T_SSH_LOG="$T/ssh.log"
+export ROS_SSH="$T/ssh" T_SSH_LOG="$T/ssh.log" T_SSH_PARENT="$T/ssh.parent"
 printf 'setup_worker: true\n' >>vastai/watcher.yaml
 check "boots fast again" fakevast_ctl patch '{"scenario":{"boot_polls":1}}'
 "$ROS" add-run --project-id p --worker-pool vastai --command "echo c" >/dev/null
@@ -137,5 +139,15 @@ check_re "rented" "$OUT" 'rented offer [0-9]+ .* as instance 40000003: worker (v
 check_re "set it up" "$OUT" 'setup-worker vastai_auto_[0-9_]+: started
 .* setup-worker vastai_auto_[0-9_]+: ready'
 check_re "through ssh to its endpoint" "$(cat "$T/ssh.log")" '-p 2223[0-9] -l root -- 127\.0\.0\.[0-9]+ sh -s$'
+check_re "from the watcher itself" "$(cat "$T/ssh.parent")" '^\S*ros .*vastai-watcher run --once $'
+check_nore "not through a setup-worker command" "$(cat "$T/ssh.parent")" 'setup-worker'
+# a set-up that fails: said why in one line; the worker stays registered
+sed -i 's/^max_instances: .*/max_instances: 3/' vastai/watcher.yaml
+"$ROS" add-run --project-id p --worker-pool vastai --command "echo e" >/dev/null
+check "a tick" env T_SSH_FAIL="no space left on device" "$ROS" vastai-watcher run --once
+check_re "rented" "$OUT" 'rented offer [0-9]+ .* as instance 40000004: worker (vastai_auto_[0-9_]+)'
+check_re "set-up failed, said why" "$OUT" 'setup-worker (vastai_auto_[0-9_]+): started
+.* setup-worker \1 failed: setup of \1 failed \(exit 1\): setup: no space left on device$'
+check_eq "registered all the same" "$(grep -c 'instance_id: 40000004$' $W)" 1
 check_nore "no sanitizer report in the log" "$(cat .ros/watcher.log)" 'Sanitizer|runtime error'
 done_testing

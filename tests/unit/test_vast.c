@@ -21,8 +21,10 @@
 #include "vast/cost.h"
 #include "vast/http.h"
 #include "vast/query.h"
+#include "vast/search.h"
 #include "vast/values.h"
 #include "vast/vworker.h"
+#include "vast/watch.h"
 
 /* ---- helpers ---- */
 
@@ -1333,6 +1335,145 @@ test_http(void)
 	free(log);
 }
 
+/* ---- settings given one at a time ---- */
+
+static void
+test_given(void)
+{
+	struct strv ids = STRV_INIT;
+	struct vast_given g[] = {
+		{ "storage", VG_NUM, offsetof(struct vast_hunt, disk_gb), 10, 0, NULL, NULL, 0 },
+		{ "disk-gb", VG_NUM, offsetof(struct vast_hunt, disk_gb), NAN, 0, NULL, NULL, 0 },
+		{ "gpu", VG_NAMES, offsetof(struct vast_hunt, gpus), NAN, 0, "RTX 3060, RTX 3070", NULL, 0 },
+		{ "num-gpus", VG_WHOLE, offsetof(struct vast_hunt, num_gpus), NAN, 2, NULL, NULL, 1 },
+		{ "exclude-offer-id", VG_IDS, 0, NAN, 0, NULL, &ids, 0 },
+	};
+	struct vast_hunt h;
+	struct buf msg = BUF_INIT;
+	char *q;
+
+	strv_push(&ids, "7,8");
+	CHECK(!vast_given_conflict(g, 5, NULL, &msg), "no conflict (%s)", buf_cstr(&msg));
+	CHECK(!vast_given_conflict(g, 5, "dph<0.5", &msg), "none with a query on another filter (%s)", buf_cstr(&msg));
+	CHECK(vast_given_conflict(g, 5, "gpu_name in [A100]", &msg) &&
+	      strstr(buf_cstr(&msg), "--gpu 'RTX 3060, RTX 3070' and --query's"), "one with a query on its filter: %s",
+	      buf_cstr(&msg));
+	buf_reset(&msg);
+	g[1].num = 20;
+	CHECK(vast_given_conflict(g, 5, NULL, &msg) &&
+	      !strcmp(buf_cstr(&msg), "--storage 10 and --disk-gb 20 are the same setting: give one"),
+	      "two names of one setting, two values: %s", buf_cstr(&msg));
+	buf_reset(&msg);
+	g[1].num = NAN;
+	vast_hunt_init(&h);
+	for (size_t i = 0; i < 5; i++)
+		CHECK(vast_given_apply(&g[i], &h, &msg) == 0, "apply --%s", g[i].name);
+	q = vast_hunt_query_string(&h);
+	CHECK_STR(q, "disk_space>=10 num_gpus=2 gpu_name in [RTX_3060,RTX_3070] id notin [7,8]", "the query they add up to");
+	free(q);
+	vast_hunt_release(&h);
+	g[2].text = "RTX [3060]";
+	vast_hunt_init(&h);
+	CHECK(vast_given_apply(&g[2], &h, &msg) < 0 && !strcmp(buf_cstr(&msg), "bad name 'RTX [3060]' in --gpu"),
+	      "a name that is not plain: %s", buf_cstr(&msg));
+	vast_hunt_release(&h);
+	strv_release(&ids);
+	buf_release(&msg);
+}
+
+/* ---- new worker entries ---- */
+
+/* The keys of entry e, in order, and the defaults worth checking. */
+static char *
+entry_brief(const json_t *e)
+{
+	struct buf b = BUF_INIT;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)e, k, v)
+		buf_addf(&b, "%s%s", b.len ? " " : "", k);
+	buf_addf(&b, " | %s %s %s", json_string_value(json_object_get(e, "kind")),
+		 json_string_value(json_object_get(e, "worker_pool")), json_string_value(json_object_get(e, "workspace")));
+	return buf_detach(&b);
+}
+
+static void
+test_entries(void)
+{
+	struct worker_spec local = { .id = "box" }, ssh = { .id = "gpu1", .host = "10.0.0.5", .user = "me" };
+	json_t *row = json_loads(good_inst_json, 0, NULL), *e;
+	struct vast_reg_opts ro = { 0 };
+	struct buf err = BUF_INIT;
+	char *s;
+
+	e = worker_entry(&local);
+	s = entry_brief(e);
+	CHECK_STR(s, "worker_id kind enabled worker_pool workspace health | local local workspace", "a local worker's defaults");
+	CHECK(json_is_true(json_object_get(e, "enabled")), "enabled");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(e, "health"), "heartbeat_command")), "echo ok",
+		  "the heartbeat");
+	free(s);
+	json_decref(e);
+	e = worker_entry(&ssh);
+	s = entry_brief(e);
+	CHECK_STR(s, "worker_id kind enabled worker_pool ssh workspace health | ssh default research-worker",
+		  "an ssh worker's defaults");
+	CHECK(worker_entry_check(e, &err) == 0, "it reads back (%s)", buf_cstr(&err));
+	free(s);
+	json_decref(e);
+
+	/* a rental and add-worker --vastai-instance-id: the same defaults */
+	e = vast_rental_entry("vastai_auto_1", 31000101, row, NULL, &ro, &err);
+	s = e ? entry_brief(e) : NULL;
+	CHECK_STR(s, "worker_id instance_id kind enabled worker_pool ssh workspace resources dph health notes "
+		  "| ssh vastai /root/research-worker", "a rental's entry");
+	free(s);
+	json_decref(e);
+	struct worker_spec inst = { .id = "vastai_31000101", .instance_id = 31000101, .host = "ssh4.vast.ai" };
+	e = worker_entry(&inst);
+	s = entry_brief(e);
+	CHECK_STR(s, "worker_id instance_id kind enabled worker_pool ssh workspace health | ssh vastai /root/research-worker",
+		  "an instance's entry from add-worker");
+	free(s);
+	json_decref(e);
+	json_decref(row);
+	buf_release(&err);
+}
+
+/* ---- the watcher's label ---- */
+
+/* The label as the first watcher wrote it: rentals made then carry it. */
+static char *
+old_label(const char *root)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const unsigned char *p = (const unsigned char *)root; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return xasprintf("ros-watcher:%012llx", (unsigned long long)(h & 0xffffffffffffULL));
+}
+
+static void
+test_label(void)
+{
+	static const char *const roots[] = { "/", "/home/u/research-os", "/srv/r\xc3\xa9sum\xc3\xa9/root",
+					     "/var/lib/ros roots/with space", "/\xff\x80 odd" };
+	for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
+		char *now = watch_label(roots[i]), *then = old_label(roots[i]);
+		CHECK_STR(now, then, "label of root %zu: what earlier rentals carry", i);
+		free(now);
+		free(then);
+	}
+	/* pinned: FNV-1a 64 of the path, low 48 bits */
+	char *l = watch_label("/home/u/research-os");
+	CHECK_STR(l, "ros-watcher:1551dd553974", "label pinned");
+	free(l);
+	l = watch_label("/srv/r\xc3\xa9sum\xc3\xa9/root");
+	CHECK_STR(l, "ros-watcher:7bbf8c23393a", "label pinned (UTF-8 path)");
+	free(l);
+}
+
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -1352,6 +1493,9 @@ main(void)
 	test_urls();
 	test_judge();
 	test_http();
+	test_label();
+	test_entries();
+	test_given();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return UNIT_DONE();
 }
