@@ -194,8 +194,10 @@ worker_status(const char *root, int timeout_ms, struct buf *err)
 	struct buf why = BUF_INIT;
 	json_t *busyq, *sjobs, *rows;
 
-	if (registry_load(&reg, root, err) < 0)
+	if (registry_load(&reg, root, err) < 0) {
+		registry_release(&reg);
 		return NULL;
+	}
 	active_from_queue(root, &busyq, &sjobs);
 	for (size_t i = 0; i < reg.n; i++) {
 		buf_reset(&why);
