@@ -2,10 +2,12 @@
  * results.c - `ros results`: collect the metrics still missing, summarise
  * each phase and all together (mean ± sample std over seeds), compare with
  * the project's target and reference values, write the evidence summaries
- * and print the table.  The work is in results/summary.h.
+ * and print the table.  The work is in results/pipeline.h, the printing in
+ * results/print.h.
  */
 #include "ros.h"
-#include "results/summary.h"
+#include "results/pipeline.h"
+#include "results/print.h"
 #include "store/json.h"
 #include "store/project.h"
 #include "store/queue.h"
@@ -38,83 +40,6 @@ projects_with_runs(const char *root, struct strv *out, struct buf *err)
 	queue_release(&q);
 	free(path);
 	return rc;
-}
-
-static void
-print_scope(const json_t *sc, int heading)
-{
-	const json_t *s = json_object_get(sc, "summary");
-	const char *phase = jstr(sc, "phase");
-	if (heading)
-		printf("%s\n", phase ? phase : "all phases");
-	if (!json_is_object(s)) {
-		printf("  %s\n", jstr0(sc, "why"));
-		return;
-	}
-	long long nr = 0, ng = 0, nf = 0, nsk = 0;
-	jint(s, "n_runs", &nr);
-	jint(s, "n_groups", &ng);
-	jint(s, "n_failed", &nf);
-	jint(s, "n_skipped", &nsk);
-	printf("  %lld run%s, %lld configuration%s, mean \xC2\xB1 std over %s", nr, nr == 1 ? "" : "s", ng,
-	       ng == 1 ? "" : "s", jstr0(s, "over"));
-	if (nf)
-		printf("; %lld failed", nf);
-	if (json_is_number(json_object_get(s, "cost_usd")))
-		printf("; spend $%.2f", json_number_value(json_object_get(s, "cost_usd")));
-	printf("\n");
-	/* runs without params: where their configurations come from */
-	const json_t *pc = json_object_get(s, "params_from_commands");
-	size_t k;
-	json_t *x;
-	json_array_foreach(json_object_get(pc, "notes"), k, x)
-		printf("  %s\n", json_string_value(x));
-	json_array_foreach(json_object_get(s, "grouping_warnings"), k, x)
-		printf("  warning: %s\n", json_string_value(x));
-	summary_print(stdout, s, 2);
-	const json_t *best = json_object_get(s, "best");
-	if (json_is_object(best)) {
-		char m[32] = "", sd[32] = "";
-		if (json_is_number(json_object_get(best, "mean")))
-			snprintf(m, sizeof m, "%.4f", json_number_value(json_object_get(best, "mean")));
-		if (json_is_number(json_object_get(best, "std")))
-			snprintf(sd, sizeof sd, " \xC2\xB1 %.4f", json_number_value(json_object_get(best, "std")));
-		long long n = 0;
-		jint(best, "n", &n);
-		printf("  best %s (%s is better): %s  %s%s (n=%lld)\n", jstr0(best, "metric"), jstr0(best, "direction"),
-		       jstr0(best, "label"), m, sd, n);
-	}
-	const json_t *t = json_object_get(s, "target");
-	if (json_is_number(json_object_get(t, "value"))) {
-		printf("  target %s %s %.4f: ", jstr0(t, "metric"), !strcmp(jstr0(t, "direction"), "lower") ? "<=" : ">=",
-		       json_number_value(json_object_get(t, "value")));
-		if (json_is_boolean(json_object_get(t, "met")))
-			printf("%s (best %+.4f from it)\n", json_is_true(json_object_get(t, "met")) ? "met" : "not met",
-			       json_number_value(json_object_get(t, "gap")));
-		else
-			printf("no mean to compare\n");
-	}
-}
-
-static void
-print_results(const char *project, const struct results *res, int multi)
-{
-	if (multi)
-		printf("== %s ==\n", project);
-	results_counts_line(stdout, res->counts, 2);
-	size_t n = json_array_size(res->scopes);
-	/* one phase holding every run: its table is the same as all phases' */
-	long long nall = -1, nph = -1;
-	if (n == 2 && !strcmp(jstr0(json_array_get(res->scopes, 0), "scope"), "all")) {
-		jint(json_array_get(res->scopes, 0), "n_runs", &nall);
-		jint(json_array_get(res->scopes, 1), "n_runs", &nph);
-	}
-	int same = nall >= 0 && nall == nph;
-	for (size_t i = 0; i < n; i++) {
-		if (same && i > 0)
-			continue;
-		print_scope(json_array_get(res->scopes, i), n > 1 && !same);
-	}
 }
 
 static int
@@ -199,29 +124,10 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 		summarised += any;
 		if (!any && (project || metrics.n || phase))
 			rc = 1;
-		if (ctx->json) {
-			json_t *o2 = json_object();
-			jset_str(o2, "project_id", projects.v[i]);
-			json_object_set(o2, "scopes", res.scopes);
-			json_t *w = json_array();
-			for (size_t k = 0; k < res.written.n; k++)
-				json_array_append_new(w, json_string(res.written.v[k]));
-			json_object_set_new(o2, "written", w);
-			json_t *notes = json_array();
-			for (size_t k = 0; k < res.notes.n; k++)
-				json_array_append_new(notes, json_string(res.notes.v[k]));
-			json_object_set_new(o2, "notes", notes);
-			json_object_set_new(o2, "collected", json_integer((json_int_t)res.n_collected));
-			json_object_set(o2, "counts", res.counts);
-			json_array_append_new(all, o2);
-		} else {
-			print_results(projects.v[i], &res, projects.n > 1);
-			if (res.written.n)
-				printf("  wrote %zu file%s under research/%s/evidence/ (%zu up to date)\n", res.written.n,
-				       res.written.n == 1 ? "" : "s", projects.v[i], res.n_files - res.written.n);
-			else
-				printf("  evidence up to date (%zu files)\n", res.n_files);
-		}
+		if (ctx->json)
+			json_array_append_new(all, results_json(projects.v[i], &res));
+		else
+			results_print(stdout, projects.v[i], &res, projects.n > 1);
 		results_release(&res);
 	}
 	if (!summarised)

@@ -157,15 +157,17 @@ agg_stat(const json_t *group, const char *metric, const char *field, double *out
 	return 0;
 }
 
-static const char *
-norm_direction(const char *d)
+const char *
+agg_direction_norm(const char *d)
 {
-	if (!d || !strcmp(d, "lower") || !strcmp(d, "min") || !strcmp(d, "minimize") ||
-	    !strcmp(d, "minimise"))
-		return "lower";
-	if (!strcmp(d, "higher") || !strcmp(d, "max") || !strcmp(d, "maximize") ||
-	    !strcmp(d, "maximise"))
-		return "higher";
+	static const char *const lower[] = { "lower", "min", "minimize", "minimise" };
+	static const char *const higher[] = { "higher", "max", "maximize", "maximise" };
+	for (size_t i = 0; d && i < ARRAY_SIZE(lower); i++) {
+		if (!strcasecmp(d, lower[i]))
+			return "lower";
+		if (!strcasecmp(d, higher[i]))
+			return "higher";
+	}
 	return NULL;
 }
 
@@ -533,7 +535,7 @@ static int
 choose_metrics(struct agg *a, const char **metric, json_t *dirs, struct buf *err)
 {
 	const struct agg_opts *o = a->o;
-	const char *dir = norm_direction(o->direction);
+	const char *dir = o->direction ? agg_direction_norm(o->direction) : "lower";
 	size_t i;
 
 	if (!dir) {
@@ -557,7 +559,7 @@ choose_metrics(struct agg *a, const char **metric, json_t *dirs, struct buf *err
 	}
 	for (i = 0; i < a->metrics.n; i++) {
 		const char *d = json_string_value(json_object_get(o->directions, a->metrics.v[i]));
-		const char *nd = d ? norm_direction(d) : dir;
+		const char *nd = d ? agg_direction_norm(d) : dir;
 		if (!nd) {
 			buf_addf(err, "direction '%s' of metric '%s' is neither lower nor higher", d,
 				 a->metrics.v[i]);
@@ -657,8 +659,8 @@ add_best(struct agg *a, json_t *summary, const json_t *groups, const json_t *dir
 	json_object_set_new(summary, "best_per_metric", best_per);
 }
 
-static json_t *
-strv_json(const struct strv *sv)
+json_t *
+agg_strv_json(const struct strv *sv)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < sv->n; i++)
@@ -715,9 +717,9 @@ aggregate_runs(const json_t *runs, const struct agg_opts *opts, struct buf *err)
 	json_object_set_new(summary, "metric", json_string(metric));
 	json_object_set(summary, "direction", json_object_get(dirs, metric));
 	json_object_set(summary, "directions", dirs);
-	json_object_set_new(summary, "metrics", strv_json(&a.metrics));
+	json_object_set_new(summary, "metrics", agg_strv_json(&a.metrics));
 	json_object_set_new(summary, "over", json_string(a.over));
-	json_object_set_new(summary, "group_by", strv_json(&a.keys));
+	json_object_set_new(summary, "group_by", agg_strv_json(&a.keys));
 	if (o->phase)
 		json_object_set_new(summary, "phase", json_string(o->phase));
 	json_object_set_new(summary, "n_runs", json_integer((json_int_t)nitems));

@@ -8,7 +8,7 @@
 
 #include "exec/remote.h"
 #include "results/collect.h"
-#include "results/summary.h"
+#include "results/pipeline.h"
 #include "store/json.h"
 #include "unit.h"
 #include "util/util.h"
