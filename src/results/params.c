@@ -187,21 +187,15 @@ key_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* s quoted for a shell when it needs to be; control characters as $'\n'
- * escapes, so that the text stays on one line. */
-static void
-add_quoted(struct buf *b, const char *s, int op)
+void
+sh_quote(struct buf *b, const char *s, int flags)
 {
-	if (op && *s == '\n') {
-		buf_addc(b, ';');
-		return;
-	}
-	if (op || (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=@%+,-") ==
-			       strlen(s))) {
+	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=@%+,-";
+	if (!(flags & SH_ALWAYS) && *s && strspn(s, plain) == strlen(s)) {
 		buf_adds(b, s);
 		return;
 	}
-	for (const char *c = s; *c; c++) {
+	for (const char *c = s; (flags & SH_ONE_LINE) && *c; c++) {
 		if ((unsigned char)*c >= 0x20 && *c != 0x7f)
 			continue;
 		buf_adds(b, "$'");
@@ -229,6 +223,17 @@ add_quoted(struct buf *b, const char *s, int op)
 			buf_addc(b, *s);
 	}
 	buf_addc(b, '\'');
+}
+
+/* A word as the text of an item: operators as they are (an unquoted
+ * newline as ';'), others quoted to stay on one line. */
+static void
+add_quoted(struct buf *b, const char *s, int op)
+{
+	if (op)
+		buf_adds(b, *s == '\n' ? ";" : s);
+	else
+		sh_quote(b, s, SH_ONE_LINE);
 }
 
 static json_t *

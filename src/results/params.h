@@ -75,6 +75,8 @@
 
 #include <jansson.h>
 
+#include "util/util.h"
+
 /*
  * The items of env then command (either may be NULL), as a new array:
  * {"key": K, "value": "V"} (true for a flag), or {"word": W}; each with
@@ -90,5 +92,16 @@ json_t *cmd_items(const char *env, const char *command);
  * element is the same entry.  info, an object, gets the fields above.
  */
 json_t *params_resolve(const json_t *runs, const char *over, json_t *info);
+
+/*
+ * Append s to b as one sh word: as it is when it is made only of
+ * [A-Za-z0-9_./:=@%+,-] (and is not empty), else in single quotes ('\''
+ * for a quote).  SH_ALWAYS: in quotes even then.  SH_ONE_LINE: a word
+ * holding a control character becomes a $'...' word (\n, \t, \\, \' and
+ * \xHH escapes) that stays on one line.
+ */
+#define SH_ALWAYS	1
+#define SH_ONE_LINE	2
+void sh_quote(struct buf *b, const char *s, int flags);
 
 #endif
