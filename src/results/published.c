@@ -8,25 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What ros recorded before: FNV-1a with an offset basis one digit short. */
+#define FNV1A_INIT_OLD 1469598103934665603ULL
+
+static void
+sum_with(uint64_t basis, const char *s, size_t n, char out[PUBLISHED_SUM])
+{
+	snprintf(out, PUBLISHED_SUM, "fnv1a64:%016llx", (unsigned long long)fnv1a(basis, s, n));
+}
+
 void
 published_checksum(const char *s, size_t n, char out[PUBLISHED_SUM])
 {
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a, 64 bits */
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	snprintf(out, PUBLISHED_SUM, "fnv1a64:%016llx", (unsigned long long)h);
+	sum_with(FNV1A_INIT, s, n, out);
 }
 
 int
 published_sum_matches(const char *sum, const char *s, size_t n)
 {
-	char have[PUBLISHED_SUM];
+	char now[PUBLISHED_SUM], old[PUBLISHED_SUM];
 	if (!sum)
 		return 0;
-	published_checksum(s, n, have);
-	return !strcmp(sum, have);
+	sum_with(FNV1A_INIT, s, n, now);
+	sum_with(FNV1A_INIT_OLD, s, n, old);
+	return !strcmp(sum, now) || !strcmp(sum, old);
 }
 
 static char *

@@ -14,7 +14,10 @@
  * which files are ros's.  A file that is there with other bytes than ros
  * recorded was edited by its user, or was never ros's.
  *
- * Checksums are a 64-bit FNV-1a of the bytes.
+ * Checksums are fnv1a() (util.h) of the bytes.  ros once computed them with
+ * an offset basis that missed a digit (1469598103934665603): a checksum
+ * recorded that way still says the file is unedited, and the right one
+ * replaces it the next time the file is recorded.
  */
 #ifndef ROS_RESULTS_PUBLISHED_H
 #define ROS_RESULTS_PUBLISHED_H
@@ -28,7 +31,7 @@
 /* The checksum ros records for s[0..n). */
 void published_checksum(const char *s, size_t n, char out[PUBLISHED_SUM]);
 
-/* 1 if sum is the checksum of s[0..n). */
+/* 1 if sum is a checksum of s[0..n), as ros records it now or did before. */
 int published_sum_matches(const char *sum, const char *s, size_t n);
 
 /* The project's published.json, with its "files" and "posts" objects (a
