@@ -7,6 +7,7 @@
 #include "results/pipeline.h"
 #include "results/project_yaml.h"
 #include "results/write.h"
+#include "results/write_priv.h"
 #include "store/json.h"
 
 #include <ctype.h>
@@ -147,15 +148,6 @@ slug(const char *s)
 	return buf_detach(&b);
 }
 
-static void
-num4(struct buf *b, const json_t *v)
-{
-	if (json_is_number(v))
-		buf_addf(b, "%.4f", json_number_value(v));
-	else
-		buf_adds(b, "n/a");
-}
-
 /* The text of each section of the post, by heading. */
 static json_t *
 post_sections(struct publication *p, const json_t *runs, const json_t *all, const char *figure)
@@ -175,10 +167,10 @@ post_sections(struct publication *p, const json_t *runs, const json_t *all, cons
 	if (json_is_object(best)) {
 		buf_addf(&b, " Best %s (%s is better): **%s** with ", jstr0(best, "metric"), jstr0(best, "direction"),
 			 jstr0(best, "label"));
-		num4(&b, json_object_get(best, "mean"));
+		wr_num(&b, json_object_get(best, "mean"), 4);
 		if (json_is_number(json_object_get(best, "std"))) {
 			buf_adds(&b, " \xC2\xB1 ");
-			num4(&b, json_object_get(best, "std"));
+			wr_num(&b, json_object_get(best, "std"), 4);
 		}
 		long long n = 0;
 		jint(best, "n", &n);
@@ -188,11 +180,14 @@ post_sections(struct publication *p, const json_t *runs, const json_t *all, cons
 	if (json_is_boolean(json_object_get(t, "met"))) {
 		buf_adds(&b, " The target (");
 		buf_addf(&b, "%s %s ", jstr0(t, "metric"), !strcmp(jstr0(t, "direction"), "lower") ? "\xE2\x89\xA4" : "\xE2\x89\xA5");
-		num4(&b, json_object_get(t, "value"));
+		wr_num(&b, json_object_get(t, "value"), 4);
 		buf_addf(&b, ") is %s.", json_is_true(json_object_get(t, "met")) ? "**met**" : "not met yet");
 	}
-	if (json_is_number(json_object_get(s, "cost_usd")))
-		buf_addf(&b, " Compute spend: $%.2f.", json_number_value(json_object_get(s, "cost_usd")));
+	if (json_is_number(json_object_get(s, "cost_usd"))) {
+		buf_adds(&b, " Compute spend: $");
+		wr_num(&b, json_object_get(s, "cost_usd"), 2);
+		buf_addc(&b, '.');
+	}
 	buf_addc(&b, '\n');
 	json_object_set_new(sec, "Summary", json_string(b.s));
 	buf_reset(&b);

@@ -2,6 +2,7 @@
  * brief.c - a project's results in brief (see brief.h).
  */
 #include "results/brief.h"
+#include "results/write_priv.h"
 #include "store/json.h"
 #include "store/queue.h"
 #include "store/store.h"
@@ -123,22 +124,30 @@ results_brief(const char *root, const char *project, struct buf *err)
 void
 results_brief_line(FILE *f, const json_t *b)
 {
+	struct buf l = BUF_INIT;
 	long long done = 0, failed = 0;
 	jint(b, "done", &done);
 	jint(b, "failed", &failed);
-	fprintf(f, "%lld done, %lld failed", done, failed);
-	if (json_is_number(json_object_get(b, "spend_usd")))
-		fprintf(f, ", spend $%.2f", json_number_value(json_object_get(b, "spend_usd")));
+	buf_addf(&l, "%lld done, %lld failed", done, failed);
+	if (json_is_number(json_object_get(b, "spend_usd"))) {
+		buf_adds(&l, ", spend $");
+		wr_num(&l, json_object_get(b, "spend_usd"), 2);
+	}
 	const json_t *best = json_object_get(b, "best"), *t = json_object_get(b, "target");
 	if (json_is_object(best) && json_is_number(json_object_get(best, "mean"))) {
-		fprintf(f, "; best %s %.4f", jstr0(best, "metric"), json_number_value(json_object_get(best, "mean")));
-		if (json_is_number(json_object_get(best, "std")))
-			fprintf(f, " \xC2\xB1 %.4f", json_number_value(json_object_get(best, "std")));
-		fprintf(f, " (%s)", jstr0(best, "label"));
-		if (json_is_number(json_object_get(t, "value")) && json_is_boolean(json_object_get(t, "met")))
-			fprintf(f, " vs target %s %.4f: %s", !strcmp(jstr0(t, "direction"), "lower") ? "<=" : ">=",
-				json_number_value(json_object_get(t, "value")),
-				json_is_true(json_object_get(t, "met")) ? "met" : "not met");
+		buf_addf(&l, "; best %s ", jstr0(best, "metric"));
+		wr_num(&l, json_object_get(best, "mean"), 4);
+		if (json_is_number(json_object_get(best, "std"))) {
+			buf_adds(&l, " \xC2\xB1 ");
+			wr_num(&l, json_object_get(best, "std"), 4);
+		}
+		buf_addf(&l, " (%s)", jstr0(best, "label"));
+		if (json_is_number(json_object_get(t, "value")) && json_is_boolean(json_object_get(t, "met"))) {
+			buf_addf(&l, " vs target %s ", !strcmp(jstr0(t, "direction"), "lower") ? "<=" : ">=");
+			wr_num(&l, json_object_get(t, "value"), 4);
+			buf_addf(&l, ": %s", json_is_true(json_object_get(t, "met")) ? "met" : "not met");
+		}
 	}
-	fputc('\n', f);
+	fprintf(f, "%s\n", buf_cstr(&l));
+	buf_release(&l);
 }

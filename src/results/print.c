@@ -146,11 +146,8 @@ summary_print(FILE *f, const json_t *s, int indent)
 				char num[WR_NUM] = "-", dn[WR_NUM] = "-";
 				if (json_is_number(ref))
 					wr_fixed(json_number_value(ref), 4, num);
-				if (json_is_number(d)) {
-					wr_fixed(json_number_value(d), 4, dn);
-					if (json_number_value(d) > 0 && strcmp(dn, "0.0000"))
-						memmove(dn + 1, dn, strlen(dn) + 1), dn[0] = '+';
-				}
+				if (json_is_number(d))
+					wr_signed(json_number_value(d), 4, dn);
 				strv_push(&t.cells, num);
 				strv_push(&t.cells, dn);
 			}
@@ -165,6 +162,40 @@ summary_print(FILE *f, const json_t *s, int indent)
 
 /* ---- what `results` prints ---- */
 
+/* "  best mse (lower is better): lam=0.01  0.3883 ± 0.0012 (n=3)" */
+static void
+print_best(FILE *f, const json_t *best)
+{
+	struct buf b = BUF_INIT;
+	const json_t *mean = json_object_get(best, "mean"), *sd = json_object_get(best, "std");
+	if (json_is_number(mean))
+		wr_num(&b, mean, 4);
+	if (json_is_number(sd)) {
+		buf_adds(&b, " \xC2\xB1 ");
+		wr_num(&b, sd, 4);
+	}
+	long long n = 0;
+	jint(best, "n", &n);
+	fprintf(f, "  best %s (%s is better): %s  %s (n=%lld)\n", jstr0(best, "metric"), jstr0(best, "direction"),
+		jstr0(best, "label"), buf_cstr(&b), n);
+	buf_release(&b);
+}
+
+/* "  target mse <= 0.4000: met (best -0.0117 from it)" */
+static void
+print_target(FILE *f, const json_t *t)
+{
+	char v[WR_NUM], gap[WR_NUM];
+	wr_fixed(json_number_value(json_object_get(t, "value")), 4, v);
+	fprintf(f, "  target %s %s %s: ", jstr0(t, "metric"), !strcmp(jstr0(t, "direction"), "lower") ? "<=" : ">=", v);
+	if (json_is_boolean(json_object_get(t, "met"))) {
+		wr_signed(json_number_value(json_object_get(t, "gap")), 4, gap);
+		fprintf(f, "%s (best %s from it)\n", json_is_true(json_object_get(t, "met")) ? "met" : "not met", gap);
+	} else {
+		fprintf(f, "no mean to compare\n");
+	}
+}
+
 static void
 print_scope(FILE *f, const json_t *sc, int heading)
 {
@@ -176,49 +207,32 @@ print_scope(FILE *f, const json_t *sc, int heading)
 		fprintf(f, "  %s\n", jstr0(sc, "why"));
 		return;
 	}
-	long long nr = 0, ng = 0, nf = 0, nsk = 0;
+	long long nr = 0, ng = 0, nf = 0;
 	jint(s, "n_runs", &nr);
 	jint(s, "n_groups", &ng);
 	jint(s, "n_failed", &nf);
-	jint(s, "n_skipped", &nsk);
 	fprintf(f, "  %lld run%s, %lld configuration%s, mean \xC2\xB1 std over %s", nr, nr == 1 ? "" : "s", ng,
-	       ng == 1 ? "" : "s", jstr0(s, "over"));
+		ng == 1 ? "" : "s", jstr0(s, "over"));
 	if (nf)
 		fprintf(f, "; %lld failed", nf);
-	if (json_is_number(json_object_get(s, "cost_usd")))
-		fprintf(f, "; spend $%.2f", json_number_value(json_object_get(s, "cost_usd")));
+	if (json_is_number(json_object_get(s, "cost_usd"))) {
+		char c[WR_NUM];
+		wr_fixed(json_number_value(json_object_get(s, "cost_usd")), 2, c);
+		fprintf(f, "; spend $%s", c);
+	}
 	fprintf(f, "\n");
 	/* runs without params: where their configurations come from */
-	const json_t *pc = json_object_get(s, "params_from_commands");
 	size_t k;
 	json_t *x;
-	json_array_foreach(json_object_get(pc, "notes"), k, x)
+	json_array_foreach(json_object_get(json_object_get(s, "params_from_commands"), "notes"), k, x)
 		fprintf(f, "  %s\n", json_string_value(x));
 	json_array_foreach(json_object_get(s, "grouping_warnings"), k, x)
 		fprintf(f, "  warning: %s\n", json_string_value(x));
 	summary_print(f, s, 2);
-	const json_t *best = json_object_get(s, "best");
-	if (json_is_object(best)) {
-		char m[32] = "", sd[32] = "";
-		if (json_is_number(json_object_get(best, "mean")))
-			snprintf(m, sizeof m, "%.4f", json_number_value(json_object_get(best, "mean")));
-		if (json_is_number(json_object_get(best, "std")))
-			snprintf(sd, sizeof sd, " \xC2\xB1 %.4f", json_number_value(json_object_get(best, "std")));
-		long long n = 0;
-		jint(best, "n", &n);
-		fprintf(f, "  best %s (%s is better): %s  %s%s (n=%lld)\n", jstr0(best, "metric"), jstr0(best, "direction"),
-		       jstr0(best, "label"), m, sd, n);
-	}
-	const json_t *t = json_object_get(s, "target");
-	if (json_is_number(json_object_get(t, "value"))) {
-		fprintf(f, "  target %s %s %.4f: ", jstr0(t, "metric"), !strcmp(jstr0(t, "direction"), "lower") ? "<=" : ">=",
-		       json_number_value(json_object_get(t, "value")));
-		if (json_is_boolean(json_object_get(t, "met")))
-			fprintf(f, "%s (best %+.4f from it)\n", json_is_true(json_object_get(t, "met")) ? "met" : "not met",
-			       json_number_value(json_object_get(t, "gap")));
-		else
-			fprintf(f, "no mean to compare\n");
-	}
+	if (json_is_object(json_object_get(s, "best")))
+		print_best(f, json_object_get(s, "best"));
+	if (json_is_number(json_object_get(json_object_get(s, "target"), "value")))
+		print_target(f, json_object_get(s, "target"));
 }
 
 void

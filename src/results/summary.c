@@ -417,18 +417,6 @@ out:
 
 /* ---- summary.md ---- */
 
-static void
-md_number(struct buf *b, const json_t *v)
-{
-	char num[WR_NUM];
-	if (json_is_number(v)) {
-		wr_fixed(json_number_value(v), 4, num);
-		buf_adds(b, num);
-	} else {
-		buf_adds(b, "n/a");
-	}
-}
-
 /* summary.md: a few lines about the scope, the table, the warnings. */
 char *
 summary_markdown(const json_t *s, int per_seed)
@@ -453,10 +441,10 @@ summary_markdown(const json_t *s, int per_seed)
 	buf_addf(&b, "Primary metric: **%s** (%s is better).", m, jstr0(s, "direction"));
 	if (json_is_object(best)) {
 		buf_addf(&b, " Best: **%s**: ", jstr0(best, "label"));
-		md_number(&b, json_object_get(best, "mean"));
+		wr_num(&b, json_object_get(best, "mean"), 4);
 		if (json_is_number(json_object_get(best, "std"))) {
 			buf_adds(&b, " \xC2\xB1 ");
-			md_number(&b, json_object_get(best, "std"));
+			wr_num(&b, json_object_get(best, "std"), 4);
 		}
 		long long n = 0;
 		jint(best, "n", &n);
@@ -466,11 +454,11 @@ summary_markdown(const json_t *s, int per_seed)
 	const json_t *t = json_object_get(s, "target");
 	if (json_object_get(t, "value")) {
 		buf_adds(&b, "Target (project.yaml): ");
-		md_number(&b, json_object_get(t, "value"));
+		wr_num(&b, json_object_get(t, "value"), 4);
 		if (json_is_boolean(json_object_get(t, "met"))) {
 			buf_adds(&b, json_is_true(json_object_get(t, "met")) ? ": **met**" : ": not met");
 			buf_adds(&b, " (best minus target: ");
-			md_number(&b, json_object_get(t, "gap"));
+			wr_num(&b, json_object_get(t, "gap"), 4);
 			buf_adds(&b, ")");
 		}
 		buf_adds(&b, ".\n");
@@ -479,8 +467,11 @@ summary_markdown(const json_t *s, int per_seed)
 	}
 	if (nf)
 		buf_addf(&b, "Failed runs (not in the table): %lld.\n", nf);
-	if (json_is_number(json_object_get(s, "cost_usd")))
-		buf_addf(&b, "Spend: $%.2f.\n", json_number_value(json_object_get(s, "cost_usd")));
+	if (json_is_number(json_object_get(s, "cost_usd"))) {
+		buf_adds(&b, "Spend: $");
+		wr_num(&b, json_object_get(s, "cost_usd"), 2);
+		buf_adds(&b, ".\n");
+	}
 	buf_adds(&b, "\n");
 	char *tab = per_seed ? write_seeds_markdown(s) : write_markdown(s);
 	buf_adds(&b, tab);

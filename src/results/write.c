@@ -36,6 +36,28 @@ wr_fixed(double d, int dec, char out[WR_NUM])
 		memmove(out, out + 1, strlen(out));
 }
 
+void
+wr_signed(double d, int dec, char out[WR_NUM])
+{
+	wr_fixed(d, dec, out);
+	if (d > 0 && (isinf(d) || strpbrk(out, "123456789")) && strlen(out) + 1 < WR_NUM) {
+		memmove(out + 1, out, strlen(out) + 1);
+		out[0] = '+';
+	}
+}
+
+void
+wr_num(struct buf *b, const json_t *v, int dec)
+{
+	char num[WR_NUM];
+	if (json_is_number(v)) {
+		wr_fixed(json_number_value(v), dec, num);
+		buf_adds(b, num);
+	} else {
+		buf_adds(b, "n/a");
+	}
+}
+
 static void
 add_num(struct buf *b, double d, int dec, enum wr_style st)
 {
@@ -353,21 +375,14 @@ write_markdown(const json_t *summary)
 			buf_release(&c);
 			if (hasref[m]) {
 				char num[WR_NUM];
-				double d;
 				const json_t *r = json_object_get(json_object_get(g, "reference"), metrics.v[m]);
 				const json_t *dl = json_object_get(json_object_get(g, "delta"), metrics.v[m]);
 				if (json_is_number(r))
 					wr_fixed(json_number_value(r), 4, num);
 				md_cell(&t, json_is_number(r) ? num : "");
-				if (json_is_number(dl)) {
-					d = json_number_value(dl);
-					wr_fixed(d, 4, num);
-					char *s = xasprintf("%s%s", num[0] != '-' ? "+" : "", num);
-					md_cell(&t, s);
-					free(s);
-				} else {
-					md_cell(&t, "");
-				}
+				if (json_is_number(dl))
+					wr_signed(json_number_value(dl), 4, num);
+				md_cell(&t, json_is_number(dl) ? num : "");
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 /*
  * test_publish.c - what `ros publish` writes: the record of the files ros
- * wrote (published.json, its checksums, the edited-since-written check).
+ * wrote (published.json, its checksums, the edited-since-written check)
+ * and the blog post's text.
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -8,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "results/aggregate.h"
+#include "results/blog.h"
+#include "results/publication.h"
 #include "results/published.h"
 #include "store/json.h"
 #include "unit.h"
@@ -177,6 +181,67 @@ test_put(void)
 	buf_release(&err);
 }
 
+/* A summary whose best mean prints as zero from below. */
+static json_t *
+tiny_summary(void)
+{
+	json_error_t je;
+	json_t *runs = json_loads("[{\"id\":\"r1\",\"status\":\"done\",\"params\":{\"lam\":\"0\",\"seed\":\"1\"},"
+				  "\"metrics\":{\"delta\":-0.00001}},"
+				  "{\"id\":\"r2\",\"status\":\"done\",\"params\":{\"lam\":\"0\",\"seed\":\"2\"},"
+				  "\"metrics\":{\"delta\":-0.00002}}]", 0, &je);
+	struct agg_opts o = { 0 };
+	struct buf err = BUF_INIT;
+	o.direction = "higher";
+	o.generated_at = "2026-01-02T03:04:05Z";
+	json_t *s = aggregate_runs(runs, &o, &err);
+	CHECK(s != NULL, "a summary to publish (%s)", buf_cstr(&err));
+	json_t *t = json_object();
+	jset_str(t, "metric", "delta");
+	jset_str(t, "direction", "higher");
+	json_object_set_new(t, "value", json_real(-0.00001));
+	json_object_set_new(t, "met", json_false());
+	json_object_set_new(t, "gap", json_real(-0.000005));
+	if (s) {
+		jset_str(s, "project_id", "p");
+		json_object_set_new(s, "target", t);
+	} else {
+		json_decref(t);
+	}
+	json_decref(runs);
+	buf_release(&err);
+	return s;
+}
+
+static void
+test_post(void)
+{
+	json_t *s = tiny_summary();
+	json_t *scope = json_object();
+	jset_str(scope, "dir", "research/p/evidence");
+	if (s)
+		json_object_set_new(scope, "summary", s);
+	struct publication p;
+	struct buf err = BUF_INIT;
+	mkdir_p(root, 0755);
+	int rc = publication_init(&p, root, "p", NULL, scope, &err);
+	CHECK(rc == 0, "a publication of the summary (%s)", buf_cstr(&err));
+	if (rc == 0) {
+		json_t *runs = json_array();
+		blog_add(&p, runs, runs);
+		json_decref(runs);
+		const char *post = p.n == 1 ? p.out[0].data : NULL;
+		CHECK(post && strstr(post, "**lam=0** with 0.0000 \xC2\xB1 0.0000 (n=2)"),
+		      "post: the best mean, 4 decimals, prints as 0.0000");
+		CHECK(post && strstr(post, "The target (delta \xE2\x89\xA5 0.0000) is not met yet."),
+		      "post: the target, 4 decimals");
+		CHECK(post && !strstr(post, "-0.0000"), "post: never -0.0000");
+	}
+	publication_release(&p);
+	json_decref(scope);
+	buf_release(&err);
+}
+
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -195,6 +260,7 @@ main(void)
 	setenv("ROS_TEST_NOW", "1767323045", 1);
 	test_checksum();
 	test_put();
+	test_post();
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return UNIT_DONE();
 }
