@@ -80,28 +80,14 @@ add_clean_line(struct buf *b, const char *s, size_t n)
 		b->s[--b->len] = 0;
 }
 
-/* The last non-blank line of s[0..n). */
-static void
-last_line(const char *s, size_t n, const char **ls, size_t *ln)
-{
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	size_t i = n;
-	while (i && s[i - 1] != '\n' && s[i - 1] != '\r')
-		i--;
-	*ls = s + i;
-	*ln = n - i;
-}
-
 static json_t *
 error_result(const char *msg, const char *detail, size_t dlen)
 {
 	struct buf b = BUF_INIT;
 	buf_adds(&b, msg);
 	if (detail && dlen) {
-		const char *ls;
 		size_t ln;
-		last_line(detail, dlen, &ls, &ln);
+		const char *ls = last_line(detail, dlen, &ln);
 		if (ln) {
 			buf_adds(&b, ": ");
 			add_clean_line(&b, ls, ln);
@@ -113,11 +99,10 @@ error_result(const char *msg, const char *detail, size_t dlen)
 	return r;
 }
 
-json_t *
-collect_result(const json_t *run, const struct rec *rec)
+/* The result of a collect record whose fields say st (and rc). */
+static json_t *
+result_of(const json_t *run, const struct rec *rec, const char *st, const char *rc)
 {
-	const char *st = rec->nf > 0 ? rec->f[0] : "";
-	const char *rc = rec->nf > 1 ? rec->f[1] : "?";
 	const char *spec = jstr0(run, "metric_parser");
 	json_t *r;
 	char *msg;
@@ -191,6 +176,17 @@ collect_result(const json_t *run, const struct rec *rec)
 		json_object_set_new(r, "warnings", w);
 	}
 	buf_release(&err);
+	return r;
+}
+
+json_t *
+collect_result(const json_t *run, const struct rec *rec)
+{
+	static const char *const fields[] = { "state", "rc", NULL };
+	json_t *f = json_object();
+	rec_fields(rec, f, fields, NULL);
+	json_t *r = result_of(run, rec, jstr0(f, "state"), jstr(f, "rc") ? jstr(f, "rc") : "?");
+	json_decref(f);
 	return r;
 }
 

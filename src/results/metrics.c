@@ -492,11 +492,10 @@ json_record(const char *text, size_t len, json_t *written, struct buf *err)
 	if (out || !jerr.text[0])
 		goto out;
 	/* not one object: try the last non-blank line */
-	size_t start = n;
-	while (start > 0 && !is_eol((unsigned char)s[start - 1], 0))
-		start--;
-	if (start > 0) {
-		out = object_metrics(s + start, n - start, &tmp, &jerr, written, err);
+	size_t ln;
+	const char *ls = last_line(s, n, &ln);
+	if (ls > s) {
+		out = object_metrics(ls, ln, &tmp, &jerr, written, err);
 		if (out || !jerr.text[0])
 			goto out;
 	}

@@ -772,6 +772,18 @@ str_ends(const char *s, const char *suffix)
 	return a >= b && !memcmp(s + a - b, suffix, b);
 }
 
+const char *
+last_line(const char *s, size_t n, size_t *len)
+{
+	while (n && s[n - 1] && strchr(" \t\r\n\v\f", s[n - 1]))
+		n--;
+	size_t i = n;
+	while (i && s[i - 1] != '\n' && s[i - 1] != '\r')
+		i--;
+	*len = n - i;
+	return s + i;
+}
+
 int
 safe_name(const char *s)
 {

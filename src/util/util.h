@@ -153,6 +153,10 @@ int ask_yes(const char *fmt, ...) PRINTF(1, 2);
 
 int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);
+/* The last line of s[0..n) that holds more than blanks (space, tab, CR,
+ * LF, VT, FF), without its trailing blanks; lines end at LF or CR.  Its
+ * start, and its length in *len (0 when every line is blank). */
+const char *last_line(const char *s, size_t n, size_t *len);
 /* 1 if s is made only of [A-Za-z0-9_.-] and is non-empty, not "." or "..". */
 int safe_name(const char *s);
 
