@@ -9,6 +9,7 @@
 #include "results/write.h"
 #include "results/write_priv.h"
 #include "store/json.h"
+#include "store/project.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -51,6 +52,18 @@ run_options(struct buf *b, const char *project, const json_t *r)
 	}
 }
 
+/* The --env (when there is one) and --command of an add-run line. */
+static void
+env_command(struct buf *b, const char *env, const char *command)
+{
+	if (*env) {
+		buf_adds(b, " \\\n    --env ");
+		sh_quote(b, env, SH_ALWAYS);
+	}
+	buf_adds(b, " \\\n    --command ");
+	sh_quote(b, command, SH_ALWAYS);
+}
+
 #define MAX_SINGLE 20
 
 /* The add-run lines that queue these runs again: one per sweep (from the
@@ -79,12 +92,7 @@ repro_commands(struct buf *b, const char *project, const json_t *all, const json
 			json_object_set_new(done, sid, json_true());
 			const json_t *sw = json_object_get(first, "sweep");
 			run_options(b, project, first);
-			if (*jstr0(sw, "env")) {
-				buf_adds(b, " \\\n    --env ");
-				sh_quote(b, jstr0(sw, "env"), SH_ALWAYS);
-			}
-			buf_adds(b, " \\\n    --command ");
-			sh_quote(b, jstr0(sw, "command"), SH_ALWAYS);
+			env_command(b, jstr0(sw, "env"), jstr0(sw, "command"));
 			const char *k;
 			json_t *vals;
 			buf_adds(b, " \\\n   ");
@@ -115,12 +123,7 @@ repro_commands(struct buf *b, const char *project, const json_t *all, const json
 			continue;
 		}
 		run_options(b, project, r);
-		if (*jstr0(r, "env")) {
-			buf_adds(b, " \\\n    --env ");
-			sh_quote(b, jstr0(r, "env"), SH_ALWAYS);
-		}
-		buf_adds(b, " \\\n    --command ");
-		sh_quote(b, jstr0(r, "command"), SH_ALWAYS);
+		env_command(b, jstr0(r, "env"), jstr0(r, "command"));
 		buf_addc(b, '\n');
 	}
 	if (more)
@@ -128,24 +131,22 @@ repro_commands(struct buf *b, const char *project, const json_t *all, const json
 	json_decref(done);
 }
 
+/* The words of s for a file name: project_id_from_title() with '-'
+ * between them, cut after about 60 characters, "results" when none. */
 static char *
 slug(const char *s)
 {
-	struct buf b = BUF_INIT;
-	int sep = 0;
-	for (const unsigned char *c = (const unsigned char *)s; *c && b.len < 60; c++) {
-		if (isalnum(*c) && *c < 0x80) {
-			if (sep && b.len)
-				buf_addc(&b, '-');
-			sep = 0;
-			buf_addc(&b, (char)tolower(*c));
-		} else {
-			sep = 1;
-		}
+	char *t = project_id_from_title(s);
+	if (strlen(t) > 60)
+		t[t[59] == '_' ? 61 : 60] = 0;	/* not on a separator */
+	for (char *c = t; *c; c++)
+		if (*c == '_')
+			*c = '-';
+	if (!*t) {
+		free(t);
+		t = xstrdup("results");
 	}
-	if (!b.len)
-		buf_adds(&b, "results");
-	return buf_detach(&b);
+	return t;
 }
 
 /* The text of each section of the post, by heading. */
@@ -167,14 +168,8 @@ post_sections(struct publication *p, const json_t *runs, const json_t *all, cons
 	if (json_is_object(best)) {
 		buf_addf(&b, " Best %s (%s is better): **%s** with ", jstr0(best, "metric"), jstr0(best, "direction"),
 			 jstr0(best, "label"));
-		wr_num(&b, json_object_get(best, "mean"), 4);
-		if (json_is_number(json_object_get(best, "std"))) {
-			buf_adds(&b, " \xC2\xB1 ");
-			wr_num(&b, json_object_get(best, "std"), 4);
-		}
-		long long n = 0;
-		jint(best, "n", &n);
-		buf_addf(&b, " (n=%lld).", n);
+		wr_best_mean(&b, best);
+		buf_addc(&b, '.');
 	}
 	const json_t *t = json_object_get(s, "target");
 	if (json_is_boolean(json_object_get(t, "met"))) {

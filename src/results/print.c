@@ -167,17 +167,9 @@ static void
 print_best(FILE *f, const json_t *best)
 {
 	struct buf b = BUF_INIT;
-	const json_t *mean = json_object_get(best, "mean"), *sd = json_object_get(best, "std");
-	if (json_is_number(mean))
-		wr_num(&b, mean, 4);
-	if (json_is_number(sd)) {
-		buf_adds(&b, " \xC2\xB1 ");
-		wr_num(&b, sd, 4);
-	}
-	long long n = 0;
-	jint(best, "n", &n);
-	fprintf(f, "  best %s (%s is better): %s  %s (n=%lld)\n", jstr0(best, "metric"), jstr0(best, "direction"),
-		jstr0(best, "label"), buf_cstr(&b), n);
+	wr_best_mean(&b, best);
+	fprintf(f, "  best %s (%s is better): %s  %s\n", jstr0(best, "metric"), jstr0(best, "direction"),
+		jstr0(best, "label"), b.s);
 	buf_release(&b);
 }
 

@@ -441,14 +441,8 @@ summary_markdown(const json_t *s, int per_seed)
 	buf_addf(&b, "Primary metric: **%s** (%s is better).", m, jstr0(s, "direction"));
 	if (json_is_object(best)) {
 		buf_addf(&b, " Best: **%s**: ", jstr0(best, "label"));
-		wr_num(&b, json_object_get(best, "mean"), 4);
-		if (json_is_number(json_object_get(best, "std"))) {
-			buf_adds(&b, " \xC2\xB1 ");
-			wr_num(&b, json_object_get(best, "std"), 4);
-		}
-		long long n = 0;
-		jint(best, "n", &n);
-		buf_addf(&b, " (n=%lld).", n);
+		wr_best_mean(&b, best);
+		buf_addc(&b, '.');
 	}
 	buf_adds(&b, "\n");
 	const json_t *t = json_object_get(s, "target");

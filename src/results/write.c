@@ -58,6 +58,17 @@ wr_num(struct buf *b, const json_t *v, int dec)
 	}
 }
 
+void
+wr_best_mean(struct buf *b, const json_t *best)
+{
+	wr_num(b, json_object_get(best, "mean"), 4);
+	if (json_is_number(json_object_get(best, "std"))) {
+		buf_adds(b, " \xC2\xB1 ");
+		wr_num(b, json_object_get(best, "std"), 4);
+	}
+	buf_addf(b, " (n=%lld)", (long long)json_number_value(json_object_get(best, "n")));
+}
+
 static void
 add_num(struct buf *b, double d, int dec, enum wr_style st)
 {
@@ -488,30 +499,13 @@ write_csv(const json_t *summary)
 
 /* ---- per seed ---- */
 
-/* The per_seed entry of the i-th run of group g. */
+/* The entry of the i-th run of group g in its field ("per_seed" or
+ * "per_seed_text"), found by the run's seed, else its run id; NULL when
+ * there is none. */
 static const json_t *
-seed_row(const json_t *g, size_t i)
+seed_entry(const json_t *g, const char *field, size_t i)
 {
-	const json_t *per = json_object_get(g, "per_seed");
-	const json_t *seed = json_array_get(json_object_get(g, "seeds"), i);
-	const json_t *row = NULL;
-	if (seed && !json_is_null(seed)) {
-		char *s = agg_value_str(seed);
-		row = json_object_get(per, s);
-		free(s);
-	}
-	if (!row) {
-		const char *id = json_string_value(json_array_get(json_object_get(g, "run_ids"), i));
-		row = json_object_get(per, id ? id : "");
-	}
-	return row;
-}
-
-/* The per_seed_text entry of the i-th run of group g (NULL: none). */
-static const json_t *
-seed_text_row(const json_t *g, size_t i)
-{
-	const json_t *per = json_object_get(g, "per_seed_text");
+	const json_t *per = json_object_get(g, field);
 	const json_t *seed = json_array_get(json_object_get(g, "seeds"), i);
 	const json_t *row = NULL;
 	if (!per)
@@ -550,7 +544,7 @@ seed_table(const json_t *summary, int md, void (*emit)(void *, const char *, siz
 		const json_t *config = json_object_get(g, "config");
 		size_t nseeds = json_array_size(json_object_get(g, "seeds"));
 		for (j = 0; j < nseeds; j++) {
-			const json_t *row = seed_row(g, j), *trow = seed_text_row(g, j);
+			const json_t *row = seed_entry(g, "per_seed", j), *trow = seed_entry(g, "per_seed_text", j);
 			const json_t *seed = json_array_get(json_object_get(g, "seeds"), j);
 			col = 0;
 			for (k = 0; k < keys.n; k++) {

@@ -24,6 +24,9 @@ void wr_fixed(double d, int dec, char out[WR_NUM]);
 void wr_signed(double d, int dec, char out[WR_NUM]);
 /* Append wr_fixed() of v, or "n/a" when v is not a number. */
 void wr_num(struct buf *b, const json_t *v, int dec);
+/* Append a summary's best (aggregate.h) as "0.3883 ± 0.0012 (n=3)", 4
+ * decimals; the mean alone when it has no std. */
+void wr_best_mean(struct buf *b, const json_t *best);
 
 /*
  * Append "mean ± std" of group's metric in style (LaTeX: $\pm$, $-$ for a
