@@ -42,6 +42,31 @@ projects_with_runs(const char *root, struct strv *out, struct buf *err)
 	return rc;
 }
 
+/* The results of one project, with what is worth telling on stderr: 1
+ * when something was summarised, 0 when nothing could be, -1 on an error
+ * (said). */
+static int
+summarise(const char *root, const struct results_opts *o, struct results *res)
+{
+	struct buf err = BUF_INIT;
+	if (results_build(root, o, res, &err) < 0) {
+		error("%s: %s", o->project, err.s);
+		buf_release(&err);
+		return -1;
+	}
+	buf_release(&err);
+	for (size_t k = 0; k < res->notes.n; k++)
+		warning("%s", res->notes.v[k]);
+	if (res->n_collected)
+		info("%s: collected the metrics of %zu run%s%s", o->project, res->n_collected,
+		     res->n_collected == 1 ? "" : "s",
+		     res->n_parse_failed ? " (some parsers failed: see metrics_error)" : "");
+	int any = 0;
+	for (size_t k = 0; k < json_array_size(res->scopes); k++)
+		any |= json_is_object(json_object_get(json_array_get(res->scopes, k), "summary"));
+	return any;
+}
+
 static int
 cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 {
@@ -92,42 +117,22 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 	int summarised = 0;	/* projects with something summarised */
 	json_t *all = json_array();
 	for (size_t i = 0; i < projects.n; i++) {
-		struct results_opts o = { 0 };
+		struct results_opts o = { projects.v[i], phase, &metrics, direction, over, &groups, no_collect,
+					  recollect, 0 };
 		struct results res = RESULTS_INIT;
-		o.project = projects.v[i];
-		o.phase = phase;
-		o.metrics = &metrics;
-		o.direction = direction;
-		o.over = over;
-		o.group_by = &groups;
-		o.no_collect = no_collect;
-		o.recollect = recollect;
-		buf_reset(&err);
-		if (results_build(root, &o, &res, &err) < 0) {
-			error("%s: %s", projects.v[i], err.s);
-			results_release(&res);
-			rc = 1;
-			continue;
-		}
-		for (size_t k = 0; k < res.notes.n; k++)
-			warning("%s", res.notes.v[k]);
-		if (res.n_collected)
-			info("%s: collected the metrics of %zu run%s%s", projects.v[i], res.n_collected,
-			     res.n_collected == 1 ? "" : "s",
-			     res.n_parse_failed ? " (some parsers failed: see metrics_error)" : "");
-		int any = 0;
-		for (size_t k = 0; k < json_array_size(res.scopes); k++)
-			any |= json_is_object(json_object_get(json_array_get(res.scopes, k), "summary"));
+		int any = summarise(root, &o, &res);
 		/* nothing to summarise (every run failed, none finished, no
 		 * metrics) fails for a project asked for by name, with --metric or
 		 * --phase, and when no project has anything */
-		summarised += any;
-		if (!any && (project || metrics.n || phase))
+		if (any < 0 || (!any && (project || metrics.n || phase)))
 			rc = 1;
-		if (ctx->json)
-			json_array_append_new(all, results_json(projects.v[i], &res));
-		else
-			results_print(stdout, projects.v[i], &res, projects.n > 1);
+		if (any >= 0) {
+			summarised += any;
+			if (ctx->json)
+				json_array_append_new(all, results_json(projects.v[i], &res));
+			else
+				results_print(stdout, projects.v[i], &res, projects.n > 1);
+		}
 		results_release(&res);
 	}
 	if (!summarised)

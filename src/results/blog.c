@@ -149,132 +149,167 @@ slug(const char *s)
 	return t;
 }
 
-/* The text of each section of the post, by heading. */
-static json_t *
-post_sections(struct publication *p, const json_t *runs, const json_t *all, const char *figure)
+/* What the sections of a post are made of. */
+struct post {
+	const struct publication *p;
+	const json_t *s, *best, *target;	/* the summary, its best and target */
+	const char *metric;			/* the primary metric */
+	const json_t *runs, *all;		/* the scope's runs, the project's */
+	const char *figure;			/* relative to the post, or NULL */
+	size_t nref, nbeat;			/* configurations with a reference, beating it */
+};
+
+static void
+sec_summary(struct buf *b, const struct post *ps)
 {
-	json_t *sec = json_object();
-	const json_t *s = p->summary, *best = json_object_get(s, "best");
-	struct buf b = BUF_INIT;
-	long long nr = 0, ng = 0, nf = 0;
+	const json_t *s = ps->s, *best = ps->best, *t = ps->target;
+	const char *phase = ps->p->phase;
+	long long nr = 0, ng = 0;
 	jint(s, "n_runs", &nr);
 	jint(s, "n_groups", &ng);
-	jint(s, "n_failed", &nf);
-
-	/* Summary */
-	buf_addf(&b, "%lld run%s in %lld configuration%s%s%s, mean \xC2\xB1 sample std over `%s`.", nr,
-		 nr == 1 ? "" : "s", ng, ng == 1 ? "" : "s", p->phase ? " of phase " : "", p->phase ? p->phase : "",
+	buf_addf(b, "%lld run%s in %lld configuration%s%s%s, mean \xC2\xB1 sample std over `%s`.", nr,
+		 nr == 1 ? "" : "s", ng, ng == 1 ? "" : "s", phase ? " of phase " : "", phase ? phase : "",
 		 jstr0(s, "over"));
 	if (json_is_object(best)) {
-		buf_addf(&b, " Best %s (%s is better): **%s** with ", jstr0(best, "metric"), jstr0(best, "direction"),
+		buf_addf(b, " Best %s (%s is better): **%s** with ", jstr0(best, "metric"), jstr0(best, "direction"),
 			 jstr0(best, "label"));
-		wr_best_mean(&b, best);
-		buf_addc(&b, '.');
+		wr_best_mean(b, best);
+		buf_addc(b, '.');
 	}
-	const json_t *t = json_object_get(s, "target");
 	if (json_is_boolean(json_object_get(t, "met"))) {
-		buf_adds(&b, " The target (");
-		buf_addf(&b, "%s %s ", jstr0(t, "metric"), !strcmp(jstr0(t, "direction"), "lower") ? "\xE2\x89\xA4" : "\xE2\x89\xA5");
-		wr_num(&b, json_object_get(t, "value"), 4);
-		buf_addf(&b, ") is %s.", json_is_true(json_object_get(t, "met")) ? "**met**" : "not met yet");
+		buf_addf(b, " The target (%s %s ", jstr0(t, "metric"),
+			 !strcmp(jstr0(t, "direction"), "lower") ? "\xE2\x89\xA4" : "\xE2\x89\xA5");
+		wr_num(b, json_object_get(t, "value"), 4);
+		buf_addf(b, ") is %s.", json_is_true(json_object_get(t, "met")) ? "**met**" : "not met yet");
 	}
 	if (json_is_number(json_object_get(s, "cost_usd"))) {
-		buf_adds(&b, " Compute spend: $");
-		wr_num(&b, json_object_get(s, "cost_usd"), 2);
-		buf_addc(&b, '.');
+		buf_adds(b, " Compute spend: $");
+		wr_num(b, json_object_get(s, "cost_usd"), 2);
+		buf_addc(b, '.');
 	}
-	buf_addc(&b, '\n');
-	json_object_set_new(sec, "Summary", json_string(b.s));
-	buf_reset(&b);
+	buf_addc(b, '\n');
+}
 
-	/* Benchmark */
-	char *claim = project_yaml_str(p->root, p->project, "target.claim");
+static void
+sec_benchmark(struct buf *b, const struct post *ps)
+{
+	const json_t *s = ps->s;
+	char *claim = project_yaml_str(ps->p->root, ps->p->project, "target.claim");
 	if (claim)
-		buf_addf(&b, "Claim under test: %s\n\n", claim);
+		buf_addf(b, "Claim under test: %s\n\n", claim);
 	free(claim);
-	struct strv keys = STRV_INIT;
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(s, "group_by"), i, v)
-		strv_push(&keys, json_string_value(v));
-	if (keys.n) {
-		buf_adds(&b, "Configurations vary ");
-		for (i = 0; i < keys.n; i++)
-			buf_addf(&b, "%s`%s`", i == 0 ? "" : i + 1 == keys.n ? " and " : ", ", keys.v[i]);
-		buf_addf(&b, "; each was run for several values of `%s`.", jstr0(s, "over"));
+	const json_t *keys = json_object_get(s, "group_by");
+	size_t i, n = json_array_size(keys);
+	if (n) {
+		buf_adds(b, "Configurations vary ");
+		for (i = 0; i < n; i++)
+			buf_addf(b, "%s`%s`", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+				 json_string_value(json_array_get(keys, i)));
+		buf_addf(b, "; each was run for several values of `%s`.", jstr0(s, "over"));
 	}
-	strv_release(&keys);
-	size_t nref = 0, nbeat = 0;
-	const char *metric = jstr0(s, "metric");
+	if (ps->nref)
+		buf_addf(b, " Reference values: `benchmark/reference.csv` (%zu configuration%s).", ps->nref,
+			 ps->nref == 1 ? "" : "s");
+	if (b->len)
+		buf_addc(b, '\n');
+}
+
+static void
+sec_result(struct buf *b, const struct post *ps)
+{
+	char *md = write_markdown(ps->s);
+	buf_adds(b, md);
+	free(md);
+	if (ps->figure)
+		buf_addf(b, "\n![%s](%s)\n", ps->metric, ps->figure);
+	buf_addf(b, "\nSource: `%s` (generated %s).\n", ps->p->source, jstr0(ps->s, "generated_at"));
+}
+
+static void
+sec_worked(struct buf *b, const struct post *ps)
+{
+	if (ps->nref)
+		buf_addf(b, "- %zu of %zu configurations beat their reference %s.\n", ps->nbeat, ps->nref, ps->metric);
+	if (json_is_true(json_object_get(ps->target, "met")))
+		buf_addf(b, "- The best configuration meets the project's target.\n");
+	if (json_is_object(ps->best))
+		buf_addf(b, "- Best %s: %s.\n", ps->metric, jstr0(ps->best, "label"));
+}
+
+static void
+sec_failed(struct buf *b, const struct post *ps)
+{
+	long long nf = 0;
+	jint(ps->s, "n_failed", &nf);
+	if (nf)
+		buf_addf(b, "- %lld run%s failed (non-zero exit) and %s left out.\n", nf, nf == 1 ? "" : "s",
+			 nf == 1 ? "is" : "are");
+	size_t nerr = 0, i;
+	json_t *r;
+	json_array_foreach(ps->runs, i, r)
+		if (jstr(r, "metrics_error") && nerr++ < 5)
+			buf_addf(b, "- Run %s: metrics not read (%s).\n", jstr0(r, "id"), jstr(r, "metrics_error"));
+	if (nerr > 5)
+		buf_addf(b, "- ... and %zu more runs whose metrics could not be read.\n", nerr - 5);
+	if (ps->nref && ps->nbeat < ps->nref)
+		buf_addf(b, "- %zu configuration%s did not beat the reference.\n", ps->nref - ps->nbeat,
+			 ps->nref - ps->nbeat == 1 ? "" : "s");
+}
+
+static void
+sec_repro(struct buf *b, const struct post *ps)
+{
+	repro_commands(b, ps->p->project, ps->all, ps->runs);
+	buf_adds(b, "ros dispatch-runs && ros check-runs --watch 60\n");
+	buf_adds(b, "ros results --project-id ");
+	sh_quote(b, ps->p->project, 0);
+	if (ps->p->phase) {
+		buf_adds(b, " --phase ");
+		sh_quote(b, ps->p->phase, 0);
+	}
+	buf_addc(b, '\n');
+}
+
+static void
+sec_next(struct buf *b, const struct post *ps)
+{
+	char *next = project_yaml_str(ps->p->root, ps->p->project, "current_state.next_action");
+	if (next)
+		buf_addf(b, "%s\n", next);
+	free(next);
+}
+
+/* The text of each section of the post that has any, by heading. */
+static json_t *
+post_sections(const struct publication *p, const json_t *runs, const json_t *all, const char *figure)
+{
+	static const struct {
+		const char *heading;
+		void (*fn)(struct buf *, const struct post *);
+	} sections[] = {
+		{ "Summary", sec_summary }, { "Benchmark", sec_benchmark }, { "Result", sec_result },
+		{ "What Worked", sec_worked }, { "What Failed", sec_failed }, { "Reproducibility", sec_repro },
+		{ "Next", sec_next },
+	};
+	struct post ps = { p, p->summary, json_object_get(p->summary, "best"), json_object_get(p->summary, "target"),
+			   jstr0(p->summary, "metric"), runs, all, figure, 0, 0 };
+	size_t i;
 	json_t *g;
-	json_array_foreach(json_object_get(s, "groups"), i, g) {
-		json_t *bt = json_object_get(json_object_get(g, "beats"), metric);
+	json_array_foreach(json_object_get(ps.s, "groups"), i, g) {
+		json_t *bt = json_object_get(json_object_get(g, "beats"), ps.metric);
 		if (json_is_boolean(bt)) {
-			nref++;
-			nbeat += json_is_true(bt);
+			ps.nref++;
+			ps.nbeat += json_is_true(bt);
 		}
 	}
-	if (nref)
-		buf_addf(&b, " Reference values: `benchmark/reference.csv` (%zu configuration%s).", nref, nref == 1 ? "" : "s");
-	if (b.len)
-		buf_addc(&b, '\n');
-	json_object_set_new(sec, "Benchmark", json_string(b.s));
-	buf_reset(&b);
-
-	/* Result */
-	char *md = write_markdown(s);
-	buf_adds(&b, md);
-	free(md);
-	if (figure)
-		buf_addf(&b, "\n![%s](%s)\n", metric, figure);
-	buf_addf(&b, "\nSource: `%s` (generated %s).\n", p->source, jstr0(s, "generated_at"));
-	json_object_set_new(sec, "Result", json_string(b.s));
-	buf_reset(&b);
-
-	/* What Worked / What Failed */
-	if (nref)
-		buf_addf(&b, "- %zu of %zu configurations beat their reference %s.\n", nbeat, nref, metric);
-	if (json_is_true(json_object_get(t, "met")))
-		buf_addf(&b, "- The best configuration meets the project's target.\n");
-	if (json_is_object(best))
-		buf_addf(&b, "- Best %s: %s.\n", metric, jstr0(best, "label"));
-	json_object_set_new(sec, "What Worked", json_string(b.s));
-	buf_reset(&b);
-	if (nf)
-		buf_addf(&b, "- %lld run%s failed (non-zero exit) and %s left out.\n", nf, nf == 1 ? "" : "s",
-			 nf == 1 ? "is" : "are");
-	size_t nerr = 0;
-	json_t *r;
-	json_array_foreach(runs, i, r)
-		if (jstr(r, "metrics_error") && nerr++ < 5)
-			buf_addf(&b, "- Run %s: metrics not read (%s).\n", jstr0(r, "id"), jstr(r, "metrics_error"));
-	if (nerr > 5)
-		buf_addf(&b, "- ... and %zu more runs whose metrics could not be read.\n", nerr - 5);
-	if (nref && nbeat < nref)
-		buf_addf(&b, "- %zu configuration%s did not beat the reference.\n", nref - nbeat,
-			 nref - nbeat == 1 ? "" : "s");
-	json_object_set_new(sec, "What Failed", json_string(b.s));
-	buf_reset(&b);
-
-	/* Reproducibility */
-	repro_commands(&b, p->project, all, runs);
-	buf_adds(&b, "ros dispatch-runs && ros check-runs --watch 60\n");
-	buf_adds(&b, "ros results --project-id ");
-	sh_quote(&b, p->project, 0);
-	if (p->phase) {
-		buf_adds(&b, " --phase ");
-		sh_quote(&b, p->phase, 0);
+	json_t *sec = json_object();
+	struct buf b = BUF_INIT;
+	for (i = 0; i < ARRAY_SIZE(sections); i++) {
+		buf_reset(&b);
+		sections[i].fn(&b, &ps);
+		if (b.len)
+			json_object_set_new(sec, sections[i].heading, json_string(b.s));
 	}
-	buf_addc(&b, '\n');
-	json_object_set_new(sec, "Reproducibility", json_string(b.s));
-	buf_reset(&b);
-
-	char *next = project_yaml_str(p->root, p->project, "current_state.next_action");
-	if (next) {
-		buf_addf(&b, "%s\n", next);
-		json_object_set_new(sec, "Next", json_string(b.s));
-	}
-	free(next);
 	buf_release(&b);
 	return sec;
 }

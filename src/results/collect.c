@@ -420,6 +420,95 @@ store_gathered(struct queue *q, void *arg, struct buf *err)
 	return changed;
 }
 
+/* Why run cannot be fetched from w now (a new string), or NULL. */
+static char *
+cannot_fetch(const json_t *run, struct worker *w)
+{
+	struct buf e = BUF_INIT;
+	char *why = NULL;
+	if (!w)
+		why = xasprintf("worker %s is no longer in the registry", jstr0(run, "worker_id"));
+	else if (!w->enabled)
+		why = xasprintf("worker %s is disabled", w->id);
+	else if (worker_check(w, &e) < 0)
+		why = xasprintf("worker %s: %s", w->id, e.s);
+	else if (!run_ids_ok(run))
+		why = xstrdup("run or project id is not a plain name");
+	buf_release(&e);
+	return why;
+}
+
+/* Put each run to fetch in its worker's batch (and in g->expect), note the
+ * costs to set (g->dph) and, in notes, why runs cannot be fetched.  The
+ * milliseconds the calls may take beyond file reads. */
+static int
+plan(struct gather *g, struct registry *reg, struct batches *bs, const char *root, const json_t *runs,
+     int fetch, struct strv *notes)
+{
+	json_t *skipped = json_object(), *r, *cnt;	/* reason -> count */
+	int extra_ms = 0;
+	size_t i;
+	json_array_foreach(runs, i, r) {
+		struct worker *w = registry_find(reg, jstr0(r, "worker_id"));
+		if (w && w->dph > 0 && run_exited(r) && !json_object_get(r, "cost_usd"))
+			json_object_set_new(g->dph, jstr0(r, "id"), json_real(w->dph));
+		if (!fetch || !wants_collect(r, g->recollect))
+			continue;
+		char *why = cannot_fetch(r, w);
+		if (why) {
+			json_t *c = json_object_get(skipped, why);
+			json_object_set_new(skipped, why, json_integer(c ? json_integer_value(c) + 1 : 1));
+			free(why);
+			continue;
+		}
+		struct batch *b = batches_get(bs, w, root);
+		extra_ms += collect_call(&b->s, r);
+		json_array_append(b->runs, r);
+		json_t *ex = json_object();
+		jset_str(ex, "status", jstr0(r, "status"));
+		jset_int(ex, "attempt", run_attempt(r));
+		jset_str(ex, "worker", w->id);
+		jset_str(ex, "metric_parser", jstr0(r, "metric_parser"));	/* for collect_result */
+		json_object_set_new(g->expect, jstr0(r, "id"), ex);
+	}
+	const char *why;
+	json_object_foreach(skipped, why, cnt) {
+		long long n = json_integer_value(cnt);
+		strv_pushf(notes, "%lld finished run%s not collected: %s", n, n == 1 ? "" : "s", why);
+	}
+	json_decref(skipped);
+	return extra_ms;
+}
+
+/* The workers' answers into g->results; the workers that did not answer
+ * into notes. */
+static void
+read_answers(struct gather *g, struct batches *bs, struct strv *notes)
+{
+	for (size_t k = 0; k < bs->n; k++) {
+		struct batch *b = &bs->b[k];
+		if (b->unreachable) {
+			size_t n = json_array_size(b->runs);
+			strv_pushf(notes, "worker %s did not answer (%s): %zu run%s not collected", b->w->id,
+				   b->reason, n, n == 1 ? "" : "s");
+			continue;
+		}
+		size_t pos = 0;
+		struct rec rec;
+		while (batch_rec_next(b, &pos, &rec)) {
+			json_t *ex = json_object_get(g->expect, rec.run);
+			if (!strcmp(rec.op, "collect") && ex) {
+				json_t *cr = collect_result(ex, &rec);
+				if (jstr(cr, "state"))
+					json_decref(cr);	/* no exit code there: nothing to store */
+				else
+					json_object_set_new(g->results, rec.run, cr);
+			}
+			rec_release(&rec);
+		}
+	}
+}
+
 int
 collect_missing(const char *root, const char *project, const json_t *runs, int no_collect, int recollect,
 		struct collect_stats *st, struct strv *notes, struct buf *err)
@@ -448,70 +537,9 @@ collect_missing(const char *root, const char *project, const json_t *runs, int n
 				   rerr.s, nwant, nwant == 1 ? "" : "s");
 		goto out;
 	}
-	json_t *skipped = json_object();	/* reason -> count */
-	int extra_ms = 0;
-	json_array_foreach(runs, i, r) {
-		struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
-		if (w && w->dph > 0 && run_exited(r) && !json_object_get(r, "cost_usd"))
-			json_object_set_new(g.dph, jstr0(r, "id"), json_real(w->dph));
-		if (!nwant || !wants_collect(r, recollect))
-			continue;
-		buf_reset(&rerr);
-		char *why = NULL;
-		if (!w)
-			why = xasprintf("worker %s is no longer in the registry", jstr0(r, "worker_id"));
-		else if (!w->enabled)
-			why = xasprintf("worker %s is disabled", w->id);
-		else if (worker_check(w, &rerr) < 0)
-			why = xasprintf("worker %s: %s", w->id, rerr.s);
-		else if (!run_ids_ok(r))
-			why = xstrdup("run or project id is not a plain name");
-		if (why) {
-			json_t *c = json_object_get(skipped, why);
-			json_object_set_new(skipped, why, json_integer(c ? json_integer_value(c) + 1 : 1));
-			free(why);
-			continue;
-		}
-		struct batch *b = batches_get(&bs, w, root);
-		extra_ms += collect_call(&b->s, r);
-		json_array_append(b->runs, r);
-		json_t *ex = json_object();
-		jset_str(ex, "status", jstr0(r, "status"));
-		jset_int(ex, "attempt", run_attempt(r));
-		jset_str(ex, "worker", w->id);
-		jset_str(ex, "metric_parser", jstr0(r, "metric_parser"));	/* for collect_result */
-		json_object_set_new(g.expect, jstr0(r, "id"), ex);
-	}
-	const char *why;
-	json_t *cnt;
-	json_object_foreach(skipped, why, cnt) {
-		long long n = json_integer_value(cnt);
-		strv_pushf(notes, "%lld finished run%s not collected: %s", n, n == 1 ? "" : "s", why);
-	}
-	json_decref(skipped);
+	int extra_ms = plan(&g, &reg, &bs, root, runs, nwant > 0, notes);
 	batches_run(&bs, root, 60000 + extra_ms);
-	for (size_t k = 0; k < bs.n; k++) {
-		struct batch *b = &bs.b[k];
-		if (b->unreachable) {
-			size_t n = json_array_size(b->runs);
-			strv_pushf(notes, "worker %s did not answer (%s): %zu run%s not collected", b->w->id,
-				   b->reason, n, n == 1 ? "" : "s");
-			continue;
-		}
-		size_t pos = 0;
-		struct rec rec;
-		while (batch_rec_next(b, &pos, &rec)) {
-			json_t *ex = json_object_get(g.expect, rec.run);
-			if (!strcmp(rec.op, "collect") && ex) {
-				json_t *cr = collect_result(ex, &rec);
-				if (jstr(cr, "state"))
-					json_decref(cr);	/* no exit code there: nothing to store */
-				else
-					json_object_set_new(g.results, rec.run, cr);
-			}
-			rec_release(&rec);
-		}
-	}
+	read_answers(&g, &bs, notes);
 	if (json_object_size(g.results) || json_object_size(g.dph)) {
 		rc = queue_update(root, Q_RUNS, store_gathered, &g, err);
 		if (rc > 0)
