@@ -137,8 +137,11 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	if (!summarised)
 		rc = 1;
-	if (ctx->json)
-		json_print(projects.n == 1 && project ? json_array_get(all, 0) : all);
+	/* one project asked for by name: its object, or nothing when it failed */
+	if (ctx->json && !project)
+		json_print(all);
+	else if (ctx->json && json_array_size(all))
+		json_print(json_array_get(all, 0));
 	json_decref(all);
 out:
 	strv_release(&metrics);
