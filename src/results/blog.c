@@ -3,9 +3,9 @@
  */
 #include "results/blog.h"
 #include "embedded.h"
-#include "results/params.h"
 #include "results/pipeline.h"
 #include "results/project_yaml.h"
+#include "results/shwords.h"
 #include "results/write.h"
 #include "results/write_priv.h"
 #include "store/json.h"

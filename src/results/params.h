@@ -8,15 +8,8 @@
  * every command in one configuration.  So their parameters are read from
  * what they run: the words of their env, then of their command.
  *
- * Words.  A line is split as a POSIX shell splits it, without expanding
- * anything: blanks (space, tab) separate words; '...' holds anything but '
- * as it is; "..." too, where \ takes a following $ ` " \ or newline as it
- * is; \ outside quotes takes the next character as it is; an unquoted
- * newline, ; & | ( ) < or > is an operator word of its own (a run of them,
- * such as && or ;;, is one word).  A quote left open runs to the end.  The
- * script of a shell (the word after sh, bash, dash, ksh or zsh and its
- * single-dash options, one of which holds the letter c: `bash -lc 'SCRIPT'`)
- * is split again in its place, down to 3 levels.
+ * Words.  A line is split as a shell splits it, nothing expanded: see
+ * shwords.h (the script of `bash -lc SCRIPT` is split again in its place).
  *
  * Items.  Walking the words (operators are plain words and end an option):
  *   --KEY=VALUE   KEY is VALUE
@@ -92,16 +85,5 @@ json_t *cmd_items(const char *env, const char *command);
  * element is the same entry.  info, an object, gets the fields above.
  */
 json_t *params_resolve(const json_t *runs, const char *over, json_t *info);
-
-/*
- * Append s to b as one sh word: as it is when it is made only of
- * [A-Za-z0-9_./:=@%+,-] (and is not empty), else in single quotes ('\''
- * for a quote).  SH_ALWAYS: in quotes even then.  SH_ONE_LINE: a word
- * holding a control character becomes a $'...' word (\n, \t, \\, \' and
- * \xHH escapes) that stays on one line.
- */
-#define SH_ALWAYS	1
-#define SH_ONE_LINE	2
-void sh_quote(struct buf *b, const char *s, int flags);
 
 #endif
