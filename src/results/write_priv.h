@@ -1,5 +1,6 @@
 /*
- * write_priv.h - helpers shared by the writers in src/results/ (not an API).
+ * write_priv.h - helpers shared by the writers in src/results/ (not an API;
+ * in write_common.c).
  */
 #ifndef ROS_RESULTS_WRITE_PRIV_H
 #define ROS_RESULTS_WRITE_PRIV_H
