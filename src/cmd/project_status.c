@@ -6,7 +6,7 @@
  * (no entry is parsed).
  */
 #include "ros.h"
-#include "results/summary.h"
+#include "results/brief.h"
 #include "store/project.h"
 #include "store/queue.h"
 #include "store/runs.h"

@@ -2,10 +2,14 @@
  * results.c - `ros results`: collect the metrics still missing, summarise
  * each phase and all together (mean ± sample std over seeds), compare with
  * the project's target and reference values, write the evidence summaries
- * and print the table.  The work is in results/summary.h.
+ * and print the table.  The work is in results/pipeline.h, the printing in
+ * results/print.h.
  */
 #include "ros.h"
+#include "results/pipeline.h"
+#include "results/print.h"
 #include "results/summary.h"
+#include "util/jx.h"
 #include "store/project.h"
 #include "store/queue.h"
 #include "util/jx.h"
@@ -40,81 +44,29 @@ projects_with_runs(const char *root, struct strv *out, struct buf *err)
 	return rc;
 }
 
-static void
-print_scope(const json_t *sc, int heading)
+/* The results of one project, with what is worth telling on stderr: 1
+ * when something was summarised, 0 when nothing could be, -1 on an error
+ * (said). */
+static int
+summarise(const char *root, const struct results_opts *o, struct results *res)
 {
-	const json_t *s = json_object_get(sc, "summary");
-	const char *phase = jstr(sc, "phase");
-	if (heading)
-		printf("%s\n", phase ? phase : "all phases");
-	if (!json_is_object(s)) {
-		printf("  %s\n", jstr0(sc, "why"));
-		return;
+	struct buf err = BUF_INIT;
+	if (results_build(root, o, res, &err) < 0) {
+		error("%s: %s", o->project, err.s);
+		buf_release(&err);
+		return -1;
 	}
-	long long nr = 0, ng = 0, nf = 0, nsk = 0;
-	jint(s, "n_runs", &nr);
-	jint(s, "n_groups", &ng);
-	jint(s, "n_failed", &nf);
-	jint(s, "n_skipped", &nsk);
-	printf("  %lld run%s, %lld configuration%s, mean \xC2\xB1 std over %s", nr, nr == 1 ? "" : "s", ng,
-	       ng == 1 ? "" : "s", jstr0(s, "over"));
-	if (nf)
-		printf("; %lld failed", nf);
-	if (json_is_number(json_object_get(s, "cost_usd")))
-		printf("; spend $%.2f", json_number_value(json_object_get(s, "cost_usd")));
-	printf("\n");
-	/* runs without params: where their configurations come from */
-	const json_t *pc = json_object_get(s, "params_from_commands");
-	size_t k;
-	json_t *x;
-	json_array_foreach(json_object_get(pc, "notes"), k, x)
-		printf("  %s\n", json_string_value(x));
-	json_array_foreach(json_object_get(s, "grouping_warnings"), k, x)
-		printf("  warning: %s\n", json_string_value(x));
-	summary_print(stdout, s, 2);
-	const json_t *best = json_object_get(s, "best");
-	if (json_is_object(best)) {
-		char m[32] = "", sd[32] = "";
-		if (json_is_number(json_object_get(best, "mean")))
-			snprintf(m, sizeof m, "%.4f", json_number_value(json_object_get(best, "mean")));
-		if (json_is_number(json_object_get(best, "std")))
-			snprintf(sd, sizeof sd, " \xC2\xB1 %.4f", json_number_value(json_object_get(best, "std")));
-		long long n = 0;
-		jint(best, "n", &n);
-		printf("  best %s (%s is better): %s  %s%s (n=%lld)\n", jstr0(best, "metric"), jstr0(best, "direction"),
-		       jstr0(best, "label"), m, sd, n);
-	}
-	const json_t *t = json_object_get(s, "target");
-	if (json_is_number(json_object_get(t, "value"))) {
-		printf("  target %s %s %.4f: ", jstr0(t, "metric"), !strcmp(jstr0(t, "direction"), "lower") ? "<=" : ">=",
-		       json_number_value(json_object_get(t, "value")));
-		if (json_is_boolean(json_object_get(t, "met")))
-			printf("%s (best %+.4f from it)\n", json_is_true(json_object_get(t, "met")) ? "met" : "not met",
-			       json_number_value(json_object_get(t, "gap")));
-		else
-			printf("no mean to compare\n");
-	}
-}
-
-static void
-print_results(const char *project, const struct results *res, int multi)
-{
-	if (multi)
-		printf("== %s ==\n", project);
-	results_counts_line(stdout, res->counts, 2);
-	size_t n = json_array_size(res->scopes);
-	/* one phase holding every run: its table is the same as all phases' */
-	long long nall = -1, nph = -1;
-	if (n == 2 && !strcmp(jstr0(json_array_get(res->scopes, 0), "scope"), "all")) {
-		jint(json_array_get(res->scopes, 0), "n_runs", &nall);
-		jint(json_array_get(res->scopes, 1), "n_runs", &nph);
-	}
-	int same = nall >= 0 && nall == nph;
-	for (size_t i = 0; i < n; i++) {
-		if (same && i > 0)
-			continue;
-		print_scope(json_array_get(res->scopes, i), n > 1 && !same);
-	}
+	buf_release(&err);
+	for (size_t k = 0; k < res->notes.n; k++)
+		warning("%s", res->notes.v[k]);
+	if (res->n_collected)
+		info("%s: collected the metrics of %zu run%s%s", o->project, res->n_collected,
+		     res->n_collected == 1 ? "" : "s",
+		     res->n_parse_failed ? " (some parsers failed: see metrics_error)" : "");
+	int any = 0;
+	for (size_t k = 0; k < json_array_size(res->scopes); k++)
+		any |= json_is_object(json_object_get(json_array_get(res->scopes, k), "summary"));
+	return any;
 }
 
 static int
@@ -167,67 +119,31 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 	int summarised = 0;	/* projects with something summarised */
 	json_t *all = json_array();
 	for (size_t i = 0; i < projects.n; i++) {
-		struct results_opts o = { 0 };
+		struct results_opts o = { projects.v[i], phase, &metrics, direction, over, &groups, no_collect,
+					  recollect, 0 };
 		struct results res = RESULTS_INIT;
-		o.project = projects.v[i];
-		o.phase = phase;
-		o.metrics = &metrics;
-		o.direction = direction;
-		o.over = over;
-		o.group_by = &groups;
-		o.no_collect = no_collect;
-		o.recollect = recollect;
-		buf_reset(&err);
-		if (results_build(root, &o, &res, &err) < 0) {
-			error("%s: %s", projects.v[i], err.s);
-			results_release(&res);
-			rc = 1;
-			continue;
-		}
-		for (size_t k = 0; k < res.notes.n; k++)
-			warning("%s", res.notes.v[k]);
-		if (res.n_collected)
-			info("%s: collected the metrics of %zu run%s%s", projects.v[i], res.n_collected,
-			     res.n_collected == 1 ? "" : "s",
-			     res.n_parse_failed ? " (some parsers failed: see metrics_error)" : "");
-		int any = 0;
-		for (size_t k = 0; k < json_array_size(res.scopes); k++)
-			any |= json_is_object(json_object_get(json_array_get(res.scopes, k), "summary"));
+		int any = summarise(root, &o, &res);
 		/* nothing to summarise (every run failed, none finished, no
 		 * metrics) fails for a project asked for by name, with --metric or
 		 * --phase, and when no project has anything */
-		summarised += any;
-		if (!any && (project || metrics.n || phase))
+		if (any < 0 || (!any && (project || metrics.n || phase)))
 			rc = 1;
-		if (ctx->json) {
-			json_t *o2 = json_object();
-			jset_str(o2, "project_id", projects.v[i]);
-			json_object_set(o2, "scopes", res.scopes);
-			json_t *w = json_array();
-			for (size_t k = 0; k < res.written.n; k++)
-				json_array_append_new(w, json_string(res.written.v[k]));
-			json_object_set_new(o2, "written", w);
-			json_t *notes = json_array();
-			for (size_t k = 0; k < res.notes.n; k++)
-				json_array_append_new(notes, json_string(res.notes.v[k]));
-			json_object_set_new(o2, "notes", notes);
-			json_object_set_new(o2, "collected", json_integer((json_int_t)res.n_collected));
-			json_object_set(o2, "counts", res.counts);
-			json_array_append_new(all, o2);
-		} else {
-			print_results(projects.v[i], &res, projects.n > 1);
-			if (res.written.n)
-				printf("  wrote %zu file%s under research/%s/evidence/ (%zu up to date)\n", res.written.n,
-				       res.written.n == 1 ? "" : "s", projects.v[i], res.n_files - res.written.n);
+		if (any >= 0) {
+			summarised += any;
+			if (ctx->json)
+				json_array_append_new(all, results_json(projects.v[i], &res));
 			else
-				printf("  evidence up to date (%zu files)\n", res.n_files);
+				results_print(stdout, projects.v[i], &res, projects.n > 1);
 		}
 		results_release(&res);
 	}
 	if (!summarised)
 		rc = 1;
-	if (ctx->json)
-		json_print(projects.n == 1 && project ? json_array_get(all, 0) : all);
+	/* one project asked for by name: its object, or nothing when it failed */
+	if (ctx->json && !project)
+		json_print(all);
+	else if (ctx->json && json_array_size(all))
+		json_print(json_array_get(all, 0));
 	json_decref(all);
 out:
 	strv_release(&metrics);

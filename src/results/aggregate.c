@@ -1,8 +1,10 @@
 /*
- * aggregate.c - runs -> per-configuration summaries over seeds; reference
- * CSV.  See aggregate.h for the rules and the output format.
+ * aggregate.c - runs -> per-configuration summaries over seeds.  See
+ * aggregate.h for the rules and the output format; the values and the
+ * statistics are values.c's.
  */
 #include "results/aggregate.h"
+#include "results/aggregate_priv.h"
 #include "results/metrics.h"
 
 #include <math.h>
@@ -11,221 +13,6 @@
 #include <strings.h>
 
 #define MAX_WARNINGS 100
-
-/* ---- values ---- */
-
-/* A JSON real, or null when d is not finite (json_real() refuses those). */
-static json_t *
-jreal(double d)
-{
-	return isfinite(d) ? json_real(d) : json_null();
-}
-
-/* 1 and *d when v is a number or a string that is entirely a finite number. */
-static int
-value_number(const json_t *v, double *d)
-{
-	if (json_is_integer(v)) {
-		*d = (double)json_integer_value(v);
-		return 1;
-	}
-	if (json_is_real(v)) {
-		*d = json_real_value(v);
-		return 1;
-	}
-	return json_is_string(v) && parse_double(json_string_value(v), d) == 0;
-}
-
-/*
- * A metric value: 1 finite (in *d), -1 present but not finite (null, "nan",
- * "inf"), 0 not a metric at all (text, bool, object, array).
- */
-static int
-metric_value(const json_t *v, double *d)
-{
-	if (!v)
-		return 0;
-	if (json_is_null(v))
-		return -1;
-	if (value_number(v, d))
-		return 1;
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		char *end;
-		double x = *s ? strtod(s, &end) : 0;
-		if (*s && !*end && !isfinite(x))
-			return -1;
-	}
-	return 0;
-}
-
-char *
-agg_value_str(const json_t *v)
-{
-	char num[32];
-	if (!v)
-		return xstrdup("");
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return xstrndup(json_string_value(v), strlen(json_string_value(v)));
-	case JSON_INTEGER:
-		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	case JSON_REAL: {
-		double d = json_real_value(v);
-		if (d == 0)
-			return xstrdup("0");
-		if (d == floor(d) && fabs(d) < 1e15)
-			return xasprintf("%.0f", d);
-		fmt_double(d, num);
-		return xstrdup(num);
-	}
-	case JSON_TRUE:
-		return xstrdup("true");
-	case JSON_FALSE:
-		return xstrdup("false");
-	case JSON_NULL:
-		return xstrdup("null");
-	default: {
-		char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-		char *r = xstrdup(s ? s : "");
-		free(s);
-		return r;
-	}
-	}
-}
-
-static int
-sign(int x)
-{
-	return (x > 0) - (x < 0);
-}
-
-int
-agg_value_cmp(const json_t *a, const json_t *b)
-{
-	double x, y;
-	if (!a || !b)
-		return (a != NULL) - (b != NULL);
-	if (json_is_integer(a) && json_is_integer(b)) {
-		json_int_t i = json_integer_value(a), j = json_integer_value(b);
-		return (i > j) - (i < j);
-	}
-	int na = value_number(a, &x), nb = value_number(b, &y);
-	if (na && nb)
-		return (x > y) - (x < y);
-	if (na != nb)
-		return na ? -1 : 1;
-	if (json_is_string(a) && json_is_string(b))
-		return sign(strverscmp(json_string_value(a), json_string_value(b)));
-	char *sa = agg_value_str(a), *sb = agg_value_str(b);
-	int r = sign(strverscmp(sa, sb));
-	free(sa);
-	free(sb);
-	return r;
-}
-
-/* Equal for reference matching: same value, or same text ignoring case. */
-static int
-value_match(const json_t *a, const json_t *b)
-{
-	if (!agg_value_cmp(a, b))
-		return 1;
-	char *sa = agg_value_str(a), *sb = agg_value_str(b);
-	int r = !strcasecmp(sa, sb);
-	free(sa);
-	free(sb);
-	return r;
-}
-
-const char *
-agg_direction(const json_t *summary, const char *metric)
-{
-	const char *d = json_string_value(json_object_get(json_object_get(summary, "directions"), metric));
-	if (!d)
-		d = json_string_value(json_object_get(summary, "direction"));
-	return d && !strcmp(d, "higher") ? "higher" : "lower";
-}
-
-int
-agg_stat(const json_t *group, const char *metric, const char *field, double *out)
-{
-	const json_t *v = json_object_get(json_object_get(json_object_get(group, "stats"), metric), field);
-	if (json_is_integer(v) || json_is_real(v)) {
-		*out = json_number_value(v);
-		return 1;
-	}
-	return 0;
-}
-
-static const char *
-norm_direction(const char *d)
-{
-	if (!d || !strcmp(d, "lower") || !strcmp(d, "min") || !strcmp(d, "minimize") ||
-	    !strcmp(d, "minimise"))
-		return "lower";
-	if (!strcmp(d, "higher") || !strcmp(d, "max") || !strcmp(d, "maximize") ||
-	    !strcmp(d, "maximise"))
-		return "higher";
-	return NULL;
-}
-
-/* ---- statistics ---- */
-
-/* Neumaier's compensated sum of x[0..n). */
-static double
-sum_compensated(const double *x, size_t n, double scale)
-{
-	double s = 0, c = 0;
-	for (size_t i = 0; i < n; i++) {
-		double v = x[i] * scale, t = s + v;
-		c += fabs(s) >= fabs(v) ? (s - t) + v : (v - t) + s;
-		s = t;
-	}
-	return s + c;
-}
-
-static json_t *
-stats_json(const double *x, size_t n, size_t nonfinite)
-{
-	json_t *s = json_object();
-	json_object_set_new(s, "n", json_integer((json_int_t)n));
-	if (n == 0) {
-		json_object_set_new(s, "mean", json_null());
-		json_object_set_new(s, "std", json_null());
-		json_object_set_new(s, "min", json_null());
-		json_object_set_new(s, "max", json_null());
-	} else {
-		double lo = x[0], hi = x[0], mean, sd = 0;
-		for (size_t i = 1; i < n; i++) {
-			lo = x[i] < lo ? x[i] : lo;
-			hi = x[i] > hi ? x[i] : hi;
-		}
-		mean = sum_compensated(x, n, 1.0) / (double)n;
-		if (!isfinite(mean))	/* the sum overflowed: sum x/n instead */
-			mean = sum_compensated(x, n, 1.0 / (double)n);
-		mean = mean < lo ? lo : mean > hi ? hi : mean;
-		if (lo == hi) {
-			mean = lo;
-		} else if (n > 1) {
-			/* corrected two-pass: (sum d^2 - (sum d)^2 / n) / (n - 1) */
-			double ss = 0, sd1 = 0;
-			for (size_t i = 0; i < n; i++) {
-				double d = x[i] - mean;
-				ss += d * d;
-				sd1 += d;
-			}
-			double var = (ss - sd1 * sd1 / (double)n) / (double)(n - 1);
-			sd = var > 0 ? sqrt(var) : 0;
-		}
-		json_object_set_new(s, "mean", jreal(mean));
-		json_object_set_new(s, "std", n > 1 ? jreal(sd) : json_null());
-		json_object_set_new(s, "min", json_real(lo));
-		json_object_set_new(s, "max", json_real(hi));
-	}
-	if (nonfinite)
-		json_object_set_new(s, "nonfinite", json_integer((json_int_t)nonfinite));
-	return s;
-}
 
 /* ---- aggregation ---- */
 
@@ -320,7 +107,7 @@ ref_row_match(struct agg *a, const json_t *row, const struct item *const *kept, 
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			const json_t *p = json_object_get(kept[i]->params, col);
-			if (!p || !value_match(p, cell))
+			if (!p || !agg_value_match(p, cell))
 				return -1;
 		}
 		compared++;
@@ -343,7 +130,7 @@ add_reference(struct agg *a, json_t *g, const char *label, const struct item *co
 		double bv = 0, v;
 		for (size_t r = 0; r < nrows; r++) {
 			const json_t *cell = json_object_get(json_array_get(a->o->reference, r), name);
-			if (score[r] < 0 || !value_number(cell, &v) || !isfinite(v))
+			if (score[r] < 0 || !agg_value_number(cell, &v) || !isfinite(v))
 				continue;
 			if (score[r] > best) {
 				best = score[r];
@@ -361,7 +148,7 @@ add_reference(struct agg *a, json_t *g, const char *label, const struct item *co
 		double mean;
 		if (agg_stat(g, name, "mean", &mean)) {
 			int lower = !strcmp(json_string_value(json_object_get(dirs, name)), "lower");
-			json_object_set_new(delta, name, jreal(mean - bv));
+			json_object_set_new(delta, name, agg_real(mean - bv));
 			json_object_set_new(beats, name, json_boolean(lower ? mean < bv : mean > bv));
 		}
 	}
@@ -417,7 +204,7 @@ make_group(struct agg *a, struct item *items, size_t n, json_t *dirs)
 		json_array_append_new(ids, json_string(it->id));
 		for (size_t m = 0; m < a->metrics.n; m++) {
 			double d;
-			int st = metric_value(json_object_get(it->metrics, a->metrics.v[m]), &d);
+			int st = agg_metric_value(json_object_get(it->metrics, a->metrics.v[m]), &d);
 			if (!st)
 				continue;
 			json_t *v = st > 0 ? json_real(d) : json_null();
@@ -440,13 +227,13 @@ make_group(struct agg *a, struct item *items, size_t n, json_t *dirs)
 		size_t nv = 0, nonfinite = 0;
 		for (size_t i = 0; i < nk; i++) {
 			double d;
-			int st = metric_value(json_object_get(kept[i]->metrics, a->metrics.v[m]), &d);
+			int st = agg_metric_value(json_object_get(kept[i]->metrics, a->metrics.v[m]), &d);
 			if (st > 0)
 				vals[nv++] = d;
 			else if (st < 0)
 				nonfinite++;
 		}
-		json_object_set_new(stats, a->metrics.v[m], stats_json(vals, nv, nonfinite));
+		json_object_set_new(stats, a->metrics.v[m], agg_stats(vals, nv, nonfinite));
 		if (nonfinite)
 			warn(a, "%s: %zu non-finite %s value%s left out of the mean", label, nonfinite,
 			     a->metrics.v[m], nonfinite > 1 ? "s" : "");
@@ -475,7 +262,7 @@ has_metric(struct agg *a, const json_t *metrics)
 {
 	double d;
 	for (size_t m = 0; m < a->metrics.n; m++)
-		if (metric_value(json_object_get(metrics, a->metrics.v[m]), &d))
+		if (agg_metric_value(json_object_get(metrics, a->metrics.v[m]), &d))
 			return 1;
 	return 0;
 }
@@ -510,7 +297,7 @@ select_runs(struct agg *a, const json_t *runs, const json_t **cand, size_t *ncan
 		int any = 0;
 		double d;
 		json_object_foreach(json_object_get(run, "metrics"), key, v) {
-			if (!metric_value(v, &d))
+			if (!agg_metric_value(v, &d))
 				continue;
 			any = 1;
 			if ((!o->metrics || !o->metrics->n) && !strv_has(&a->metrics, key))
@@ -533,7 +320,7 @@ static int
 choose_metrics(struct agg *a, const char **metric, json_t *dirs, struct buf *err)
 {
 	const struct agg_opts *o = a->o;
-	const char *dir = norm_direction(o->direction);
+	const char *dir = o->direction ? agg_direction_norm(o->direction) : "lower";
 	size_t i;
 
 	if (!dir) {
@@ -557,7 +344,7 @@ choose_metrics(struct agg *a, const char **metric, json_t *dirs, struct buf *err
 	}
 	for (i = 0; i < a->metrics.n; i++) {
 		const char *d = json_string_value(json_object_get(o->directions, a->metrics.v[i]));
-		const char *nd = d ? norm_direction(d) : dir;
+		const char *nd = d ? agg_direction_norm(d) : dir;
 		if (!nd) {
 			buf_addf(err, "direction '%s' of metric '%s' is neither lower nor higher", d,
 				 a->metrics.v[i]);
@@ -657,8 +444,8 @@ add_best(struct agg *a, json_t *summary, const json_t *groups, const json_t *dir
 	json_object_set_new(summary, "best_per_metric", best_per);
 }
 
-static json_t *
-strv_json(const struct strv *sv)
+json_t *
+agg_strv_json(const struct strv *sv)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < sv->n; i++)
@@ -715,9 +502,9 @@ aggregate_runs(const json_t *runs, const struct agg_opts *opts, struct buf *err)
 	json_object_set_new(summary, "metric", json_string(metric));
 	json_object_set(summary, "direction", json_object_get(dirs, metric));
 	json_object_set(summary, "directions", dirs);
-	json_object_set_new(summary, "metrics", strv_json(&a.metrics));
+	json_object_set_new(summary, "metrics", agg_strv_json(&a.metrics));
 	json_object_set_new(summary, "over", json_string(a.over));
-	json_object_set_new(summary, "group_by", strv_json(&a.keys));
+	json_object_set_new(summary, "group_by", agg_strv_json(&a.keys));
 	if (o->phase)
 		json_object_set_new(summary, "phase", json_string(o->phase));
 	json_object_set_new(summary, "n_runs", json_integer((json_int_t)nitems));

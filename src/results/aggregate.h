@@ -89,7 +89,7 @@
 struct agg_opts {
 	const struct strv *metrics;	/* metrics to summarise; NULL/empty: all seen */
 	const char *metric;		/* primary metric (for best); NULL: the first */
-	const char *direction;		/* "lower" (default) or "higher" ("min"/"max" too) */
+	const char *direction;		/* "lower" (default) or "higher" (agg_direction_norm()) */
 	const json_t *directions;	/* optional {"acc": "higher", ...} per metric */
 	const char *over;		/* replicate key; NULL: "seed" */
 	const struct strv *group_by;	/* NULL: every param key but `over` */
@@ -132,6 +132,14 @@ int agg_value_cmp(const json_t *a, const json_t *b);
 
 /* "lower" or "higher": the direction of metric in a summary. */
 const char *agg_direction(const json_t *summary, const char *metric);
+
+/* The strings of sv as a new JSON array. */
+json_t *agg_strv_json(const struct strv *sv);
+
+/* A direction as users write it: "lower" for lower, min, minimize or
+ * minimise, "higher" for higher, max, maximize or maximise (in any case);
+ * NULL for anything else and for NULL. */
+const char *agg_direction_norm(const char *d);
 
 /* 1 and *out when group's stats for metric has a numeric field (mean, std,
  * min, max, n), else 0. */

@@ -5,6 +5,9 @@
 #include "results/collect.h"
 #include "exec/batch.h"
 #include "results/metrics.h"
+#include "store/queue.h"
+#include "store/registry.h"
+#include "util/jx.h"
 #include "store/runs.h"
 #include "store/store.h"
 #include "util/jx.h"
@@ -23,6 +26,13 @@ collect_deadline(void)
 	if (e && !parse_long(e, &n) && n > 0 && n <= 86400)
 		return (int)n;
 	return COLLECT_DEADLINE;
+}
+
+int
+run_exited(const json_t *run)
+{
+	const char *st = jstr0(run, "status");
+	return !strcmp(st, "done") || !strcmp(st, "failed");
 }
 
 int
@@ -71,19 +81,6 @@ add_clean_line(struct buf *b, const char *s, size_t n)
 		b->s[--b->len] = 0;
 }
 
-/* The last non-blank line of s[0..n). */
-static void
-last_line(const char *s, size_t n, const char **ls, size_t *ln)
-{
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	size_t i = n;
-	while (i && s[i - 1] != '\n' && s[i - 1] != '\r')
-		i--;
-	*ls = s + i;
-	*ln = n - i;
-}
-
 static json_t *
 error_result(const char *msg, const char *detail, size_t dlen)
 {
@@ -91,8 +88,7 @@ error_result(const char *msg, const char *detail, size_t dlen)
 	buf_adds(&b, msg);
 	if (detail && dlen) {
 		const char *ls;
-		size_t ln;
-		last_line(detail, dlen, &ls, &ln);
+		size_t ln = text_last_line(detail, dlen, &ls);
 		if (ln) {
 			buf_adds(&b, ": ");
 			add_clean_line(&b, ls, ln);
@@ -104,11 +100,10 @@ error_result(const char *msg, const char *detail, size_t dlen)
 	return r;
 }
 
-json_t *
-collect_result(const json_t *run, const struct rec *rec)
+/* The result of a collect record whose fields say st (and rc). */
+static json_t *
+result_of(const json_t *run, const struct rec *rec, const char *st, const char *rc)
 {
-	const char *st = rec->nf > 0 ? rec->f[0] : "";
-	const char *rc = rec->nf > 1 ? rec->f[1] : "?";
 	const char *spec = jstr0(run, "metric_parser");
 	json_t *r;
 	char *msg;
@@ -182,6 +177,17 @@ collect_result(const json_t *run, const struct rec *rec)
 		json_object_set_new(r, "warnings", w);
 	}
 	buf_release(&err);
+	return r;
+}
+
+json_t *
+collect_result(const json_t *run, const struct rec *rec)
+{
+	static const char *const fields[] = { "state", "rc", NULL };
+	json_t *f = json_object();
+	rec_fields(rec, f, fields, NULL);
+	json_t *r = result_of(run, rec, jstr0(f, "state"), jstr(f, "rc") ? jstr(f, "rc") : "?");
+	json_decref(f);
 	return r;
 }
 
@@ -350,5 +356,204 @@ evidence_write_run(const char *root, const json_t *run, struct buf *err)
 	buf_release(&b);
 	json_decref(e);
 	free(path);
+	return rc;
+}
+
+/* ---- a project's missing metrics ---- */
+
+struct gather {
+	const char *project;
+	int recollect;
+	json_t *expect;		/* id -> {"status", "attempt", "worker"}: the state collected in */
+	json_t *results;	/* id -> collect_result() */
+	json_t *dph;		/* id -> the worker's $/hr, for runs without cost_usd */
+	size_t applied, failed;
+};
+
+static int
+wants_collect(const json_t *run, int recollect)
+{
+	if (!run_exited(run) || !*jstr0(run, "worker_id"))
+		return 0;
+	if (!run_collected(run))
+		return 1;
+	return recollect && !json_object_get(run, "metrics") && jstr(run, "metrics_error");
+}
+
+/* Under the lock: store what was fetched in entries still in the state they
+ * were fetched in, and costs. */
+static int
+store_gathered(struct queue *q, void *arg, struct buf *err)
+{
+	struct gather *g = arg;
+	int changed = 0;
+	for (size_t i = 0; i < q->n; i++) {
+		if (!queue_key_is(q, i, JK_PROJECT, g->project))
+			continue;
+		char *id = queue_key(q, i, JK_ID);
+		json_t *res = json_object_get(g->results, id), *ex = json_object_get(g->expect, id);
+		json_t *dph = json_object_get(g->dph, id);
+		free(id);
+		if (!res && !dph)
+			continue;
+		json_t *r = queue_obj(q, i, err);
+		if (!r)
+			return -1;
+		int ch = 0;
+		long long att = -1;
+		jint(ex, "attempt", &att);
+		if (res && ex && wants_collect(r, g->recollect) && att == run_attempt(r) &&
+		    !strcmp(jstr0(ex, "status"), jstr0(r, "status")) &&
+		    !strcmp(jstr0(ex, "worker"), jstr0(r, "worker_id")) && collect_apply(r, res)) {
+			ch = 1;
+			g->applied++;
+			/* a failed run without metrics is no news: counted apart */
+			if (jstr(r, "metrics_error") && !strcmp(jstr0(r, "status"), "done"))
+				g->failed++;
+		}
+		if (dph && run_exited(r) && !json_object_get(r, "cost_usd"))
+			ch |= run_set_cost(r, json_number_value(dph));
+		if (ch) {
+			queue_touch(q, i);
+			changed = 1;
+		}
+	}
+	return changed;
+}
+
+/* Why run cannot be fetched from w now (a new string), or NULL. */
+static char *
+cannot_fetch(const json_t *run, struct worker *w)
+{
+	struct buf e = BUF_INIT;
+	char *why = NULL;
+	if (!w)
+		why = xasprintf("worker %s is no longer in the registry", jstr0(run, "worker_id"));
+	else if (!w->enabled)
+		why = xasprintf("worker %s is disabled", w->id);
+	else if (worker_check(w, &e) < 0)
+		why = xasprintf("worker %s: %s", w->id, e.s);
+	else if (!run_ids_ok(run))
+		why = xstrdup("run or project id is not a plain name");
+	buf_release(&e);
+	return why;
+}
+
+/* Put each run to fetch in its worker's batch (and in g->expect), note the
+ * costs to set (g->dph) and, in notes, why runs cannot be fetched.  The
+ * milliseconds the calls may take beyond file reads. */
+static int
+plan(struct gather *g, struct registry *reg, struct batches *bs, const char *root, const json_t *runs,
+     int fetch, struct strv *notes)
+{
+	json_t *skipped = json_object(), *r, *cnt;	/* reason -> count */
+	int extra_ms = 0;
+	size_t i;
+	json_array_foreach(runs, i, r) {
+		struct worker *w = registry_find(reg, jstr0(r, "worker_id"));
+		if (w && w->dph > 0 && run_exited(r) && !json_object_get(r, "cost_usd"))
+			json_object_set_new(g->dph, jstr0(r, "id"), json_real(w->dph));
+		if (!fetch || !wants_collect(r, g->recollect))
+			continue;
+		char *why = cannot_fetch(r, w);
+		if (why) {
+			json_t *c = json_object_get(skipped, why);
+			json_object_set_new(skipped, why, json_integer(c ? json_integer_value(c) + 1 : 1));
+			free(why);
+			continue;
+		}
+		struct batch *b = batches_get(bs, w, root);
+		extra_ms += collect_call(&b->s, r);
+		json_array_append(b->runs, r);
+		json_t *ex = json_object();
+		jset_str(ex, "status", jstr0(r, "status"));
+		jset_int(ex, "attempt", run_attempt(r));
+		jset_str(ex, "worker", w->id);
+		jset_str(ex, "metric_parser", jstr0(r, "metric_parser"));	/* for collect_result */
+		json_object_set_new(g->expect, jstr0(r, "id"), ex);
+	}
+	const char *why;
+	json_object_foreach(skipped, why, cnt) {
+		long long n = json_integer_value(cnt);
+		strv_pushf(notes, "%lld finished run%s not collected: %s", n, n == 1 ? "" : "s", why);
+	}
+	json_decref(skipped);
+	return extra_ms;
+}
+
+/* The workers' answers into g->results; the workers that did not answer
+ * into notes. */
+static void
+read_answers(struct gather *g, struct batches *bs, struct strv *notes)
+{
+	for (size_t k = 0; k < bs->n; k++) {
+		struct batch *b = &bs->b[k];
+		if (b->unreachable) {
+			size_t n = json_array_size(b->runs);
+			strv_pushf(notes, "worker %s did not answer (%s): %zu run%s not collected", b->w->id,
+				   b->reason, n, n == 1 ? "" : "s");
+			continue;
+		}
+		size_t pos = 0;
+		struct rec rec;
+		while (batch_rec_next(b, &pos, &rec)) {
+			json_t *ex = json_object_get(g->expect, rec.run);
+			if (!strcmp(rec.op, "collect") && ex) {
+				json_t *cr = collect_result(ex, &rec);
+				if (jstr(cr, "state"))
+					json_decref(cr);	/* no exit code there: nothing to store */
+				else
+					json_object_set_new(g->results, rec.run, cr);
+			}
+			rec_release(&rec);
+		}
+	}
+}
+
+int
+collect_missing(const char *root, const char *project, const json_t *runs, int no_collect, int recollect,
+		struct collect_stats *st, struct strv *notes, struct buf *err)
+{
+	size_t nwant = 0, ncost = 0, i;
+	json_t *r;
+	json_array_foreach(runs, i, r) {
+		if (wants_collect(r, recollect))
+			nwant++;
+		else if (run_exited(r) && !json_object_get(r, "cost_usd") && *jstr0(r, "worker_id"))
+			ncost++;
+	}
+	if (no_collect)
+		nwant = 0;
+	if (!nwant && !ncost)
+		return 0;
+
+	struct registry reg = REGISTRY_INIT;
+	struct batches bs = BATCHES_INIT;
+	struct gather g = { project, recollect, json_object(), json_object(), json_object(), 0, 0 };
+	struct buf rerr = BUF_INIT;
+	int rc = 0;
+	if (registry_load(&reg, root, &rerr) < 0) {
+		if (nwant)
+			strv_pushf(notes, "cannot read the worker registry (%s): %zu finished run%s not collected",
+				   rerr.s, nwant, nwant == 1 ? "" : "s");
+		goto out;
+	}
+	int extra_ms = plan(&g, &reg, &bs, root, runs, nwant > 0, notes);
+	batches_run(&bs, root, 60000 + extra_ms);
+	read_answers(&g, &bs, notes);
+	if (json_object_size(g.results) || json_object_size(g.dph)) {
+		rc = queue_update(root, Q_RUNS, store_gathered, &g, err);
+		if (rc > 0)
+			rc = 1;
+	}
+	st->applied += g.applied;
+	st->parse_failed += g.failed;
+out:
+	batches_release(&bs);
+	registry_release(&reg);
+	json_decref(g.expect);
+	json_decref(g.results);
+	json_decref(g.dph);
+	buf_release(&rerr);
 	return rc;
 }

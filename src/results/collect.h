@@ -4,8 +4,9 @@
  *
  * This is the I/O side of results: metrics.h parses text, aggregate.h
  * summarises, write.h renders; here the text is fetched (a ros_collect call
- * in the worker's one-process-per-batch script, src/remote/lib.sh), parsed,
- * stored in the run entry and written to
+ * in the worker's one-process-per-batch script, src/remote/lib.sh, by
+ * check-runs for the runs it sees end, by collect_missing() for the rest),
+ * parsed, stored in the run entry and written to
  * research/<project>/evidence/runs/<run_id>.json.
  *
  * Fields a collection sets in a run entry (all additive):
@@ -34,6 +35,9 @@
 /* The parser command deadline in seconds: ROS_PARSER_TIMEOUT, else 30. */
 int collect_deadline(void);
 
+/* 1 if run ran to its end (status done or failed): it may have metrics. */
+int run_exited(const json_t *run);
+
 /* 1 if run has been collected (it has metrics or metrics_error). */
 int run_collected(const json_t *run);
 
@@ -56,6 +60,26 @@ json_t *collect_result(const json_t *run, const struct rec *rec);
 
 /* Store a result in the run entry (under the lock); 1 if the entry changed. */
 int collect_apply(json_t *run, const json_t *result);
+
+struct collect_stats {
+	size_t applied;		/* runs whose metrics (or metrics_error) were stored */
+	size_t parse_failed;	/* of those, done runs whose parser failed */
+};
+
+/*
+ * The metrics a project's runs lack: for each of runs (the project's
+ * entries, as read) that exited on a worker and is not collected (with
+ * recollect, also those whose parser failed), one ros_collect call in its
+ * worker's batch (one process per worker); then, under the lock, each
+ * result is stored in the entry if it is still in the state it was fetched
+ * in, and cost_usd is set where the worker has a dph and the entry has no
+ * cost.  no_collect fetches nothing (costs are still set).  What could not
+ * be fetched (worker gone, disabled, unreachable, a run id that is not a
+ * plain name) is said in notes, one line per reason.  1 if the run queue
+ * changed, 0 if not, -1 with err set when it cannot be updated.
+ */
+int collect_missing(const char *root, const char *project, const json_t *runs, int no_collect, int recollect,
+		    struct collect_stats *st, struct strv *notes, struct buf *err);
 
 /* Seconds between started_at and ended_at; -1 when unknown. */
 long long run_runtime(const json_t *run);

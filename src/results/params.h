@@ -8,15 +8,8 @@
  * every command in one configuration.  So their parameters are read from
  * what they run: the words of their env, then of their command.
  *
- * Words.  A line is split as a POSIX shell splits it, without expanding
- * anything: blanks (space, tab) separate words; '...' holds anything but '
- * as it is; "..." too, where \ takes a following $ ` " \ or newline as it
- * is; \ outside quotes takes the next character as it is; an unquoted
- * newline, ; & | ( ) < or > is an operator word of its own (a run of them,
- * such as && or ;;, is one word).  A quote left open runs to the end.  The
- * script of a shell (the word after sh, bash, dash, ksh or zsh and its
- * single-dash options, one of which holds the letter c: `bash -lc 'SCRIPT'`)
- * is split again in its place, down to 3 levels.
+ * Words.  A line is split as a shell splits it, nothing expanded: see
+ * shwords.h (the script of `bash -lc SCRIPT` is split again in its place).
  *
  * Items.  Walking the words (operators are plain words and end an option):
  *   --KEY=VALUE   KEY is VALUE
@@ -74,6 +67,8 @@
 #define ROS_RESULTS_PARAMS_H
 
 #include <jansson.h>
+
+#include "util/util.h"
 
 /*
  * The items of env then command (either may be NULL), as a new array:

@@ -1,5 +1,5 @@
 /*
- * write.c - Markdown and CSV writers, and the helpers every writer shares.
+ * write.c - the Markdown and CSV writers (see write.h).
  */
 #include "results/write.h"
 
@@ -11,135 +11,6 @@
 #include "results/aggregate.h"
 #include "results/metrics.h"
 #include "results/write_priv.h"
-
-/* ---- shared helpers ---- */
-
-void
-wr_strv(const json_t *summary, const char *field, struct strv *out)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(summary, field), i, v)
-		if (json_is_string(v))
-			strv_push(out, json_string_value(v));
-}
-
-void
-wr_fixed(double d, int dec, char out[WR_NUM])
-{
-	if (!isfinite(d)) {
-		snprintf(out, WR_NUM, "%s", isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
-		return;
-	}
-	snprintf(out, WR_NUM, fabs(d) >= 1e15 ? "%.*e" : "%.*f", dec, d);
-	if (out[0] == '-' && !strpbrk(out, "123456789"))
-		memmove(out, out + 1, strlen(out));
-}
-
-static void
-add_num(struct buf *b, double d, int dec, enum wr_style st)
-{
-	char num[WR_NUM];
-	wr_fixed(d, dec, num);
-	if (st == WR_LATEX && num[0] == '-') {
-		buf_adds(b, "$-$");
-		buf_adds(b, num + 1);
-	} else {
-		buf_adds(b, num);
-	}
-}
-
-int
-wr_cell(struct buf *b, const json_t *group, const char *metric, int dec, int show_std,
-	enum wr_style st)
-{
-	double mean, sd, n;
-	if (!agg_stat(group, metric, "mean", &mean))
-		return 0;
-	add_num(b, mean, dec, st);
-	if (show_std && agg_stat(group, metric, "std", &sd)) {
-		buf_adds(b, st == WR_LATEX ? " $\\pm$ " : " \xC2\xB1 ");
-		add_num(b, sd, dec, st);
-	}
-	const json_t *gn = json_object_get(group, "n");
-	if (agg_stat(group, metric, "n", &n) && json_is_integer(gn) &&
-	    (json_int_t)n < json_integer_value(gn))
-		buf_addf(b, " (n=%.0f)", n);
-	return 1;
-}
-
-int
-wr_best(const json_t *groups, const size_t *idx, size_t n, const char *metric, int higher,
-	int dec, char out[WR_NUM])
-{
-	int found = 0;
-	double best = 0, mean;
-	if (!idx)
-		n = json_array_size(groups);
-	for (size_t i = 0; i < n; i++) {
-		const json_t *g = json_array_get(groups, idx ? idx[i] : i);
-		if (!agg_stat(g, metric, "mean", &mean))
-			continue;
-		if (!found || (higher ? mean > best : mean < best)) {
-			best = mean;
-			found = 1;
-		}
-	}
-	if (found)
-		wr_fixed(best, dec, out);
-	return found;
-}
-
-int
-wr_is_best(const json_t *group, const char *metric, int dec, const char *best)
-{
-	double mean;
-	char num[WR_NUM];
-	if (!best || !agg_stat(group, metric, "mean", &mean))
-		return 0;
-	wr_fixed(mean, dec, num);
-	return !strcmp(num, best);
-}
-
-char *
-wr_shorten(const char *s, size_t max)
-{
-	if (utf8_width(s) <= max)
-		return xstrdup(s);
-	size_t w = 0;
-	const char *p = s;
-	for (; *p; p++) {
-		if ((*p & 0xC0) != 0x80 && ++w > max - 1)
-			break;
-	}
-	return xasprintf("%.*s\xE2\x80\xA6", (int)(p - s), s);
-}
-
-char *
-wr_shorten_mid(const char *s, size_t max)
-{
-	size_t w = utf8_width(s), head = max * 2 / 5, tail = max - head - 1, i = 0;
-	if (w <= max)
-		return xstrdup(s);
-	const char *p = s, *t = NULL;
-	for (; *p; p++) {
-		if ((*p & 0xC0) == 0x80)
-			continue;
-		if (i == head)
-			break;
-		i++;
-	}
-	i = 0;
-	for (const char *q = s; *q; q++) {
-		if ((*q & 0xC0) == 0x80)
-			continue;
-		if (i++ == w - tail) {
-			t = q;
-			break;
-		}
-	}
-	return xasprintf("%.*s\xE2\x80\xA6%s", (int)(p - s), s, t ? t : "");
-}
 
 /* Does any group have a reference value for metric? */
 static int
@@ -353,21 +224,14 @@ write_markdown(const json_t *summary)
 			buf_release(&c);
 			if (hasref[m]) {
 				char num[WR_NUM];
-				double d;
 				const json_t *r = json_object_get(json_object_get(g, "reference"), metrics.v[m]);
 				const json_t *dl = json_object_get(json_object_get(g, "delta"), metrics.v[m]);
 				if (json_is_number(r))
 					wr_fixed(json_number_value(r), 4, num);
 				md_cell(&t, json_is_number(r) ? num : "");
-				if (json_is_number(dl)) {
-					d = json_number_value(dl);
-					wr_fixed(d, 4, num);
-					char *s = xasprintf("%s%s", num[0] != '-' ? "+" : "", num);
-					md_cell(&t, s);
-					free(s);
-				} else {
-					md_cell(&t, "");
-				}
+				if (json_is_number(dl))
+					wr_signed(json_number_value(dl), 4, num);
+				md_cell(&t, json_is_number(dl) ? num : "");
 			}
 		}
 	}
@@ -473,30 +337,13 @@ write_csv(const json_t *summary)
 
 /* ---- per seed ---- */
 
-/* The per_seed entry of the i-th run of group g. */
+/* The entry of the i-th run of group g in its field ("per_seed" or
+ * "per_seed_text"), found by the run's seed, else its run id; NULL when
+ * there is none. */
 static const json_t *
-seed_row(const json_t *g, size_t i)
+seed_entry(const json_t *g, const char *field, size_t i)
 {
-	const json_t *per = json_object_get(g, "per_seed");
-	const json_t *seed = json_array_get(json_object_get(g, "seeds"), i);
-	const json_t *row = NULL;
-	if (seed && !json_is_null(seed)) {
-		char *s = agg_value_str(seed);
-		row = json_object_get(per, s);
-		free(s);
-	}
-	if (!row) {
-		const char *id = json_string_value(json_array_get(json_object_get(g, "run_ids"), i));
-		row = json_object_get(per, id ? id : "");
-	}
-	return row;
-}
-
-/* The per_seed_text entry of the i-th run of group g (NULL: none). */
-static const json_t *
-seed_text_row(const json_t *g, size_t i)
-{
-	const json_t *per = json_object_get(g, "per_seed_text");
+	const json_t *per = json_object_get(g, field);
 	const json_t *seed = json_array_get(json_object_get(g, "seeds"), i);
 	const json_t *row = NULL;
 	if (!per)
@@ -535,7 +382,7 @@ seed_table(const json_t *summary, int md, void (*emit)(void *, const char *, siz
 		const json_t *config = json_object_get(g, "config");
 		size_t nseeds = json_array_size(json_object_get(g, "seeds"));
 		for (j = 0; j < nseeds; j++) {
-			const json_t *row = seed_row(g, j), *trow = seed_text_row(g, j);
+			const json_t *row = seed_entry(g, "per_seed", j), *trow = seed_entry(g, "per_seed_text", j);
 			const json_t *seed = json_array_get(json_object_get(g, "seeds"), j);
 			col = 0;
 			for (k = 0; k < keys.n; k++) {

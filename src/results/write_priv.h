@@ -1,5 +1,6 @@
 /*
- * write_priv.h - helpers shared by the writers in src/results/ (not an API).
+ * write_priv.h - helpers shared by the writers in src/results/ (not an API;
+ * in write_common.c).
  */
 #ifndef ROS_RESULTS_WRITE_PRIV_H
 #define ROS_RESULTS_WRITE_PRIV_H
@@ -15,8 +16,18 @@ enum wr_style { WR_MD, WR_LATEX };
 /* The strings of summary[field] (an array) appended to out. */
 void wr_strv(const json_t *summary, const char *field, struct strv *out);
 
-/* d with dec decimals ("%.*f"; exponent form from 1e15 on); never "-0.00". */
+/* d with dec decimals ("%.*f"; exponent form from 1e15 on); never "-0.00".
+ * The one way results prints a number for people (tables, summaries,
+ * posts, the terminal). */
 void wr_fixed(double d, int dec, char out[WR_NUM]);
+/* The same with a sign: "+0.0012", "-0.0012", and "0.0000" for what prints
+ * as zero. */
+void wr_signed(double d, int dec, char out[WR_NUM]);
+/* Append wr_fixed() of v, or "n/a" when v is not a number. */
+void wr_num(struct buf *b, const json_t *v, int dec);
+/* Append a summary's best (aggregate.h) as "0.3883 ± 0.0012 (n=3)", 4
+ * decimals; the mean alone when it has no std. */
+void wr_best_mean(struct buf *b, const json_t *best);
 
 /*
  * Append "mean ± std" of group's metric in style (LaTeX: $\pm$, $-$ for a

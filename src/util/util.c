@@ -646,7 +646,7 @@ text_pos(const char *text, size_t len, size_t off, int *line, int *col)
 size_t
 text_last_line(const char *s, size_t n, const char **line)
 {
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+	while (n && s[n - 1] && strchr(" \t\r\n\v\f", s[n - 1]))
 		n--;
 	size_t i = n;
 	while (i && s[i - 1] != '\n' && s[i - 1] != '\r')

@@ -140,9 +140,10 @@ void fmt_double(double d, char out[32]);
  * count, nor a byte order mark the text starts with) of byte offset off
  * in text[0..len): what "path:line:col" messages name. */
 void text_pos(const char *text, size_t len, size_t off, int *line, int *col);
-/* The last line of s[0..n) that is not blank, without its trailing blanks
- * (a line ends at \n or \r: after a CR comes what a terminal shows last):
- * its start in *line and its length, 0 when every line is blank. */
+/* The last line of s[0..n) that holds more than blanks (space, tab, CR,
+ * LF, VT, FF), without its trailing blanks (a line ends at \n or \r: after
+ * a CR comes what a terminal shows last): its start in *line and its
+ * length, 0 when every line is blank. */
 size_t text_last_line(const char *s, size_t n, const char **line);
 /* The ASCII letters and digits of s, lowercased, each run of anything else
  * between them one sep ("Time-series: ETTh1!" -> time_series_etth1 with

@@ -396,18 +396,6 @@ record_destroyed(struct watcher *w, long long id, const struct strv *workers, co
 					      "workers", wk, "destroyed_at", now, "why", why));
 }
 
-/* The last line of text (without its newline): new string. */
-static char *
-last_line(const char *text)
-{
-	size_t l = strlen(text), s;
-	while (l && text[l - 1] == '\n')
-		l--;
-	for (s = l; s && text[s - 1] != '\n'; s--)
-		;
-	return xstrndup(text + s, l - s);
-}
-
 /* setup-worker on a new worker, in this process: its deadline bounds how
  * long it holds up the tick; what it prints is not logged, only the
  * outcome. */
@@ -421,7 +409,9 @@ run_setup_worker(struct watcher *w, const char *wid)
 	if (worker_setup(w->root, wid, &so, &e) == 0) {
 		watch_log("setup-worker %s: ready", wid);
 	} else {
-		char *last = last_line(e.s), *d = vast_disp(last, 200, "no message");
+		const char *ls;
+		size_t ln = text_last_line(e.s ? e.s : "", e.len, &ls);
+		char *last = xstrndup(ls, ln), *d = vast_disp(last, 200, "no message");
 		watch_log("setup-worker %s failed: %s", wid, d);
 		free(d);
 		free(last);

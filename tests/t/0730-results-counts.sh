@@ -42,4 +42,15 @@ check "results for every project" "$ROS" results
 check_match "q says so" "$OUT" '1 run: 0 done with metrics, 0 failed, 0 without metrics, 1 pending'
 check_exit 1 "results for q alone has nothing" "$ROS" results --project-id q
 check_exit 1 "a phase with no runs has nothing" "$ROS" results --project-id p --phase Z
+
+# a run queue that cannot be read: said, with --json too
+cp queues/run_queue.json "$T/run_queue.json"
+printf '[{"id": "r1", "project_id": "p",\n' > queues/run_queue.json
+check_exit 1 "results on a queue cut short" "$ROS" results --project-id p
+check_match "says where" "$ERR" 'run_queue.json:2:1: '
+check_exit 1 "results --json on a queue cut short fails the same" "$ROS" results --project-id p --json
+check_match "says where" "$ERR" 'run_queue.json:2:1: '
+check_eq "and prints no JSON" "$OUT" ""
+check_nomatch "and nothing else goes wrong" "$ERR" 'runtime error|Sanitizer'
+cp "$T/run_queue.json" queues/run_queue.json
 done_testing

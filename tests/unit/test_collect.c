@@ -8,7 +8,9 @@
 
 #include "exec/remote.h"
 #include "results/collect.h"
+#include "results/pipeline.h"
 #include "results/summary.h"
+#include "util/jx.h"
 #include "unit.h"
 #include "util/jx.h"
 #include "util/util.h"
@@ -104,6 +106,14 @@ test_results(void)
 	CHECK(strstr(e, "parser command exited with status 3: ") && strstr(e, "thing"), "failed: status and last stderr line");
 	CHECK(utf8_valid(e, strlen(e)) && !strchr(e, '\n') && !strchr(e, '\x1b'), "failed: one clean line");
 	json_decref(res);
+	const char tail[] = "Traceback (most recent call last):\r\n  KeyError: 'mse'  \r\n\n \t\n";
+	res = result(run, "failed", "1", tail, sizeof tail - 1);
+	CHECK_STR(jstr0(res, "metrics_error"), "parser command exited with status 1:   KeyError: 'mse'",
+		  "failed: the last line that is not blank, without its trailing blanks");
+	json_decref(res);
+	res = result(run, "failed", "1", " \n\r\n", 4);
+	CHECK_STR(jstr0(res, "metrics_error"), "parser command exited with status 1", "failed: nothing but blanks: no detail");
+	json_decref(res);
 	res = result(run, "timeout", "0", "", 0);
 	CHECK(strstr(jstr0(res, "metrics_error"), "killed after its deadline"), "timeout: says so");
 	json_decref(res);
@@ -114,6 +124,28 @@ test_results(void)
 	CHECK(strstr(jstr0(res, "metrics_error"), "unexpected answer"), "an unknown state is an error, not a crash");
 	json_decref(res);
 	json_decref(run);
+}
+
+/* util's text_last_line(), which collect's messages rest on */
+static void
+test_last_line(void)
+{
+	size_t n;
+	const char *s = "one\ntwo  \n\n";
+	const char *l;
+	n = text_last_line(s, strlen(s), &l);
+	CHECK(n == 3 && !strncmp(l, "two", 3), "last_line: the last line with text, without its blanks");
+	s = "a\rb\r";
+	n = text_last_line(s, strlen(s), &l);
+	CHECK(n == 1 && *l == 'b', "last_line: CR ends a line");
+	s = "only";
+	n = text_last_line(s, strlen(s), &l);
+	CHECK(n == 4 && l == s, "last_line: a text without a line end is its own last line");
+	s = " \t\n\v\f\r\n";
+	n = text_last_line(s, strlen(s), &l);
+	CHECK(n == 0, "last_line: nothing but blanks: none");
+	last_line("", 0, &n);
+	CHECK(n == 0, "last_line: empty: none");
 }
 
 static void
@@ -186,6 +218,7 @@ int
 main(void)
 {
 	test_results();
+	test_last_line();
 	test_cost();
 	test_evidence();
 	test_call();

@@ -18,6 +18,8 @@
 #include "results/metrics.h"
 #include "results/params.h"
 #include "results/write.h"
+#include "results/write_priv.h"
+#include "util/jx.h"
 #include "unit.h"
 #include "util/jx.h"
 #include "util/util.h"
@@ -1513,6 +1515,65 @@ aligned(const char *md, size_t *nlines)
 	return ok && *nlines > 0;
 }
 
+/* The one number format of tables, summaries, posts and the terminal. */
+static void
+test_numbers(void)
+{
+	static const struct {
+		double d;
+		const char *fixed, *sign;
+	} cases[] = {
+		{ 0.38911, "0.3891", "+0.3891" },
+		{ -0.38911, "-0.3891", "-0.3891" },
+		{ 0, "0.0000", "0.0000" },
+		{ -0.0, "0.0000", "0.0000" },
+		{ -0.00001, "0.0000", "0.0000" },
+		{ 0.00004, "0.0000", "0.0000" },
+		{ 0.00006, "0.0001", "+0.0001" },
+		{ -0.00006, "-0.0001", "-0.0001" },
+		{ 1e16, "1.0000e+16", "+1.0000e+16" },
+		{ INFINITY, "inf", "+inf" },
+		{ -INFINITY, "-inf", "-inf" },
+		{ NAN, "nan", "nan" },
+	};
+	char out[WR_NUM];
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		wr_fixed(cases[i].d, 4, out);
+		CHECK_STR(out, cases[i].fixed, "number: %g with 4 decimals", cases[i].d);
+		wr_signed(cases[i].d, 4, out);
+		CHECK_STR(out, cases[i].sign, "number: %g signed", cases[i].d);
+	}
+	struct buf b = BUF_INIT;
+	json_t *v = json_real(-0.00001);
+	wr_num(&b, v, 4);
+	buf_adds(&b, " ");
+	wr_num(&b, NULL, 4);
+	buf_adds(&b, " ");
+	json_t *str = json_string("0.5");
+	wr_num(&b, str, 2);
+	CHECK_STR(b.s, "0.0000 n/a n/a", "number: a JSON value, n/a when not a number");
+	json_decref(str);
+	json_decref(v);
+	buf_release(&b);
+
+	/* a reference delta that prints as zero has no sign */
+	json_t *runs = load("[{\"id\":\"a\",\"params\":{\"k\":\"x\",\"seed\":1},\"metrics\":{\"mse\":0.40001}},"
+			    "{\"id\":\"b\",\"params\":{\"k\":\"y\",\"seed\":1},\"metrics\":{\"mse\":0.5}}]");
+	json_t *ref = load("[{\"k\":\"x\",\"mse\":0.4},{\"k\":\"y\",\"mse\":0.25}]");
+	struct buf err = BUF_INIT;
+	struct agg_opts o = { 0 };
+	o.reference = ref;
+	json_t *s = aggregate_runs(runs, &o, &err);
+	char *md = s ? write_markdown(s) : NULL;
+	CHECK(md && strstr(md, "|  0.0000 |\n") && !strstr(md, "+0.0000") && strstr(md, "| +0.2500 |\n"),
+	      "markdown: a delta that prints as zero has no sign, others have one");
+	free(md);
+	json_decref(s);
+	json_decref(ref);
+	json_decref(runs);
+	buf_release(&err);
+}
+
 static void
 test_markdown(void)
 {
@@ -1774,6 +1835,7 @@ main(int argc, char **argv)
 	test_seed_text();
 	test_csv();
 	test_reference();
+	test_numbers();
 	test_markdown();
 	test_csv_out();
 	test_latex();
