@@ -144,7 +144,7 @@ test_last_line(void)
 	s = " \t\n\v\f\r\n";
 	n = text_last_line(s, strlen(s), &l);
 	CHECK(n == 0, "last_line: nothing but blanks: none");
-	last_line("", 0, &n);
+	n = text_last_line("", 0, &l);
 	CHECK(n == 0, "last_line: empty: none");
 }
 
