@@ -61,8 +61,9 @@ fi
 
 # --- -Werror for developers only ---------------------------------------------------
 # make -n -B: the commands a build from scratch runs, none of them run (but
-# the recursive makes of `check`, which get -n too)
-mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -n -B "$@"; }
+# the recursive makes of `check`, which get -n too). A make that runs this
+# test exports its command-line variables (DEVELOPER=1): cleared as well.
+mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u DEVELOPER -u SANITIZE make -n -B "$@"; }
 check "make -n" mk build/src/ros.o
 check_match "a user's build has the warnings" "$(printf '%s\n' "$OUT" | grep -F ' src/ros.c')" ' -Wall -Wextra '
 check_nomatch "and no -Werror" "$(printf '%s\n' "$OUT" | grep -F ' src/ros.c')" '-Werror'
