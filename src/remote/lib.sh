@@ -124,6 +124,38 @@ ros_claim() {
 	return 1
 }
 
+# dir run [token until]: what a launch checks before it reads its script
+# (ros_launch, and ros_sbatch in slurm.sh): a claim's lease still runs by
+# this machine's clock, and the run directory exists.  0 to go on; else
+# stdin is drained, the record printed, and 1.
+ros_launch_gate() {
+	if [ -n "${3:-}" ]; then
+		ros_now_s
+		if [ "$ros_n" -gt "$4" ]; then
+			cat >/dev/null
+			echo "ROS launch $2 expired 0 $ros_n"
+			return 1
+		fi
+	fi
+	if [ ! -d "$1" ] && ! mkdir -p "$1" 2>/dev/null; then
+		cat >/dev/null
+		echo "ROS launch $2 error 0 cannot-create-$1"
+		return 1
+	fi
+	return 0
+}
+
+# dir attempt file...: an earlier attempt's files put aside as
+# FILE.attemptN, so that the new attempt starts clean.
+ros_keep_attempt() {
+	ros_ka_d=$1 ros_ka_n=$2
+	shift 2
+	for ros_f in "$@"; do
+		[ -f "$ros_ka_d/$ros_f" ] && mv -f "$ros_ka_d/$ros_f" "$ros_ka_d/$ros_f.attempt$ros_ka_n"
+	done
+	return 0
+}
+
 # project run attempt [token until]; stdin: run.sh.  A claimed launch
 # (token, until: the claim's lease in epoch seconds) starts only if the
 # lease still runs by this machine's clock and this call is the first to
@@ -134,19 +166,7 @@ ros_claim() {
 #   ROS launch RUN revoked 0 | expired 0 NOW | error 0 WHY
 ros_launch() {
 	ros_d=$ros_ws/runs/logs/$1/$2
-	if [ -n "${4:-}" ]; then
-		ros_now_s
-		if [ "$ros_n" -gt "$5" ]; then
-			cat >/dev/null
-			echo "ROS launch $2 expired 0 $ros_n"
-			return
-		fi
-	fi
-	if [ ! -d "$ros_d" ] && ! mkdir -p "$ros_d" 2>/dev/null; then
-		cat >/dev/null
-		echo "ROS launch $2 error 0 cannot-create-$ros_d"
-		return
-	fi
+	ros_launch_gate "$ros_d" "$2" "${4:-}" "${5:-}" || return
 	if [ -n "${4:-}" ] && [ -f "$ros_d/claim.$4" ]; then
 		cat >/dev/null
 		ros_claimed "$ros_d" "$2" "$4"
@@ -159,9 +179,7 @@ ros_launch() {
 		return
 	fi
 	if [ -n "$ros_v" ] && [ "$ros_v" != "$3" ]; then
-		for ros_f in stdout.log exit_code pid started_at ended_at launched; do
-			[ -f "$ros_d/$ros_f" ] && mv -f "$ros_d/$ros_f" "$ros_d/$ros_f.attempt$ros_v"
-		done
+		ros_keep_attempt "$ros_d" "$ros_v" stdout.log exit_code pid started_at ended_at launched
 	fi
 	if ! cat > "$ros_d/run.sh" || ! ros_ck_ok "$ros_d/run.sh" || ! ros_write_wrapper "$ros_d"; then
 		rm -f "$ros_d/run.sh"

@@ -70,19 +70,7 @@ ros_slurm_mkdirs() {
 ros_sbatch() {
 	ros_d=$ros_ws/runs/logs/$1/$2
 	ros_r=$2 ros_att=$3
-	if [ -n "${4:-}" ]; then
-		ros_now_s
-		if [ "$ros_n" -gt "$5" ]; then
-			cat >/dev/null
-			echo "ROS launch $ros_r expired 0 $ros_n"
-			return
-		fi
-	fi
-	if ! { [ -d "$ros_d" ] || mkdir -p "$ros_d" 2>/dev/null; }; then
-		cat >/dev/null
-		echo "ROS launch $ros_r error 0 cannot create $ros_d"
-		return
-	fi
+	ros_launch_gate "$ros_d" "$ros_r" "${4:-}" "${5:-}" || return
 	if [ -n "${4:-}" ] && [ -f "$ros_d/claim.$4" ]; then
 		cat >/dev/null
 		ros_sbatch_claimed "$ros_d" "$ros_r" "$4"
@@ -96,9 +84,7 @@ ros_sbatch() {
 		return
 	fi
 	if [ -f "$ros_d/attempt" ] && [ "$ros_v" != "$ros_att" ]; then
-		for ros_f in stdout.log exit_code pid started_at ended_at launched slurm_job_id; do
-			[ -f "$ros_d/$ros_f" ] && mv -f "$ros_d/$ros_f" "$ros_d/$ros_f.attempt$ros_v"
-		done
+		ros_keep_attempt "$ros_d" "$ros_v" stdout.log exit_code pid started_at ended_at launched slurm_job_id
 	fi
 	if [ -z "$ros_sb_wrapper" ]; then
 		ros_write_wrapper "$ros_d" && ros_sb_wrapper=$(cat "$ros_d/wrapper.sh")
