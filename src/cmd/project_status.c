@@ -187,44 +187,72 @@ ystr(const struct ynode *root, const char *path)
 	return n && n->type == Y_SCALAR && !n->plain_null ? n->value : NULL;
 }
 
+/* What project.yaml says: status, title, venue, target, summary, plan and
+ * blockers into o, or its "error". -1 when it does not read. */
 static int
-cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
+read_project_yaml(const char *root, const char *id, json_t *o)
 {
-	const char *only = NULL;
-	struct strv projects = STRV_INIT;
+	static const char *const fields[][2] = {
+		{ "status", "status" }, { "title", "title" }, { "venue", "publication.target_venue" },
+		{ "target", "target.claim" }, { "summary", "current_state.summary" },
+		{ "plan", "current_state.next_action" },
+	};
+	char *path = xasprintf("%s/research/%s/project.yaml", root, id);
+	struct ydoc d = YDOC_INIT;
 	struct buf err = BUF_INIT;
 	int rc = 0;
-	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &only, "P", "only this project", 0, NULL },
-		OPT_END
-	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	const char *root = ctx_root(ctx);
+	if (!file_exists(path)) {
+		jset_str(o, "error", "no research/<id>/project.yaml");
+	} else if (ydoc_load(&d, path, &err) < 0) {
+		jset_str(o, "error", err.s);
+		rc = -1;
+	} else {
+		for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
+			const char *v = ystr(d.root, fields[f][1]);
+			if (v)
+				jset_str(o, fields[f][0], v);
+		}
+		json_t *bl = json_array();
+		const struct ynode *b = ypath(d.root, "current_state.blockers");
+		for (size_t j = 0; b && b->type == Y_SEQ && j < b->n; j++)
+			if (b->items[j]->type == Y_SCALAR && b->items[j]->value)
+				json_array_append_new(bl, json_string(b->items[j]->value));
+		json_object_set_new(o, "blockers", bl);
+	}
+	ydoc_release(&d);
+	buf_release(&err);
+	free(path);
+	return rc;
+}
+
+/* The counts of one queue by project, or {} with the error said and *rc 1. */
+static json_t *
+counts_or_none(const char *root, const char *rel, json_t *facts, int *rc)
+{
+	struct buf err = BUF_INIT;
+	json_t *by = count_by_project(root, rel, facts, &err);
+	if (!by) {
+		error("%s", err.s);
+		*rc = 1;
+		by = json_object();
+	}
+	buf_release(&err);
+	return by;
+}
+
+/* Gather: one object per project (those of research/ and those only the
+ * run queue names), what --json prints and the text is rendered from. */
+static json_t *
+gather(const char *root, const char *only, int *rc)
+{
+	struct strv projects = STRV_INIT;
 	json_t *facts = json_object();
-	json_t *runs = count_by_project(root, Q_RUNS, facts, &err);
-	if (!runs) {
-		error("%s", err.s);
-		rc = 1;
-		runs = json_object();
-	}
-	buf_reset(&err);
-	json_t *ideas = count_by_project(root, Q_IDEAS, NULL, &err);
-	if (!ideas) {
-		error("%s", err.s);
-		rc = 1;
-		ideas = json_object();
-	}
-	buf_reset(&err);
-	json_t *pubs = count_by_project(root, Q_PUBS, NULL, &err);
-	if (!pubs) {
-		error("%s", err.s);
-		rc = 1;
-		pubs = json_object();
-	}
-	project_list(root, &projects);
-	/* projects that only exist in the queues are shown too */
+	json_t *runs = counts_or_none(root, Q_RUNS, facts, rc);
+	json_t *ideas = counts_or_none(root, Q_IDEAS, NULL, rc);
+	json_t *pubs = counts_or_none(root, Q_PUBS, NULL, rc);
 	const char *k;
 	json_t *v;
+	project_list(root, &projects);
 	json_object_foreach(runs, k, v)
 		if (*k && !strv_has(&projects, k))
 			strv_push(&projects, k);
@@ -233,44 +261,78 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 		const char *id = projects.v[i];
 		if (only && strcmp(only, id))
 			continue;
-		char *path = xasprintf("%s/research/%s/project.yaml", root, id);
-		struct ydoc d = YDOC_INIT;
 		json_t *o = json_object();
 		jset_str(o, "project_id", id);
-		buf_reset(&err);
-		if (!file_exists(path)) {
-			jset_str(o, "error", "no research/<id>/project.yaml");
-		} else if (ydoc_load(&d, path, &err) < 0) {
-			jset_str(o, "error", err.s);
-			rc = 1;
-		} else {
-			const char *fields[][2] = {
-				{ "status", "status" }, { "title", "title" }, { "venue", "publication.target_venue" },
-				{ "target", "target.claim" }, { "summary", "current_state.summary" },
-				{ "plan", "current_state.next_action" },
-			};
-			for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
-				const char *s = ystr(d.root, fields[f][1]);
-				if (s)
-					jset_str(o, fields[f][0], s);
-			}
-			json_t *bl = json_array();
-			const struct ynode *b = ypath(d.root, "current_state.blockers");
-			for (size_t j = 0; b && b->type == Y_SEQ && j < b->n; j++)
-				if (b->items[j]->type == Y_SCALAR && b->items[j]->value)
-					json_array_append_new(bl, json_string(b->items[j]->value));
-			json_object_set_new(o, "blockers", bl);
-		}
-		json_t *rc_ = json_object_get(runs, id), *ic = json_object_get(ideas, id);
-		json_object_set_new(o, "runs", rc_ ? json_deep_copy(rc_) : json_object());
-		json_object_set_new(o, "ideas", ic ? json_deep_copy(ic) : json_object());
+		if (read_project_yaml(root, id, o) < 0)
+			*rc = 1;
+		json_t *rs = json_object_get(runs, id), *is = json_object_get(ideas, id);
+		json_object_set_new(o, "runs", rs ? json_deep_copy(rs) : json_object());
+		json_object_set_new(o, "ideas", is ? json_deep_copy(is) : json_object());
 		add_results(root, id, o);
 		stage_of(o, id, json_object_get(o, "runs"), json_object_get(facts, id),
 			 total(json_object_get(pubs, id)));
 		json_array_append_new(out, o);
-		ydoc_release(&d);
-		free(path);
 	}
+	json_decref(runs);
+	json_decref(ideas);
+	json_decref(pubs);
+	json_decref(facts);
+	strv_release(&projects);
+	return out;
+}
+
+/* "  12, done 10, failed 2": a total and its counts by status. */
+static void
+counts_line(const char *label, const json_t *counts)
+{
+	struct buf line = BUF_INIT;
+	const char *k;
+	json_t *v;
+	buf_addf(&line, "%lld", total(counts));
+	json_object_foreach((json_t *)counts, k, v)
+		buf_addf(&line, "%s%s %lld", strchr(line.s, ' ') ? ", " : "  ", k, (long long)json_integer_value(v));
+	printf("  %-9s %s\n", label, line.s);
+	buf_release(&line);
+}
+
+/* Render one project as text. */
+static void
+render(const json_t *o)
+{
+	printf("%s  [%s]\n", jstr0(o, "project_id"), jstr0(o, "stage"));
+	if (jstr(o, "error"))
+		printf("  %-9s %s\n", "error:", jstr0(o, "error"));
+	if (jstr(o, "title"))
+		wrapped("title:", jstr0(o, "title"));
+	if (jstr(o, "venue") && *jstr(o, "venue"))
+		wrapped("venue:", jstr0(o, "venue"));
+	counts_line("runs:", json_object_get(o, "runs"));
+	print_results(o);
+	counts_line("ideas:", json_object_get(o, "ideas"));
+	if (jstr(o, "summary") && *jstr(o, "summary"))
+		wrapped("state:", jstr0(o, "summary"));
+	wrapped("next:", jstr0(o, "next_action"));
+	if (jstr(o, "plan") && *jstr(o, "plan"))
+		wrapped("plan:", jstr0(o, "plan"));
+	json_t *bl = json_object_get(o, "blockers");
+	for (size_t j = 0; j < json_array_size(bl); j++) {
+		char *item = xasprintf("- %s", json_string_value(json_array_get(bl, j)));
+		wrapped(j ? "" : "blockers:", item);
+		free(item);
+	}
+}
+
+static int
+cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
+{
+	const char *only = NULL;
+	int rc = 0;
+	const struct opt opts[] = {
+		{ .name = "project-id", .kind = OPT_STR, .dst = &only, .arg = "P", .help = "only this project" },
+		OPT_END
+	};
+	opt_parse(ctx, opts, argc, argv, NULL);
+	json_t *out = gather(ctx_root(ctx), only, &rc);
 	if (ctx->json) {
 		json_print(out);
 	} else if (json_array_size(out) == 0) {
@@ -279,50 +341,11 @@ cmd_project_status_fn(int argc, char **argv, struct ctx *ctx)
 			rc = 1;
 	}
 	for (size_t i = 0; !ctx->json && i < json_array_size(out); i++) {
-		json_t *o = json_array_get(out, i);
 		if (i)
 			putchar('\n');
-		printf("%s  [%s]\n", jstr0(o, "project_id"), jstr0(o, "stage"));
-		if (jstr(o, "error"))
-			printf("  %-9s %s\n", "error:", jstr0(o, "error"));
-		if (jstr(o, "title"))
-			wrapped("title:", jstr0(o, "title"));
-		if (jstr(o, "venue") && *jstr(o, "venue"))
-			wrapped("venue:", jstr0(o, "venue"));
-		struct buf line = BUF_INIT;
-		json_t *rs = json_object_get(o, "runs");
-		buf_addf(&line, "%lld", total(rs));
-		json_object_foreach(rs, k, v)
-			buf_addf(&line, "%s%s %lld", line.len && strchr(line.s, ' ') ? ", " : "  ", k,
-				 (long long)json_integer_value(v));
-		printf("  %-9s %s\n", "runs:", line.s);
-		print_results(o);
-		buf_reset(&line);
-		json_t *is = json_object_get(o, "ideas");
-		buf_addf(&line, "%lld", total(is));
-		json_object_foreach(is, k, v)
-			buf_addf(&line, "%s%s %lld", strchr(line.s, ' ') ? ", " : "  ", k, (long long)json_integer_value(v));
-		printf("  %-9s %s\n", "ideas:", line.s);
-		buf_release(&line);
-		if (jstr(o, "summary") && *jstr(o, "summary"))
-			wrapped("state:", jstr0(o, "summary"));
-		wrapped("next:", jstr0(o, "next_action"));
-		if (jstr(o, "plan") && *jstr(o, "plan"))
-			wrapped("plan:", jstr0(o, "plan"));
-		json_t *bl = json_object_get(o, "blockers");
-		for (size_t j = 0; j < json_array_size(bl); j++) {
-			char *item = xasprintf("- %s", json_string_value(json_array_get(bl, j)));
-			wrapped(j ? "" : "blockers:", item);
-			free(item);
-		}
+		render(json_array_get(out, i));
 	}
 	json_decref(out);
-	json_decref(runs);
-	json_decref(ideas);
-	json_decref(pubs);
-	json_decref(facts);
-	strv_release(&projects);
-	buf_release(&err);
 	return rc;
 }
 
