@@ -76,10 +76,9 @@ main(int argc, char **argv)
 		unknown_command(argv[i]);
 		return 2;
 	}
-	current_cmd = c;
+	ctx.cmd = c;
 	if (ctx.json && !(c->flags & CMD_JSON))
 		usage_error(&ctx, "--json is not available for this command");
-	ctx.cmdname = c->name;
 	int rc = c->fn(argc - i, argv + i, &ctx);
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)

@@ -13,11 +13,14 @@
 
 #include "util/util.h"
 
+struct ros_cmd;
+
+/* What a command runs with: set up by main, passed to the command. */
 struct ctx {
 	const char *root_opt;	/* --root, or NULL */
 	char *root;		/* resolved root (absolute), after ctx_root() */
 	int json;		/* --json */
-	const char *cmdname;
+	const struct ros_cmd *cmd;	/* the command running (for its usage and help) */
 };
 
 enum cmd_flags {
@@ -59,12 +62,29 @@ char *ctx_path(struct ctx *ctx, const char *rel);
  * one but -h/--help.  OPT_LIST appends each occurrence to a struct strv.
  * OPT_INT and OPT_DOUBLE reject junk; every value must be valid UTF-8.  A
  * short alias may be given as 'n' in .shrt.  Positional arguments are
- * collected into *pos (may be NULL: then none are allowed).  On a usage
- * error (an unknown option gets a "did you mean" when one is close) prints
- * the message and the synopsis to stderr and exits 2; --help prints help to
- * stdout and exits 0.
+ * collected into *pos (may be NULL: then none are allowed).
+ *
+ * What the table says is checked by opt_parse, with the same words for
+ * every command: .flags OPT_REQUIRED ("--NAME is required") and
+ * OPT_NONEMPTY ("--NAME must not be empty", for a string); OPT_MIN and
+ * OPT_MAX with .min/.max for a number given ("--NAME must be >= MIN",
+ * "... between MIN and MAX"); .choices "a|b|c" for a string given ("--NAME
+ * must be a, b or c, not 'x'"); .with "OTHER" for an option that goes only
+ * with another ("--NAME goes with --OTHER").  Tables use designated
+ * initialisers: { .name = "grace", .kind = OPT_INT, .dst = &grace, ... }.
+ *
+ * On a usage error (an unknown option gets a "did you mean" when one is
+ * close) prints the message and the synopsis to stderr and exits 2; --help
+ * prints help to stdout and exits 0.
  */
 enum opt_kind { OPT_STR, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LIST };
+
+enum opt_flags {
+	OPT_REQUIRED = 1 << 0,	/* must be given */
+	OPT_MIN = 1 << 1,	/* a number given is >= .min */
+	OPT_MAX = 1 << 2,	/* a number given is <= .max */
+	OPT_NONEMPTY = 1 << 3,	/* a string given is not "" (implied by OPT_REQUIRED) */
+};
 
 struct opt {
 	const char *name;
@@ -74,11 +94,15 @@ struct opt {
 	const char *help;
 	char shrt;		/* optional one-letter alias, e.g. 'n' for -n */
 	int *seen;		/* optional: set to 1 when given */
+	unsigned flags;		/* enum opt_flags */
+	double min, max;	/* with OPT_MIN, OPT_MAX */
+	const char *choices;	/* OPT_STR: the values allowed, "a|b|c" */
+	const char *with;	/* given only together with this option */
 };
-#define OPT_END { NULL, 0, NULL, NULL, NULL, 0, NULL }
+#define OPT_END { .name = NULL }
+#define OPT_TABLE_MAX 64	/* options in one table, at most */
 
-void opt_parse(struct ctx *ctx, const struct ros_cmd *cmd, const struct opt *opts,
-	       int argc, char **argv, struct strv *pos);
+void opt_parse(struct ctx *ctx, const struct opt *opts, int argc, char **argv, struct strv *pos);
 void NORETURN usage_error(struct ctx *ctx, const char *fmt, ...) PRINTF(2, 3);
 void print_cmd_help(const struct ros_cmd *cmd, const struct opt *opts, FILE *f);
 
@@ -86,14 +110,5 @@ void print_cmd_help(const struct ros_cmd *cmd, const struct opt *opts, FILE *f);
  * it instead of parsing them, then exits 0. */
 extern void (*opt_spec_hook)(const struct ros_cmd *cmd, const struct opt *opts);
 
-/* Append "; did you mean PREFIX<name>?" (or "... A or B?") to out for the
- * candidates close to word, a mistyping of one: at most one edit (a letter
- * added, dropped, changed, or two swapped) for words of up to 4 characters,
- * two for longer ones; failing that, the one candidate that word begins (of
- * 3 or more characters).  Returns how many were named (0: out unchanged). */
-int did_you_mean(struct buf *out, const char *word, const struct strv *cands, const char *prefix);
-
-/* Current command (for usage_error) */
-extern const struct ros_cmd *current_cmd;
 
 #endif

@@ -26,6 +26,6 @@ ids_or_filters(struct ctx *ctx, const struct strv *ids, struct run_filter *f, co
 		usage_error(ctx, "give run ids or filters, not both");
 	if (!run_filter_status_ok(f, allowed, nallowed, &bad))
 		usage_error(ctx, "--status %s: only %s runs can be %s", bad, what,
-			    !strcmp(current_cmd->name, "cancel") ? "cancelled" : "retried");
+			    !strcmp(ctx->cmd->name, "cancel") ? "cancelled" : "retried");
 	return filtered;
 }

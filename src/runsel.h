@@ -9,11 +9,16 @@
 #include "store/runfilter.h"
 
 #define RUN_FILTER_OPTS(f) \
-	{ "status", OPT_LIST, &(f)->status, "S[,S...]", "only runs with one of these statuses", 0, NULL }, \
-	{ "project", OPT_LIST, &(f)->project, "P[,P...]", "only runs of these projects", 0, NULL }, \
-	{ "project-id", OPT_LIST, &(f)->project, "P[,P...]", "the same as --project", 0, NULL }, \
-	{ "worker", OPT_LIST, &(f)->worker, "W[,W...]", "only runs given to these workers", 0, NULL }, \
-	{ "worker-id", OPT_LIST, &(f)->worker, "W[,W...]", "the same as --worker", 0, NULL }
+	{ .name = "status", .kind = OPT_LIST, .dst = &(f)->status, .arg = "S[,S...]", \
+	  .help = "only runs with one of these statuses" }, \
+	{ .name = "project", .kind = OPT_LIST, .dst = &(f)->project, .arg = "P[,P...]", \
+	  .help = "only runs of these projects" }, \
+	{ .name = "project-id", .kind = OPT_LIST, .dst = &(f)->project, .arg = "P[,P...]", \
+	  .help = "the same as --project" }, \
+	{ .name = "worker", .kind = OPT_LIST, .dst = &(f)->worker, .arg = "W[,W...]", \
+	  .help = "only runs given to these workers" }, \
+	{ .name = "worker-id", .kind = OPT_LIST, .dst = &(f)->worker, .arg = "W[,W...]", \
+	  .help = "the same as --worker" }
 
 /* After opt_parse: split the comma lists (a filter without a value is a
  * usage error).  1 if any filter was given. */

@@ -183,41 +183,31 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 	a.tdir = "lower";
 	a.priority = 10;
 	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &a.project, "P", "project the run belongs to (required)", 0, NULL },
-		{ "command", OPT_STR, &a.command, "CMD", "shell command to run on the worker (required)", 0, NULL },
-		{ "env", OPT_STR, &a.env, "'K=V ...'", "environment assignments for the command", 0, NULL },
-		{ "worker-pool", OPT_STR, &a.pool, "POOL", "pool of workers that may run it (default: default, any enabled worker)", 0, NULL },
-		{ "priority", OPT_INT, &a.priority, "N", "lower runs first (default 10)", 0, NULL },
-		{ "idea-id", OPT_STR, &a.idea, "ID", "idea this run tests", 0, NULL },
-		{ "benchmark-id", OPT_STR, &a.bench, "ID", "benchmark task it belongs to", 0, NULL },
-		{ "probe-id", OPT_STR, &a.probe, "ID", "probe it belongs to", 0, NULL },
-		{ "metric-parser", OPT_STR, &a.parser, "SPEC", "how metrics are read: '' (key=value), json, jsonl:PATH, regex:NAME=ERE, or a command", 0, NULL },
-		{ "target-metric", OPT_STR, &a.tmetric, "NAME", "metric that decides the best config", 0, NULL },
-		{ "target-direction", OPT_STR, &a.tdir, "higher|lower", "whether the target metric should go up or down (default lower)", 0, NULL },
-		{ "max-retries", OPT_INT, &a.max_retries, "N", "re-queue a stale run up to N times (default 0)", 0, NULL },
-		{ "gpus", OPT_INT, &a.gpus, "N", "GPUs (slots) the run needs (default 1)", 0, &a.gpus_seen },
-		{ "phase", OPT_STR, &a.phase, "NAME", "tag the run with an experiment phase", 0, NULL },
-		{ "sweep", OPT_LIST, &sweeps, "KEY=V1,V2", "one run per value; repeat for the cartesian product; {KEY} is substituted", 0, NULL },
-		{ "dry-run", OPT_BOOL, &a.dry_run, NULL, "print the runs without adding them", 0, NULL },
-		{ "allow-duplicate", OPT_BOOL, &a.allow_dup, NULL, "add even if the same command and env is already pending or running", 0, NULL },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &a.project, .arg = "P", .help = "project the run belongs to (required)", .flags = OPT_REQUIRED },
+		{ .name = "command", .kind = OPT_STR, .dst = &a.command, .arg = "CMD", .help = "shell command to run on the worker (required)", .flags = OPT_REQUIRED },
+		{ .name = "env", .kind = OPT_STR, .dst = &a.env, .arg = "'K=V ...'", .help = "environment assignments for the command" },
+		{ .name = "worker-pool", .kind = OPT_STR, .dst = &a.pool, .arg = "POOL", .help = "pool of workers that may run it (default: default, any enabled worker)" },
+		{ .name = "priority", .kind = OPT_INT, .dst = &a.priority, .arg = "N", .help = "lower runs first (default 10)", .flags = OPT_MIN, .min = 0 },
+		{ .name = "idea-id", .kind = OPT_STR, .dst = &a.idea, .arg = "ID", .help = "idea this run tests" },
+		{ .name = "benchmark-id", .kind = OPT_STR, .dst = &a.bench, .arg = "ID", .help = "benchmark task it belongs to" },
+		{ .name = "probe-id", .kind = OPT_STR, .dst = &a.probe, .arg = "ID", .help = "probe it belongs to" },
+		{ .name = "metric-parser", .kind = OPT_STR, .dst = &a.parser, .arg = "SPEC", .help = "how metrics are read: '' (key=value), json, jsonl:PATH, regex:NAME=ERE, or a command" },
+		{ .name = "target-metric", .kind = OPT_STR, .dst = &a.tmetric, .arg = "NAME", .help = "metric that decides the best config" },
+		{ .name = "target-direction", .kind = OPT_STR, .dst = &a.tdir, .arg = "higher|lower", .help = "whether the target metric should go up or down (default lower)", .choices = "higher|lower" },
+		{ .name = "max-retries", .kind = OPT_INT, .dst = &a.max_retries, .arg = "N", .help = "re-queue a stale run up to N times (default 0)", .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 100 },
+		{ .name = "gpus", .kind = OPT_INT, .dst = &a.gpus, .arg = "N", .help = "GPUs (slots) the run needs (default 1)", .seen = &a.gpus_seen, .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 64 },
+		{ .name = "phase", .kind = OPT_STR, .dst = &a.phase, .arg = "NAME", .help = "tag the run with an experiment phase" },
+		{ .name = "sweep", .kind = OPT_LIST, .dst = &sweeps, .arg = "KEY=V1,V2", .help = "one run per value; repeat for the cartesian product; {KEY} is substituted" },
+		{ .name = "dry-run", .kind = OPT_BOOL, .dst = &a.dry_run, .help = "print the runs without adding them" },
+		{ .name = "allow-duplicate", .kind = OPT_BOOL, .dst = &a.allow_dup, .help = "add even if the same command and env is already pending or running" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 
-	if (!a.project || !*a.project)
-		usage_error(ctx, "--project-id is required");
 	if (!project_id_valid(a.project))
 		usage_error(ctx, "invalid project id '%s' (letters, digits, _ . - only)", a.project);
 	if (!a.command || !a.command[strspn(a.command, " \t\n")])
-		usage_error(ctx, "--command is required and must not be empty");
-	if (a.priority < 0)
-		usage_error(ctx, "--priority must be >= 0");
-	if (a.max_retries < 0 || a.max_retries > 100)
-		usage_error(ctx, "--max-retries must be between 0 and 100");
-	if (a.gpus_seen && (a.gpus < 0 || a.gpus > 64))
-		usage_error(ctx, "--gpus must be between 0 and 64");
-	if (strcmp(a.tdir, "higher") && strcmp(a.tdir, "lower"))
-		usage_error(ctx, "--target-direction must be 'higher' or 'lower', not '%s'", a.tdir);
+		usage_error(ctx, "--command must not be empty");
 	if (!*a.pool || !safe_name(a.pool))
 		usage_error(ctx, "invalid --worker-pool '%s'", a.pool);
 	check_parser(ctx, a.parser);

@@ -114,17 +114,13 @@ cmd_check_fn(int argc, char **argv, struct ctx *ctx)
 	long long watch = 0;
 	int rc = 0, dispatch = 0, idle_rounds = 0;
 	const struct opt opts[] = {
-		{ "watch", OPT_INT, &watch, "SECONDS", "check again every SECONDS until no run is running", 0, NULL },
-		{ "dispatch", OPT_BOOL, &dispatch, NULL, "with --watch: also dispatch pending runs as slots free up, until the queue is empty", 0, NULL },
+		{ .name = "watch", .kind = OPT_INT, .dst = &watch, .arg = "SECONDS", .help = "check again every SECONDS until no run is running", .flags = OPT_MIN, .min = 1 },
+		{ .name = "dispatch", .kind = OPT_BOOL, .dst = &dispatch, .help = "with --watch: also dispatch pending runs as slots free up, until the queue is empty", .with = "watch" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (watch < 0)
-		usage_error(ctx, "--watch must be positive");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	c.root = ctx_root(ctx);
 	c.reg = (struct registry)REGISTRY_INIT;
-	if (dispatch && !watch)
-		usage_error(ctx, "--dispatch goes with --watch");
 	struct watch wt = WATCH_INIT;
 	wt.streak = json_object();
 	c.held = &wt.held;

@@ -184,7 +184,7 @@ cmd_complete_fn(int argc, char **argv, struct ctx *ctx)
 	struct strv pos = STRV_INIT;
 	static const struct opt opts[] = { OPT_END };
 	int rc = 0;
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	const char *what = pos.n ? pos.v[0] : "";
 	if (!strcmp(what, "commands") && pos.n == 1) {
 		for (const struct ros_cmd *const *c = ros_cmds; *c; c++)
@@ -198,8 +198,7 @@ cmd_complete_fn(int argc, char **argv, struct ctx *ctx)
 			char *av[] = { (char *)c->name, NULL };
 			fflush(stdout);
 			opt_spec_hook = print_spec;
-			current_cmd = c;
-			ctx->cmdname = c->name;
+			ctx->cmd = c;
 			rc = c->fn(1, av, ctx);	/* opt_parse prints the spec and exits */
 		}
 	} else if (pos.n == 1 && (!strcmp(what, "runs") || !strcmp(what, "workers") || !strcmp(what, "pools") ||

@@ -14,14 +14,12 @@ cmd_dispatch_fn(int argc, char **argv, struct ctx *ctx)
 	long long max = -1;
 	int dry_run = 0;
 	const struct opt opts[] = {
-		{ "worker-pool", OPT_STR, &pool, "P", "only runs of this pool (any: every pool, the default)", 0, NULL },
-		{ "max", OPT_INT, &max, "N", "dispatch at most N runs", 0, NULL },
-		{ "dry-run", OPT_BOOL, &dry_run, NULL, "show what would go where; change nothing", 0, NULL },
+		{ .name = "worker-pool", .kind = OPT_STR, .dst = &pool, .arg = "P", .help = "only runs of this pool (any: every pool, the default)" },
+		{ .name = "max", .kind = OPT_INT, .dst = &max, .arg = "N", .help = "dispatch at most N runs", .flags = OPT_MIN, .min = 0 },
+		{ .name = "dry-run", .kind = OPT_BOOL, .dst = &dry_run, .help = "show what would go where; change nothing" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (max < -1)
-		usage_error(ctx, "--max must be >= 0");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	if (ctx->json && !dry_run)
 		usage_error(ctx, "--json goes with --dry-run (the plan)");
 	struct dispatch_opts o = DISPATCH_OPTS_INIT;

@@ -10,7 +10,7 @@ cmd_help_fn(int argc, char **argv, struct ctx *ctx)
 {
 	struct strv pos = STRV_INIT;
 	static const struct opt opts[] = { OPT_END };
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	if (pos.n == 0) {
 		list_commands(stdout);
 		strv_release(&pos);
@@ -24,8 +24,7 @@ cmd_help_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	char *av[] = { (char *)c->name, (char *)"--help", NULL };
 	strv_release(&pos);
-	current_cmd = c;
-	ctx->cmdname = c->name;
+	ctx->cmd = c;
 	return c->fn(2, av, ctx);
 }
 

@@ -58,21 +58,12 @@ add_entry(struct ctx *ctx, const char *rel, const char *prefix, json_t *entry)
 static void
 need_project(struct ctx *ctx, const char *p)
 {
-	if (!p || !*p)
-		usage_error(ctx, "--project-id is required");
 	if (!project_id_valid(p))
 		usage_error(ctx, "invalid project id '%s' (letters, digits, _ . - only)", p);
 	if (!project_exists(ctx_root(ctx), p)) {
 		project_unknown_error(ctx_root(ctx), p);
 		exit(1);
 	}
-}
-
-static void
-need_text(struct ctx *ctx, const char *flag, const char *v)
-{
-	if (!v || !*v)
-		usage_error(ctx, "--%s is required", flag);
 }
 
 /* ---- add-idea ---- */
@@ -84,17 +75,14 @@ cmd_add_idea_fn(int argc, char **argv, struct ctx *ctx)
 	const char *project = NULL, *title = NULL, *hyp = "", *metric = "";
 	long long prio = 5;
 	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &project, "P", "project (required)", 0, NULL },
-		{ "title", OPT_STR, &title, "T", "short title (required)", 0, NULL },
-		{ "hypothesis", OPT_STR, &hyp, "H", "what you expect and why", 0, NULL },
-		{ "metric", OPT_STR, &metric, "M", "metric(s) that decide it, e.g. MSE/MAE", 0, NULL },
-		{ "priority", OPT_INT, &prio, "N", "lower first (default 5)", 0, NULL },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &project, .arg = "P", .help = "project (required)", .flags = OPT_REQUIRED },
+		{ .name = "title", .kind = OPT_STR, .dst = &title, .arg = "T", .help = "short title (required)", .flags = OPT_REQUIRED },
+		{ .name = "hypothesis", .kind = OPT_STR, .dst = &hyp, .arg = "H", .help = "what you expect and why" },
+		{ .name = "metric", .kind = OPT_STR, .dst = &metric, .arg = "M", .help = "metric(s) that decide it, e.g. MSE/MAE" },
+		{ .name = "priority", .kind = OPT_INT, .dst = &prio, .arg = "N", .help = "lower first (default 5)", .flags = OPT_MIN, .min = 0 },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	need_text(ctx, "title", title);
-	if (prio < 0)
-		usage_error(ctx, "--priority must be >= 0");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	need_project(ctx, project);
 	return add_entry(ctx, Q_IDEAS, "i", idea_entry(project, title, hyp, metric, prio, "idea_created"));
 }
@@ -116,11 +104,11 @@ cmd_list_ideas_fn(int argc, char **argv, struct ctx *ctx)
 	json_t *out = json_array();
 	int rc = 1;
 	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &project, "P", "only this project", 0, NULL },
-		{ "status", OPT_STR, &status, "S", "only ideas with this status", 0, NULL },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &project, .arg = "P", .help = "only this project" },
+		{ .name = "status", .kind = OPT_STR, .dst = &status, .arg = "S", .help = "only ideas with this status" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 	char *path = ctx_path(ctx, Q_IDEAS);
 	table_init(&t, 5, "ID", "PROJECT", "STATUS", "PRI", "TITLE");
 	t.right = 1u << 3;
@@ -188,20 +176,17 @@ cmd_add_benchmark_fn(int argc, char **argv, struct ctx *ctx)
 	const char *rule = "", *output = NULL;
 	long long prio = 5;
 	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &project, "P", "project (required)", 0, NULL },
-		{ "title", OPT_STR, &title, "T", "what to build or reproduce (required)", 0, NULL },
-		{ "repo-url", OPT_STR, &repo, "URL", "official repository", 0, NULL },
-		{ "command", OPT_STR, &command, "CMD", "command that runs the benchmark", 0, NULL },
-		{ "metric", OPT_STR, &metric, "M", "metric(s) it reports", 0, NULL },
-		{ "pass-rule", OPT_STR, &rule, "RULE", "when the task counts as done", 0, NULL },
-		{ "output-path", OPT_STR, &output, "PATH", "where the result goes (default research/P/benchmark/reproduction.md)", 0, NULL },
-		{ "priority", OPT_INT, &prio, "N", "lower first (default 5)", 0, NULL },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &project, .arg = "P", .help = "project (required)", .flags = OPT_REQUIRED },
+		{ .name = "title", .kind = OPT_STR, .dst = &title, .arg = "T", .help = "what to build or reproduce (required)", .flags = OPT_REQUIRED },
+		{ .name = "repo-url", .kind = OPT_STR, .dst = &repo, .arg = "URL", .help = "official repository" },
+		{ .name = "command", .kind = OPT_STR, .dst = &command, .arg = "CMD", .help = "command that runs the benchmark" },
+		{ .name = "metric", .kind = OPT_STR, .dst = &metric, .arg = "M", .help = "metric(s) it reports" },
+		{ .name = "pass-rule", .kind = OPT_STR, .dst = &rule, .arg = "RULE", .help = "when the task counts as done" },
+		{ .name = "output-path", .kind = OPT_STR, .dst = &output, .arg = "PATH", .help = "where the result goes (default research/P/benchmark/reproduction.md)" },
+		{ .name = "priority", .kind = OPT_INT, .dst = &prio, .arg = "N", .help = "lower first (default 5)", .flags = OPT_MIN, .min = 0 },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	need_text(ctx, "title", title);
-	if (prio < 0)
-		usage_error(ctx, "--priority must be >= 0");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	need_project(ctx, project);
 	char now[32];
 	iso_now(now);
@@ -236,21 +221,16 @@ cmd_add_publication_fn(int argc, char **argv, struct ctx *ctx)
 	struct strv evidence = STRV_INIT;
 	long long prio = 10;
 	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &project, "P", "project (required)", 0, NULL },
-		{ "kind", OPT_STR, &kind, "blog|paper|release", "what to publish (default blog)", 0, NULL },
-		{ "trigger", OPT_STR, &trigger, "T", "benchmark_built | sota_beaten | confirmation_done | ...", 0, NULL },
-		{ "source-evidence", OPT_LIST, &evidence, "PATH", "evidence file it rests on (repeatable)", 0, NULL },
-		{ "output-path", OPT_STR, &output, "PATH", "file to write (default research/P/blog/ or paper/)", 0, NULL },
-		{ "status", OPT_STR, &status, "S", "initial status (default pending)", 0, NULL },
-		{ "priority", OPT_INT, &prio, "N", "lower first (default 10)", 0, NULL },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &project, .arg = "P", .help = "project (required)", .flags = OPT_REQUIRED },
+		{ .name = "kind", .kind = OPT_STR, .dst = &kind, .arg = "blog|paper|release", .help = "what to publish (default blog)", .choices = "blog|paper|release" },
+		{ .name = "trigger", .kind = OPT_STR, .dst = &trigger, .arg = "T", .help = "benchmark_built | sota_beaten | confirmation_done | ..." },
+		{ .name = "source-evidence", .kind = OPT_LIST, .dst = &evidence, .arg = "PATH", .help = "evidence file it rests on (repeatable)" },
+		{ .name = "output-path", .kind = OPT_STR, .dst = &output, .arg = "PATH", .help = "file to write (default research/P/blog/ or paper/)" },
+		{ .name = "status", .kind = OPT_STR, .dst = &status, .arg = "S", .help = "initial status (default pending)" },
+		{ .name = "priority", .kind = OPT_INT, .dst = &prio, .arg = "N", .help = "lower first (default 10)", .flags = OPT_MIN, .min = 0 },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (strcmp(kind, "blog") && strcmp(kind, "paper") && strcmp(kind, "release"))
-		usage_error(ctx, "--kind must be blog, paper or release, not '%s'", kind);
-	for (size_t i = 0; i < evidence.n; i++)
-	if (prio < 0)
-		usage_error(ctx, "--priority must be >= 0");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	need_project(ctx, project);
 	char now[32];
 	iso_now(now);

@@ -46,7 +46,7 @@ cmd_init_fn(int argc, char **argv, struct ctx *ctx)
 	int made = 0, rc = 1;
 	static const struct opt opts[] = { OPT_END };
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	if (pos.n > 1)
 		usage_error(ctx, "too many arguments");
 	const char *dir = pos.n ? pos.v[0] : ctx->root_opt ? ctx->root_opt : ".";

@@ -227,7 +227,7 @@ cmd_key_smoke_fn(int argc, char **argv, struct ctx *ctx)
 {
 	const char *env_file = NULL;
 	const struct opt opts[] = {
-		{ "env-file", OPT_STR, &env_file, "F", "read keys from F (default ~/.env.local)", 0, NULL },
+		{ .name = "env-file", .kind = OPT_STR, .dst = &env_file, .arg = "F", .help = "read keys from F (default ~/.env.local)" },
 		OPT_END
 	};
 	struct envfile ef = { STRV_INIT };
@@ -237,7 +237,7 @@ cmd_key_smoke_fn(int argc, char **argv, struct ctx *ctx)
 	int present = 0, failed = 0;
 	json_t *out = json_array();
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 	path = env_file ? xstrdup(env_file) : expand_home("~/.env.local");
 	if ((text = read_file(path, &len))) {
 		envfile_parse(&ef, text);

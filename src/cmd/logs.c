@@ -114,16 +114,14 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 	long long n = 40;
 	int follow = 0, rc = 1;
 	const struct opt opts[] = {
-		{ "lines", OPT_INT, &n, "N", "last N lines (default 40)", 'n', NULL },
-		{ "follow", OPT_BOOL, &follow, NULL, "keep printing until the run ends", 'f', NULL },
-		{ "raw", OPT_BOOL, &lo.raw, NULL, "the log's bytes as they are, control characters too", 0, NULL },
+		{ .name = "lines", .kind = OPT_INT, .dst = &n, .arg = "N", .help = "last N lines (default 40)", .shrt = 'n', .flags = OPT_MIN | OPT_MAX, .min = 1, .max = 1000000 },
+		{ .name = "follow", .kind = OPT_BOOL, .dst = &follow, .help = "keep printing until the run ends", .shrt = 'f' },
+		{ .name = "raw", .kind = OPT_BOOL, .dst = &lo.raw, .help = "the log's bytes as they are, control characters too" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	if (pos.n != 1)
 		usage_error(ctx, "which run?");
-	if (n < 1 || n > 1000000)
-		usage_error(ctx, "-n must be between 1 and 1000000");
 	if (ctx->json && lo.raw)
 		usage_error(ctx, "--json and --raw do not go together");
 	if (find_run(ctx, pos.v[0], &r, &reg, 1) < 0)
@@ -150,7 +148,7 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	script_begin(&s, w, ctx_root(ctx));
 	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), lines, follow ? "1" : "0", pid, NULL };
-	if (worker_is_slurm(w))
+	if (w->type == WORKER_SLURM)
 		slurm_script_logs(&s, r, lines, follow);
 	else
 		script_call(&s, "ros_logs", args, NULL, 0);

@@ -158,21 +158,15 @@ cmd_init_project_fn(int argc, char **argv, struct ctx *ctx)
 	struct buf err = BUF_INIT;
 	int rc = 1, made = 0;
 	const struct opt opts[] = {
-		{ "title", OPT_STR, &title, "T", "project title (required)", 0, NULL },
-		{ "idea", OPT_STR, &idea, "I", "the high-level idea (required)", 0, NULL },
-		{ "target", OPT_STR, &target, "C", "what success would mean (required)", 0, NULL },
-		{ "metric", OPT_STR, &metric, "M", "primary metric, e.g. MSE", 0, NULL },
-		{ "priority", OPT_INT, &prio, "N", "priority of the first idea (default 5)", 0, NULL },
-		{ "project-id", OPT_STR, &pid, "ID", "id (default: derived from the title)", 0, NULL },
+		{ .name = "title", .kind = OPT_STR, .dst = &title, .arg = "T", .help = "project title (required)", .flags = OPT_REQUIRED },
+		{ .name = "idea", .kind = OPT_STR, .dst = &idea, .arg = "I", .help = "the high-level idea (required)", .flags = OPT_REQUIRED },
+		{ .name = "target", .kind = OPT_STR, .dst = &target, .arg = "C", .help = "what success would mean (required)", .flags = OPT_REQUIRED },
+		{ .name = "metric", .kind = OPT_STR, .dst = &metric, .arg = "M", .help = "primary metric, e.g. MSE" },
+		{ .name = "priority", .kind = OPT_INT, .dst = &prio, .arg = "N", .help = "priority of the first idea (default 5)", .flags = OPT_MIN, .min = 0 },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &pid, .arg = "ID", .help = "id (default: derived from the title)" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	const char *req[][2] = { { "title", title }, { "idea", idea }, { "target", target } };
-	for (size_t i = 0; i < ARRAY_SIZE(req); i++)
-		if (!req[i][1] || !*req[i][1])
-			usage_error(ctx, "--%s is required", req[i][0]);
-	if (prio < 0)
-		usage_error(ctx, "--priority must be >= 0");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	char *id = pid ? xstrdup(pid) : project_id_from_title(title);
 	if (!project_id_valid(id))
 		usage_error(ctx, "invalid project id '%s' (letters, digits, _ . - only)", *id ? id : title);

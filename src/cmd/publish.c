@@ -65,26 +65,18 @@ cmd_publish_fn(int argc, char **argv, struct ctx *ctx)
 	struct results res = RESULTS_INIT;
 	struct publication p = { 0 };
 	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &project, "P", "project (required)", 0, NULL },
-		{ "kind", OPT_STR, &kind, "paper|blog|all", "what to write (default all)", 0, NULL },
-		{ "phase", OPT_STR, &phase, "NAME", "publish one phase (default: all runs together)", 0, NULL },
-		{ "rows", OPT_STR, &rows_s, "K1,K2", "LaTeX pivot: config keys down the side (one line per metric)", 0, NULL },
-		{ "cols", OPT_STR, &cols, "K", "LaTeX pivot: one column per value of this key", 0, NULL },
-		{ "metric", OPT_STR, &metric, "M[,M2]", "metrics to show (default as in results)", 0, NULL },
-		{ "force", OPT_BOOL, &force, NULL, "overwrite outputs even if they were edited since ros wrote them", 0, NULL },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &project, .arg = "P", .help = "project (required)", .flags = OPT_REQUIRED },
+		{ .name = "kind", .kind = OPT_STR, .dst = &kind, .arg = "paper|blog|all", .help = "what to write (default all)", .choices = "paper|blog|all" },
+		{ .name = "phase", .kind = OPT_STR, .dst = &phase, .arg = "NAME", .help = "publish one phase (default: all runs together)", .flags = OPT_NONEMPTY },
+		{ .name = "rows", .kind = OPT_STR, .dst = &rows_s, .arg = "K1,K2", .help = "LaTeX pivot: config keys down the side (one line per metric)", .with = "cols" },
+		{ .name = "cols", .kind = OPT_STR, .dst = &cols, .arg = "K", .help = "LaTeX pivot: one column per value of this key" },
+		{ .name = "metric", .kind = OPT_STR, .dst = &metric, .arg = "M[,M2]", .help = "metrics to show (default as in results)" },
+		{ .name = "force", .kind = OPT_BOOL, .dst = &force, .help = "overwrite outputs even if they were edited since ros wrote them" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (!project || !*project)
-		usage_error(ctx, "--project-id is required");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	if (!project_id_valid(project))
 		usage_error(ctx, "invalid project id '%s' (letters, digits, _ . - only)", project);
-	if (strcmp(kind, "paper") && strcmp(kind, "blog") && strcmp(kind, "all"))
-		usage_error(ctx, "--kind must be paper, blog or all, not '%s'", kind);
-	if (phase && !*phase)
-		usage_error(ctx, "--phase needs a phase name");
-	if (rows_s && !cols)
-		usage_error(ctx, "--rows needs --cols (the key whose values become columns)");
 	if (rows_s && split_list(rows_s, ',', &rows))
 		usage_error(ctx, "--rows: empty key in '%s'", rows_s);
 	if (metric && split_list(metric, ',', &metrics))

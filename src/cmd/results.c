@@ -78,25 +78,19 @@ cmd_results_fn(int argc, char **argv, struct ctx *ctx)
 	struct strv metrics = STRV_INIT, groups = STRV_INIT, projects = STRV_INIT;
 	struct buf err = BUF_INIT;
 	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &project, "P", "project (default: every project that has runs)", 0, NULL },
-		{ "phase", OPT_STR, &phase, "NAME", "only the runs of this phase (default: each phase and all together)", 0, NULL },
-		{ "metric", OPT_STR, &metric, "M[,M2]", "metrics to summarise, the first decides the best (default: the runs' target_metric, then every other metric reported)", 0, NULL },
-		{ "direction", OPT_STR, &direction, "lower|higher", "whether the first metric should go down or up (default: the runs' target_direction)", 0, NULL },
-		{ "over", OPT_STR, &over, "KEY", "param the statistics run over (default seed)", 0, NULL },
-		{ "group-by", OPT_STR, &group_by, "K1,K2", "params that make a configuration (default: all but --over)", 0, NULL },
-		{ "no-collect", OPT_BOOL, &no_collect, NULL, "do not fetch missing metrics from the workers", 0, NULL },
-		{ "recollect", OPT_BOOL, &recollect, NULL, "fetch again the metrics of runs whose parser failed", 0, NULL },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &project, .arg = "P", .help = "project (default: every project that has runs)" },
+		{ .name = "phase", .kind = OPT_STR, .dst = &phase, .arg = "NAME", .help = "only the runs of this phase (default: each phase and all together)", .flags = OPT_NONEMPTY },
+		{ .name = "metric", .kind = OPT_STR, .dst = &metric, .arg = "M[,M2]", .help = "metrics to summarise, the first decides the best (default: the runs' target_metric, then every other metric reported)" },
+		{ .name = "direction", .kind = OPT_STR, .dst = &direction, .arg = "lower|higher", .help = "whether the first metric should go down or up (default: the runs' target_direction)", .choices = "lower|higher" },
+		{ .name = "over", .kind = OPT_STR, .dst = &over, .arg = "KEY", .help = "param the statistics run over (default seed)", .flags = OPT_NONEMPTY },
+		{ .name = "group-by", .kind = OPT_STR, .dst = &group_by, .arg = "K1,K2", .help = "params that make a configuration (default: all but --over)" },
+		{ .name = "no-collect", .kind = OPT_BOOL, .dst = &no_collect, .help = "do not fetch missing metrics from the workers" },
+		{ .name = "recollect", .kind = OPT_BOOL, .dst = &recollect, .help = "fetch again the metrics of runs whose parser failed" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 	names_of(ctx, "metric", metric, &metrics);
 	names_of(ctx, "group-by", group_by, &groups);
-	if (!*over)
-		usage_error(ctx, "--over needs a param name");
-	if (direction && strcmp(direction, "lower") && strcmp(direction, "higher"))
-		usage_error(ctx, "--direction must be 'lower' or 'higher', not '%s'", direction);
-	if (phase && !*phase)
-		usage_error(ctx, "--phase needs a phase name");
 	if (project && !project_id_valid(project))
 		usage_error(ctx, "invalid project id '%s' (letters, digits, _ . - only)", project);
 	const char *root = ctx_root(ctx);

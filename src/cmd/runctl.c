@@ -63,16 +63,14 @@ cmd_cancel_fn(int argc, char **argv, struct ctx *ctx)
 	long long grace = 10;
 	int rc = 0, dry = 0;
 	const struct opt opts[] = {
-		{ "grace", OPT_INT, &grace, "SECONDS", "wait this long after SIGTERM before SIGKILL (default 10)", 0, NULL },
+		{ .name = "grace", .kind = OPT_INT, .dst = &grace, .arg = "SECONDS", .help = "wait this long after SIGTERM before SIGKILL (default 10)", .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 3600 },
 		RUN_FILTER_OPTS(&f),
-		{ "dry-run", OPT_BOOL, &dry, NULL, "say which runs would be cancelled; change nothing", 0, NULL },
+		{ .name = "dry-run", .kind = OPT_BOOL, .dst = &dry, .help = "say which runs would be cancelled; change nothing" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, &args);
+	opt_parse(ctx, opts, argc, argv, &args);
 	int filtered = ids_or_filters(ctx, &args, &f, cancellable, ARRAY_SIZE(cancellable),
 				      "pending, dispatching or running");
-	if (grace < 0 || grace > 3600)
-		usage_error(ctx, "--grace must be between 0 and 3600");
 	const char *root = ctx_root(ctx);
 	char *path = ctx_path(ctx, Q_RUNS);
 	cancel_init(&c, root, grace);
@@ -226,10 +224,10 @@ cmd_retry_fn(int argc, char **argv, struct ctx *ctx)
 	struct buf err = BUF_INIT;
 	const struct opt opts[] = {
 		RUN_FILTER_OPTS(&f),
-		{ "dry-run", OPT_BOOL, &rt.dry, NULL, "say which runs would be retried; change nothing", 0, NULL },
+		{ .name = "dry-run", .kind = OPT_BOOL, .dst = &rt.dry, .help = "say which runs would be retried; change nothing" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, &rt.ids);
+	opt_parse(ctx, opts, argc, argv, &rt.ids);
 	int filtered = ids_or_filters(ctx, &rt.ids, &f, retriable, ARRAY_SIZE(retriable), "failed, stale or cancelled");
 	iso_now(rt.now);
 	int r = queue_update(ctx_root(ctx), Q_RUNS, requeue, &rt, &err);

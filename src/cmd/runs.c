@@ -176,17 +176,15 @@ cmd_runs_fn(int argc, char **argv, struct ctx *ctx)
 	struct queue q = QUEUE_INIT;
 	struct buf err = BUF_INIT;
 	long long last = 0;
-	int wide = 0, rc = 1, last_given = 0;
+	int wide = 0, rc = 1;
 	const struct opt opts[] = {
 		RUN_FILTER_OPTS(&f),
-		{ "last", OPT_INT, &last, "N", "only the last N runs that match (the newest)", 'n', &last_given },
-		{ "wide", OPT_BOOL, &wide, NULL, "commands in full, not cut to the terminal's width", 'w', NULL },
+		{ .name = "last", .kind = OPT_INT, .dst = &last, .arg = "N", .help = "only the last N runs that match (the newest)", .shrt = 'n', .flags = OPT_MIN, .min = 1 },
+		{ .name = "wide", .kind = OPT_BOOL, .dst = &wide, .help = "commands in full, not cut to the terminal's width", .shrt = 'w' },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 	run_filter_ready(ctx, &f);
-	if (last_given && last < 1)
-		usage_error(ctx, "--last must be a positive number");
 	char *path = ctx_path(ctx, Q_RUNS);
 	if (queue_load(&q, path, &err) < 0) {
 		error("%s", err.s);

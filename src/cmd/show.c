@@ -293,14 +293,12 @@ cmd_show_fn(int argc, char **argv, struct ctx *ctx)
 	long long lines = 10;
 	int rc = 1;
 	const struct opt opts[] = {
-		{ "lines", OPT_INT, &lines, "N", "last N lines of the log (default 10)", 'n', NULL },
+		{ .name = "lines", .kind = OPT_INT, .dst = &lines, .arg = "N", .help = "last N lines of the log (default 10)", .shrt = 'n', .flags = OPT_MIN | OPT_MAX, .min = 1, .max = 1000 },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	if (pos.n != 1)
 		usage_error(ctx, "which run?");
-	if (lines < 1 || lines > 1000)
-		usage_error(ctx, "-n must be between 1 and 1000");
 	const char *root = ctx_root(ctx);
 	char *path = ctx_path(ctx, Q_RUNS);
 	json_t *out = json_object(), *r;

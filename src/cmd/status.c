@@ -37,7 +37,7 @@ cmd_status_fn(int argc, char **argv, struct ctx *ctx)
 	json_t *out = json_object();
 	int rc = 0;
 
-	opt_parse(ctx, current_cmd, (const struct opt[]){ OPT_END }, argc, argv, NULL);
+	opt_parse(ctx, (const struct opt[]){ OPT_END }, argc, argv, NULL);
 	const char *root = ctx_root(ctx);
 	for (size_t i = 0; i < ARRAY_SIZE(queues); i++) {
 		struct queue q = QUEUE_INIT;

@@ -261,7 +261,7 @@ cmd_validate_fn(int argc, char **argv, struct ctx *ctx)
 	struct strv projects = STRV_INIT;
 	struct ydoc d = YDOC_INIT;
 	static const struct opt opts[] = { OPT_END };
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 	v.root = ctx_root(ctx);
 	if (ctx->json)
 		v.json = json_array();

@@ -13,7 +13,7 @@
 #include "util/jx.h"
 #include "util/table.h"
 #include "vast/blacklist.h"
-#include "vast/vworker.h"
+#include "vast/values.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +38,14 @@ cmd_vastai_blacklist_fn(int argc, char **argv, struct ctx *ctx)
 {
 	const char *reason = NULL;
 	const struct opt opts[] = {
-		{ "reason", OPT_STR, &reason, "TEXT", "why (add): kept in the file with the date", 0, NULL },
+		{ .name = "reason", .kind = OPT_STR, .dst = &reason, .arg = "TEXT", .help = "why (add): kept in the file with the date" },
 		OPT_END
 	};
 	struct strv pos = STRV_INIT;
 	struct buf err = BUF_INIT;
 	int rc = 1;
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	if (!pos.n)
 		usage_error(ctx, "add, remove or list?");
 	const char *sub = pos.v[0];

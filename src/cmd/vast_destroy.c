@@ -16,7 +16,7 @@
 #include "util/jx.h"
 #include "vast/api.h"
 #include "vast/reconcile.h"
-#include "vast/vworker.h"
+#include "vast/values.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +55,8 @@ cmd_vastai_destroy_fn(int argc, char **argv, struct ctx *ctx)
 	const char *api_key = NULL;
 	int yes = 0, rc = 1, gone = 0;
 	const struct opt opts[] = {
-		{ "yes", OPT_BOOL, &yes, NULL, "do not ask", 'y', NULL },
-		{ "api-key", OPT_STR, &api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
+		{ .name = "yes", .kind = OPT_BOOL, .dst = &yes, .help = "do not ask", .shrt = 'y' },
+		{ .name = "api-key", .kind = OPT_STR, .dst = &api_key, .arg = "KEY", .help = "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)" },
 		OPT_END
 	};
 	struct strv pos = STRV_INIT;
@@ -65,7 +65,7 @@ cmd_vastai_destroy_fn(int argc, char **argv, struct ctx *ctx)
 	struct buf err = BUF_INIT, what = BUF_INIT;
 	json_t *inst = NULL;
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	if (pos.n != 1)
 		usage_error(ctx, pos.n ? "one instance at a time" : "which instance?");
 	const char *root = ctx_root(ctx);

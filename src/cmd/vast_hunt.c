@@ -15,7 +15,7 @@
 #include "vast/api.h"
 #include "vast/hunt.h"
 #include "vast/search.h"
-#include "vast/vworker.h"
+#include "vast/values.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -256,67 +256,52 @@ static void
 parse_flags(struct ctx *ctx, int argc, char **argv, struct hunt_flags *f, struct vast_given *g)
 {
 	const struct opt opts[] = {
-		{ "project-id", OPT_STR, &f->project, "P", "use the project's hardware: section", 0, NULL },
-		{ "profile", OPT_STR, &f->profile, "NAME", "pytorch, jax, or one of vastai/profiles.yaml", 0, NULL },
-		{ "max-dph", OPT_DOUBLE, &f->max_dph, "X", "at most X $/hr: dph<=X (checked here too)", 0, NULL },
-		{ "ref-hours", OPT_DOUBLE, &f->ref_hours, "H", "hours the job takes on the reference GPU (default 1)", 0, NULL },
-		{ "ref-dlp", OPT_DOUBLE, &f->ref_dlp, "D", "DLPerf of the reference GPU (default 12.4, an RTX 3060)", 0, NULL },
-		{ "data-gb", OPT_DOUBLE, &f->data_gb, "G", "GB moved in and out (bandwidth cost)", 0, NULL },
-		{ "storage", OPT_DOUBLE, &f->storage, "GB", "disk the job needs: disk_space>=GB, and the storage cost", 0, NULL },
-		{ "disk-gb", OPT_DOUBLE, &f->disk_gb, "G", "the same as --storage", 0, NULL },
-		{ "min-disk-space", OPT_DOUBLE, &f->min_disk_space, "GB", "disk_space>=GB, a filter only (with --storage: the larger)", 0, NULL },
-		{ "min-dlperf-usd", OPT_DOUBLE, &f->min_dlperf_usd, "X", "DLPerf per $/hr: dlperf_usd>=X (dlperf_per_dphtotal)", 0, NULL },
-		{ "min-reliability", OPT_DOUBLE, &f->min_reliability, "X", "reliability>=X, a fraction (0.95 for 95%)", 0, NULL },
-		{ "min-gpu-ram", OPT_DOUBLE, &f->min_gpu_ram, "GB", "VRAM per GPU: gpu_ram>=GB (sent in MB: GB × 1000)", 0, NULL },
-		{ "min-vram-gb", OPT_DOUBLE, &f->min_vram, "G", "the same as --min-gpu-ram", 0, NULL },
-		{ "min-ports", OPT_INT, &f->min_ports, "N", "open direct ports: direct_port_count>=N", 0, &f->min_ports_seen },
-		{ "min-cuda", OPT_DOUBLE, &f->min_cuda, "V", "highest CUDA the driver runs: cuda_max_good>=V", 0, NULL },
-		{ "gpu", OPT_STR, &f->gpu, "NAMES", "only these GPUs: gpu_name in [...], e.g. 'RTX 3060,RTX 3070'", 0, NULL },
-		{ "num-gpus", OPT_INT, &f->num_gpus, "N", "exactly N GPUs: num_gpus=N", 0, &f->num_gpus_seen },
-		{ "exclude-geolocation", OPT_STR, &f->exclude_geo, "CODES", "not in these countries: geolocation notin [...], e.g. CN,VN", 0, NULL },
-		{ "exclude-offer-id", OPT_LIST, &f->exclude_offers, "IDS", "never rank nor rent these: id notin [...] (repeatable, comma list; checked here too)", 0, NULL },
-		{ "limit", OPT_INT, &f->limit, "N", "ask Vast.ai for at most N offers", 0, NULL },
-		{ "order", OPT_STR, &f->order, "F", "Vast.ai's order of the search, e.g. dph+ (default score-)", 0, NULL },
-		{ "query", OPT_STR, &f->query, "Q", "more terms in the CLI's language: 'dph<0.1 gpu_ram>=8'", 0, NULL },
-		{ "rent", OPT_BOOL, &f->rent, NULL, "rent the best offer, wait for it, register it as a worker", 0, NULL },
-		{ "yes", OPT_BOOL, &f->yes, NULL, "rent without asking (needed without a terminal)", 'y', NULL },
-		{ "image", OPT_STR, &f->image, "I", "docker image to rent with", 0, NULL },
-		{ "onstart", OPT_STR, &f->onstart, "CMD", "script run when the instance starts", 0, NULL },
-		{ "disk", OPT_DOUBLE, &f->disk, "G", "disk to rent (default --storage, else 32)", 0, NULL },
-		{ "pool", OPT_STR, &f->pool, "P", "worker pool of the new worker (default vastai)", 0, NULL },
-		{ "ssh-mode", OPT_STR, &f->ssh_mode, "proxy|direct", "how the new worker is reached (default proxy)", 0, NULL },
-		{ "key", OPT_STR, &f->key, "PATH", "ssh.key of the new worker", 0, NULL },
-		{ "workspace", OPT_STR, &f->workspace, "DIR", "workspace of the new worker (default /root/research-worker)", 0, NULL },
-		{ "timeout", OPT_INT, &f->timeout, "S", "seconds to wait for the instance to run (default 900)", 0, NULL },
-		{ "api-key", OPT_STR, &f->api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
+		{ .name = "project-id", .kind = OPT_STR, .dst = &f->project, .arg = "P", .help = "use the project's hardware: section" },
+		{ .name = "profile", .kind = OPT_STR, .dst = &f->profile, .arg = "NAME", .help = "pytorch, jax, or one of vastai/profiles.yaml" },
+		{ .name = "max-dph", .kind = OPT_DOUBLE, .dst = &f->max_dph, .arg = "X", .help = "at most X $/hr: dph<=X (checked here too)", .flags = OPT_MIN, .min = 0 },
+		{ .name = "ref-hours", .kind = OPT_DOUBLE, .dst = &f->ref_hours, .arg = "H", .help = "hours the job takes on the reference GPU (default 1)" },
+		{ .name = "ref-dlp", .kind = OPT_DOUBLE, .dst = &f->ref_dlp, .arg = "D", .help = "DLPerf of the reference GPU (default 12.4, an RTX 3060)" },
+		{ .name = "data-gb", .kind = OPT_DOUBLE, .dst = &f->data_gb, .arg = "G", .help = "GB moved in and out (bandwidth cost)", .flags = OPT_MIN, .min = 0 },
+		{ .name = "storage", .kind = OPT_DOUBLE, .dst = &f->storage, .arg = "GB", .help = "disk the job needs: disk_space>=GB, and the storage cost", .flags = OPT_MIN, .min = 0 },
+		{ .name = "disk-gb", .kind = OPT_DOUBLE, .dst = &f->disk_gb, .arg = "G", .help = "the same as --storage", .flags = OPT_MIN, .min = 0 },
+		{ .name = "min-disk-space", .kind = OPT_DOUBLE, .dst = &f->min_disk_space, .arg = "GB", .help = "disk_space>=GB, a filter only (with --storage: the larger)", .flags = OPT_MIN, .min = 0 },
+		{ .name = "min-dlperf-usd", .kind = OPT_DOUBLE, .dst = &f->min_dlperf_usd, .arg = "X", .help = "DLPerf per $/hr: dlperf_usd>=X (dlperf_per_dphtotal)", .flags = OPT_MIN, .min = 0 },
+		{ .name = "min-reliability", .kind = OPT_DOUBLE, .dst = &f->min_reliability, .arg = "X", .help = "reliability>=X, a fraction (0.95 for 95%)" },
+		{ .name = "min-gpu-ram", .kind = OPT_DOUBLE, .dst = &f->min_gpu_ram, .arg = "GB", .help = "VRAM per GPU: gpu_ram>=GB (sent in MB: GB × 1000)", .flags = OPT_MIN, .min = 0 },
+		{ .name = "min-vram-gb", .kind = OPT_DOUBLE, .dst = &f->min_vram, .arg = "G", .help = "the same as --min-gpu-ram", .flags = OPT_MIN, .min = 0 },
+		{ .name = "min-ports", .kind = OPT_INT, .dst = &f->min_ports, .arg = "N", .help = "open direct ports: direct_port_count>=N", .seen = &f->min_ports_seen, .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 65535 },
+		{ .name = "min-cuda", .kind = OPT_DOUBLE, .dst = &f->min_cuda, .arg = "V", .help = "highest CUDA the driver runs: cuda_max_good>=V", .flags = OPT_MIN, .min = 0 },
+		{ .name = "gpu", .kind = OPT_STR, .dst = &f->gpu, .arg = "NAMES", .help = "only these GPUs: gpu_name in [...], e.g. 'RTX 3060,RTX 3070'" },
+		{ .name = "num-gpus", .kind = OPT_INT, .dst = &f->num_gpus, .arg = "N", .help = "exactly N GPUs: num_gpus=N", .seen = &f->num_gpus_seen, .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 64 },
+		{ .name = "exclude-geolocation", .kind = OPT_STR, .dst = &f->exclude_geo, .arg = "CODES", .help = "not in these countries: geolocation notin [...], e.g. CN,VN" },
+		{ .name = "exclude-offer-id", .kind = OPT_LIST, .dst = &f->exclude_offers, .arg = "IDS", .help = "never rank nor rent these: id notin [...] (repeatable, comma list; checked here too)" },
+		{ .name = "limit", .kind = OPT_INT, .dst = &f->limit, .arg = "N", .help = "ask Vast.ai for at most N offers", .flags = OPT_MIN, .min = 0 },
+		{ .name = "order", .kind = OPT_STR, .dst = &f->order, .arg = "F", .help = "Vast.ai's order of the search, e.g. dph+ (default score-)" },
+		{ .name = "query", .kind = OPT_STR, .dst = &f->query, .arg = "Q", .help = "more terms in the CLI's language: 'dph<0.1 gpu_ram>=8'" },
+		{ .name = "rent", .kind = OPT_BOOL, .dst = &f->rent, .help = "rent the best offer, wait for it, register it as a worker" },
+		{ .name = "yes", .kind = OPT_BOOL, .dst = &f->yes, .help = "rent without asking (needed without a terminal)", .shrt = 'y', .with = "rent" },
+		{ .name = "image", .kind = OPT_STR, .dst = &f->image, .arg = "I", .help = "docker image to rent with", .with = "rent" },
+		{ .name = "onstart", .kind = OPT_STR, .dst = &f->onstart, .arg = "CMD", .help = "script run when the instance starts", .with = "rent" },
+		{ .name = "disk", .kind = OPT_DOUBLE, .dst = &f->disk, .arg = "G", .help = "disk to rent (default --storage, else 32)", .flags = OPT_MIN, .min = 0, .with = "rent" },
+		{ .name = "pool", .kind = OPT_STR, .dst = &f->pool, .arg = "P", .help = "worker pool of the new worker (default vastai)", .with = "rent" },
+		{ .name = "ssh-mode", .kind = OPT_STR, .dst = &f->ssh_mode, .help = "how the new worker is reached (default proxy)", .choices = "proxy|direct", .with = "rent" },
+		{ .name = "key", .kind = OPT_STR, .dst = &f->key, .arg = "PATH", .help = "ssh.key of the new worker", .with = "rent" },
+		{ .name = "workspace", .kind = OPT_STR, .dst = &f->workspace, .arg = "DIR", .help = "workspace of the new worker (default /root/research-worker)", .with = "rent" },
+		{ .name = "timeout", .kind = OPT_INT, .dst = &f->timeout, .arg = "S", .help = "seconds to wait for the instance to run (default 900)", .flags = OPT_MIN, .min = 0, .with = "rent" },
+		{ .name = "api-key", .kind = OPT_STR, .dst = &f->api_key, .arg = "KEY", .help = "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)" },
 		OPT_END
 	};
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 	given_of(f, g);
-	for (size_t i = 0; i < N_GIVEN; i++)
-		if (g[i].kind == VG_NUM && !isnan(g[i].num) && g[i].num < 0)
-			usage_error(ctx, "numbers must not be negative (--%s)", g[i].name);
-	if (!isnan(f->disk) && f->disk < 0)
-		usage_error(ctx, "numbers must not be negative (--disk)");
 	if ((!isnan(f->ref_hours) && f->ref_hours <= 0) || (!isnan(f->ref_dlp) && f->ref_dlp <= 0))
 		usage_error(ctx, "--ref-hours and --ref-dlp must be positive");
-	if (!isnan(f->min_reliability) && f->min_reliability > 1)
+	if (!isnan(f->min_reliability) && (f->min_reliability < 0 || f->min_reliability > 1))
 		usage_error(ctx, "--min-reliability is a fraction from 0 to 1 (0.95 for 95%%), not %g", f->min_reliability);
-	if (f->num_gpus < 0 || f->num_gpus > 64 || f->limit < 0 || f->timeout < 0)
-		usage_error(ctx, "--num-gpus, --limit and --timeout must be small non-negative numbers");
-	if (f->min_ports_seen && (f->min_ports < 0 || f->min_ports > 65535))
-		usage_error(ctx, "--min-ports must be a number of ports from 0 to 65535");
 	if (f->project && !safe_name(f->project))
 		usage_error(ctx, "invalid --project-id '%s'", f->project);
 	if (f->pool && !safe_name(f->pool))
 		usage_error(ctx, "invalid --pool '%s'", f->pool);
-	if (f->ssh_mode && strcmp(f->ssh_mode, "proxy") && strcmp(f->ssh_mode, "direct"))
-		usage_error(ctx, "--ssh-mode must be proxy or direct");
-	if (!f->rent && (f->yes || f->image || f->onstart || !isnan(f->disk) || f->pool || f->ssh_mode || f->key ||
-			 f->workspace || f->timeout))
-		usage_error(ctx, "--yes, --image, --onstart, --disk, --pool, --ssh-mode, --key, --workspace and "
-			    "--timeout go with --rent");
 	if (f->rent && !f->yes && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)))
 		usage_error(ctx, "--rent spends money and there is no terminal to ask on: add --yes to rent "
 			    "without asking");

@@ -17,7 +17,7 @@
 #include "store/registry.h"
 #include "util/jx.h"
 #include "vast/api.h"
-#include "vast/vworker.h"
+#include "vast/values.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +102,7 @@ cmd_vastai_instances_fn(int argc, char **argv, struct ctx *ctx)
 {
 	const char *api_key = NULL;
 	const struct opt opts[] = {
-		{ "api-key", OPT_STR, &api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
+		{ .name = "api-key", .kind = OPT_STR, .dst = &api_key, .arg = "KEY", .help = "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)" },
 		OPT_END
 	};
 	struct registry r = REGISTRY_INIT;
@@ -112,7 +112,7 @@ cmd_vastai_instances_fn(int argc, char **argv, struct ctx *ctx)
 	size_t i;
 	int rc = 1;
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 	const char *root = ctx_root(ctx);
 	if (registry_load(&r, root, &err) < 0 || vast_client_init(&vc, api_key, &err) < 0 ||
 	    !(live = vast_list_instances(&vc, &err))) {

@@ -21,7 +21,7 @@
 #include "util/jx.h"
 #include "vast/api.h"
 #include "vast/reconcile.h"
-#include "vast/vworker.h"
+#include "vast/values.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -172,8 +172,8 @@ cmd_vastai_reconcile_fn(int argc, char **argv, struct ctx *ctx)
 	const char *api_key = NULL;
 	int fix = 0;
 	const struct opt opts[] = {
-		{ "fix", OPT_BOOL, &fix, NULL, "apply the fixes to workers.yaml (and stale the runs of gone workers)", 0, NULL },
-		{ "api-key", OPT_STR, &api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
+		{ .name = "fix", .kind = OPT_BOOL, .dst = &fix, .help = "apply the fixes to workers.yaml (and stale the runs of gone workers)" },
+		{ .name = "api-key", .kind = OPT_STR, .dst = &api_key, .arg = "KEY", .help = "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)" },
 		OPT_END
 	};
 	struct vast_client vc = VAST_CLIENT_INIT;
@@ -183,14 +183,14 @@ cmd_vastai_reconcile_fn(int argc, char **argv, struct ctx *ctx)
 	char when[32];
 	int ret = 1;
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
+	opt_parse(ctx, opts, argc, argv, NULL);
 	const char *root = ctx_root(ctx);
 	if (vast_client_init(&vc, api_key, &err) < 0 || !(live = vast_list_instances(&vc, &err)) ||
 	    vast_reconcile(root, live, fix, &rc, &err) < 0) {
 		error("%s", err.s);
 		goto out;
 	}
-	time_t now = time(NULL);
+	time_t now = time_now();
 	struct tm tm;
 	localtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);

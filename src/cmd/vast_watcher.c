@@ -174,13 +174,6 @@ stop(struct ctx *ctx, long long timeout)
 /* ---- status ---- */
 
 static long long
-ago(const char *iso)
-{
-	time_t t = iso ? parse_iso_time(iso) : (time_t)-1;
-	return t == (time_t)-1 ? -1 : (long long)(time(NULL) - t);
-}
-
-static long long
 num(const json_t *o, const char *k)
 {
 	return (long long)json_integer_value(json_object_get(o, k));
@@ -208,13 +201,13 @@ print_state(const json_t *st)
 		printf("last tick: none yet\n");
 		return;
 	}
-	watch_dur(d, (double)ago(jstr(lt, "at")));
+	watch_dur(d, (double)iso_age(jstr(lt, "at")));
 	printf("last tick: #%lld at %s (%s ago): %s; %lld instance%s, $%.4f/hr; rented %lld, destroyed %lld\n",
 	       num(lt, "tick"), jstr0(lt, "at"), d, jstr0(lt, "outcome"), num(lt, "instances"),
 	       num(lt, "instances") == 1 ? "" : "s", json_number_value(json_object_get(lt, "dph")),
 	       num(lt, "rented"), num(lt, "destroyed"));
 	if (jstr(st, "next_tick_at")) {
-		watch_dur(d, (double)-ago(jstr(st, "next_tick_at")));
+		watch_dur(d, (double)-iso_age(jstr(st, "next_tick_at")));
 		printf("next tick: in %s\n", d);
 	}
 }
@@ -326,33 +319,35 @@ cmd_vastai_watcher_fn(int argc, char **argv, struct ctx *ctx)
 	long long lines = 40, timeout = 30;
 	int follow = 0, once = 0, seen_lines = 0, seen_timeout = 0;
 	const struct opt opts[] = {
-		{ "lines", OPT_INT, &lines, "N", "log: the last N lines (default 40)", 'n', &seen_lines },
-		{ "follow", OPT_BOOL, &follow, NULL, "log: then print lines as they come", 'f', NULL },
-		{ "once", OPT_BOOL, &once, NULL, "run: one tick, then exit", 0, NULL },
-		{ "timeout", OPT_INT, &timeout, "S", "start, stop: wait at most S seconds (default 30)", 0, &seen_timeout },
-		{ "api-key", OPT_STR, &api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
+		{ .name = "lines", .kind = OPT_INT, .dst = &lines, .arg = "N", .help = "log: the last N lines (default 40)", .shrt = 'n', .seen = &seen_lines, .flags = OPT_MIN, .min = 0 },
+		{ .name = "follow", .kind = OPT_BOOL, .dst = &follow, .help = "log: then print lines as they come", .shrt = 'f' },
+		{ .name = "once", .kind = OPT_BOOL, .dst = &once, .help = "run: one tick, then exit" },
+		{ .name = "timeout", .kind = OPT_INT, .dst = &timeout, .arg = "S", .help = "start, stop: wait at most S seconds (default 30)", .seen = &seen_timeout, .flags = OPT_MIN, .min = 1 },
+		{ .name = "api-key", .kind = OPT_STR, .dst = &api_key, .arg = "KEY", .help = "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)" },
 		OPT_END
 	};
 	struct strv pos = STRV_INIT;
 	int rc = 1;
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	if (pos.n != 1)
 		usage_error(ctx, pos.n ? "one subcommand at a time" : "start, stop, status, log, run or blacklist?");
 	const char *sub = pos.v[0];
 	int is_log = !strcmp(sub, "log");
-	if ((seen_lines || follow) && !is_log)
-		usage_error(ctx, "-n and -f go with log");
-	if (once && strcmp(sub, "run"))
-		usage_error(ctx, "--once goes with run");
-	if (seen_timeout && strcmp(sub, "start") && strcmp(sub, "stop"))
-		usage_error(ctx, "--timeout goes with start and stop");
-	if (api_key && strcmp(sub, "start") && strcmp(sub, "run") && strcmp(sub, "status"))
-		usage_error(ctx, "--api-key goes with start, run and status");
-	if (ctx->json && strcmp(sub, "status") && strcmp(sub, "blacklist"))
-		usage_error(ctx, "--json goes with status and blacklist");
-	if (lines < 0 || timeout < 1)
-		usage_error(ctx, "-n must be 0 or more, --timeout at least 1");
+	/* the options each subcommand takes */
+	const struct {
+		int given;
+		const char *subs, *says;
+	} only[] = {
+		{ seen_lines || follow, "log", "-n and -f go with log" },
+		{ once, "run", "--once goes with run" },
+		{ seen_timeout, "start stop", "--timeout goes with start and stop" },
+		{ api_key != NULL, "start run status", "--api-key goes with start, run and status" },
+		{ ctx->json, "status blacklist", "--json goes with status and blacklist" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(only); i++)
+		if (only[i].given && !list_has(only[i].subs, ' ', sub))
+			usage_error(ctx, "%s", only[i].says);
 	if (!strcmp(sub, "run"))
 		rc = run(ctx, api_key, once);
 	else if (!strcmp(sub, "start"))

@@ -94,16 +94,14 @@ cmd_worker_status_fn(int argc, char **argv, struct ctx *ctx)
 	struct buf err = BUF_INIT;
 	long long timeout = 20;
 	const struct opt opts[] = {
-		{ "timeout", OPT_INT, &timeout, "SECONDS", "give up on a worker after this long (default 20)", 0, NULL },
+		{ .name = "timeout", .kind = OPT_INT, .dst = &timeout, .arg = "SECONDS", .help = "give up on a worker after this long (default 20)", .flags = OPT_MIN | OPT_MAX, .min = 1, .max = 86400 },
 		OPT_END
 	};
 	json_t *rows, *row;
 	size_t i;
 	int rc = 0;
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (timeout < 1)
-		usage_error(ctx, "--timeout must be positive");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	if (!(rows = worker_status(ctx_root(ctx), (int)timeout * 1000, &err))) {
 		error("%s", err.s);
 		buf_release(&err);
@@ -149,17 +147,15 @@ cmd_setup_worker_fn(int argc, char **argv, struct ctx *ctx)
 	struct buf err = BUF_INIT;
 	const char *id = NULL;
 	const struct opt opts[] = {
-		{ "worker-id", OPT_STR, &id, "ID", "the worker to prepare (required)", 0, NULL },
-		{ "env-file", OPT_STR, &so.env_file, "PATH", "secrets to sync (default ~/.env.local)", 0, NULL },
-		{ "no-env", OPT_BOOL, &so.no_env, NULL, "do not sync the env file", 0, NULL },
-		{ "no-install", OPT_BOOL, &so.no_install, NULL, "never install packages", 0, NULL },
+		{ .name = "worker-id", .kind = OPT_STR, .dst = &id, .arg = "ID", .help = "the worker to prepare (required)", .flags = OPT_REQUIRED },
+		{ .name = "env-file", .kind = OPT_STR, .dst = &so.env_file, .arg = "PATH", .help = "secrets to sync (default ~/.env.local)" },
+		{ .name = "no-env", .kind = OPT_BOOL, .dst = &so.no_env, .help = "do not sync the env file" },
+		{ .name = "no-install", .kind = OPT_BOOL, .dst = &so.no_install, .help = "never install packages" },
 		OPT_END
 	};
 	int rc = 0;
 
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (!id)
-		usage_error(ctx, "--worker-id is required");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	so.say = show_line;
 	if (worker_setup(ctx_root(ctx), id, &so, &err) < 0) {
 		error("%s", err.s);

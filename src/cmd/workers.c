@@ -115,38 +115,28 @@ cmd_add_worker_fn(int argc, char **argv, struct ctx *ctx)
 {
 	struct add_flags f = { .gpus = -1, .vram = -1, .disk = -1 };
 	const struct opt opts[] = {
-		{ "worker-id", OPT_STR, &f.id, "ID", "name of the worker (required unless --vastai-instance-id)", 0, NULL },
-		{ "kind", OPT_STR, &f.kind, "local|ssh|slurm", "how ros reaches it (default ssh, or local without --host)", 0, NULL },
-		{ "host", OPT_STR, &f.host, "H", "ssh host name or address", 0, NULL },
-		{ "port", OPT_INT, &f.port, "N", "ssh port (default: ssh's, or ~/.ssh/config)", 0, NULL },
-		{ "user", OPT_STR, &f.user, "U", "ssh user", 0, NULL },
-		{ "key", OPT_STR, &f.key, "PATH", "ssh private key (~ expands)", 0, NULL },
-		{ "pool", OPT_STR, &f.pool, "P", "worker pool runs ask for (default: default, or vastai)", 0, NULL },
-		{ "workspace", OPT_STR, &f.workspace, "DIR", "folder on the worker for runs (default ~/research-worker)", 0, NULL },
-		{ "gpus", OPT_INT, &f.gpus, "N", "GPUs on the worker", 0, NULL },
-		{ "slots", OPT_INT, &f.slots, "N", "runs at once (default: GPUs, at least 1)", 0, NULL },
-		{ "vram-gb", OPT_DOUBLE, &f.vram, "X", "VRAM per GPU", 0, NULL },
-		{ "disk-gb", OPT_DOUBLE, &f.disk, "X", "disk", 0, NULL },
-		{ "notes", OPT_STR, &f.notes, "TEXT", "free text", 0, NULL },
-		{ "disabled", OPT_BOOL, &f.disabled, NULL, "add it with enabled: false", 0, NULL },
-		{ "vastai-instance-id", OPT_INT, &f.inst, "N", "fill host, port, GPUs, VRAM, disk and price from a Vast.ai instance", 0, NULL },
-		{ "ssh-mode", OPT_STR, &f.ssh_mode, "proxy|direct", "with --vastai-instance-id: Vast.ai's ssh proxy (default) or the direct port", 0, NULL },
-		{ "api-key", OPT_STR, &f.api_key, "KEY", "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)", 0, NULL },
+		{ .name = "worker-id", .kind = OPT_STR, .dst = &f.id, .arg = "ID", .help = "name of the worker (required unless --vastai-instance-id)" },
+		{ .name = "kind", .kind = OPT_STR, .dst = &f.kind, .help = "how ros reaches it (default ssh, or local without --host)", .choices = "local|ssh|slurm" },
+		{ .name = "host", .kind = OPT_STR, .dst = &f.host, .arg = "H", .help = "ssh host name or address" },
+		{ .name = "port", .kind = OPT_INT, .dst = &f.port, .arg = "N", .help = "ssh port (default: ssh's, or ~/.ssh/config)", .flags = OPT_MIN | OPT_MAX, .min = 1, .max = 65535 },
+		{ .name = "user", .kind = OPT_STR, .dst = &f.user, .arg = "U", .help = "ssh user" },
+		{ .name = "key", .kind = OPT_STR, .dst = &f.key, .arg = "PATH", .help = "ssh private key (~ expands)" },
+		{ .name = "pool", .kind = OPT_STR, .dst = &f.pool, .arg = "P", .help = "worker pool runs ask for (default: default, or vastai)" },
+		{ .name = "workspace", .kind = OPT_STR, .dst = &f.workspace, .arg = "DIR", .help = "folder on the worker for runs (default ~/research-worker)" },
+		{ .name = "gpus", .kind = OPT_INT, .dst = &f.gpus, .arg = "N", .help = "GPUs on the worker", .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 1024 },
+		{ .name = "slots", .kind = OPT_INT, .dst = &f.slots, .arg = "N", .help = "runs at once (default: GPUs, at least 1)", .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 1024 },
+		{ .name = "vram-gb", .kind = OPT_DOUBLE, .dst = &f.vram, .arg = "X", .help = "VRAM per GPU", .flags = OPT_MIN, .min = 0 },
+		{ .name = "disk-gb", .kind = OPT_DOUBLE, .dst = &f.disk, .arg = "X", .help = "disk", .flags = OPT_MIN, .min = 0 },
+		{ .name = "notes", .kind = OPT_STR, .dst = &f.notes, .arg = "TEXT", .help = "free text" },
+		{ .name = "disabled", .kind = OPT_BOOL, .dst = &f.disabled, .help = "add it with enabled: false" },
+		{ .name = "vastai-instance-id", .kind = OPT_INT, .dst = &f.inst, .arg = "N", .help = "fill host, port, GPUs, VRAM, disk and price from a Vast.ai instance", .flags = OPT_MIN, .min = 1 },
+		{ .name = "ssh-mode", .kind = OPT_STR, .dst = &f.ssh_mode, .help = "with --vastai-instance-id: Vast.ai's ssh proxy (default) or the direct port", .choices = "proxy|direct", .with = "vastai-instance-id" },
+		{ .name = "api-key", .kind = OPT_STR, .dst = &f.api_key, .arg = "KEY", .help = "Vast.ai API key (else VAST_API_KEY, ~/.config/vastai/vast_api_key)" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, NULL);
-	if (f.port < 0 || f.port > 65535)
-		usage_error(ctx, "--port must be between 1 and 65535");
-	if (f.gpus < -1 || f.gpus > 1024 || f.slots < 0 || f.slots > 1024)
-		usage_error(ctx, "--gpus and --slots must be small non-negative numbers");
-	if (f.kind && strcmp(f.kind, "local") && strcmp(f.kind, "ssh") && strcmp(f.kind, "slurm"))
-		usage_error(ctx, "--kind must be local, ssh or slurm");
-	if (f.inst < 0)
-		usage_error(ctx, "--vastai-instance-id must be positive");
+	opt_parse(ctx, opts, argc, argv, NULL);
 	if (!f.id && !f.inst)
 		usage_error(ctx, "--worker-id is required");
-	if (f.ssh_mode && strcmp(f.ssh_mode, "proxy") && strcmp(f.ssh_mode, "direct"))
-		usage_error(ctx, "--ssh-mode must be proxy or direct");
 	if (f.id && !safe_name(f.id))
 		usage_error(ctx, "invalid --worker-id '%s' (letters, digits, _ . - only)", f.id);
 	if (f.pool && !safe_name(f.pool))
@@ -215,7 +205,7 @@ toggle_cmd(int argc, char **argv, struct ctx *ctx, int on)
 	struct strv pos = STRV_INIT;
 	static const struct opt opts[] = { OPT_END };
 	int rc = 0;
-	opt_parse(ctx, current_cmd, opts, argc, argv, &pos);
+	opt_parse(ctx, opts, argc, argv, &pos);
 	if (pos.n == 0)
 		usage_error(ctx, "which worker?");
 	for (size_t i = 0; i < pos.n; i++) {
@@ -360,10 +350,10 @@ cmd_remove_worker_fn(int argc, char **argv, struct ctx *ctx)
 {
 	struct removal rm = { STRV_INIT, 0, 0, NULL, STRV_INIT };
 	const struct opt opts[] = {
-		{ "force", OPT_BOOL, &rm.force, NULL, "also a worker with runs in flight (they become stale)", 0, NULL },
+		{ .name = "force", .kind = OPT_BOOL, .dst = &rm.force, .help = "also a worker with runs in flight (they become stale)" },
 		OPT_END
 	};
-	opt_parse(ctx, current_cmd, opts, argc, argv, &rm.ids);
+	opt_parse(ctx, opts, argc, argv, &rm.ids);
 	if (rm.ids.n == 0)
 		usage_error(ctx, "which worker?");
 	rm.root = ctx_root(ctx);

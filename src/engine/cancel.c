@@ -66,7 +66,7 @@ cancel_add(struct cancel *c, struct registry *reg, json_t *r)
 	}
 	struct batch *b = batches_get(&c->bs, w, c->root);
 	const char *tok = !strcmp(st, "dispatching") ? claim_token(r) : NULL;
-	if (worker_is_slurm(w)) {
+	if (w->type == WORKER_SLURM) {
 		slurm_script_cancel(&b->s, r, tok);	/* scancel; Slurm does the grace period */
 	} else {
 		char pid[24];

@@ -306,7 +306,7 @@ check_once(struct check *c, struct buf *err)
 			revoke = claim_token(r);
 		}
 		struct batch *b = batches_get(&bs, w, c->root);
-		if (worker_is_slurm(w)) {
+		if (w->type == WORKER_SLURM) {
 			json_array_append(b->runs, r);	/* one ros_slurm_probe for all, below */
 			if (revoke)
 				json_object_set_new(slurm_revoke, jstr0(r, "id"), json_string(revoke));
@@ -317,7 +317,7 @@ check_once(struct check *c, struct buf *err)
 		json_array_append(b->runs, r);
 	}
 	for (size_t i = 0; i < bs.n; i++)
-		if (worker_is_slurm(bs.b[i].w)) {
+		if (bs.b[i].w->type == WORKER_SLURM) {
 			slurm_script_probe(&bs.b[i].s, bs.b[i].runs, TAIL_LINES, slurm_revoke);
 			for (size_t k = 0; k < json_array_size(bs.b[i].runs); k++)
 				c->collect_ms += collect_call(&bs.b[i].s, json_array_get(bs.b[i].runs, k));

@@ -96,7 +96,7 @@ inspect_run(struct worker *w, const char *root, json_t *r, long long lines, json
 	struct batch *b = batches_get(&bs, w, root);
 	int rc = 0;
 	json_array_append(b->runs, r);
-	if (worker_is_slurm(w))
+	if (w->type == WORKER_SLURM)
 		slurm_script_probe(&b->s, b->runs, (int)lines, NULL);
 	else
 		probe_call(b, r, (int)lines, NULL);

@@ -166,7 +166,7 @@ void
 launch_add(struct batch *b, json_t *r, const json_t *claimed)
 {
 	const struct worker *w = b->w;
-	if (worker_is_slurm(w) && json_array_size(b->runs) == 0)
+	if (w->type == WORKER_SLURM && json_array_size(b->runs) == 0)
 		slurm_script_submit_begin(&b->s, w, claimed);
 	char att[24], until[24];
 	snprintf(att, sizeof att, "%lld", run_attempt(r));
@@ -179,7 +179,7 @@ launch_add(struct batch *b, json_t *r, const json_t *claimed)
 	script_call(&b->s, "ros_put", put, meta.s, meta.len);
 	buf_release(&meta);
 	char *sh = run_script(r);
-	script_call(&b->s, worker_is_slurm(w) ? "ros_sbatch" : "ros_launch", args, sh, strlen(sh));
+	script_call(&b->s, w->type == WORKER_SLURM ? "ros_sbatch" : "ros_launch", args, sh, strlen(sh));
 	free(sh);
 	json_array_append(b->runs, r);
 }

@@ -43,7 +43,7 @@ hold_slots(struct plan *pl, const json_t *run)
 		struct wslots *s = &pl->ws[i];
 		if (strcmp(s->w->id, wid))
 			continue;
-		if (worker_is_slurm(s->w)) {
+		if (s->w->type == WORKER_SLURM) {
 			s->nfree--;	/* one job, whatever its GPUs */
 			continue;
 		}
@@ -66,7 +66,7 @@ hold_slots(struct plan *pl, const json_t *run)
 static int
 take_slots(struct wslots *s, int n, int *first, struct buf *gpu_ids)
 {
-	if (worker_is_slurm(s->w)) {
+	if (s->w->type == WORKER_SLURM) {
 		*first = -1;
 		return s->nfree < 1 ? -1 : (s->nfree--, 0);
 	}
@@ -118,9 +118,9 @@ why_waiting(const struct plan *pl, const json_t *r, int need)
 			continue;
 		workers++;
 		/* a Slurm worker takes a run of any size, up to max_jobs */
-		int n = worker_is_slurm(w) ? (w->max_jobs > 0 ? w->max_jobs : 1) : w->slots;
+		int n = w->type == WORKER_SLURM ? (w->max_jobs > 0 ? w->max_jobs : 1) : w->slots;
 		slots += n;
-		widest = worker_is_slurm(w) ? MAX_SLOTS : n > widest ? n : widest;
+		widest = w->type == WORKER_SLURM ? MAX_SLOTS : n > widest ? n : widest;
 	}
 	char *in = pool_any(pool) ? xstrdup("") : xasprintf(" in pool %s", pool);
 	char *of = pool_any(pool) ? xstrdup("") : xasprintf(" of pool %s", pool);
@@ -179,7 +179,7 @@ plan_claim(struct queue *q, void *arg, struct buf *err)
 		struct wslots *best = NULL;
 		for (size_t i = 0; i < pl->nws; i++) {
 			struct wslots *s = &pl->ws[i];
-			if (pool_matches(jstr0(r, "worker_pool"), s->w) && s->nfree >= (worker_is_slurm(s->w) ? 1 : need) &&
+			if (pool_matches(jstr0(r, "worker_pool"), s->w) && s->nfree >= (s->w->type == WORKER_SLURM ? 1 : need) &&
 			    (!best || s->nfree > best->nfree))
 				best = s;
 		}
@@ -245,13 +245,13 @@ plan_workers(struct plan *pl, struct registry *reg)
 			warning("%s; worker skipped", err.s);
 			continue;
 		}
-		if (worker_is_slurm(w) && slurm_check(w, &err) < 0) {
+		if (w->type == WORKER_SLURM && slurm_check(w, &err) < 0) {
 			warning("%s; worker skipped", err.s);
 			continue;
 		}
 		struct wslots *s = &pl->ws[pl->nws++];
 		s->w = w;
-		if (worker_is_slurm(w))
+		if (w->type == WORKER_SLURM)
 			s->nfree = slurm_free_jobs(w, 0);
 		else
 			s->nfree = w->slots > MAX_SLOTS ? MAX_SLOTS : w->slots;

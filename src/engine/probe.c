@@ -29,7 +29,7 @@ probe_read(const struct batch *b, const struct rec *rec, json_t *pr)
 	char *t = utf8_clean(rec->data ? rec->data : "", rec->len);
 	jset_str(pr, "tail", t);
 	free(t);
-	if (worker_is_slurm(b->w))
+	if (b->w->type == WORKER_SLURM)
 		slurm_settle(pr, rec->nf >= 7 ? rec->f[5] : "-", rec->nf >= 7 ? rec->f[6] : "-");
 	return 0;
 }

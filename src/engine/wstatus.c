@@ -55,7 +55,7 @@ ask(struct batches *bs, struct worker *w, const char *root, const json_t *sjobs)
 	struct batch *b = batches_get(bs, w, root);
 	const char *hb = w->heartbeat ? w->heartbeat : "echo ok";
 	script_call(&b->s, "ros_run_cmd", (const char *[]){ "heartbeat", NULL }, hb, strlen(hb));
-	if (worker_is_slurm(w)) {
+	if (w->type == WORKER_SLURM) {
 		slurm_script_status(&b->s, w, json_object_get(sjobs, w->id));
 	} else {
 		script_call(&b->s, "ros_gpu", NULL, NULL, 0);
@@ -164,7 +164,7 @@ row_of(struct worker *w, struct batches *bs, const json_t *busyq)
 	json_object_set_new(row, "enabled", json_boolean(w->enabled));
 	jset_int(row, "slots", w->slots);
 	jset_int(row, "busy_slots", c ? json_integer_value(c) : 0);
-	if (worker_is_slurm(w) && w->max_jobs > 0)
+	if (w->type == WORKER_SLURM && w->max_jobs > 0)
 		jset_int(row, "max_jobs", w->max_jobs);
 	for (size_t k = 0; k < bs->n; k++)
 		if (bs->b[k].w == w)

@@ -12,7 +12,7 @@ void
 script_begin(struct script *s, const struct worker *w, const char *root)
 {
 	script_open(s, w, root);
-	if (worker_is_slurm(w))
+	if (w->type == WORKER_SLURM)
 		slurm_script_lib(s, w);
 }
 

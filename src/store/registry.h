@@ -82,12 +82,6 @@ worker_by_ssh(const struct worker *w)
 	return w->type == WORKER_SSH || (w->type == WORKER_SLURM && w->host);
 }
 
-static inline int
-worker_is_slurm(const struct worker *w)
-{
-	return w && w->type == WORKER_SLURM;
-}
-
 /* 0 if the worker can be used; -1 with the reason in err.  The kind is
  * checked as written (w->kind), so a worker built from fields to be
  * written (its type unset) is checked as it will be read back. */

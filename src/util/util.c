@@ -243,6 +243,16 @@ strv_has(const struct strv *sv, const char *s)
 	return 0;
 }
 
+int
+list_has(const char *list, int sep, const char *s)
+{
+	struct strv items = STRV_INIT;
+	split_list(list, sep, &items);
+	int has = strv_has(&items, s);
+	strv_release(&items);
+	return has;
+}
+
 /* ---- errors ---- */
 
 static void
@@ -370,6 +380,13 @@ parse_iso_time(const char *s)
 	if (*p && strcmp(p, "Z") && strcmp(p, "+00:00"))
 		return -1;
 	return timegm(&tm);
+}
+
+long long
+iso_age(const char *iso)
+{
+	time_t t = iso ? parse_iso_time(iso) : (time_t)-1;
+	return t == (time_t)-1 ? -1 : (long long)(time_now() - t);
 }
 
 void
@@ -862,6 +879,72 @@ str_ends(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
 	return a >= b && !memcmp(s + a - b, suffix, b);
+}
+
+/* Edit distance of a and b, adjacent letters swapped counting as one
+ * (optimal string alignment); stops counting past max. */
+static size_t
+edit_distance(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if ((la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	size_t *d = xcalloc((la + 1) * (lb + 1), sizeof *d);
+#define D(i, j) d[(i) * (lb + 1) + (j)]
+	for (size_t i = 0; i <= la; i++)
+		D(i, 0) = i;
+	for (size_t j = 0; j <= lb; j++)
+		D(0, j) = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t v = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
+			if (D(i - 1, j) + 1 < v)
+				v = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < v)
+				v = D(i, j - 1) + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && D(i - 2, j - 2) + 1 < v)
+				v = D(i - 2, j - 2) + 1;
+			D(i, j) = v;
+		}
+	size_t r = D(la, lb);
+#undef D
+	free(d);
+	return r;
+}
+
+int
+did_you_mean(struct buf *out, const char *word, const struct strv *cands, const char *prefix)
+{
+	size_t max = strlen(word) <= 4 ? 1 : 2, best = max + 1;
+	struct strv hits = STRV_INIT;
+	for (size_t i = 0; i < cands->n; i++) {
+		size_t dist = edit_distance(word, cands->v[i], max);
+		if (dist > best || dist > max)
+			continue;
+		if (dist < best) {
+			strv_release(&hits);
+			best = dist;
+		}
+		if (!strv_has(&hits, cands->v[i]))
+			strv_push(&hits, cands->v[i]);
+	}
+	if (!hits.n && strlen(word) >= 3) {
+		for (size_t i = 0; i < cands->n; i++)
+			if (str_starts(cands->v[i], word) && !strv_has(&hits, cands->v[i]))
+				strv_push(&hits, cands->v[i]);
+		if (hits.n > 1)
+			strv_release(&hits);
+	}
+	if (hits.n > 3)
+		strv_release(&hits);	/* too many to be a typo of one */
+	for (size_t i = 0; i < hits.n; i++)
+		buf_addf(out, "%s%s%s", !i ? "; did you mean " : i + 1 < hits.n ? ", " : " or ", prefix,
+			 hits.v[i]);
+	if (hits.n)
+		buf_adds(out, "?");
+	int n = (int)hits.n;
+	strv_release(&hits);
+	return n;
 }
 
 int

@@ -63,6 +63,8 @@ int strv_has(const struct strv *sv, const char *s);
  * running,failed, --rows k1,k2, settings lists).  Returns how many empty
  * items it dropped (0: none), for callers that refuse them. */
 size_t split_list(const char *s, int sep, struct strv *out);
+/* s is one of the items of list, split as split_list splits it. */
+int list_has(const char *list, int sep, const char *s);
 
 /* ---- errors ----
  * die() prints "ros: msg" and exits 1; usage errors exit 2 (die_usage).
@@ -88,6 +90,9 @@ void iso_time(time_t t, char out[32]);
 void iso_now(char out[32]);	/* iso_time(time_now()) */
 /* Parse the format above (also accepts a fractional part and +00:00); -1 on error. */
 time_t parse_iso_time(const char *s);
+/* Seconds from the time iso names to now (time_now; negative: to come), or
+ * -1 when iso is NULL or not a time. */
+long long iso_age(const char *iso);
 /* A duration for people: "45s", "3m", "2h", "4d" (negative: 0s). */
 void fmt_age(long long seconds, char out[24]);
 /* Monotonic milliseconds. */
@@ -186,6 +191,13 @@ void fprintf_term(FILE *f, const char *fmt, ...) PRINTF(2, 3);
  * (isatty) and otherwise refuse unless told yes (--yes).
  */
 int ask_yes(const char *fmt, ...) PRINTF(1, 2);
+
+/* Append "; did you mean PREFIX<name>?" (or "... A or B?") to out for the
+ * candidates close to word, a mistyping of one: at most one edit (a letter
+ * added, dropped, changed, or two swapped) for words of up to 4 characters,
+ * two for longer ones; failing that, the one candidate that word begins (of
+ * 3 or more characters).  Returns how many were named (0: out unchanged). */
+int did_you_mean(struct buf *out, const char *word, const struct strv *cands, const char *prefix);
 
 int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);

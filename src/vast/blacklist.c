@@ -12,7 +12,7 @@
 #include "store/store.h"
 #include "store/yaml.h"
 #include "util/table.h"
-#include "vast/vworker.h"
+#include "vast/values.h"
 
 #define BL_REL "vastai/blacklist.yaml"
 

@@ -226,7 +226,7 @@ parse_retry_after(const char *v)
 	end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	if (!end)
 		return -1;
-	time_t when = timegm(&tm), now = time(NULL);
+	time_t when = timegm(&tm), now = time(NULL);	/* the server's clock: not time_now() */
 	if (when <= now)
 		return 0;
 	return when - now > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : (long)(when - now) * 1000;

@@ -10,6 +10,7 @@
 
 #include "util/jx.h"
 #include "vast/query.h"
+#include "vast/values.h"
 #include "vast/vworker.h"
 
 /* ---- settings given one at a time ---- */

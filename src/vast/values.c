@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vast/vworker.h"
 
 enum vkind { V_NUM, V_INT, V_PORT };	/* a port may be a decimal string too */
 
@@ -166,4 +165,52 @@ vast_json_id(const json_t *v, long long *out)
 		return -1;
 	*out = json_is_integer(v) ? (long long)json_integer_value(v) : (long long)json_real_value(v);
 	return 0;
+}
+
+/* ---- showing what the API sent ---- */
+
+/* Length of the UTF-8 character at p, or 0 if it is not a valid one. */
+static size_t
+u8len(const unsigned char *p)
+{
+	size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+	if (!n || strnlen((const char *)p, n) < n || !utf8_valid((const char *)p, n))
+		return 0;
+	return n;
+}
+
+char *
+vast_disp(const char *s, size_t max, const char *dflt)
+{
+	struct buf b = BUF_INIT;
+	size_t total = 0, limit;
+	const unsigned char *p;
+
+	if (!s || !*s)
+		return xstrdup(dflt ? dflt : "");
+	for (p = (const unsigned char *)s; *p; total++) {
+		size_t n = u8len(p);
+		p += n ? n : 1;
+	}
+	limit = max && total > max ? (max > 3 ? max - 3 : 0) : total;
+	p = (const unsigned char *)s;
+	for (size_t i = 0; i < limit; i++) {
+		size_t n = u8len(p);
+		if (!n || *p < 0x20 || *p == 0x7f) {
+			buf_addc(&b, '?');
+			p++;
+		} else {
+			buf_add(&b, p, n);
+			p += n;
+		}
+	}
+	if (limit < total)
+		buf_adds(&b, "...");
+	return buf_detach(&b);
+}
+
+char *
+vast_disp_field(const json_t *row, const char *k, size_t max, const char *dflt)
+{
+	return vast_disp(json_string_value(json_object_get(row, k)), max, dflt);
 }

@@ -80,4 +80,12 @@ const char *vast_row_refused(const json_t *row);
  * VAST_ID_MAX.  0 with *out, or -1. */
 int vast_json_id(const json_t *v, long long *out);
 
+/* s made safe to print: control characters and invalid UTF-8 become '?',
+ * at most max display columns (0: no limit, else cut with "..."); NULL
+ * or "" gives dflt.  New string. */
+char *vast_disp(const char *s, size_t max, const char *dflt);
+
+/* String member k of a row shown with vast_disp (NULL -> dflt). */
+char *vast_disp_field(const json_t *row, const char *k, size_t max, const char *dflt);
+
 #endif

@@ -13,52 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Length of the UTF-8 character at p, or 0 if it is not a valid one. */
-static size_t
-u8len(const unsigned char *p)
-{
-	size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
-	if (!n || strnlen((const char *)p, n) < n || !utf8_valid((const char *)p, n))
-		return 0;
-	return n;
-}
-
-char *
-vast_disp(const char *s, size_t max, const char *dflt)
-{
-	struct buf b = BUF_INIT;
-	size_t total = 0, limit;
-	const unsigned char *p;
-
-	if (!s || !*s)
-		return xstrdup(dflt ? dflt : "");
-	for (p = (const unsigned char *)s; *p; total++) {
-		size_t n = u8len(p);
-		p += n ? n : 1;
-	}
-	limit = max && total > max ? (max > 3 ? max - 3 : 0) : total;
-	p = (const unsigned char *)s;
-	for (size_t i = 0; i < limit; i++) {
-		size_t n = u8len(p);
-		if (!n || *p < 0x20 || *p == 0x7f) {
-			buf_addc(&b, '?');
-			p++;
-		} else {
-			buf_add(&b, p, n);
-			p += n;
-		}
-	}
-	if (limit < total)
-		buf_adds(&b, "...");
-	return buf_detach(&b);
-}
-
-char *
-vast_disp_field(const json_t *row, const char *k, size_t max, const char *dflt)
-{
-	return vast_disp(json_string_value(json_object_get(row, k)), max, dflt);
-}
-
 /* A number member, or -1 (NAN) when absent or null. */
 static int
 num(const json_t *o, const char *k, double *out)
@@ -260,7 +214,7 @@ rental_notes(const json_t *inst, const json_t *offer, const struct vast_reg_opts
 {
 	struct buf notes = BUF_INIT;
 	char when[32];
-	time_t now = time(NULL);
+	time_t now = time_now();
 	struct tm tm;
 	double d;
 	long long ngpu = 1;
@@ -324,7 +278,7 @@ vast_register_rental(const char *root, long long instance_id, const json_t *inst
 	struct registry r = REGISTRY_INIT;
 	json_t *entry = NULL;
 	char base[64], *id = NULL;
-	time_t now = time(NULL);
+	time_t now = time_now();
 	struct tm tm;
 	int ret = -1;
 

@@ -9,7 +9,7 @@
  * (vast/values.h: marked VAST_REFUSED, or out of range) gives no entry at
  * all, the SSH endpoint comes from vast_ssh_endpoint() (plain host names
  * only) and the whole entry passes worker_check() before anything is
- * written.  Display strings are cleaned with vast_disp().
+ * written.  Display strings are cleaned with vast_disp() (values.h).
  */
 #ifndef ROS_VWORKER_H
 #define ROS_VWORKER_H
@@ -94,13 +94,5 @@ json_t *vast_rental_entry(const char *worker_id, long long instance_id, const js
  * '...' from Vast.ai (not a plain host name)" (hostile: *hostile = 1) or
  * "no proxy SSH endpoint yet (status loading)".  New string. */
 char *vast_endpoint_problem(const json_t *inst, int direct, int *hostile);
-
-/* s made safe to print: control characters and invalid UTF-8 become '?',
- * at most max display columns (0: no limit, else cut with "..."); NULL
- * or "" gives dflt.  New string. */
-char *vast_disp(const char *s, size_t max, const char *dflt);
-
-/* String member k of a row shown with vast_disp (NULL -> dflt). */
-char *vast_disp_field(const json_t *row, const char *k, size_t max, const char *dflt);
 
 #endif

@@ -812,7 +812,7 @@ watch_tick(struct watcher *w)
 	int64_t t0 = mono_ms();
 	size_t i, others = 0;
 	int bl_ok = 1, files_ok = 0;
-	double now = (double)time(NULL);
+	double now = (double)time_now();
 
 	memset(&f, 0, sizeof f);
 	t.error = (struct buf)BUF_INIT;

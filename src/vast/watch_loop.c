@@ -14,7 +14,7 @@
 #include "store/registry.h"
 #include "util/daemon.h"
 #include "vast/reconcile.h"
-#include "vast/vworker.h"
+#include "vast/values.h"
 
 /* ---- the loop ---- */
 
@@ -67,7 +67,7 @@ watch_run(struct watcher *w, int once)
 		failed = watch_tick(w) < 0;
 		double delay = watch_next_delay(w);
 		char next[32];
-		iso_time(time(NULL) + (time_t)ceil(delay), next);
+		iso_time(time_now() + (time_t)ceil(delay), next);
 		json_object_set_new(w->state, "next_tick_at", once || stopping(w) ? json_null() : json_string(next));
 		save(w);
 		if (once || stopping(w))
@@ -87,13 +87,6 @@ watch_run(struct watcher *w, int once)
 }
 
 /* ---- status ---- */
-
-static long long
-ago(const char *iso)
-{
-	time_t t = iso ? parse_iso_time(iso) : (time_t)-1;
-	return t == (time_t)-1 ? -1 : (long long)(time(NULL) - t);
-}
 
 /* The live instances with the watcher's label, each with the worker that
  * names it: new array of {id, status, gpu_name, dph, ssh, worker}. */
@@ -191,7 +184,7 @@ watch_status(const char *root, const char *api_key)
 	json_object_set_new(o, "running", json_boolean(pid != 0));
 	json_object_set_new(o, "pid", pid ? json_integer(pid) : json_null());
 	json_object_set_new(o, "started_at", started ? json_string(started) : json_null());
-	json_object_set_new(o, "uptime_s", started ? json_integer(ago(started)) : json_null());
+	json_object_set_new(o, "uptime_s", started ? json_integer(iso_age(started)) : json_null());
 	json_object_set_new(o, "label", json_string(label));
 	json_object_set_new(o, "last_tick", copy_or(lt, json_is_object(lt), json_null()));
 	json_object_set_new(o, "next_tick_at", copy_or(next, pid && json_is_string(next), json_null()));

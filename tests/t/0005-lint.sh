@@ -59,6 +59,25 @@ else
 	skip "cppcheck not installed (Debian: cppcheck)"
 fi
 
+# --- the include structure ------------------------------------------------------
+# no two modules (x.c with x.h) include each other, directly or round a
+# circle, src/util includes only src/util, and each layer only those above
+# it in docs/design.md's table
+layers=$(sed -n 's/^| [a-z]* | `src\/\([a-z]*\)\/`.*/\1/p' docs/design.md | tr '\n' ' ')
+check_eq "the layers, as design.md lists them" "$layers" "util store exec results engine vast cmd "
+check "no include circle, util includes only util, no layer includes one below" \
+	tests/tools/include-graph --layers "${layers% cmd }" src
+mkdir -p "$T/ig/util" "$T/ig/store"
+printf '#include "store/a.h"\n' >"$T/ig/util/u.c"
+printf '#include "util/u.h"\n' >"$T/ig/store/a.c"
+: >"$T/ig/util/u.h"
+: >"$T/ig/store/a.h"
+check_fail "a circle planted is found" tests/tools/include-graph "$T/ig"
+check_match "and named" "$OUT" "circle: .*/store/a -> .*/util/u -> .*/store/a"
+check_match "util reaching up is found" "$OUT" "util: .*/util/u.c includes store/a.h"
+check_fail "a layer reaching down is found" tests/tools/include-graph --layers "util store" "$T/ig"
+check_match "and named" "$OUT" "layer: .*/util/u.c includes store/a.h"
+
 # --- -Werror for developers only ---------------------------------------------------
 # make -n -B: the commands a build from scratch runs, none of them run (but
 # the recursive makes of `check`, which get -n too). A make that runs this

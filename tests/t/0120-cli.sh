@@ -52,4 +52,35 @@ check_exit 2 "a global one before the command" "$ROS" --jsno status
 check_match "guessed" "$ERR" "^ros: unknown option '--jsno'; did you mean --json\?$"
 check_exit 2 "nothing close" "$ROS" add-run --colour red
 check_nomatch "no guess" "$ERR" "did you mean"
+# what the option tables ask, in the same words for every command; each
+# refusal changes nothing
+cp "$T/root/queues/idea_queue.json" "$T/ideas.before"
+r() { "$ROS" --root "$T/root" "$@"; }
+check_exit 2 "a required option missing" r add-run --command true
+check_match "named" "$ERR" "^ros add-run: --project-id is required$"
+check_exit 2 "given empty" r add-run --project-id "" --command true
+check_match "said" "$ERR" "^ros add-run: --project-id must not be empty$"
+check_exit 2 "below a minimum" r dispatch-runs --max -1
+check_match "with the bound" "$ERR" "^ros dispatch-runs: --max must be >= 0$"
+check_exit 2 "outside a range" r add-run --project-id p --command true --max-retries 101
+check_match "with both bounds" "$ERR" "^ros add-run: --max-retries must be between 0 and 100$"
+check_exit 2 "a port of 0" r add-worker --worker-id w --host h --port 0
+check_match "the port's range" "$ERR" "^ros add-worker: --port must be between 1 and 65535$"
+check_exit 2 "not one of the choices" r publish --project-id p --kind post
+check_match "all of them named" "$ERR" "^ros publish: --kind must be paper, blog or all, not 'post'$"
+check_exit 2 "an option without the one it goes with" r check-runs --dispatch
+check_match "says which" "$ERR" "^ros check-runs: --dispatch goes with --watch$"
+check_exit 2 "--watch 0" r check-runs --watch 0 --dispatch
+check_match "is no interval" "$ERR" "^ros check-runs: --watch must be >= 1$"
+check_exit 2 "a negative priority, without evidence files" r add-publication --project-id p --priority -1
+check_match "refused too" "$ERR" "^ros add-publication: --priority must be >= 0$"
+check_exit 2 "a negative idea priority" r add-idea --project-id p --title t3 --priority -5
+check_exit 2 "a negative VRAM" r add-worker --worker-id w --vram-gb -1
+check_match "refused, not dropped" "$ERR" "^ros add-worker: --vram-gb must be >= 0$"
+check_exit 2 "--ssh-mode without an instance" r add-worker --worker-id w --host h --ssh-mode direct
+check_match "goes with it" "$ERR" "^ros add-worker: --ssh-mode goes with --vastai-instance-id$"
+check "the ideas untouched" cmp "$T/ideas.before" "$T/root/queues/idea_queue.json"
+check_eq "no worker added" "$(grep -c 'worker_id: w$' "$T/root/workers/workers.yaml")" 0
+check "help names the choices" r publish --help
+check_match "as the metavariable" "$OUT" "--kind paper\|blog\|all"
 done_testing

@@ -1,5 +1,6 @@
 /*
- * opt.c - option parsing shared by every command (see ros.h).
+ * opt.c - option parsing shared by every command (see ros.h): command
+ * plumbing, beside ros.c.
  */
 #include "ros.h"
 
@@ -11,6 +12,8 @@ kind_arg(const struct opt *o)
 {
 	if (o->arg)
 		return o->arg;
+	if (o->choices)
+		return o->choices;
 	switch (o->kind) {
 	case OPT_INT:
 		return "N";
@@ -55,14 +58,49 @@ usage_error(struct ctx *ctx, const char *fmt, ...)
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	fflush(stdout);
-	const struct ros_cmd *c = current_cmd;
-	fprintf(stderr, "ros %s: %s\n", c ? c->name : "", b.s);
+	const struct ros_cmd *c = ctx ? ctx->cmd : NULL;
 	if (c)
-		fprintf(stderr, "usage: ros %s %s\n(see 'ros help %s')\n", c->name,
+		fprintf(stderr, "ros %s: %s\nusage: ros %s %s\n(see 'ros help %s')\n", c->name, b.s, c->name,
 			c->synopsis ? c->synopsis : "", c->name);
+	else
+		fprintf(stderr, "ros: %s\n", b.s);
 	buf_release(&b);
-	(void)ctx;
 	exit(2);
+}
+
+/* "1", "0.5", "1e+06": a bound as people write it. */
+static void
+bound_text(double d, char out[32])
+{
+	snprintf(out, 32, "%.15g", d);
+}
+
+static void
+check_range(struct ctx *ctx, const struct opt *o, double v)
+{
+	char lo[32], hi[32];
+	bound_text(o->min, lo);
+	bound_text(o->max, hi);
+	if ((o->flags & OPT_MIN) && (o->flags & OPT_MAX) && (v < o->min || v > o->max))
+		usage_error(ctx, "--%s must be between %s and %s", o->name, lo, hi);
+	if ((o->flags & OPT_MIN) && !(o->flags & OPT_MAX) && v < o->min)
+		usage_error(ctx, "--%s must be >= %s", o->name, lo);
+	if ((o->flags & OPT_MAX) && !(o->flags & OPT_MIN) && v > o->max)
+		usage_error(ctx, "--%s must be <= %s", o->name, hi);
+}
+
+/* v is one of o->choices ("a|b|c"), or a usage error naming them all. */
+static void
+check_choice(struct ctx *ctx, const struct opt *o, const char *v)
+{
+	if (!list_has(o->choices, '|', v)) {
+		struct strv ch = STRV_INIT;
+		struct buf b = BUF_INIT;
+		split_list(o->choices, '|', &ch);
+		for (size_t i = 0; i < ch.n; i++)
+			buf_addf(&b, "%s%s", i ? i + 1 < ch.n ? ", " : " or " : "", ch.v[i]);
+		usage_error(ctx, "--%s must be %s, not '%s'", o->name, b.s, v);
+	}
 }
 
 static void
@@ -74,12 +112,17 @@ set_value(struct ctx *ctx, const struct opt *o, const char *v)
 		usage_error(ctx, "--%s is not valid UTF-8", o->name);
 	switch (o->kind) {
 	case OPT_STR:
+		if ((o->flags & (OPT_REQUIRED | OPT_NONEMPTY)) && !*v)
+			usage_error(ctx, "--%s must not be empty", o->name);
+		if (o->choices)
+			check_choice(ctx, o, v);
 		*(const char **)o->dst = v;
 		break;
 	case OPT_INT: {
 		long long n;
 		if (parse_long(v, &n))
 			usage_error(ctx, "--%s wants an integer, not '%s'", o->name, v);
+		check_range(ctx, o, (double)n);
 		*(long long *)o->dst = n;
 		break;
 	}
@@ -87,6 +130,7 @@ set_value(struct ctx *ctx, const struct opt *o, const char *v)
 		double d;
 		if (parse_double(v, &d))
 			usage_error(ctx, "--%s wants a number, not '%s'", o->name, v);
+		check_range(ctx, o, d);
 		*(double *)o->dst = d;
 		break;
 	}
@@ -99,72 +143,6 @@ set_value(struct ctx *ctx, const struct opt *o, const char *v)
 	}
 	if (o->seen)
 		*o->seen = 1;
-}
-
-/* Edit distance of a and b, adjacent letters swapped counting as one
- * (optimal string alignment); stops counting past max. */
-static size_t
-edit_distance(const char *a, const char *b, size_t max)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if ((la > lb ? la - lb : lb - la) > max)
-		return max + 1;
-	size_t *d = xcalloc((la + 1) * (lb + 1), sizeof *d);
-#define D(i, j) d[(i) * (lb + 1) + (j)]
-	for (size_t i = 0; i <= la; i++)
-		D(i, 0) = i;
-	for (size_t j = 0; j <= lb; j++)
-		D(0, j) = j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			size_t v = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
-			if (D(i - 1, j) + 1 < v)
-				v = D(i - 1, j) + 1;
-			if (D(i, j - 1) + 1 < v)
-				v = D(i, j - 1) + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && D(i - 2, j - 2) + 1 < v)
-				v = D(i - 2, j - 2) + 1;
-			D(i, j) = v;
-		}
-	size_t r = D(la, lb);
-#undef D
-	free(d);
-	return r;
-}
-
-int
-did_you_mean(struct buf *out, const char *word, const struct strv *cands, const char *prefix)
-{
-	size_t max = strlen(word) <= 4 ? 1 : 2, best = max + 1;
-	struct strv hits = STRV_INIT;
-	for (size_t i = 0; i < cands->n; i++) {
-		size_t dist = edit_distance(word, cands->v[i], max);
-		if (dist > best || dist > max)
-			continue;
-		if (dist < best) {
-			strv_release(&hits);
-			best = dist;
-		}
-		if (!strv_has(&hits, cands->v[i]))
-			strv_push(&hits, cands->v[i]);
-	}
-	if (!hits.n && strlen(word) >= 3) {
-		for (size_t i = 0; i < cands->n; i++)
-			if (str_starts(cands->v[i], word) && !strv_has(&hits, cands->v[i]))
-				strv_push(&hits, cands->v[i]);
-		if (hits.n > 1)
-			strv_release(&hits);
-	}
-	if (hits.n > 3)
-		strv_release(&hits);	/* too many to be a typo of one */
-	for (size_t i = 0; i < hits.n; i++)
-		buf_addf(out, "%s%s%s", !i ? "; did you mean " : i + 1 < hits.n ? ", " : " or ", prefix,
-			 hits.v[i]);
-	if (hits.n)
-		buf_adds(out, "?");
-	int n = (int)hits.n;
-	strv_release(&hits);
-	return n;
 }
 
 void (*opt_spec_hook)(const struct ros_cmd *cmd, const struct opt *opts);
@@ -242,11 +220,38 @@ global_option(struct ctx *ctx, const struct ros_cmd *cmd, int argc, char **argv,
 	return 0;
 }
 
-void
-opt_parse(struct ctx *ctx, const struct ros_cmd *cmd, const struct opt *opts,
-	  int argc, char **argv, struct strv *pos)
+/* After the last argument: what the table requires of the options given. */
+static void
+check_given(struct ctx *ctx, const struct opt *opts, const unsigned char *given)
 {
+	size_t i = 0;
+	for (const struct opt *o = opts; o && o->name; o++, i++) {
+		if ((o->flags & OPT_REQUIRED) && !given[i])
+			usage_error(ctx, "--%s is required", o->name);
+		if (!o->with || !given[i])
+			continue;
+		size_t k = 0;
+		const struct opt *w = opts;
+		for (; w->name && strcmp(w->name, o->with); w++, k++)
+			;
+		if (!w->name || !given[k])
+			usage_error(ctx, "--%s goes with --%s", o->name, o->with);
+	}
+}
+
+void
+opt_parse(struct ctx *ctx, const struct opt *opts, int argc, char **argv, struct strv *pos)
+{
+	const struct ros_cmd *cmd = ctx->cmd;
 	int only_pos = 0;
+	size_t nopts = 0;
+	/* which options were given, for check_given (on the stack: every way
+	 * out of here but the end is exit()) */
+	unsigned char given[OPT_TABLE_MAX] = { 0 };
+	for (const struct opt *o = opts; o && o->name; o++)
+		nopts++;
+	if (nopts > OPT_TABLE_MAX)
+		die("%s: %zu options, more than %d", cmd->name, nopts, OPT_TABLE_MAX);
 	if (opt_spec_hook) {
 		opt_spec_hook(cmd, opts);
 		exit(0);
@@ -283,5 +288,7 @@ opt_parse(struct ctx *ctx, const struct ros_cmd *cmd, const struct opt *opts,
 			val = argv[++i];
 		}
 		set_value(ctx, o, val);
+		given[o - opts] = 1;
 	}
+	check_given(ctx, opts, given);
 }

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const struct ros_cmd *current_cmd;
-
 const struct ros_cmd *
 find_cmd(const char *name)
 {
