@@ -8,6 +8,7 @@
  * unless --allow-duplicate.
  */
 #include "ros.h"
+#include "code/code.h"
 #include "results/metrics.h"
 #include "store/project.h"
 #include "store/queue.h"
@@ -19,6 +20,7 @@
 struct add_run {
 	const char *project, *command, *env, *pool, *idea, *bench, *probe;
 	const char *parser, *tmetric, *tdir, *phase;
+	char *workdir;		/* as stored: relative to the root when it can be */
 	long long priority, max_retries, gpus;
 	int gpus_seen, allow_dup, dry_run;
 	struct sweep sweep;
@@ -150,6 +152,8 @@ make_run(struct add_run *a, size_t idx, const char *now)
 		jset_int(r, "gpus", a->gpus);
 	if (a->phase && *a->phase)
 		jset_str(r, "phase", a->phase);
+	if (a->workdir)
+		jset_str(r, "workdir", a->workdir);
 	if (a->sweep.n) {
 		json_object_set_new(r, "params", sweep_params(&a->sweep, idx));
 		sweep_record(a, r, idx);
@@ -177,6 +181,7 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 	struct buf err = BUF_INIT;
 	int rc = 1;
 	char now[32];
+	char *workdir = NULL;
 
 	a.env = a.idea = a.bench = a.probe = a.parser = a.tmetric = a.phase = "";
 	a.pool = "default";
@@ -196,6 +201,7 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 		{ .name = "target-direction", .kind = OPT_STR, .dst = &a.tdir, .arg = "higher|lower", .help = "whether the target metric should go up or down (default lower)", .choices = "higher|lower" },
 		{ .name = "max-retries", .kind = OPT_INT, .dst = &a.max_retries, .arg = "N", .help = "re-queue a stale run up to N times (default 0)", .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 100 },
 		{ .name = "gpus", .kind = OPT_INT, .dst = &a.gpus, .arg = "N", .help = "GPUs (slots) the run needs (default 1)", .seen = &a.gpus_seen, .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 64 },
+		{ .name = "workdir", .kind = OPT_STR, .dst = &workdir, .arg = "DIR", .help = "the run's code: a snapshot of DIR travels with it (default: the project's code.workdir)", .flags = OPT_NONEMPTY },
 		{ .name = "phase", .kind = OPT_STR, .dst = &a.phase, .arg = "NAME", .help = "tag the run with an experiment phase" },
 		{ .name = "sweep", .kind = OPT_LIST, .dst = &sweeps, .arg = "KEY=V1,V2", .help = "one run per value; repeat for the cartesian product; {KEY} is substituted" },
 		{ .name = "dry-run", .kind = OPT_BOOL, .dst = &a.dry_run, .help = "print the runs without adding them" },
@@ -226,6 +232,10 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 	const char *root = ctx_root(ctx);
 	if (!project_exists(root, a.project)) {
 		project_unknown_error(root, a.project);
+		goto out;
+	}
+	if (workdir && !(a.workdir = code_workdir_rel(root, workdir, &err))) {
+		error("%s", err.s);
 		goto out;
 	}
 	iso_now(now);
@@ -266,6 +276,7 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 	rc = 0;
 out:
 	json_decref(a.runs);
+	free(a.workdir);
 	free(a.sweep_id);
 	sweep_release(&a.sweep);
 	strv_release(&a.dups);
@@ -277,13 +288,21 @@ out:
 const struct ros_cmd cmd_add_run = {
 	"add-run", cmd_add_run_fn, CMD_JSON,
 	"append pending runs (one, or a sweep) to the run queue",
-	"--project-id P --command CMD [--env E] [--worker-pool P] [--priority N] [--sweep KEY=V1,V2]... [--dry-run]",
+	"--project-id P --command CMD [--env E] [--workdir DIR] [--worker-pool P] [--priority N] [--sweep KEY=V1,V2]... [--dry-run]",
 	"Prints the id of each run added.  With --sweep the runs are the cartesian\n"
 	"product of the values, {KEY} replaced in --command and --env, and each run\n"
 	"records params: {KEY: value}.  Example (the post's 24 runs):\n"
 	"  ros add-run --project-id p --worker-pool vastai \\\n"
 	"    --command 'python run.py --lambda_se {lam} --seed {seed} --pred_len {h}' \\\n"
 	"    --sweep lam=0.01,0.05,0.10,0.0 --sweep seed=1,2,3 --sweep h=96,192\n\n"
+	"--workdir DIR (else project.yaml's code: {workdir: DIR}): the run's code.  At\n"
+	"dispatch ros takes a snapshot of DIR as you see it (see ros help snapshot),\n"
+	"sends the worker what it lacks of it, and the run starts in its own copy of\n"
+	"the tree (<run directory>/code); the entry records code: {snapshot, commit,\n"
+	"branch, dirty, untracked}.  Without one the run starts in the workspace.\n"
+	"Every run has ROS_RUN_ID, ROS_PROJECT_ID, ROS_ATTEMPT, ROS_RUN_DIR,\n"
+	"ROS_OUT_DIR (<run directory>/out) and ROS_CKPT_DIR (<run directory>/ckpt)\n"
+	"set, and ROS_SNAPSHOT with a snapshot; ~/.env.local is read first.\n\n"
 	"--metric-parser '' (the default): KEY=VALUE or KEY: VALUE pairs whose value is\n"
 	"a number, of the last log line that holds one that is not a whole number\n"
 	"(\"Epoch 10/10 | MSE=0.3847 MAE=0.4021\"), else of the last line with any; so\n"

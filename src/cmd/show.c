@@ -93,6 +93,21 @@ print_field(const json_t *r, const char *k, const json_t *v, time_t now)
 		fprintf_term(stdout, "  %-17s %s by %s, lease until %s\n", k, jstr0(v, "token"), who,
 			     jstr0(v, "until"));
 		free(who);
+	} else if (json_is_object(v) && !strcmp(k, "code")) {
+		/* snapshot 798ca3c7b5ec  master@dbb43fa65207, dirty, 5 untracked */
+		struct buf l = BUF_INIT;
+		const char *c = jstr(v, "commit"), *b = jstr(v, "branch");
+		json_t *d = json_object_get(v, "dirty");
+		buf_addf(&l, "snapshot %.12s", jstr0(v, "snapshot"));
+		if (c)
+			buf_addf(&l, "  %s@%.12s%s", b ? b : "(detached)", c,
+				 json_is_true(d) ? ", dirty" : ", clean");
+		else
+			buf_adds(&l, json_is_boolean(d) ? "  git, no commit yet" : "  not in git");
+		if (json_is_boolean(d))
+			buf_addf(&l, ", %lld untracked", jint0(v, "untracked"));
+		fprintf_term(stdout, "  %-17s %s\n", k, l.s);
+		buf_release(&l);
 	} else if (json_is_object(v) && (!strcmp(k, "params") || !strcmp(k, "metrics") ||
 					 !strcmp(k, "sweep") || !strcmp(k, "resources"))) {
 		char *t = pairs_text(v);
@@ -139,7 +154,7 @@ print_entry(const json_t *r, time_t now)
 		"slot", "gpu_ids", "created_at", "dispatched_at", "started_at", "ended_at", "updated_at",
 		"pid", "slurm_job_id", "slurm_state", "exit_code", "last_error", "stale_reason",
 		"unreachable_since", "claim", "command", "env", "params", "log_path", "metric_parser",
-		"target_metric", "target_direction",
+		"target_metric", "target_direction", "workdir", "code",
 	};
 	static const char *const later[] = {
 		"metrics", "metrics_warnings", "metrics_error", "cost_usd", "attempts",

@@ -2,6 +2,7 @@
  * dispatch.c - the dispatch engine (see dispatch.h).
  */
 #include "engine/dispatch.h"
+#include "engine/code.h"
 #include "engine/launch.h"
 #include "engine/plan.h"
 #include "exec/batch.h"
@@ -112,6 +113,7 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 	struct batches bs = BATCHES_INIT;
 	struct buf err = BUF_INIT;
 	struct outcome oc = { 0 };
+	struct codes codes = CODES_INIT;
 	int rc = 1;
 	pl.pool = o->pool;
 	pl.max = o->max;
@@ -154,17 +156,24 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 		rc = 0;
 		goto out;
 	}
+	code_prepare(&codes, root, pl.claimed, &oc);
 	for (size_t i = 0; i < n; i++) {
 		json_t *r = json_array_get(pl.claimed, i);
+		if (json_object_get(r, "code_error"))
+			continue;
 		struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
-		launch_add(batches_get(&bs, w, root), r, pl.claimed);
+		struct batch *b = batches_get(&bs, w, root);
+		code_add(&codes, root, b, r);
+		launch_add(b, r, pl.claimed);
 	}
+	code_send(&codes, 600000);
 	batches_run(&bs, root, 120000);
 	test_crash("after-launch");
 
 	iso_now(oc.now);
 	for (size_t i = 0; i < bs.n; i++)
 		launch_gather(&bs.b[i], root, &oc);
+	code_gather(&codes, &bs, root, &oc);
 	buf_reset(&err);
 	if (queue_update(root, Q_RUNS, launch_record, &oc, &err) < 0) {
 		error("%s", err.s);
@@ -184,6 +193,7 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 		*started = ok;
 	rc = ok == n ? 0 : 1;
 out:
+	codes_release(&codes);
 	batches_release(&bs);
 	json_decref(pl.claimed);
 	json_decref(pl.waiting);

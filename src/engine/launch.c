@@ -12,32 +12,49 @@
 #include <string.h>
 
 /* run.sh: ros's variables, the secrets setup-worker synced, the working
- * directory, the entry's env and its command.  The env is a shell line, as
- * the Python ros.py ran it (`source venv/bin/activate`, `export A=1`), with
- * its assignments exported (`SEED=1 DATASET=x`). */
+ * directory (the run's own copy of its snapshot's tree, else the
+ * workspace), the entry's env and its command.  The env is a shell line,
+ * as the Python ros.py ran it (`source venv/bin/activate`, `export A=1`),
+ * with its assignments exported (`SEED=1 DATASET=x`).  The wrapper runs it
+ * in the run directory. */
 static char *
 run_script(const json_t *r)
 {
 	struct buf b = BUF_INIT;
+	const char *snap = jstr(json_object_get(r, "code"), "snapshot");
 	buf_addf(&b, "# ros run %s of project %s, attempt %lld\n", jstr0(r, "id"), jstr0(r, "project_id"),
 		 run_attempt(r));
 	buf_addf(&b, "export ROS_RUN_ID=%s ROS_PROJECT_ID=%s ROS_ATTEMPT=%lld\n", jstr0(r, "id"),
 		 jstr0(r, "project_id"), run_attempt(r));
+	buf_adds(&b, "ROS_RUN_DIR=${ROS_RUN_DIR:-$PWD}\n"
+		     "export ROS_RUN_DIR ROS_OUT_DIR=\"$ROS_RUN_DIR/out\" ROS_CKPT_DIR=\"$ROS_RUN_DIR/ckpt\"\n"
+		     "mkdir -p \"$ROS_OUT_DIR\" \"$ROS_CKPT_DIR\"\n");
 	const char *g = jstr(r, "gpu_ids");
 	if (g && *g && strspn(g, "0123456789,") == strlen(g))
 		buf_addf(&b, "export CUDA_VISIBLE_DEVICES=%s\n", g);
 	buf_adds(&b, "if [ -f \"$HOME/.env.local\" ]; then set -a; . \"$HOME/.env.local\"; set +a; fi\n");
-	if (!strcmp(jstr0(r, "cwd"), "~"))
+	if (snap && strlen(snap) == 64 && strspn(snap, "0123456789abcdef") == 64) {
+		/* the run's own copy: what it writes, truncates or deletes is its own */
+		buf_addf(&b, "export ROS_SNAPSHOT=%s\n"
+			     "if [ ! -d code ]; then\n"
+			     "\trm -rf code.tmp\n"
+			     "\tif ! cp -RPp \"$ROS_WORKSPACE/.ros/snap/trees/$ROS_SNAPSHOT/.\" code.tmp || ! mv code.tmp code; then\n"
+			     "\t\techo \"ros: cannot copy the tree of snapshot $ROS_SNAPSHOT into $ROS_RUN_DIR/code\" >&2\n"
+			     "\t\texit 111\n"
+			     "\tfi\n"
+			     "fi\n"
+			     "cd code || exit 111\n", snap);
+	} else if (!strcmp(jstr0(r, "cwd"), "~")) {
 		buf_adds(&b, "cd \"$HOME\" || exit 111\n");
-	else
+	} else {
 		buf_adds(&b, "cd \"$ROS_WORKSPACE\" || exit 111\n");
+	}
 	const char *env = jstr0(r, "env");
 	if (env[strspn(env, " \t")])
 		buf_addf(&b, "set -a\n%s\nset +a\n", env);
 	buf_addf(&b, "%s\n", jstr0(r, "command"));
 	return buf_detach(&b);
 }
-
 
 int
 launch_record(struct queue *q, void *arg, struct buf *err)
@@ -61,6 +78,14 @@ launch_record(struct queue *q, void *arg, struct buf *err)
 		const char *st = jstr0(res, "state");
 		long long pid = 0, code = 0;
 		jint(res, "pid", &pid);
+		if (!strcmp(st, "submitted") || !strcmp(st, "started") || !strcmp(st, "running") ||
+		    !strcmp(st, "finished")) {
+			json_t *c = json_object_get(res, "code");
+			if (c)
+				json_object_set(r, "code", c);
+			else
+				json_object_del(r, "code");
+		}
 		if (!strcmp(st, "submitted")) {
 			/* a Slurm job: started_at comes from the wrapper, via check-runs */
 			run_set_status(r, "running", o->now);
@@ -171,7 +196,9 @@ launch_add(struct batch *b, json_t *r, const json_t *claimed)
 	char att[24], until[24];
 	snprintf(att, sizeof att, "%lld", run_attempt(r));
 	snprintf(until, sizeof until, "%lld", (long long)claim_until(r));
-	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, claim_token(r), until, NULL };
+	const char *snap = jstr(json_object_get(r, "code"), "snapshot");
+	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, claim_token(r), until, snap ? snap : "-",
+			       NULL };
 	const char *put[] = { jstr0(r, "project_id"), jstr0(r, "id"), "run.json", NULL };
 	struct buf meta = BUF_INIT;
 	json_write(&meta, r, 0);	/* the entry as dispatched, for reproducibility */

@@ -333,6 +333,34 @@ remote_proc(struct proc *p, const struct worker *w, const char *root, struct scr
 	p->max_capture = REMOTE_CAPTURE_BASE;
 }
 
+void
+remote_upload_proc(struct proc *p, const struct worker *w, const char *root, const char *nonce,
+		   const char *data, size_t len, int timeout_ms)
+{
+	if (!*nonce || strspn(nonce, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(nonce))
+		die("bad upload name '%s'", nonce);
+	/* no single quote in it: the ssh command line quotes it for the login shell */
+	char *cmd = xasprintf("d=$HOME/.ros-in; umask 077; mkdir -p \"$d\" && umask 022 && mkdir \"$d/%s\" && "
+			      "tar -xopf - -C \"$d/%s\" && : > \"$d/%s.ok\"", nonce, nonce, nonce);
+	proc_init(p);
+	if (worker_by_ssh(w)) {
+		char *ros = path_join(root, ".ros");
+		mkdir_p(ros, 0755);
+		free(ros);
+		ssh_argv(&p->argv, w, root);
+		strv_pushf(&p->argv, "sh -c '%s'", cmd);
+	} else {
+		strv_push(&p->argv, "sh");
+		strv_push(&p->argv, "-c");
+		strv_push(&p->argv, cmd);
+	}
+	free(cmd);
+	p->in = data;
+	p->in_len = len;
+	p->timeout_ms = timeout_ms;
+	p->max_capture = (size_t)1 << 20;
+}
+
 #define REASON_MAX 200	/* bytes of a worker's stderr line in a reason */
 
 int

@@ -55,6 +55,13 @@ void ssh_argv(struct strv *argv, const struct worker *w, const char *root);
  * added to s afterwards. */
 void remote_proc(struct proc *p, const struct worker *w, const char *root, struct script *s,
 		 int timeout_ms);
+/* Fill p to send len bytes of data, a tar archive, to w over the same
+ * connection machinery (ssh's ControlMaster: no new handshake when one is
+ * up), extracted on the worker into $HOME/.ros-in/NONCE/ by a fixed
+ * command, which writes $HOME/.ros-in/NONCE.ok only when tar read the
+ * whole archive and exited 0.  nonce: [a-z0-9], as ros makes it. */
+void remote_upload_proc(struct proc *p, const struct worker *w, const char *root, const char *nonce,
+			const char *data, size_t len, int timeout_ms);
 /* Did the remote side fail to connect (ssh's 255, a timeout, a failed
  * start), or print more than its max_capture? */
 int remote_unreachable(const struct proc *p);

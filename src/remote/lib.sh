@@ -124,11 +124,17 @@ ros_claim() {
 	return 1
 }
 
-# dir run [token until]: what a launch checks before it reads its script
-# (ros_launch, and ros_sbatch in slurm.sh): a claim's lease still runs by
-# this machine's clock, and the run directory exists.  0 to go on; else
-# stdin is drained, the record printed, and 1.
+# dir run [token until [snapshot]]: what a launch checks before it reads
+# its script (ros_launch, and ros_sbatch in slurm.sh): a claim's lease still
+# runs by this machine's clock, the run directory exists, and so does the
+# tree of the run's snapshot (ros_snap_unpack; "-": none).  0 to go on;
+# else stdin is drained, the record printed, and 1.
 ros_launch_gate() {
+	if [ -n "${5:-}" ] && [ "$5" != - ] && [ ! -d "$ros_ws/.ros/snap/trees/$5" ]; then
+		cat >/dev/null
+		echo "ROS launch $2 error 0 snapshot-missing"
+		return 1
+	fi
 	if [ -n "${3:-}" ]; then
 		ros_now_s
 		if [ "$ros_n" -gt "$4" ]; then
@@ -151,12 +157,13 @@ ros_keep_attempt() {
 	ros_ka_d=$1 ros_ka_n=$2
 	shift 2
 	for ros_f in "$@"; do
-		[ -f "$ros_ka_d/$ros_f" ] && mv -f "$ros_ka_d/$ros_f" "$ros_ka_d/$ros_f.attempt$ros_ka_n"
+		[ -e "$ros_ka_d/$ros_f" ] && rm -rf "$ros_ka_d/$ros_f.attempt$ros_ka_n" &&
+			mv -f "$ros_ka_d/$ros_f" "$ros_ka_d/$ros_f.attempt$ros_ka_n"
 	done
 	return 0
 }
 
-# project run attempt [token until]; stdin: run.sh.  A claimed launch
+# project run attempt [token until [snapshot]]; stdin: run.sh.  A claimed launch
 # (token, until: the claim's lease in epoch seconds) starts only if the
 # lease still runs by this machine's clock and this call is the first to
 # create the claim's file (ros_claim: a revocation by check-runs may have
@@ -166,7 +173,7 @@ ros_keep_attempt() {
 #   ROS launch RUN revoked 0 | expired 0 NOW | error 0 WHY
 ros_launch() {
 	ros_d=$ros_ws/runs/logs/$1/$2
-	ros_launch_gate "$ros_d" "$2" "${4:-}" "${5:-}" || return
+	ros_launch_gate "$ros_d" "$2" "${4:-}" "${5:-}" "${6:-}" || return
 	if [ -n "${4:-}" ] && [ -f "$ros_d/claim.$4" ]; then
 		cat >/dev/null
 		ros_claimed "$ros_d" "$2" "$4"
@@ -179,7 +186,7 @@ ros_launch() {
 		return
 	fi
 	if [ -n "$ros_v" ] && [ "$ros_v" != "$3" ]; then
-		ros_keep_attempt "$ros_d" "$ros_v" stdout.log exit_code pid started_at ended_at launched
+		ros_keep_attempt "$ros_d" "$ros_v" stdout.log exit_code pid started_at ended_at launched code out
 	fi
 	if ! cat > "$ros_d/run.sh" || ! ros_ck_ok "$ros_d/run.sh" || ! ros_write_wrapper "$ros_d"; then
 		rm -f "$ros_d/run.sh"
@@ -195,6 +202,56 @@ ros_launch() {
 	ROS_WORKSPACE=$ros_ws ROS_RUN_DIR=$ros_d setsid sh "$ros_d/wrapper.sh" </dev/null >"$ros_d/stdout.log" 2>&1 &
 	echo "$!" > "$ros_d/launched"
 	echo "ROS launch $2 started $!"
+}
+
+# nonce id base: make the tree of snapshot id, $ros_ws/.ros/snap/trees/ID,
+# from what ros sent as $HOME/.ros-in/NONCE (remote_upload_proc: the new
+# and changed files under t/, and in `del` the NUL-separated paths of the
+# base's tree that id lacks or changed) and the tree of snapshot base ("-":
+# none), hard-linked (cp -al).  Built aside and renamed into place: a tree
+# under its id is always whole.  Stale uploads (a day old) are removed.
+#   ROS snap - ID ok | ROS snap - ID error WHY
+ros_snap_unpack() {
+	ros_in=$HOME/.ros-in/$1 ros_sd=$ros_ws/.ros/snap/trees
+	ros_tmp=$ros_sd/.tmp.$1
+	if [ -d "$ros_sd/$2" ]; then
+		rm -rf "$ros_in" "$ros_in.ok"
+		echo "ROS snap - $2 ok"
+		return
+	fi
+	if [ ! -f "$ros_in.ok" ]; then
+		rm -rf "$ros_in"
+		echo "ROS snap - $2 error the-transfer-did-not-arrive-whole"
+		return
+	fi
+	if ! mkdir -p "$ros_sd" 2>/dev/null; then
+		ros_m=cannot-create-$ros_sd
+	elif [ "$3" != - ]; then
+		ros_m=
+		if [ ! -d "$ros_sd/$3" ] || ! cp -al "$ros_sd/$3" "$ros_tmp" 2>/dev/null; then
+			ros_m=base-missing
+		elif ! (cd "$ros_tmp" && xargs -0 -r rm -f -- < "$ros_in/del"); then
+			ros_m=cannot-remove-files-of-the-base
+		elif [ -s "$ros_in/del" ]; then
+			find "$ros_tmp" -mindepth 1 -depth -type d -empty -delete 2>/dev/null
+		fi
+	else
+		ros_m=
+		mkdir "$ros_tmp" 2>/dev/null || ros_m=cannot-create-$ros_tmp
+	fi
+	if [ -z "$ros_m" ] && [ -d "$ros_in/t" ] && ! cp -al "$ros_in/t/." "$ros_tmp/" 2>/dev/null; then
+		ros_m=cannot-link-the-new-files
+	fi
+	if [ -z "$ros_m" ] && ! mv -T "$ros_tmp" "$ros_sd/$2" 2>/dev/null && [ ! -d "$ros_sd/$2" ]; then
+		ros_m=cannot-rename-$ros_tmp
+	fi
+	rm -rf "$ros_tmp" "$ros_in" "$ros_in.ok"
+	find "$HOME/.ros-in" -mindepth 1 -maxdepth 1 -mmin +1440 -exec rm -rf {} + 2>/dev/null
+	if [ -n "$ros_m" ]; then
+		echo "ROS snap - $2 error $ros_m"
+	else
+		echo "ROS snap - $2 ok"
+	fi
 }
 
 # dir run token: the launch record of a claim that exists already.

@@ -57,7 +57,7 @@ ros_slurm_mkdirs() {
 	return 0
 }
 
-# project run attempt [token until]; stdin: run.sh.  Writes run.sh and the
+# project run attempt [token until [snapshot]]; stdin: run.sh.  Writes run.sh and the
 # wrapper into the run directory and submits the wrapper:
 #   sbatch --parsable --job-name=ros-RUN --output=DIR/stdout.log --chdir=DIR
 #          [options from the registry] DIR/wrapper.sh
@@ -70,7 +70,7 @@ ros_slurm_mkdirs() {
 ros_sbatch() {
 	ros_d=$ros_ws/runs/logs/$1/$2
 	ros_r=$2 ros_att=$3
-	ros_launch_gate "$ros_d" "$ros_r" "${4:-}" "${5:-}" || return
+	ros_launch_gate "$ros_d" "$ros_r" "${4:-}" "${5:-}" "${6:-}" || return
 	if [ -n "${4:-}" ] && [ -f "$ros_d/claim.$4" ]; then
 		cat >/dev/null
 		ros_sbatch_claimed "$ros_d" "$ros_r" "$4"
@@ -84,7 +84,7 @@ ros_sbatch() {
 		return
 	fi
 	if [ -f "$ros_d/attempt" ] && [ "$ros_v" != "$ros_att" ]; then
-		ros_keep_attempt "$ros_d" "$ros_v" stdout.log exit_code pid started_at ended_at launched slurm_job_id
+		ros_keep_attempt "$ros_d" "$ros_v" stdout.log exit_code pid started_at ended_at launched slurm_job_id code out
 	fi
 	if [ -z "$ros_sb_wrapper" ]; then
 		ros_write_wrapper "$ros_d" && ros_sb_wrapper=$(cat "$ros_d/wrapper.sh")

@@ -1,0 +1,220 @@
+/*
+ * code.c - the code step of a dispatch (see code.h).
+ */
+#include "engine/code.h"
+#include "code/code.h"
+#include "store/claim.h"
+#include "util/jx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The run's tree as it names it (its workdir, else its project's), and the
+ * size guard; NULL when it has none. */
+static const char *
+run_workdir(struct codes *c, const char *root, const json_t *r, long long *max_mb)
+{
+	const char *p = jstr0(r, "project_id");
+	json_t *ps = json_object_get(c->projects, p);
+	if (!ps) {
+		struct code_settings cs = CODE_SETTINGS_INIT;
+		struct buf err = BUF_INIT;
+		ps = json_object();
+		if (code_settings_load(root, p, &cs, &err) < 0) {
+			jset_str(ps, "error", err.s);
+		} else {
+			if (cs.workdir)
+				jset_str(ps, "workdir", cs.workdir);
+			jset_int(ps, "max_mb", cs.max_mb);
+		}
+		json_object_set_new(c->projects, p, ps);
+		code_settings_release(&cs);
+		buf_release(&err);
+	}
+	long long m = 0;
+	jint(ps, "max_mb", &m);
+	*max_mb = m;
+	const char *w = jstr(r, "workdir");
+	return w && *w ? w : jstr(ps, "workdir");
+}
+
+static struct code_tree *
+tree_for(struct codes *c, const char *root, const char *workdir, long long max_mb, const json_t *settings)
+{
+	for (size_t i = 0; i < c->nt; i++)
+		if (!strcmp(c->t[i].workdir, workdir))
+			return &c->t[i];
+	GROW(c->t, c->at, c->nt + 1);
+	struct code_tree *t = &c->t[c->nt++];
+	memset(t, 0, sizeof *t);
+	t->workdir = xstrdup(workdir);
+	t->s = (struct snapshot)SNAPSHOT_INIT;
+	struct buf err = BUF_INIT;
+	const char *serr = jstr(settings, "error");
+	char *abs = code_workdir_abs(root, workdir);
+	struct snap_opts so = { .root = root, .workdir = abs, .max_bytes = max_mb * 1000000 };
+	if (serr)
+		t->error = xstrdup(serr);
+	else if (snapshot_take(&so, &t->s, &err) < 0)
+		t->error = xasprintf("snapshot of %s: %s", workdir, err.s);
+	if (t->error) {
+		char *m = utf8_clean(t->error, strlen(t->error));
+		fprintf_term(stdout, "cannot dispatch the runs of %s: %s\n", workdir, m);
+		free(m);
+	}
+	free(abs);
+	buf_release(&err);
+	return t;
+}
+
+void
+code_prepare(struct codes *c, const char *root, json_t *claimed, struct outcome *o)
+{
+	if (!c->projects)
+		c->projects = json_object();
+	for (size_t i = 0; i < json_array_size(claimed); i++) {
+		json_t *r = json_array_get(claimed, i);
+		long long max_mb = 0;
+		const char *wd = run_workdir(c, root, r, &max_mb);
+		if (!wd)
+			continue;
+		struct code_tree *t = tree_for(c, root, wd, max_mb,
+					      json_object_get(c->projects, jstr0(r, "project_id")));
+		if (t->error) {
+			jset_str(r, "code_error", t->error);
+			json_t *res = json_object();
+			jset_str(res, "state", "error");
+			jset_str(res, "reason", t->error);
+			jset_str(res, "worker", jstr0(r, "worker_id"));
+			jset_str(res, "token", claim_token(r) ? claim_token(r) : "");
+			json_object_set_new(o->by_run, jstr0(r, "id"), res);
+			continue;
+		}
+		json_object_set_new(r, "code", snapshot_code(&t->s));
+	}
+}
+
+static const struct snapshot *
+snapshot_of(const struct codes *c, const char *id)
+{
+	for (size_t i = 0; i < c->nt; i++)
+		if (!c->t[i].error && !strcmp(c->t[i].s.id, id))
+			return &c->t[i].s;
+	return NULL;
+}
+
+void
+code_add(struct codes *c, const char *root, struct batch *b, const json_t *r)
+{
+	const char *id = jstr(json_object_get(r, "code"), "snapshot");
+	const struct snapshot *s = id ? snapshot_of(c, id) : NULL;
+	if (!s)
+		return;
+	for (size_t i = 0; i < c->nu; i++)
+		if (c->u[i].b == b && !strcmp(c->u[i].ss.id, id))
+			return;
+	if (snap_worker_has(root, b->w, id))
+		return;
+	GROW(c->u, c->au, c->nu + 1);
+	struct code_upload *u = &c->u[c->nu];
+	memset(u, 0, sizeof *u);
+	u->b = b;
+	u->ss = (struct snap_send)SNAP_SEND_INIT;
+	proc_init(&u->p);
+	struct buf err = BUF_INIT;
+	if (snap_send_plan(root, b->w, s, &u->ss, &err) < 0) {
+		/* the launch will say snapshot-missing: the run goes back to pending */
+		warning("worker %s: snapshot %.12s not sent: %s", b->w->id, id, err.s);
+		snap_send_release(&u->ss);
+		proc_release(&u->p);
+		buf_release(&err);
+		return;
+	}
+	buf_release(&err);
+	remote_upload_proc(&u->p, b->w, root, u->ss.nonce, u->ss.tar.s, u->ss.tar.len, 0);
+	const char *args[] = { u->ss.nonce, id, u->ss.base[0] ? u->ss.base : "-", NULL };
+	script_call(&b->s, "ros_snap_unpack", args, NULL, 0);
+	c->nu++;
+}
+
+void
+code_send(struct codes *c, int timeout_ms)
+{
+	if (!c->nu)
+		return;
+	struct proc **ps = xcalloc(c->nu, sizeof *ps);
+	for (size_t i = 0; i < c->nu; i++) {
+		c->u[i].p.timeout_ms = timeout_ms;
+		ps[i] = &c->u[i].p;
+	}
+	proc_pool(ps, c->nu, 32);
+	for (size_t i = 0; i < c->nu; i++) {
+		struct code_upload *u = &c->u[i];
+		if (u->p.status != 0 || u->p.timed_out) {
+			char *why = remote_reason(&u->p);
+			printf("worker %s: snapshot %.12s not sent: %s\n", u->b->w->id, u->ss.id, why);
+			free(why);
+		} else {
+			info("worker %s: snapshot %.12s sent: %zu file%s, %.1f MB%s%.12s", u->b->w->id, u->ss.id,
+			     u->ss.files, u->ss.files == 1 ? "" : "s", (double)u->ss.bytes / 1e6,
+			     u->ss.base[0] ? " (the rest from snapshot " : "", u->ss.base);
+		}
+	}
+	free(ps);
+}
+
+void
+code_gather(struct codes *c, struct batches *bs, const char *root, struct outcome *o)
+{
+	for (size_t i = 0; i < bs->n; i++) {
+		struct batch *b = &bs->b[i];
+		size_t pos = 0;
+		struct rec rec;
+		while (batch_rec_next(b, &pos, &rec)) {
+			if (!strcmp(rec.op, "snap") && !strcmp(rec.run, "-") && rec.nf >= 2 &&
+			    strlen(rec.f[0]) == SNAP_HASH_HEX) {
+				int ok = !strcmp(rec.f[1], "ok");
+				snap_worker_note(root, b->w, rec.f[0], ok);
+				if (!ok)
+					printf("worker %s: snapshot %.12s not unpacked: %s\n", b->w->id, rec.f[0],
+					       rec.nf > 2 ? rec.f[2] : "no reason given");
+			}
+			rec_release(&rec);
+		}
+		for (size_t k = 0; k < json_array_size(b->runs); k++) {
+			json_t *r = json_array_get(b->runs, k);
+			json_t *res = json_object_get(o->by_run, jstr0(r, "id"));
+			const char *id = jstr(json_object_get(r, "code"), "snapshot");
+			if (!res || !id)
+				continue;
+			if (!strcmp(jstr0(res, "reason"), "snapshot-missing")) {
+				snap_worker_note(root, b->w, id, 0);
+				char *m = xasprintf("the worker lacks the tree of snapshot %.12s (it is sent again at the "
+						    "next dispatch)", id);
+				jset_str(res, "reason", m);
+				free(m);
+			} else {
+				json_object_set(res, "code", json_object_get(r, "code"));
+			}
+		}
+	}
+}
+
+void
+codes_release(struct codes *c)
+{
+	for (size_t i = 0; i < c->nt; i++) {
+		free(c->t[i].workdir);
+		free(c->t[i].error);
+		snapshot_release(&c->t[i].s);
+	}
+	for (size_t i = 0; i < c->nu; i++) {
+		snap_send_release(&c->u[i].ss);
+		proc_release(&c->u[i].p);
+	}
+	free(c->t);
+	free(c->u);
+	json_decref(c->projects);
+	memset(c, 0, sizeof *c);
+}
