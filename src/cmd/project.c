@@ -4,6 +4,7 @@
  * overwrites a file or duplicates the idea.
  */
 #include "ros.h"
+#include "code/code.h"
 #include "store/idea.h"
 #include "embedded.h"
 #include "store/project.h"
@@ -88,7 +89,7 @@ put(const char *dir, const char *rel, const char *text, int *made, struct buf *e
  * the template's comments and layout stay). */
 static char *
 project_yaml(const char *root, const char *id, const char *title, const char *idea, const char *target,
-	     const char *metric, struct buf *err)
+	     const char *metric, const char *workdir, struct buf *err)
 {
 	size_t len;
 	char *t = template_text(root, "project/project.yaml", &len);
@@ -96,16 +97,26 @@ project_yaml(const char *root, const char *id, const char *title, const char *id
 	char *out = NULL;
 	if (ydoc_parse(&d, "templates/project/project.yaml", t, len, err) < 0)
 		goto done;
+	if (workdir && !ymap_get(d.root, "code")) {
+		/* a template of its own (the Python ros.py's) without code: */
+		char *more = xasprintf("%.*s%s\ncode:\n  workdir:\n", (int)len, t, len && t[len - 1] != '\n' ? "\n" : "");
+		ydoc_release(&d);
+		int bad = ydoc_parse(&d, "templates/project/project.yaml", more, strlen(more), err) < 0;
+		free(more);
+		if (bad)
+			goto done;
+	}
 	char *blog = xasprintf("research/%s/blog", id), *paper = xasprintf("research/%s/paper", id);
 	const char *sets[][3] = {
 		{ "", "project_id", id }, { "", "title", title }, { "", "idea", idea },
 		{ "target", "claim", target }, { "target", "primary_metric", metric },
 		{ "publication", "blog_dir", blog }, { "publication", "paper_dir", paper },
+		{ "code", "workdir", workdir },
 	};
 	int ok = 1;
 	for (size_t i = 0; i < ARRAY_SIZE(sets) && ok; i++) {
 		const struct ynode *m = *sets[i][0] ? ymap_get(d.root, sets[i][0]) : d.root;
-		if (!m || m->type != Y_MAP)
+		if (!m || m->type != Y_MAP || !sets[i][2])
 			continue;	/* a user template without that section */
 		ok = yedit_set(&d, m, sets[i][1], sets[i][2], err) == 0;
 	}
@@ -153,7 +164,8 @@ add_first_idea(struct queue *q, void *arg, struct buf *err)
 static int
 cmd_init_project_fn(int argc, char **argv, struct ctx *ctx)
 {
-	const char *title = NULL, *idea = NULL, *target = NULL, *metric = "", *pid = NULL;
+	const char *title = NULL, *idea = NULL, *target = NULL, *metric = "", *pid = NULL, *wdir = NULL;
+	char *workdir = NULL;
 	long long prio = 5;
 	struct buf err = BUF_INIT;
 	int rc = 1, made = 0;
@@ -164,6 +176,7 @@ cmd_init_project_fn(int argc, char **argv, struct ctx *ctx)
 		{ .name = "metric", .kind = OPT_STR, .dst = &metric, .arg = "M", .help = "primary metric, e.g. MSE" },
 		{ .name = "priority", .kind = OPT_INT, .dst = &prio, .arg = "N", .help = "priority of the first idea (default 5)", .flags = OPT_MIN, .min = 0 },
 		{ .name = "project-id", .kind = OPT_STR, .dst = &pid, .arg = "ID", .help = "id (default: derived from the title)" },
+		{ .name = "workdir", .kind = OPT_STR, .dst = &wdir, .arg = "DIR", .help = "the project's code (code.workdir): a snapshot of DIR travels with each run", .flags = OPT_NONEMPTY },
 		OPT_END
 	};
 	opt_parse(ctx, opts, argc, argv, NULL);
@@ -171,6 +184,12 @@ cmd_init_project_fn(int argc, char **argv, struct ctx *ctx)
 	if (!project_id_valid(id))
 		usage_error(ctx, "invalid project id '%s' (letters, digits, _ . - only)", *id ? id : title);
 	const char *root = ctx_root(ctx);
+	if (wdir && !(workdir = code_workdir_rel(root, wdir, &err))) {
+		error("%s", err.s);
+		buf_release(&err);
+		free(id);
+		return 1;
+	}
 	char *dir = xasprintf("%s/research/%s", root, id);
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		char *d = path_join(dir, dirs[i]);
@@ -181,7 +200,7 @@ cmd_init_project_fn(int argc, char **argv, struct ctx *ctx)
 		}
 		free(d);
 	}
-	char *py = project_yaml(root, id, title, idea, target, metric, &err);
+	char *py = project_yaml(root, id, title, idea, target, metric, workdir, &err);
 	if (!py) {
 		error("%s", err.s);
 		goto out;
@@ -256,6 +275,7 @@ cmd_init_project_fn(int argc, char **argv, struct ctx *ctx)
 	rc = 0;
 out:
 	free(dir);
+	free(workdir);
 	free(id);
 	buf_release(&err);
 	return rc;
@@ -263,11 +283,13 @@ out:
 
 const struct ros_cmd cmd_init_project = {
 	"init-project", cmd_init_project_fn, CMD_JSON, "scaffold research/<project_id>/ and add its first idea",
-	"--title T --idea I --target C [--metric M] [--priority N] [--project-id ID]",
+	"--title T --idea I --target C [--metric M] [--priority N] [--project-id ID] [--workdir DIR]",
 	"The id comes from the title (lowercase, other characters -> _) unless given.\n"
 	"Creates deep_research/ benchmark/{external,local}/ probes/ evidence/ analysis/\n"
 	"blog/ paper/{figures,tables}/ artifacts/, project.yaml from\n"
 	"templates/project/project.yaml, paper/main.tex with the title, and README\n"
 	"stubs; appends the idea (status new) to queues/idea_queue.json.  Running it\n"
-	"again adds only what is missing.",
+	"again adds only what is missing.  --workdir DIR writes code: {workdir: DIR}\n"
+	"(relative to the root when it can be): each run's code is a snapshot of\n"
+	"that tree (ros help snapshot; add-run --workdir overrides it per run).",
 };

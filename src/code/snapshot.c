@@ -94,6 +94,13 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void
+sort_strs(struct strv *sv)
+{
+	if (sv->n)	/* qsort of no items may still not be given NULL */
+		qsort(sv->v, sv->n, sizeof *sv->v, cmp_str);
+}
+
 /* An empty repository of the root's own, to list a tree that is not in git
  * with git's rules for .rosignore. */
 static char *
@@ -164,7 +171,7 @@ list_tree(const char *root, struct snapshot *s, struct strv *paths, struct strv 
 	if (git(s->workdir, gitdir, s->in_git ? ig_git : ig_nogit, &out, NULL, err) < 0)
 		goto out;
 	nul_words(&out, &ign);
-	qsort(ign.v, ign.n, sizeof *ign.v, cmp_str);
+	sort_strs(&ign);
 	for (size_t i = 0; i < all.n; i++) {
 		const char *p = all.v[i];
 		int unt = 0;
@@ -180,8 +187,8 @@ list_tree(const char *root, struct snapshot *s, struct strv *paths, struct strv 
 		if (unt)
 			strv_push(untracked, p);
 	}
-	qsort(paths->v, paths->n, sizeof *paths->v, cmp_str);
-	qsort(untracked->v, untracked->n, sizeof *untracked->v, cmp_str);
+	sort_strs(paths);
+	sort_strs(untracked);
 	ret = 0;
 out:
 	free(gitdir);
@@ -315,7 +322,8 @@ cache_load(struct cache *c, const char *path)
 		i += n + 1;
 	}
 	free(data);
-	qsort(c->e, c->n, sizeof *c->e, cmp_centry);
+	if (c->n)
+		qsort(c->e, c->n, sizeof *c->e, cmp_centry);
 }
 
 static const struct centry *
@@ -382,7 +390,8 @@ too_big(const struct snapshot *s, long long max, struct buf *err)
 {
 	struct snap_file *by = xmalloc((s->n ? s->n : 1) * sizeof *by);
 	memcpy(by, s->f, s->n * sizeof *by);
-	qsort(by, s->n, sizeof *by, cmp_size_desc);
+	if (s->n)
+		qsort(by, s->n, sizeof *by, cmp_size_desc);
 	buf_addf(err, "the snapshot of %s is %.1f MB, over its limit of %.1f MB (code: {max_mb: N} in "
 		 "project.yaml, or --max-mb, sets it; .rosignore leaves files out); the largest:",
 		 s->workdir, (double)s->bytes / 1e6, (double)max / 1e6);

@@ -613,8 +613,10 @@ ros_put() {
 #   ROS collect RUN STATE RC +, then the data and an end line (see ros_tail)
 # kind log:   the last 64 KiB of stdout.log (STATE log);
 # kind jsonl: the last 64 KiB of the metrics file, absolute, else relative
-#             to the run directory, else to the workspace (STATE record);
-# kind cmd:   the command, run by sh in the workspace with the log on stdin
+#             to the run directory, else to the run's copy of its snapshot
+#             (code/, where it ran), else to the workspace (STATE record);
+# kind cmd:   the command, run by sh where the run ran (its code/ copy,
+#             else the workspace) with the log on stdin
 #             and ROS_RUN_DIR, ROS_LOG set, under a deadline of `deadline`
 #             seconds (timeout(1) if there is one, else a watchdog that kills
 #             its process group): its stdout, last 64 KiB (STATE output); or
@@ -643,7 +645,11 @@ ros_collect() {
 		case $ros_a in
 		/*) ros_f=$ros_a ;;
 		\~/*) ros_f=$HOME/${ros_a#\~/} ;;
-		*) ros_f=$ros_d/$ros_a; [ -f "$ros_f" ] || ros_f=$ros_ws/$ros_a ;;
+		*)
+			ros_f=$ros_d/$ros_a
+			[ -f "$ros_f" ] || ros_f=$ros_d/code/$ros_a
+			[ -f "$ros_f" ] || ros_f=$ros_ws/$ros_a
+			;;
 		esac
 		ros_collect_file "$2" record "$ros_f" ;;
 	cmd)
@@ -714,13 +720,16 @@ ros_collect_cmd() {
 }
 
 # run rundir [prefix...]: become the parser command $ros_a (exec), run as
-# `prefix... sh -c "$ros_a"` in the workspace with ROS_RUN_DIR, ROS_LOG and
+# `prefix... sh -c "$ros_a"` where the run ran (its copy of its snapshot,
+# else the workspace) with ROS_RUN_DIR, ROS_LOG and
 # ROS_RUN_ID set and output files capped (ulimit -f: a few MiB, so that a
 # runaway parser cannot fill the disk).  It changes directory and exits:
 # only ever called in a subshell.  When the workspace cannot be entered it
 # says so on stderr and exits 1: the command is never run elsewhere.
 ros_parser() {
-	if ! cd "$ros_ws" 2>/dev/null; then
+	if [ -d "$2/code" ] && cd "$2/code" 2>/dev/null; then
+		:
+	elif ! cd "$ros_ws" 2>/dev/null; then
 		echo "ros: cannot enter the workspace $ros_ws: parser command not run" >&2
 		exit 1
 	fi

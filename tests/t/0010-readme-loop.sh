@@ -11,6 +11,10 @@ cd "$T/repo" || exit 1
 check "it runs as written (sh -e)" env PATH="$T/bin:$PATH" sh -e "$T/loop.sh"
 cd "$T/repo/myroot" 2>/dev/null || { echo "not ok - no myroot"; exit 1; }
 check_eq "all 9 runs done" "$(count_runs "'done'")" 9
+check_eq "each run had the snapshot of examples/ (code: {workdir: ../examples})" \
+	"$(jq_py queues/run_queue.json "len(set(r['code']['snapshot'] for r in d if r.get('code')))")" 1
+check_eq "and ran in its own copy of it" \
+	"$(jq_py queues/run_queue.json "all(open(r['log_path'].rsplit('/', 1)[0] + '/code/train.py').read() == open('$T/repo/examples/train.py').read() for r in d)")" True
 check "results again" env PATH="$T/bin:$PATH" ros results
 check_match "3 configurations of 3 seeds each" "$OUT" '3 configurations'
 check_match "the best lambda is 0.05 (examples/train.py's optimum)" "$OUT" 'best.*lam=0\.05'

@@ -45,6 +45,7 @@ args_for() {
 	results) echo "" ;;
 	runs) echo "" ;;
 	show) echo "$done_run" ;;
+	snapshot) echo "--workdir $TOP/examples" ;;
 	status) echo "" ;;
 	validate) echo "" ;;
 	vast-hunt) echo "--max-dph 5" ;;

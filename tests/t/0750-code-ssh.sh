@@ -150,4 +150,11 @@ check_eq "the last two runs saw the new tree, the first two the old one" \
 	"$(jq_py queues/run_queue.json "[open(os.path.dirname(r['log_path']) + '/out/sig').read() == open('$T/want').read() for r in d if r['project_id'] == 'big']")" \
 	"[False, False, True, True]"
 count_ssh_procs_stop
+
+# --- metrics a run wrote relative to where it ran (its copy of the tree) ---
+check "a run writing its metrics file" "$ROS" add-run --project-id code --worker-pool test \
+	--metric-parser jsonl:results/m.jsonl --command 'mkdir -p results && echo "{\"MSE\": 0.25}" > results/m.jsonl'
+check "finish" drive 60
+check "results" "$ROS" results --project-id code
+check_eq "read from the run's code/ copy" "$(jq_py queues/run_queue.json "[r['metrics'] for r in d if 'm.jsonl' in r['command']][0]")" "{'MSE': 0.25}"
 done_testing

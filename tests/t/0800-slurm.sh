@@ -230,5 +230,17 @@ step() { ros dispatch-runs --worker-pool hpc; ros check-runs; [ "$(field "$cid" 
 check "it runs later" wait_for 30 step
 check_eq "once" "$(squeue -h -t all -n "ros-$cid" -o %i | wc -l)" 1
 
+# --- code: a snapshot to the shared workspace, each job in its own copy ---
+mkdir -p "$T/code/sub" && printf 'print("from the snapshot")\n' > "$T/code/main.py" && echo d > "$T/code/sub/data.txt"
+check "a run with its code" ros add-run --project-id p --worker-pool hpc --workdir "$T/code" \
+	--command 'python3 main.py; cat sub/data.txt; echo "snap=$ROS_SNAPSHOT"'
+sid=$OUT
+step() { ros dispatch-runs --worker-pool hpc; ros check-runs; [ "$(field "$sid" status)" = done ]; }
+check "it runs" wait_for 30 step
+check_eq "in its own copy of the tree" "$(head -n 2 "$T/shared/ws/runs/logs/p/$sid/stdout.log")" "from the snapshot
+d"
+check_eq "the entry records the snapshot it ran" "$(jq_py queues/run_queue.json "[r['code']['snapshot'] for r in d if r['id'] == '$sid'][0]")" \
+	"$(ros snapshot --workdir "$T/code" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+
 check_eq "no job left in Slurm" "$(squeue -h -o %i)" ""
 done_testing
