@@ -112,10 +112,11 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 	json_t *r = NULL;
 	struct logs_out lo = { 0, BUF_INIT, BUF_INIT, NULL, BUF_INIT };
 	long long n = 40;
-	int follow = 0, rc = 1;
+	int follow = 0, setup = 0, rc = 1;
 	const struct opt opts[] = {
 		{ .name = "lines", .kind = OPT_INT, .dst = &n, .arg = "N", .help = "last N lines (default 40)", .shrt = 'n', .flags = OPT_MIN | OPT_MAX, .min = 1, .max = 1000000 },
 		{ .name = "follow", .kind = OPT_BOOL, .dst = &follow, .help = "keep printing until the run ends", .shrt = 'f' },
+		{ .name = "setup", .kind = OPT_BOOL, .dst = &setup, .help = "the log of the run's set-up on its worker (project.yaml setup:) instead" },
 		{ .name = "raw", .kind = OPT_BOOL, .dst = &lo.raw, .help = "the log's bytes as they are, control characters too" },
 		OPT_END
 	};
@@ -148,7 +149,16 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 	}
 	script_begin(&s, w, ctx_root(ctx));
 	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), lines, follow ? "1" : "0", pid, NULL };
-	if (w->type == WORKER_SLURM)
+	const char *key = jstr(json_object_get(r, "code"), "setup");
+	if (setup && (!key || strlen(key) != 64 || strspn(key, "0123456789abcdef") != 64)) {
+		error("run %s has no set-up (project.yaml setup:)", jstr0(r, "id"));
+		script_release(&s);
+		goto out;
+	}
+	const char *sargs[] = { key, lines, follow ? "1" : "0", NULL };
+	if (setup)
+		script_call(&s, "ros_setup_log", sargs, NULL, 0);
+	else if (w->type == WORKER_SLURM)
 		slurm_script_logs(&s, r, lines, follow);
 	else
 		script_call(&s, "ros_logs", args, NULL, 0);
@@ -194,8 +204,10 @@ out:
 }
 
 const struct ros_cmd cmd_logs = {
-	"logs", cmd_logs_fn, CMD_JSON, "print a run's log from its worker", "RUN [-n N] [-f] [--raw | --json]",
+	"logs", cmd_logs_fn, CMD_JSON, "print a run's log from its worker", "RUN [-n N] [-f] [--setup] [--raw | --json]",
 	"-f follows the log until the run ends (Ctrl-C: exit 130; the run goes on).\n"
+	"--setup prints the log of the run's set-up (project.yaml setup:, run once\n"
+	"per worker and key) instead: with -f until the set-up ends.\n"
 	"\n"
 	"A log is others' text: what could drive the terminal is shown as \\xHH\n"
 	"(lowercase hex, one per byte): control characters but newline and tab\n"

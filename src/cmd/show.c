@@ -98,14 +98,20 @@ print_field(const json_t *r, const char *k, const json_t *v, time_t now)
 		struct buf l = BUF_INIT;
 		const char *c = jstr(v, "commit"), *b = jstr(v, "branch");
 		json_t *d = json_object_get(v, "dirty");
-		buf_addf(&l, "snapshot %.12s", jstr0(v, "snapshot"));
-		if (c)
-			buf_addf(&l, "  %s@%.12s%s", b ? b : "(detached)", c,
-				 json_is_true(d) ? ", dirty" : ", clean");
-		else
-			buf_adds(&l, json_is_boolean(d) ? "  git, no commit yet" : "  not in git");
-		if (json_is_boolean(d))
-			buf_addf(&l, ", %lld untracked", jint0(v, "untracked"));
+		if (!jstr(v, "snapshot")) {
+			buf_adds(&l, "no snapshot (the workspace)");
+		} else {
+			buf_addf(&l, "snapshot %.12s", jstr(v, "snapshot"));
+			if (c)
+				buf_addf(&l, "  %s@%.12s%s", b ? b : "(detached)", c,
+					 json_is_true(d) ? ", dirty" : ", clean");
+			else
+				buf_adds(&l, json_is_boolean(d) ? "  git, no commit yet" : "  not in git");
+			if (json_is_boolean(d))
+				buf_addf(&l, ", %lld untracked", jint0(v, "untracked"));
+		}
+		if (jstr(v, "setup"))
+			buf_addf(&l, "; setup %.12s", jstr(v, "setup"));
 		fprintf_term(stdout, "  %-17s %s\n", k, l.s);
 		buf_release(&l);
 	} else if (json_is_object(v) && (!strcmp(k, "params") || !strcmp(k, "metrics") ||

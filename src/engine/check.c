@@ -36,6 +36,20 @@ apply_cancelled(struct check *c, json_t *r, const json_t *pr)
 	return 1;
 }
 
+/* A run whose set-up failed (the gate's exit 112 and its line in the log):
+ * the reason in last_error. */
+static void
+setup_failure(json_t *r, const json_t *pr, long long code)
+{
+	const char *tail = jstr(pr, "tail"), *m;
+	if (code != 112 || !tail || !(m = strstr(tail, "ros: setup failed: ")))
+		return;
+	m += strlen("ros: ");
+	char *why = xstrndup(m, strcspn(m, "\n"));
+	jset_str(r, "last_error", why);
+	free(why);
+}
+
 /* Apply one run's probe; return 1 if the entry changed. */
 static int
 apply(struct check *c, json_t *r, json_t *pr)
@@ -103,6 +117,7 @@ apply(struct check *c, json_t *r, json_t *pr)
 			jset_str(r, "log_path", jstr0(pr, "log_path"));
 		if (strcmp(jstr0(pr, "pid"), "0"))
 			jset_str(r, "pid", jstr0(pr, "pid"));
+		setup_failure(r, pr, ok ? n : -1);
 		return 1;
 	}
 	if (!strcmp(st, "vanished")) {

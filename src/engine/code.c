@@ -10,37 +10,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The run's tree as it names it (its workdir, else its project's), and the
- * size guard; NULL when it has none. */
-static const char *
-run_workdir(struct codes *c, const char *root, const json_t *r, long long *max_mb)
+/* The settings of run r's project (read once per dispatch). */
+static struct code_project *
+project_of(struct codes *c, const char *root, const json_t *r)
 {
-	const char *p = jstr0(r, "project_id");
-	json_t *ps = json_object_get(c->projects, p);
-	if (!ps) {
-		struct code_settings cs = CODE_SETTINGS_INIT;
-		struct buf err = BUF_INIT;
-		ps = json_object();
-		if (code_settings_load(root, p, &cs, &err) < 0) {
-			jset_str(ps, "error", err.s);
-		} else {
-			if (cs.workdir)
-				jset_str(ps, "workdir", cs.workdir);
-			jset_int(ps, "max_mb", cs.max_mb);
-		}
-		json_object_set_new(c->projects, p, ps);
-		code_settings_release(&cs);
-		buf_release(&err);
+	const char *id = jstr0(r, "project_id");
+	for (size_t i = 0; i < c->np; i++)
+		if (!strcmp(c->p[i].id, id))
+			return &c->p[i];
+	GROW(c->p, c->ap, c->np + 1);
+	struct code_project *p = &c->p[c->np++];
+	memset(p, 0, sizeof *p);
+	p->id = xstrdup(id);
+	p->cs = (struct code_settings)CODE_SETTINGS_INIT;
+	struct buf err = BUF_INIT;
+	int rc = code_settings_load(root, id, &p->cs, &err);
+	if (rc == -1) {
+		p->error = xstrdup(err.s);
+		char *m = utf8_clean(err.s, err.len);
+		fprintf_term(stdout, "cannot dispatch the runs of project %s: %s\n", id, m);
+		free(m);
 	}
-	long long m = 0;
-	jint(ps, "max_mb", &m);
-	*max_mb = m;
-	const char *w = jstr(r, "workdir");
-	return w && *w ? w : jstr(ps, "workdir");
+	else if (rc == -2)
+		warning("%s (its runs go without code: and setup: settings)", err.s);
+	buf_release(&err);
+	return p;
 }
 
 static struct code_tree *
-tree_for(struct codes *c, const char *root, const char *workdir, long long max_mb, const json_t *settings)
+tree_for(struct codes *c, const char *root, const char *workdir, const struct code_project *p)
 {
 	for (size_t i = 0; i < c->nt; i++)
 		if (!strcmp(c->t[i].workdir, workdir))
@@ -51,12 +49,9 @@ tree_for(struct codes *c, const char *root, const char *workdir, long long max_m
 	t->workdir = xstrdup(workdir);
 	t->s = (struct snapshot)SNAPSHOT_INIT;
 	struct buf err = BUF_INIT;
-	const char *serr = jstr(settings, "error");
 	char *abs = code_workdir_abs(root, workdir);
-	struct snap_opts so = { .root = root, .workdir = abs, .max_bytes = max_mb * 1000000 };
-	if (serr)
-		t->error = xstrdup(serr);
-	else if (snapshot_take(&so, &t->s, &err) < 0)
+	struct snap_opts so = { .root = root, .workdir = abs, .max_bytes = p->cs.max_mb * 1000000 };
+	if (snapshot_take(&so, &t->s, &err) < 0)
 		t->error = xasprintf("snapshot of %s: %s", workdir, err.s);
 	if (t->error) {
 		char *m = utf8_clean(t->error, strlen(t->error));
@@ -68,30 +63,50 @@ tree_for(struct codes *c, const char *root, const char *workdir, long long max_m
 	return t;
 }
 
+/* Run r's outcome: not launched, for why (it goes back to pending). */
+static void
+refuse(json_t *r, const char *why, struct outcome *o)
+{
+	jset_str(r, "code_error", why);
+	json_t *res = json_object();
+	jset_str(res, "state", "error");
+	jset_str(res, "reason", why);
+	jset_str(res, "worker", jstr0(r, "worker_id"));
+	jset_str(res, "token", claim_token(r) ? claim_token(r) : "");
+	json_object_set_new(o->by_run, jstr0(r, "id"), res);
+}
+
 void
 code_prepare(struct codes *c, const char *root, json_t *claimed, struct outcome *o)
 {
-	if (!c->projects)
-		c->projects = json_object();
 	for (size_t i = 0; i < json_array_size(claimed); i++) {
 		json_t *r = json_array_get(claimed, i);
-		long long max_mb = 0;
-		const char *wd = run_workdir(c, root, r, &max_mb);
-		if (!wd)
-			continue;
-		struct code_tree *t = tree_for(c, root, wd, max_mb,
-					      json_object_get(c->projects, jstr0(r, "project_id")));
-		if (t->error) {
-			jset_str(r, "code_error", t->error);
-			json_t *res = json_object();
-			jset_str(res, "state", "error");
-			jset_str(res, "reason", t->error);
-			jset_str(res, "worker", jstr0(r, "worker_id"));
-			jset_str(res, "token", claim_token(r) ? claim_token(r) : "");
-			json_object_set_new(o->by_run, jstr0(r, "id"), res);
+		struct code_project *p = project_of(c, root, r);
+		if (p->error) {
+			refuse(r, p->error, o);
 			continue;
 		}
-		json_object_set_new(r, "code", snapshot_code(&t->s));
+		const char *wd = jstr(r, "workdir");
+		if (!wd || !*wd)
+			wd = p->cs.workdir;
+		if (!wd && !p->cs.setup)
+			continue;
+		const struct snapshot *s = NULL;
+		if (wd) {
+			struct code_tree *t = tree_for(c, root, wd, p);
+			if (t->error) {
+				refuse(r, t->error, o);
+				continue;
+			}
+			s = &t->s;
+		}
+		json_t *code = s ? snapshot_code(s) : json_object();
+		if (p->cs.setup) {
+			char key[SNAP_HASH_HEX + 1];
+			code_setup_key(&p->cs, s, key);
+			jset_str(code, "setup", key);
+		}
+		json_object_set_new(r, "code", code);
 	}
 }
 
@@ -104,9 +119,28 @@ snapshot_of(const struct codes *c, const char *id)
 	return NULL;
 }
 
+/* The set-up's lines for b's worker, once per key. */
+static void
+setup_add(struct codes *c, const char *root, struct batch *b, const json_t *r)
+{
+	const char *key = jstr(json_object_get(r, "code"), "setup");
+	if (!key)
+		return;
+	char *tag = xasprintf("%s %s", b->w->id, key);
+	if (strv_has(&c->setups, tag)) {
+		free(tag);
+		return;
+	}
+	strv_push_nocopy(&c->setups, tag);
+	const struct code_project *p = project_of(c, root, r);
+	const char *args[] = { key, NULL };
+	script_call(&b->s, "ros_put_setup", args, p->cs.setup, strlen(p->cs.setup));
+}
+
 void
 code_add(struct codes *c, const char *root, struct batch *b, const json_t *r)
 {
+	setup_add(c, root, b, r);
 	const char *id = jstr(json_object_get(r, "code"), "snapshot");
 	const struct snapshot *s = id ? snapshot_of(c, id) : NULL;
 	if (!s)
@@ -213,8 +247,14 @@ codes_release(struct codes *c)
 		snap_send_release(&c->u[i].ss);
 		proc_release(&c->u[i].p);
 	}
+	for (size_t i = 0; i < c->np; i++) {
+		free(c->p[i].id);
+		free(c->p[i].error);
+		code_settings_release(&c->p[i].cs);
+	}
 	free(c->t);
 	free(c->u);
-	json_decref(c->projects);
+	free(c->p);
+	strv_release(&c->setups);
 	memset(c, 0, sizeof *c);
 }

@@ -10,12 +10,19 @@
  * project's code.workdir; a run with neither has no snapshot.  The run's
  * copy gets `code: {snapshot, commit, branch, dirty, untracked}`, which the
  * entry records when the run starts.
+ *
+ * A project's `setup:` lines (code/code.h) go to each worker once per key,
+ * with the run's launch: the run's script passes the set-up's gate on the
+ * worker (ros_put_setup in lib.sh) before it starts, which runs the lines
+ * once, serialised, and fails every run of a set-up that failed, with its
+ * reason.  The key is in the copy's code.setup.
  */
 #ifndef ROS_ENGINE_CODE_H
 #define ROS_ENGINE_CODE_H
 
 #include <jansson.h>
 
+#include "code/code.h"
 #include "code/send.h"
 #include "engine/launch.h"
 #include "exec/batch.h"
@@ -24,6 +31,12 @@ struct code_tree {
 	char *workdir;		/* as the run names it */
 	struct snapshot s;
 	char *error;		/* why there is no snapshot, or NULL */
+};
+
+struct code_project {
+	char *id;
+	struct code_settings cs;
+	char *error;		/* project.yaml does not read */
 };
 
 struct code_upload {
@@ -37,9 +50,11 @@ struct codes {
 	size_t nt, at;
 	struct code_upload *u;
 	size_t nu, au;
-	json_t *projects;	/* project id -> {workdir, max_mb} from project.yaml */
+	struct code_project *p;
+	size_t np, ap;
+	struct strv setups;	/* "WORKER KEY" of set-ups put in a batch already */
 };
-#define CODES_INIT { NULL, 0, 0, NULL, 0, 0, NULL }
+#define CODES_INIT { NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, STRV_INIT }
 
 /* Snapshot the tree of every claimed run that has one; set its "code".  A
  * run whose tree cannot be snapshotted gets its outcome in o ("error",
@@ -47,7 +62,8 @@ struct codes {
  * copy, and is not to be launched.  Prints one line per failed tree. */
 void code_prepare(struct codes *c, const char *root, json_t *claimed, struct outcome *o);
 /* For run r (launched by batch b): what b's worker lacks of r's snapshot,
- * planned once per worker and snapshot, its unpack the next call of b. */
+ * planned once per worker and snapshot, its unpack the next call of b;
+ * and its set-up's lines, once per worker and key. */
 void code_add(struct codes *c, const char *root, struct batch *b, const json_t *r);
 /* Send every planned upload, all workers at once. */
 void code_send(struct codes *c, int timeout_ms);

@@ -33,7 +33,15 @@ run_script(const json_t *r)
 	if (g && *g && strspn(g, "0123456789,") == strlen(g))
 		buf_addf(&b, "export CUDA_VISIBLE_DEVICES=%s\n", g);
 	buf_adds(&b, "if [ -f \"$HOME/.env.local\" ]; then set -a; . \"$HOME/.env.local\"; set +a; fi\n");
-	if (snap && strlen(snap) == 64 && strspn(snap, "0123456789abcdef") == 64) {
+	int has_snap = snap && strlen(snap) == 64 && strspn(snap, "0123456789abcdef") == 64;
+	const char *setup = jstr(json_object_get(r, "code"), "setup");
+	if (setup && strlen(setup) == 64 && strspn(setup, "0123456789abcdef") == 64) {
+		/* the project's set-up, once per worker and key (ros_put_setup) */
+		buf_addf(&b, "export ROS_SETUP=%s ROS_SETUP_DIR=\"$ROS_WORKSPACE/.ros/setup/%s\"\n"
+			     "sh \"$ROS_WORKSPACE/.ros/setup/gate.sh\" %s %s || exit 112\n", setup, setup, setup,
+			     has_snap ? snap : "-");
+	}
+	if (has_snap) {
 		/* the run's own copy: what it writes, truncates or deletes is its own */
 		buf_addf(&b, "export ROS_SNAPSHOT=%s\n"
 			     "if [ ! -d code ]; then\n"

@@ -254,6 +254,65 @@ ros_snap_unpack() {
 	fi
 }
 
+# key; stdin: the project's set-up lines.  Writes them as
+# .ros/setup/KEY/setup.sh (once: a key is its lines and inputs) and the gate
+# every run with a set-up passes before it starts, .ros/setup/gate.sh:
+#   gate.sh KEY SNAPSHOT|-    (ROS_WORKSPACE set)
+# The first run of a key on the worker runs the lines (bash -e, else sh
+# -e) in KEY/code, a copy of its snapshot's tree (else in the workspace),
+# into KEY/setup.log, and leaves KEY/ok or KEY/failed ("exit N: the log's
+# last line"); one set-up at a time on the worker (a mkdir lock holding
+# "pid host"; a holder that died on this host is taken over).  Runs of a
+# key that failed exit 112 at once, saying "ros: setup failed: ..." on
+# stderr (their log).  Prints nothing.
+# shellcheck disable=SC2016 # the gate's lines, $ and all, are written as they are
+ros_put_setup() {
+	ros_sd=$ros_ws/.ros/setup
+	if ! mkdir -p "$ros_sd/$1" 2>/dev/null; then
+		cat >/dev/null
+		return
+	fi
+	if [ -f "$ros_sd/$1/setup.sh" ]; then
+		cat >/dev/null
+	elif cat > "$ros_sd/$1/setup.sh.tmp" && ros_ck_ok "$ros_sd/$1/setup.sh.tmp"; then
+		mv -f "$ros_sd/$1/setup.sh.tmp" "$ros_sd/$1/setup.sh"
+	fi
+	rm -f "$ros_sd/$1/setup.sh.tmp"
+	printf '%s\n' '#!/bin/sh' \
+		'# Written by ros: a project'"'"'s set-up, once per worker and key.  gate.sh KEY SNAPSHOT|-' \
+		'd=$ROS_WORKSPACE/.ros/setup/$1 l=$ROS_WORKSPACE/.ros/setup/lock' \
+		'fail() { echo "ros: setup failed: $(cat "$d/failed" 2>/dev/null)" >&2; echo "ros: its log: $d/setup.log" >&2; exit 112; }' \
+		'[ -f "$d/ok" ] && exit 0' \
+		'[ -f "$d/failed" ] && fail' \
+		'h=$(uname -n)' \
+		'until mkdir "$l" 2>/dev/null; do' \
+		'	[ -f "$d/ok" ] && exit 0' \
+		'	[ -f "$d/failed" ] && fail' \
+		'	p= ph=' \
+		'	[ -f "$l/pid" ] && read -r p ph < "$l/pid"' \
+		'	if [ -n "$p" ] && [ "$ph" = "$h" ] && ! kill -0 "$p" 2>/dev/null; then rm -rf "$l"' \
+		'	elif [ -z "$p" ] && [ -n "$(find "$l" -maxdepth 0 -mmin +1 2>/dev/null)" ]; then rm -rf "$l"; fi' \
+		'	sleep 1' \
+		'done' \
+		'trap '"'"'rm -rf "$l"'"'"' EXIT' \
+		'trap '"'"'exit 143'"'"' TERM INT HUP' \
+		'echo "$$ $h" > "$l/pid"' \
+		'[ -f "$d/ok" ] && exit 0' \
+		'[ -f "$d/failed" ] && fail' \
+		'if [ ! -f "$d/setup.sh" ]; then echo "its lines never arrived" > "$d/failed"; fail; fi' \
+		'if [ "$2" != - ]; then' \
+		'	rm -rf "$d/code"' \
+		'	if ! cp -RPp "$ROS_WORKSPACE/.ros/snap/trees/$2/." "$d/code" || ! cd "$d/code"; then echo "cannot copy snapshot $2" > "$d/failed"; fail; fi' \
+		'elif ! cd "$ROS_WORKSPACE"; then echo "cannot enter $ROS_WORKSPACE" > "$d/failed"; fail; fi' \
+		'echo "ros: set-up $1 started $(date -u +%Y-%m-%dT%H:%M:%SZ) in $PWD" > "$d/setup.log"' \
+		'if command -v bash >/dev/null 2>&1; then bash -e "$d/setup.sh"; else sh -e "$d/setup.sh"; fi </dev/null >> "$d/setup.log" 2>&1' \
+		'rc=$?' \
+		'if [ "$rc" = 0 ]; then date -u +%Y-%m-%dT%H:%M:%SZ > "$d/ok"; echo "ros: set-up $1 done" >> "$d/setup.log"; exit 0; fi' \
+		'm=$(grep -v "^[[:space:]]*$" "$d/setup.log" | tail -n 1 | cut -c1-300)' \
+		'echo "exit $rc: $m" > "$d/failed.tmp" && mv -f "$d/failed.tmp" "$d/failed"' \
+		'fail' > "$ros_sd/gate.sh.tmp.$$" && mv -f "$ros_sd/gate.sh.tmp.$$" "$ros_sd/gate.sh"
+}
+
 # dir run token: the launch record of a claim that exists already.
 ros_claimed() {
 	ros_read "$1/claim.$3"
@@ -467,6 +526,27 @@ ros_logs() {
 		tail -n "$3" "$ros_d/stdout.log"
 	fi
 	return 0
+}
+
+# key nlines follow: the log of a set-up (ros_put_setup), its last lines;
+# with follow 1 until the set-up ends (KEY/ok or KEY/failed).
+ros_setup_log() {
+	ros_d=$ros_ws/.ros/setup/$1
+	if [ ! -f "$ros_d/setup.log" ]; then
+		echo "ros: the set-up $1 has not started on this worker ($ros_d)" >&2
+		return 3
+	fi
+	if [ "$3" = 1 ]; then
+		ros_follow "$ros_d/setup.log" "$2" ros_setup_live "$ros_d"
+	else
+		tail -n "$2" "$ros_d/setup.log"
+	fi
+	return 0
+}
+
+# dir: 0 while the set-up in dir has not ended (for ros_follow).
+ros_setup_live() {
+	[ ! -f "$1/ok" ] && [ ! -f "$1/failed" ]
 }
 
 # project run: what the run directory holds (`ros show`):
