@@ -256,9 +256,38 @@ sec_failed(struct buf *b, const struct post *ps)
 			 ps->nref - ps->nbeat == 1 ? "" : "s");
 }
 
+/* The code the runs ran: per snapshot its commit and how to get exactly
+ * that tree back (the root keeps a copy of every snapshot a run used). */
+static void
+repro_code(struct buf *b, const json_t *runs)
+{
+	struct strv seen = STRV_INIT;
+	size_t i;
+	json_t *r;
+	json_array_foreach(runs, i, r) {
+		const json_t *c = json_object_get(r, "code");
+		const char *sn = jstr(c, "snapshot");
+		if (!sn || strlen(sn) != 64 || strspn(sn, "0123456789abcdef") != 64 || strv_has(&seen, sn))
+			continue;
+		strv_push(&seen, sn);
+		const char *commit = jstr(c, "commit");
+		if (commit && strspn(commit, "0123456789abcdef") == strlen(commit))
+			buf_addf(b, "# the code: snapshot %.12s, git commit %.12s%s\n", sn, commit,
+				 json_is_true(json_object_get(c, "dirty")) ? " with changes not committed (in the snapshot)"
+									   : "");
+		else
+			buf_addf(b, "# the code: snapshot %.12s\n", sn);
+		buf_addf(b, "ros snapshot --export %s code-%.12s\n", sn, sn);
+	}
+	if (seen.n > 1)
+		buf_addf(b, "# (%zu versions of the code: see the runs' code in evidence/runs/)\n", seen.n);
+	strv_release(&seen);
+}
+
 static void
 sec_repro(struct buf *b, const struct post *ps)
 {
+	repro_code(b, ps->runs);
 	repro_commands(b, ps->p->project, ps->all, ps->runs);
 	buf_adds(b, "ros dispatch-runs && ros check-runs --watch 60\n");
 	buf_adds(b, "ros results --project-id ");

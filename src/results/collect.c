@@ -291,6 +291,9 @@ run_evidence(const json_t *run)
 	jset_str(e, "env", jstr0(run, "env"));
 	if (jstr(run, "gpu_ids"))
 		jset_str(e, "gpu_ids", jstr(run, "gpu_ids"));
+	json_t *code = json_object_get(run, "code");
+	if (json_is_object(code))	/* provenance: the snapshot, its commit, the set-up */
+		json_object_set(e, "code", code);
 	jset_str(e, "created_at", jstr0(run, "created_at"));
 	jset_str(e, "started_at", jstr0(run, "started_at"));
 	jset_str(e, "ended_at", jstr0(run, "ended_at"));

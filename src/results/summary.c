@@ -240,6 +240,47 @@ warn_mixed_sweeps(json_t *summary, const json_t *all, const json_t *runs)
 	json_decref(tpl);
 }
 
+/* A configuration whose runs ran different code (code.snapshot of their
+ * entries): its mean mixes versions of the code.  Say which. */
+static void
+warn_mixed_snapshots(json_t *summary, const json_t *runs)
+{
+	json_t *snap_of = json_object(), *g, *x;
+	size_t i, j;
+	json_array_foreach(runs, i, x) {
+		const char *sn = jstr(json_object_get(x, "code"), "snapshot");
+		if (sn && jstr(x, "id"))
+			jset_str(snap_of, jstr(x, "id"), sn);
+	}
+	json_t *w = json_object_get(summary, "grouping_warnings");
+	json_array_foreach(json_object_get(summary, "groups"), i, g) {
+		struct strv seen = STRV_INIT;
+		size_t without = 0;
+		json_array_foreach(json_object_get(g, "run_ids"), j, x) {
+			const char *sn = jstr(snap_of, json_string_value(x));
+			if (!sn)
+				without++;
+			else if (!strv_has(&seen, sn))
+				strv_push(&seen, sn);
+		}
+		if (seen.n + (without && seen.n) > 1 && json_is_array(w)) {
+			struct buf m = BUF_INIT;
+			buf_addf(&m, "%s: its runs ran different code (", jstr0(g, "label"));
+			for (size_t k = 0; k < seen.n && k < 4; k++)
+				buf_addf(&m, "%ssnapshot %.12s", k ? ", " : "", seen.v[k]);
+			if (seen.n > 4)
+				buf_addf(&m, " and %zu more", seen.n - 4);
+			if (without)
+				buf_addf(&m, ", %zu run%s without one", without, without == 1 ? "" : "s");
+			buf_adds(&m, "): the mean mixes them (ros snapshot --export ID DIR gives each back)");
+			json_array_append_new(w, json_string(m.s));
+			buf_release(&m);
+		}
+		strv_release(&seen);
+	}
+	json_decref(snap_of);
+}
+
 /* Hand-made-summary style rows: config keys, n_seeds, <m>_mean, ... */
 static json_t *
 flat_rows(const json_t *summary)
@@ -338,6 +379,7 @@ grouping_warnings(json_t *summary, json_t *pinfo, const json_t *all, const json_
 		json_object_set(summary, "params_from_commands", pinfo);
 	}
 	warn_mixed_sweeps(summary, all, runs);
+	warn_mixed_snapshots(summary, runs);
 	json_t *w = json_object_get(summary, "warnings");
 	if (!json_is_array(w)) {
 		w = json_array();
