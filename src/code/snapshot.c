@@ -35,45 +35,81 @@ sha256_hex(const void *data, size_t len, char out[SNAP_HASH_HEX + 1])
 
 /* ---- git ---- */
 
-/* Run git with args in dir; its stdout in out.  0, or -1 with err (exit
- * code in *status when status is not NULL: then a failure is not an error). */
+/* git commands, run at once (they only read) */
+struct gitcmd {
+	struct proc p;
+	const char *sub;	/* for messages */
+	int may_fail;		/* a non-zero exit is an answer, not an error */
+};
+
+static void
+git_init(struct gitcmd *g, const char *dir, const char *gitdir, const char *const *args, int may_fail)
+{
+	proc_init(&g->p);
+	g->sub = args[0];
+	g->may_fail = may_fail;
+	strv_push(&g->p.argv, "git");
+	if (gitdir) {
+		strv_pushf(&g->p.argv, "--git-dir=%s", gitdir);
+		strv_pushf(&g->p.argv, "--work-tree=%s", dir);
+	}
+	for (; *args; args++)
+		strv_push(&g->p.argv, *args);
+	strv_push(&g->p.env, "GIT_OPTIONAL_LOCKS=0");	/* a status must not write the index */
+	strv_push(&g->p.env, "LC_ALL=C");
+	g->p.dir = dir;
+	g->p.timeout_ms = GIT_TIMEOUT_MS;
+	g->p.max_capture = GIT_CAPTURE;
+}
+
+/* Run the n commands of gs, all at once.  0, or -1 with err: git missing,
+ * or one that may not fail failed (its last line of stderr said). */
+static int
+git_run(struct gitcmd *gs, size_t n, const char *dir, struct buf *err)
+{
+	struct proc *ps[8];
+	for (size_t i = 0; i < n; i++)
+		ps[i] = &gs[i].p;
+	proc_pool(ps, n, 0);
+	for (size_t i = 0; i < n; i++) {
+		struct proc *p = &gs[i].p;
+		if (p->status == 127 && p->err.s && strstr(p->err.s, "ros: cannot run git")) {
+			buf_addf(err, "cannot run git (Debian: git): it is what reads the tree");
+			return -1;
+		}
+		if (p->status && !gs[i].may_fail) {
+			const char *line;
+			size_t ln = text_last_line(p->err.s ? p->err.s : "", p->err.len, &line);
+			buf_addf(err, "git %s in %s failed (exit %d)%s%.*s", gs[i].sub, dir, p->status, ln ? ": " : "",
+				 (int)ln, ln ? line : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+git_release(struct gitcmd *gs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		proc_release(&gs[i].p);
+}
+
+/* Run one git command: its stdout in out (may be NULL), its status in
+ * *status when may fail (status not NULL).  0, or -1 with err. */
 static int
 git(const char *dir, const char *gitdir, const char *const *args, struct buf *out, int *status,
     struct buf *err)
 {
-	struct proc p;
-	const char *sub = args[0];
-	proc_init(&p);
-	strv_push(&p.argv, "git");
-	if (gitdir) {
-		strv_pushf(&p.argv, "--git-dir=%s", gitdir);
-		strv_pushf(&p.argv, "--work-tree=%s", dir);
-	}
-	for (; *args; args++)
-		strv_push(&p.argv, *args);
-	strv_push(&p.env, "GIT_OPTIONAL_LOCKS=0");	/* a status must not write the index */
-	strv_push(&p.env, "LC_ALL=C");
-	p.dir = dir;
-	p.timeout_ms = GIT_TIMEOUT_MS;
-	p.max_capture = GIT_CAPTURE;
-	int rc = proc_run(&p);
-	if (out)
-		buf_add(out, p.out.s ? p.out.s : "", p.out.len);
-	int ret = 0;
-	if (rc == 127 && p.err.s && strstr(p.err.s, "ros: cannot run git")) {
-		buf_addf(err, "cannot run git (Debian: git): it is what reads the tree");
-		ret = -1;
-	} else if (status) {
-		*status = rc;
-	} else if (rc) {
-		const char *line;
-		size_t n = text_last_line(p.err.s ? p.err.s : "", p.err.len, &line);
-		buf_addf(err, "git %s in %s failed (exit %d)%s%.*s", sub, dir, rc, n ? ": " : "", (int)n,
-			 n ? line : "");
-		ret = -1;
-	}
-	proc_release(&p);
-	return ret;
+	struct gitcmd g;
+	git_init(&g, dir, gitdir, args, status != NULL);
+	int rc = git_run(&g, 1, dir, err);
+	if (rc == 0 && out)
+		buf_add(out, g.p.out.s ? g.p.out.s : "", g.p.out.len);
+	if (rc == 0 && status)
+		*status = g.p.status;
+	git_release(&g, 1);
+	return rc;
 }
 
 /* The NUL-separated words of b as a sorted list (a "T " tag kept when tagged). */
@@ -126,52 +162,66 @@ static int
 list_tree(const char *root, struct snapshot *s, struct strv *paths, struct strv *untracked,
 	  struct buf *err)
 {
-	struct buf out = BUF_INIT;
 	struct strv all = STRV_INIT, ign = STRV_INIT;
+	struct gitcmd g[3];
+	size_t ng = 0;
 	char *gitdir = NULL;
 	int st = 0, ret = -1;
 	const char *probe[] = { "rev-parse", "--show-prefix", NULL };
 	if (git(s->workdir, NULL, probe, NULL, &st, err) < 0)
-		goto out;
+		return -1;
 	s->in_git = st == 0;
+	/* the listing, and in a work tree HEAD and whether the tree differs
+	 * from it, all at once */
 	if (s->in_git) {
-		const char *head[] = { "rev-parse", "-q", "--verify", "HEAD", NULL };
-		const char *branch[] = { "symbolic-ref", "-q", "--short", "HEAD", NULL };
-		const char *diff[] = { "diff-index", "--quiet", "HEAD", "--", ".", NULL };
-		if (git(s->workdir, NULL, head, &out, &st, err) < 0)
-			goto out;
-		if (st == 0 && out.len > 1) {
-			s->commit = xstrndup(out.s, strcspn(out.s, "\n"));
-			buf_reset(&out);
-			if (git(s->workdir, NULL, branch, &out, &st, err) < 0)
-				goto out;
-			if (st == 0 && out.len > 1)
-				s->branch = xstrndup(out.s, strcspn(out.s, "\n"));
-			if (git(s->workdir, NULL, diff, NULL, &st, err) < 0)
-				goto out;
-			s->dirty = st == 1;
-		} else {
-			s->dirty = 1;	/* no commit yet: everything is a change */
-		}
-		buf_reset(&out);
 		const char *ls[] = { "ls-files", "-z", "-c", "-o", "--exclude-standard", "-t", NULL };
-		if (git(s->workdir, NULL, ls, &out, NULL, err) < 0)
-			goto out;
+		/* "SHA\nBRANCH\n--\n" ("HEAD" for a branch when detached; "--": a file named HEAD is no revision) */
+		const char *head[] = { "rev-parse", "HEAD", "--abbrev-ref", "HEAD", "--", NULL };
+		const char *diff[] = { "diff-index", "--quiet", "HEAD", "--", ".", NULL };
+		git_init(&g[ng++], s->workdir, NULL, ls, 0);
+		git_init(&g[ng++], s->workdir, NULL, head, 1);
+		git_init(&g[ng++], s->workdir, NULL, diff, 1);
 	} else {
 		if (!(gitdir = nogit_dir(root, err)))
 			goto out;
 		const char *ls[] = { "ls-files", "-z", "-o", NULL };
-		if (git(s->workdir, gitdir, ls, &out, NULL, err) < 0)
-			goto out;
+		git_init(&g[ng++], s->workdir, gitdir, ls, 0);
 	}
-	nul_words(&out, &all);
-	buf_reset(&out);
-	const char *ig_git[] = { "ls-files", "-z", "-c", "-o", "-i", "--exclude-per-directory=.rosignore", NULL };
-	const char *ig_nogit[] = { "ls-files", "-z", "-o", "-i", "--exclude-per-directory=.rosignore", NULL };
-	if (git(s->workdir, gitdir, s->in_git ? ig_git : ig_nogit, &out, NULL, err) < 0)
+	if (git_run(g, ng, s->workdir, err) < 0)
 		goto out;
-	nul_words(&out, &ign);
-	sort_strs(&ign);
+	if (s->in_git) {
+		const struct buf *h = &g[1].p.out;
+		const char *hs = h->s ? h->s : "";
+		size_t l1 = strcspn(hs, "\n");
+		if (g[1].p.status == 0 && l1 >= 40 && hs[l1] == '\n') {
+			s->commit = xstrndup(hs, l1);
+			const char *b = hs + l1 + 1;
+			size_t l2 = strcspn(b, "\n");
+			if (l2 && !(l2 == 4 && !strncmp(b, "HEAD", 4)))	/* "HEAD": detached */
+				s->branch = xstrndup(b, l2);
+			s->dirty = g[1].p.status == 0 && g[2].p.status == 1;
+		} else {
+			s->dirty = 1;	/* no commit yet: everything is a change */
+		}
+	}
+	nul_words(&g[0].p.out, &all);
+	/* .rosignore's rules, when the tree has one */
+	int any = 0;
+	for (size_t i = 0; i < all.n && !any; i++) {
+		const char *p = all.v[i] + (s->in_git && strlen(all.v[i]) > 2 ? 2 : 0);
+		any = !strcmp(p, ".rosignore") || str_ends(p, "/.rosignore");
+	}
+	if (any) {
+		struct buf out = BUF_INIT;
+		const char *ig_git[] = { "ls-files", "-z", "-c", "-o", "-i", "--exclude-per-directory=.rosignore", NULL };
+		const char *ig_nogit[] = { "ls-files", "-z", "-o", "-i", "--exclude-per-directory=.rosignore", NULL };
+		int rc = git(s->workdir, gitdir, s->in_git ? ig_git : ig_nogit, &out, NULL, err);
+		nul_words(&out, &ign);
+		buf_release(&out);
+		if (rc < 0)
+			goto out;
+		sort_strs(&ign);
+	}
 	for (size_t i = 0; i < all.n; i++) {
 		const char *p = all.v[i];
 		int unt = 0;
@@ -191,8 +241,8 @@ list_tree(const char *root, struct snapshot *s, struct strv *paths, struct strv 
 	sort_strs(untracked);
 	ret = 0;
 out:
+	git_release(g, ng);
 	free(gitdir);
-	buf_release(&out);
 	strv_release(&all);
 	strv_release(&ign);
 	return ret;
@@ -294,6 +344,33 @@ cache_path(const char *root, const char *workdir)
 
 /* Records "HASH SIZE MS MNS CS CNS INO PATH\0" after a first line "ros-snap-cache 1 WRITTEN\n".
  * Anything that does not read is no cache: every file is read. */
+/* One record "HASH SIZE MS MNS CS CNS INO PATH" (NUL-terminated) into e
+ * (e->path a new string).  0, or -1 when it does not read. */
+static int
+parse_centry(const char *r, struct centry *e)
+{
+	if (strspn(r, "0123456789abcdef") != SNAP_HASH_HEX || r[SNAP_HASH_HEX] != ' ')
+		return -1;
+	memcpy(e->hash, r, SNAP_HASH_HEX);
+	e->hash[SNAP_HASH_HEX] = 0;
+	const char *p = r + SNAP_HASH_HEX + 1;
+	long long *v[] = { &e->size, &e->mtime_s, &e->mtime_ns, &e->ctime_s, &e->ctime_ns, &e->ino };
+	for (size_t k = 0; k < ARRAY_SIZE(v); k++) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		*v[k] = strtoll(p, &end, 10);
+		if (errno || *end != ' ')
+			return -1;
+		p = end + 1;
+	}
+	if (!*p)
+		return -1;
+	e->path = xstrdup(p);
+	return 0;
+}
+
 static void
 cache_load(struct cache *c, const char *path)
 {
@@ -311,11 +388,7 @@ cache_load(struct cache *c, const char *path)
 		if (i + n >= len)
 			break;	/* no NUL: a cut record */
 		struct centry e;
-		int at = 0;
-		if (sscanf(data + i, "%64s %lld %lld %lld %lld %lld %lld %n", e.hash, &e.size, &e.mtime_s,
-			   &e.mtime_ns, &e.ctime_s, &e.ctime_ns, &e.ino, &at) == 7 && at && (size_t)at < n &&
-		    strlen(e.hash) == SNAP_HASH_HEX) {
-			e.path = xstrdup(data + i + at);
+		if (parse_centry(data + i, &e) == 0) {
 			c->e = xgrow(c->e, &c->alloc, c->n + 1, sizeof *c->e);
 			c->e[c->n++] = e;
 		}
@@ -418,16 +491,15 @@ add_file(struct snapshot *s, const char *path, char type, long long size)
 /* Each path's type and size, from lstat; links' targets into targets
  * (parallel to s->f, NULL for files). */
 static void
-classify(struct snapshot *s, const struct strv *paths, struct strv *targets, struct stat **sts)
+classify(struct snapshot *s, int dfd, const struct strv *paths, struct strv *targets, struct stat **sts)
 {
 	*sts = xmalloc((paths->n ? paths->n : 1) * sizeof **sts);
 	for (size_t i = 0; i < paths->n; i++) {
 		const char *p = paths->v[i];
 		struct stat st;
-		char *full = xasprintf("%s/%s", s->workdir, p);
 		if (!path_ok(p)) {
 			skip(s, p, "not a path inside the tree");
-		} else if (lstat(full, &st) < 0) {
+		} else if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
 				skip(s, p, strerror(errno));
 			/* else deleted in the working tree: not in it, as the user sees it */
@@ -438,7 +510,7 @@ classify(struct snapshot *s, const struct strv *paths, struct strv *targets, str
 			strv_push_nocopy(targets, NULL);
 		} else if (S_ISLNK(st.st_mode)) {
 			char t[PATH_MAX + 1];
-			ssize_t n = readlink(full, t, PATH_MAX);
+			ssize_t n = readlinkat(dfd, p, t, PATH_MAX);
 			if (n < 0) {
 				skip(s, p, strerror(errno));
 			} else {
@@ -460,27 +532,37 @@ classify(struct snapshot *s, const struct strv *paths, struct strv *targets, str
 			skip(s, p, S_ISDIR(st.st_mode) ? "a directory (a submodule?), not followed"
 						       : "not a regular file nor a link");
 		}
-		free(full);
 	}
 }
 
-/* Hash every entry (the cache first), storing contents the root lacks. */
+/* The cache's record of f, as its file is now (st). */
+static void
+cache_record(struct buf *nc, const struct snap_file *f, const struct stat *st)
+{
+	buf_addf(nc, "%s %lld %lld %lld %lld %lld %lld %s", f->hash, (long long)st->st_size,
+		 (long long)st->st_mtim.tv_sec, (long long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+		 (long long)st->st_ctim.tv_nsec, (long long)st->st_ino, f->path);
+	buf_addc(nc, 0);
+}
+
+/* Hash every entry (the cache first), storing contents the root lacks.
+ * The cache is written again only when it did not know every file as it
+ * is: an entry it knows stays known. */
 static int
-hash_all(const char *root, struct snapshot *s, const struct strv *targets, const struct stat *sts,
+hash_all(const char *root, struct snapshot *s, int dfd, const struct strv *targets, const struct stat *sts,
 	 struct buf *err)
 {
 	struct cache c = { 0 };
 	char *cpath = cache_path(root, s->workdir), *blobs = xasprintf("%s/.ros/snap/blobs", root);
 	char *cdir = xasprintf("%s/.ros/snap/cache", root);
-	struct buf nc = BUF_INIT;
 	int ret = -1;
+	size_t known = 0, files = 0;
 	if (mkdir_p(blobs, 0700) < 0 || mkdir_p(cdir, 0700) < 0) {
 		buf_addf(err, "cannot create %s: %s", blobs, strerror(errno));
 		goto out;
 	}
 	cache_load(&c, cpath);
 	long long now = (long long)time(NULL);	/* compared with mtimes: the kernel's clock */
-	buf_addf(&nc, "ros-snap-cache 1 %lld\n", now);
 	for (size_t i = 0; i < s->n; i++) {
 		struct snap_file *f = &s->f[i];
 		if (f->type == 'l') {
@@ -489,45 +571,49 @@ hash_all(const char *root, struct snapshot *s, const struct strv *targets, const
 				goto out;
 			continue;
 		}
+		files++;
+		/* a content the cache knows is in blobs/ (nothing but a user removes
+		 * one; a send that misses one forgets the cache: snapshot_forget) */
 		const struct centry *e = cache_find(&c, f->path, &sts[i]);
-		char *bp = e ? xasprintf("%s/%s", blobs, e->hash) : NULL;
-		if (e && access(bp, F_OK) == 0) {
+		if (e) {
 			memcpy(f->hash, e->hash, sizeof f->hash);
-		} else {
-			char *full = xasprintf("%s/%s", s->workdir, f->path);
-			size_t len;
-			char *data = read_file(full, &len);
-			if (!data) {
-				buf_addf(err, "cannot read %s: %s", full, strerror(errno));
-				free(full);
-				free(bp);
-				goto out;
-			}
-			free(full);
-			s->read++;
-			f->size = (long long)len;	/* as read: it may have changed since lstat */
-			sha256_hex(data, len, f->hash);
-			int rc = store_blob(blobs, f->hash, data, len, err);
-			free(data);
-			if (rc < 0) {
-				free(bp);
-				goto out;
-			}
+			known++;
+			continue;
 		}
-		free(bp);
-		const struct stat *st = &sts[i];
-		buf_addf(&nc, "%s %lld %lld %lld %lld %lld %lld %s", f->hash, (long long)st->st_size,
-			 (long long)st->st_mtim.tv_sec, (long long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
-			 (long long)st->st_ctim.tv_nsec, (long long)st->st_ino, f->path);
-		buf_addc(&nc, 0);
+		int fd = openat(dfd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		size_t len = 0;
+		char *data = NULL;
+		if (fd >= 0) {
+			data = read_fd(fd, &len);
+			int saved = errno;
+			close(fd);
+			errno = saved;
+		}
+		if (!data) {
+			buf_addf(err, "cannot read %s/%s: %s", s->workdir, f->path, strerror(errno));
+			goto out;
+		}
+		s->read++;
+		f->size = (long long)len;	/* as read: it may have changed since lstat */
+		sha256_hex(data, len, f->hash);
+		int rc = store_blob(blobs, f->hash, data, len, err);
+		free(data);
+		if (rc < 0)
+			goto out;
 	}
-	struct buf ignored = BUF_INIT;
-	atomic_write_nosync(cpath, nc.s, nc.len, &ignored);	/* a cache: lost, it is rebuilt */
-	buf_release(&ignored);
+	if (known != files || c.n != files) {
+		struct buf nc = BUF_INIT, ignored = BUF_INIT;
+		buf_addf(&nc, "ros-snap-cache 1 %lld\n", now);
+		for (size_t i = 0; i < s->n; i++)
+			if (s->f[i].type != 'l')
+				cache_record(&nc, &s->f[i], &sts[i]);
+		atomic_write_nosync(cpath, nc.s, nc.len, &ignored);	/* a cache: lost, it is rebuilt */
+		buf_release(&nc);
+		buf_release(&ignored);
+	}
 	ret = 0;
 out:
 	cache_release(&c);
-	buf_release(&nc);
 	free(cpath);
 	free(cdir);
 	free(blobs);
@@ -556,7 +642,12 @@ snapshot_take(const struct snap_opts *o, struct snapshot *s, struct buf *err)
 	s->workdir = xstrdup(real);
 	if (list_tree(o->root, s, &paths, &untracked, err) < 0)
 		goto out;
-	classify(s, &paths, &targets, &sts);
+	int dfd = open(s->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		buf_addf(err, "%s: %s", s->workdir, strerror(errno));
+		goto out;
+	}
+	classify(s, dfd, &paths, &targets, &sts);
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->f[i].type == 'x')
 			s->executables++;
@@ -567,9 +658,12 @@ snapshot_take(const struct snap_opts *o, struct snapshot *s, struct buf *err)
 	}
 	if (s->bytes > max) {
 		too_big(s, max, err);
+		close(dfd);
 		goto out;
 	}
-	if (hash_all(o->root, s, &targets, sts, err) < 0)
+	int hrc = hash_all(o->root, s, dfd, &targets, sts, err);
+	close(dfd);
+	if (hrc < 0)
 		goto out;
 	s->bytes = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -596,6 +690,14 @@ out:
 	strv_release(&targets);
 	buf_release(&man);
 	return ret;
+}
+
+void
+snapshot_forget(const char *root, const char *workdir)
+{
+	char *p = cache_path(root, workdir);
+	unlink(p);
+	free(p);
 }
 
 void

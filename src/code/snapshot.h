@@ -79,6 +79,9 @@ struct snap_opts {
  */
 int snapshot_take(const struct snap_opts *o, struct snapshot *s, struct buf *err);
 void snapshot_release(struct snapshot *s);
+/* Forget the stat cache of a tree (s->workdir): its next snapshot reads
+ * every file.  For a content found missing from blobs/. */
+void snapshot_forget(const char *root, const char *workdir);
 
 /* {id, workdir, files, bytes, executables, links, code: {snapshot, commit,
  * branch, dirty, untracked}, skipped: [...]}, with files: [{path, type,

@@ -158,8 +158,10 @@ code_add(struct codes *c, const char *root, struct batch *b, const json_t *r)
 	proc_init(&u->p);
 	struct buf err = BUF_INIT;
 	if (snap_send_plan(root, b->w, s, &u->ss, &err) < 0) {
-		/* the launch will say snapshot-missing: the run goes back to pending */
+		/* the launch will say snapshot-missing: the run goes back to pending,
+		 * and the next snapshot of the tree reads every file again */
 		warning("worker %s: snapshot %.12s not sent: %s", b->w->id, id, err.s);
+		snapshot_forget(root, s->workdir);
 		snap_send_release(&u->ss);
 		proc_release(&u->p);
 		buf_release(&err);

@@ -477,20 +477,12 @@ hash_words(uint64_t h, const void *p, size_t n)
 /* ---- files ---- */
 
 char *
-read_file(const char *path, size_t *len)
+read_fd(int fd, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
+	if (fstat(fd, &st) < 0)
 		return NULL;
-	}
 	if (S_ISDIR(st.st_mode)) {
-		close(fd);
 		errno = EISDIR;
 		return NULL;
 	}
@@ -507,7 +499,6 @@ read_file(const char *path, size_t *len)
 		if (r < 0) {
 			int e = errno;
 			free(p);
-			close(fd);
 			errno = e;
 			return NULL;
 		}
@@ -515,10 +506,22 @@ read_file(const char *path, size_t *len)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	p[n] = 0;
 	if (len)
 		*len = n;
+	return p;
+}
+
+char *
+read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *p = read_fd(fd, len);
+	int e = errno;
+	close(fd);
+	errno = e;
 	return p;
 }
 

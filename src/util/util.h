@@ -126,6 +126,8 @@ char *random_id(const char *prefix, int ndigits);
 /* ---- files ---- */
 /* Read a whole file; NUL-terminated; *len set. NULL + errno on error. */
 char *read_file(const char *path, size_t *len);
+/* The rest of what fd holds (a NUL after it, not counted in *len); fd stays open. */
+char *read_fd(int fd, size_t *len);
 int mkdir_p(const char *path, mode_t mode);
 int file_exists(const char *path);
 int dir_exists(const char *path);
