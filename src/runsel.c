@@ -29,3 +29,39 @@ ids_or_filters(struct ctx *ctx, const struct strv *ids, struct run_filter *f, co
 			    !strcmp(ctx->cmd->name, "cancel") ? "cancelled" : "retried");
 	return filtered;
 }
+
+int
+run_load(struct ctx *ctx, const char *id, json_t **run, struct registry *reg)
+{
+	struct queue q = QUEUE_INIT;
+	struct buf err = BUF_INIT;
+	char *path = ctx_path(ctx, Q_RUNS);
+	int rc = -1;
+	if (queue_load(&q, path, &err) < 0) {
+		error("%s", err.s);
+		goto out;
+	}
+	long i = queue_find(&q, id);
+	if (i < 0) {
+		error("no run '%s' in %s", id, Q_RUNS);
+		goto out;
+	}
+	json_t *r = queue_obj(&q, (size_t)i, &err);
+	if (!r) {
+		error("%s", err.s);
+		goto out;
+	}
+	*run = json_deep_copy(r);
+	if (reg && registry_load(reg, ctx_root(ctx), &err) < 0) {
+		error("%s", err.s);
+		json_decref(*run);
+		*run = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	queue_release(&q);
+	buf_release(&err);
+	free(path);
+	return rc;
+}

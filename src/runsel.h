@@ -7,6 +7,8 @@
 
 #include "ros.h"
 #include "store/runfilter.h"
+#include "store/registry.h"
+#include <jansson.h>
 
 #define RUN_FILTER_OPTS(f) \
 	{ .name = "status", .kind = OPT_LIST, .dst = &(f)->status, .arg = "S[,S...]", \
@@ -27,5 +29,10 @@ int run_filter_ready(struct ctx *ctx, struct run_filter *f);
  * statuses allowed); 1 when filters select the runs. */
 int ids_or_filters(struct ctx *ctx, const struct strv *ids, struct run_filter *f, const char *const *allowed,
 		   size_t nallowed, const char *what);
+
+/* Run id's entry (a copy into *run) and, when reg is not NULL, the
+ * registry.  -1 with the error printed (no such run, a file that does not
+ * read). */
+int run_load(struct ctx *ctx, const char *id, json_t **run, struct registry *reg);
 
 #endif

@@ -21,6 +21,8 @@ struct add_run {
 	const char *project, *command, *env, *pool, *idea, *bench, *probe;
 	const char *parser, *tmetric, *tdir, *phase;
 	char *workdir;		/* as stored: relative to the root when it can be */
+	const char *artifacts;	/* comma-separated globs */
+	long long artifacts_mb;
 	long long priority, max_retries, gpus;
 	int gpus_seen, allow_dup, dry_run;
 	struct sweep sweep;
@@ -154,6 +156,18 @@ make_run(struct add_run *a, size_t idx, const char *now)
 		jset_str(r, "phase", a->phase);
 	if (a->workdir)
 		jset_str(r, "workdir", a->workdir);
+	if (a->artifacts && *a->artifacts) {
+		struct strv g = STRV_INIT;
+		split_list(a->artifacts, ',', &g);
+		json_t *arr = json_array();
+		for (size_t k = 0; k < g.n; k++)
+			if (*g.v[k])
+				json_array_append_new(arr, json_string(g.v[k]));
+		json_object_set_new(r, "artifacts", arr);
+		strv_release(&g);
+		if (a->artifacts_mb)
+			jset_int(r, "artifacts_max_mb", a->artifacts_mb);
+	}
 	if (a->sweep.n) {
 		json_object_set_new(r, "params", sweep_params(&a->sweep, idx));
 		sweep_record(a, r, idx);
@@ -202,6 +216,8 @@ cmd_add_run_fn(int argc, char **argv, struct ctx *ctx)
 		{ .name = "max-retries", .kind = OPT_INT, .dst = &a.max_retries, .arg = "N", .help = "re-queue a stale run up to N times (default 0)", .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 100 },
 		{ .name = "gpus", .kind = OPT_INT, .dst = &a.gpus, .arg = "N", .help = "GPUs (slots) the run needs (default 1)", .seen = &a.gpus_seen, .flags = OPT_MIN | OPT_MAX, .min = 0, .max = 64 },
 		{ .name = "workdir", .kind = OPT_STR, .dst = &workdir, .arg = "DIR", .help = "the run's code: a snapshot of DIR travels with it (default: the project's code.workdir)", .flags = OPT_NONEMPTY },
+		{ .name = "artifacts", .kind = OPT_STR, .dst = &a.artifacts, .arg = "GLOBS", .help = "files brought back when the run ends, e.g. 'out/*.csv,model.pt'", .flags = OPT_NONEMPTY },
+		{ .name = "artifacts-max-mb", .kind = OPT_INT, .dst = &a.artifacts_mb, .arg = "N", .help = "bring back at most N MB of them (default 100)", .flags = OPT_MIN, .min = 1, .with = "artifacts" },
 		{ .name = "phase", .kind = OPT_STR, .dst = &a.phase, .arg = "NAME", .help = "tag the run with an experiment phase" },
 		{ .name = "sweep", .kind = OPT_LIST, .dst = &sweeps, .arg = "KEY=V1,V2", .help = "one run per value; repeat for the cartesian product; {KEY} is substituted" },
 		{ .name = "dry-run", .kind = OPT_BOOL, .dst = &a.dry_run, .help = "print the runs without adding them" },
@@ -288,7 +304,7 @@ out:
 const struct ros_cmd cmd_add_run = {
 	"add-run", cmd_add_run_fn, CMD_JSON,
 	"append pending runs (one, or a sweep) to the run queue",
-	"--project-id P --command CMD [--env E] [--workdir DIR] [--worker-pool P] [--priority N] [--sweep KEY=V1,V2]... [--dry-run]",
+	"--project-id P --command CMD [--env E] [--workdir DIR] [--artifacts GLOBS] [--worker-pool P] [--priority N] [--sweep KEY=V1,V2]... [--dry-run]",
 	"Prints the id of each run added.  With --sweep the runs are the cartesian\n"
 	"product of the values, {KEY} replaced in --command and --env, and each run\n"
 	"records params: {KEY: value}.  Example (the post's 24 runs):\n"
@@ -303,6 +319,15 @@ const struct ros_cmd cmd_add_run = {
 	"Every run has ROS_RUN_ID, ROS_PROJECT_ID, ROS_ATTEMPT, ROS_RUN_DIR,\n"
 	"ROS_OUT_DIR (<run directory>/out) and ROS_CKPT_DIR (<run directory>/ckpt)\n"
 	"set, and ROS_SNAPSHOT with a snapshot; ~/.env.local is read first.\n\n"
+	"--artifacts 'out/*.csv,model.pt': globs matched when the run ends in\n"
+	"ROS_OUT_DIR (out/), where it ran (code/), then its run directory; the next\n"
+	"check-runs brings what they match into research/<project>/artifacts/<run>/\n"
+	"(names relative to the run directory), once, at most --artifacts-max-mb\n"
+	"(default 100 MB; what would pass it is named, not fetched).  ros fetch RUN\n"
+	"[GLOB] brings them on demand, of a running run too.  A run that writes to\n"
+	"ROS_CKPT_DIR has what changed there brought back at each check-runs; run\n"
+	"again after its worker was lost, it starts with that checkpoint restored\n"
+	"and ROS_RESUME=1.\n\n"
 	"--metric-parser '' (the default): KEY=VALUE or KEY: VALUE pairs whose value is\n"
 	"a number, of the last log line that holds one that is not a whole number\n"
 	"(\"Epoch 10/10 | MSE=0.3847 MAE=0.4021\"), else of the last line with any; so\n"

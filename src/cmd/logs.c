@@ -3,6 +3,7 @@
  * worker, streamed, escaped for the terminal unless --raw.
  */
 #include "ros.h"
+#include "runsel.h"
 #include "exec/batch.h"
 #include "exec/slurm.h"
 #include "util/jx.h"
@@ -13,43 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Load the run queue and registry; find run id (copy into *run). */
-static int
-find_run(struct ctx *ctx, const char *id, json_t **run, struct registry *reg, int need_reg)
-{
-	struct queue q = QUEUE_INIT;
-	struct buf err = BUF_INIT;
-	char *path = ctx_path(ctx, Q_RUNS);
-	int rc = -1;
-	if (queue_load(&q, path, &err) < 0) {
-		error("%s", err.s);
-		goto out;
-	}
-	long i = queue_find(&q, id);
-	if (i < 0) {
-		error("no run '%s' in %s", id, Q_RUNS);
-		goto out;
-	}
-	json_t *r = queue_obj(&q, (size_t)i, &err);
-	if (!r) {
-		error("%s", err.s);
-		goto out;
-	}
-	*run = json_deep_copy(r);
-	if (need_reg && registry_load(reg, ctx_root(ctx), &err) < 0) {
-		error("%s", err.s);
-		json_decref(*run);
-		*run = NULL;
-		goto out;
-	}
-	rc = 0;
-out:
-	queue_release(&q);
-	buf_release(&err);
-	free(path);
-	return rc;
-}
 
 struct logs_out {
 	int raw;
@@ -125,7 +89,7 @@ cmd_logs_fn(int argc, char **argv, struct ctx *ctx)
 		usage_error(ctx, "which run?");
 	if (ctx->json && lo.raw)
 		usage_error(ctx, "--json and --raw do not go together");
-	if (find_run(ctx, pos.v[0], &r, &reg, 1) < 0)
+	if (run_load(ctx, pos.v[0], &r, &reg) < 0)
 		goto out;
 	struct worker *w = registry_find(&reg, jstr0(r, "worker_id"));
 	if (!w) {

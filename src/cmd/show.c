@@ -114,6 +114,21 @@ print_field(const json_t *r, const char *k, const json_t *v, time_t now)
 			buf_addf(&l, "; setup %.12s", jstr(v, "setup"));
 		fprintf_term(stdout, "  %-17s %s\n", k, l.s);
 		buf_release(&l);
+	} else if (json_is_object(v) && !strcmp(k, "resumed_from")) {
+		fprintf_term(stdout, "  %-17s attempt %lld on %s, taken at %s\n", k, jint0(v, "attempt"), jstr0(v, "worker_id"),
+			     jstr0(v, "taken_at"));
+	} else if (json_is_object(v) && !strcmp(k, "ckpt")) {
+		fprintf_term(stdout, "  %-17s %lld file%s, %.1f MB, of attempt %lld on %s, taken at %s (.ros/ckpt/%s/)\n", k,
+			     jint0(v, "files"), jint0(v, "files") == 1 ? "" : "s", (double)jint0(v, "bytes") / 1e6,
+			     jint0(v, "attempt"), jstr0(v, "worker_id"), jstr0(v, "taken_at"), jstr0(r, "id"));
+	} else if (json_is_object(v) && !strcmp(k, "artifacts_fetched")) {
+		size_t nsk = json_array_size(json_object_get(v, "skipped"));
+		fprintf_term(stdout, "  %-17s %lld file%s, %.1f MB into %s/ at %s", k, jint0(v, "files"),
+			     jint0(v, "files") == 1 ? "" : "s", (double)jint0(v, "bytes") / 1e6, jstr0(v, "dir"),
+			     jstr0(v, "fetched_at"));
+		if (nsk)
+			fprintf_term(stdout, "; %zu over the cap, not fetched", nsk);
+		fputc('\n', stdout);
 	} else if (json_is_object(v) && (!strcmp(k, "params") || !strcmp(k, "metrics") ||
 					 !strcmp(k, "sweep") || !strcmp(k, "resources"))) {
 		char *t = pairs_text(v);

@@ -2,6 +2,7 @@
  * check.c - the check engine (see check.h).
  */
 #include "engine/check.h"
+#include "engine/pull.h"
 #include "engine/probe.h"
 #include "exec/batch.h"
 #include "exec/slurm.h"
@@ -48,6 +49,25 @@ setup_failure(json_t *r, const json_t *pr, long long code)
 	char *why = xstrndup(m, strcspn(m, "\n"));
 	jset_str(r, "last_error", why);
 	free(why);
+}
+
+/* What a pull brought, into the entry: artifacts_fetched, ckpt. */
+static int
+apply_pull(json_t *r, const json_t *pr)
+{
+	const json_t *res = json_object_get(pr, "pull");
+	if (!res)
+		return 0;
+	if (jstr(res, "error")) {
+		int ended = !strcmp(jstr0(pr, "state"), "exited");
+		char *m = xasprintf("%s: %s", ended ? "artifacts not fetched" : "checkpoint not brought back",
+				    jstr(res, "error"));
+		jset_str(r, "last_error", m);
+		free(m);
+		return 1;
+	}
+	json_object_set(r, !strcmp(jstr0(pr, "state"), "exited") ? "artifacts_fetched" : "ckpt", (json_t *)res);
+	return 1;
 }
 
 /* Apply one run's probe; return 1 if the entry changed. */
@@ -209,7 +229,7 @@ update(struct queue *q, void *arg, struct buf *err)
 		if (pr && att == run_attempt(r) && !strcmp(jstr0(pr, "status"), jstr0(r, "status")) &&
 		    !strcmp(jstr0(pr, "token"), claim_token(r) ? claim_token(r) : "") &&
 		    !strcmp(jstr0(pr, "worker"), jstr0(r, "worker_id"))) {
-			if (apply(c, r, pr) | finish_run(c, r, pr)) {
+			if (apply(c, r, pr) | finish_run(c, r, pr) | apply_pull(r, pr)) {
 				queue_touch(q, i);
 				changed = 1;
 			}
@@ -256,6 +276,48 @@ update(struct queue *q, void *arg, struct buf *err)
 			c->pending++;
 	}
 	return changed;
+}
+
+/* After the probes: the artifacts of runs that ended, the checkpoints of
+ * running runs that changed them (engine/pull.h), each run's result in
+ * its probe's "pull". */
+static void
+pull_files(struct check *c, struct batches *bs)
+{
+	struct pull_req *reqs = NULL;
+	size_t n = 0, alloc = 0;
+	for (size_t i = 0; i < bs->n; i++) {
+		struct batch *b = &bs->b[i];
+		if (b->unreachable)
+			continue;
+		for (size_t k = 0; k < json_array_size(b->runs); k++) {
+			const json_t *r = json_array_get(b->runs, k);
+			json_t *pr = json_object_get(c->probes, jstr0(r, "id"));
+			const json_t *globs = json_object_get(r, "artifacts");
+			char kind = 0;
+			if (!strcmp(jstr0(pr, "state"), "exited") && json_array_size(globs) &&
+			    !json_object_get(r, "artifacts_fetched"))
+				kind = 'a';
+			else if (!strcmp(jstr0(pr, "state"), "running") && jstr(pr, "ckpt"))
+				kind = 'c';
+			if (!kind)
+				continue;
+			GROW(reqs, alloc, n + 1);
+			long long mb = ARTIFACTS_MAX_MB_DEFAULT;
+			jint(r, "artifacts_max_mb", &mb);
+			reqs[n++] = (struct pull_req){ b->w, r, kind, globs, mb * 1000000 };
+		}
+	}
+	if (n) {
+		json_t *out = json_object();
+		pull_run(c->root, reqs, n, out, 600000);
+		const char *id;
+		json_t *res;
+		json_object_foreach(out, id, res)
+			json_object_set(json_object_get(c->probes, id), "pull", res);
+		json_decref(out);
+	}
+	free(reqs);
 }
 
 int
@@ -360,6 +422,8 @@ check_once(struct check *c, struct buf *err)
 				jset_str(pr, "reach", "ok");
 			} else if (!strcmp(rec.op, "collect") && pr) {
 				json_object_set_new(pr, "collect", collect_result(pr, &rec));
+			} else if (!strcmp(rec.op, "ckpt") && pr) {
+				jset_str(pr, "ckpt", "yes");
 			}
 			rec_release(&rec);
 		}
@@ -370,6 +434,7 @@ check_once(struct check *c, struct buf *err)
 				jset_str(pr, "reach", "unreachable");
 		}
 	}
+	pull_files(c, &bs);
 	iso_now(c->now);
 	rc = queue_update(c->root, Q_RUNS, update, c, err) < 0 ? -1 : 0;
 	write_evidence(c);

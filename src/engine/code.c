@@ -2,6 +2,7 @@
  * code.c - the code step of a dispatch (see code.h).
  */
 #include "engine/code.h"
+#include "engine/pull.h"
 #include "code/code.h"
 #include "store/claim.h"
 #include "util/jx.h"
@@ -137,10 +138,50 @@ setup_add(struct codes *c, const char *root, struct batch *b, const json_t *r)
 	script_call(&b->s, "ros_put_setup", args, p->cs.setup, strlen(p->cs.setup));
 }
 
+/* A re-queued run's last checkpoint, to the worker that runs it next
+ * (unless it is the worker that wrote it: its own copy is as new), as
+ * ROS_CKPT_DIR before the launch; the copy's "resume" says from where. */
+static void
+ckpt_add(struct codes *c, const char *root, struct batch *b, json_t *r)
+{
+	struct buf t = BUF_INIT, err = BUF_INIT;
+	json_t *meta = NULL;
+	if (pull_ckpt_tar(root, jstr0(r, "id"), &t, &meta, &err) <= 0)
+		goto out;
+	json_t *from = json_object();
+	jset_int(from, "attempt", jint0(meta, "attempt"));
+	jset_str(from, "taken_at", jstr0(meta, "taken_at"));
+	jset_str(from, "worker_id", jstr0(meta, "worker_id"));
+	json_object_set_new(r, "resume", from);
+	if (!strcmp(jstr0(meta, "worker_id"), b->w->id))
+		goto out;
+	GROW(c->u, c->au, c->nu + 1);
+	struct code_upload *u = &c->u[c->nu++];
+	memset(u, 0, sizeof *u);
+	u->b = b;
+	u->ss = (struct snap_send)SNAP_SEND_INIT;
+	char *nonce = random_id("", 16);
+	snprintf(u->ss.nonce, sizeof u->ss.nonce, "%s", nonce);
+	free(nonce);
+	u->ss.tar = t;
+	t = (struct buf)BUF_INIT;
+	u->ss.files = (size_t)jint0(meta, "files");
+	u->ss.bytes = jint0(meta, "bytes");
+	proc_init(&u->p);
+	remote_upload_proc(&u->p, b->w, root, u->ss.nonce, u->ss.tar.s, u->ss.tar.len, 0);
+	const char *args[] = { u->ss.nonce, jstr0(r, "project_id"), jstr0(r, "id"), NULL };
+	script_call(&b->s, "ros_ckpt_put", args, NULL, 0);
+out:
+	json_decref(meta);
+	buf_release(&t);
+	buf_release(&err);
+}
+
 void
-code_add(struct codes *c, const char *root, struct batch *b, const json_t *r)
+code_add(struct codes *c, const char *root, struct batch *b, json_t *r)
 {
 	setup_add(c, root, b, r);
+	ckpt_add(c, root, b, r);
 	const char *id = jstr(json_object_get(r, "code"), "snapshot");
 	const struct snapshot *s = id ? snapshot_of(c, id) : NULL;
 	if (!s)
@@ -191,6 +232,9 @@ code_send(struct codes *c, int timeout_ms)
 			char *why = remote_reason(&u->p);
 			printf("worker %s: snapshot %.12s not sent: %s\n", u->b->w->id, u->ss.id, why);
 			free(why);
+		} else if (!u->ss.id[0]) {
+			info("worker %s: a checkpoint sent: %zu file%s, %.1f MB", u->b->w->id, u->ss.files,
+			     u->ss.files == 1 ? "" : "s", (double)u->ss.bytes / 1e6);
 		} else {
 			info("worker %s: snapshot %.12s sent: %zu file%s, %.1f MB%s%.12s", u->b->w->id, u->ss.id,
 			     u->ss.files, u->ss.files == 1 ? "" : "s", (double)u->ss.bytes / 1e6,
@@ -208,6 +252,9 @@ code_gather(struct codes *c, struct batches *bs, const char *root, struct outcom
 		size_t pos = 0;
 		struct rec rec;
 		while (batch_rec_next(b, &pos, &rec)) {
+			if (!strcmp(rec.op, "ckptput") && rec.nf >= 1 && strcmp(rec.f[0], "ok"))
+				printf("worker %s: the checkpoint of %s not restored: %s\n", b->w->id, rec.run,
+				       rec.nf > 1 ? rec.f[1] : "no reason given");
 			if (!strcmp(rec.op, "snap") && !strcmp(rec.run, "-") && rec.nf >= 2 &&
 			    strlen(rec.f[0]) == SNAP_HASH_HEX) {
 				int ok = !strcmp(rec.f[1], "ok");
@@ -222,17 +269,19 @@ code_gather(struct codes *c, struct batches *bs, const char *root, struct outcom
 			json_t *r = json_array_get(b->runs, k);
 			json_t *res = json_object_get(o->by_run, jstr0(r, "id"));
 			const char *id = jstr(json_object_get(r, "code"), "snapshot");
-			if (!res || !id)
+			if (!res)
 				continue;
-			if (!strcmp(jstr0(res, "reason"), "snapshot-missing")) {
+			if (id && !strcmp(jstr0(res, "reason"), "snapshot-missing")) {
 				snap_worker_note(root, b->w, id, 0);
 				char *m = xasprintf("the worker lacks the tree of snapshot %.12s (it is sent again at the "
 						    "next dispatch)", id);
 				jset_str(res, "reason", m);
 				free(m);
-			} else {
+			} else if (json_object_get(r, "code")) {
 				json_object_set(res, "code", json_object_get(r, "code"));
 			}
+			if (json_object_get(r, "resume"))
+				json_object_set(res, "resume", json_object_get(r, "resume"));
 		}
 	}
 }

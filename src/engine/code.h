@@ -63,8 +63,10 @@ struct codes {
 void code_prepare(struct codes *c, const char *root, json_t *claimed, struct outcome *o);
 /* For run r (launched by batch b): what b's worker lacks of r's snapshot,
  * planned once per worker and snapshot, its unpack the next call of b;
- * and its set-up's lines, once per worker and key. */
-void code_add(struct codes *c, const char *root, struct batch *b, const json_t *r);
+ * its set-up's lines, once per worker and key; and, for a run the root
+ * holds a checkpoint of (engine/pull.h), that checkpoint (its copy gets
+ * "resume": {attempt, taken_at, worker_id}). */
+void code_add(struct codes *c, const char *root, struct batch *b, json_t *r);
 /* Send every planned upload, all workers at once. */
 void code_send(struct codes *c, int timeout_ms);
 /* After the batches ran: the root's record of what each worker holds, and

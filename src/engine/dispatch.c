@@ -105,8 +105,13 @@ test_crash(const char *where)
 	}
 }
 
-int
-dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *started)
+/* One round: plan and claim, the code step, the launches, the outcomes
+ * recorded and printed.  *claimed and *ok count the runs; the workers that
+ * never answered (their runs went back to pending) are added to
+ * unreachable.  0, or -1 with the error printed. */
+static int
+round_once(const char *root, const struct dispatch_opts *o, const struct strv *skip, size_t *claimed, size_t *ok,
+	   size_t *waiting, struct strv *unreachable, size_t *back)
 {
 	struct plan pl = { 0 };
 	struct registry reg = REGISTRY_INIT;
@@ -114,16 +119,18 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 	struct buf err = BUF_INIT;
 	struct outcome oc = { 0 };
 	struct codes codes = CODES_INIT;
-	int rc = 1;
+	int rc = -1;
 	pl.pool = o->pool;
 	pl.max = o->max;
 	pl.dry_run = o->dry_run;
 	pl.hold = o->hold_pools;
+	pl.skip = skip;
 	pl.root = root;
 	pl.claimed = json_array();
 	pl.waiting = json_object();
 	oc.by_run = json_object();
 	iso_now(pl.now);
+	*claimed = *ok = *waiting = *back = 0;
 
 	if (registry_load(&reg, root, &err) < 0) {
 		error("%s", err.s);
@@ -136,6 +143,7 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 		goto out;
 	}
 	size_t n = json_array_size(pl.claimed);
+	*claimed = n;
 	test_crash("after-claim");
 	if (pl.dry_run == 2) {
 		print_plan_json(pl.claimed, pl.waiting);
@@ -179,19 +187,20 @@ dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *starte
 		error("%s", err.s);
 		goto out;
 	}
-	size_t ok = 0;
-	for (size_t i = 0; i < bs.n; i++)
-		ok += report(&bs.b[i], &oc);
-	if (n || !o->quiet) {
-		size_t w = waiting_runs(pl.waiting, !o->quiet);
-		printf("%zu/%zu dispatched", ok, n);
-		if (w)
-			printf(", %zu waiting", w);
-		printf("\n");
+	for (size_t i = 0; i < bs.n; i++) {
+		struct batch *b = &bs.b[i];
+		*ok += report(b, &oc);
+		size_t unreached = 0;
+		for (size_t k = 0; k < json_array_size(b->runs); k++)
+			unreached += !strcmp(jstr0(json_object_get(oc.by_run, jstr0(json_array_get(b->runs, k), "id")),
+						   "state"), "unreachable");
+		if (unreached) {
+			strv_push(unreachable, b->w->id);
+			*back += unreached;
+		}
 	}
-	if (started)
-		*started = ok;
-	rc = ok == n ? 0 : 1;
+	*waiting = waiting_runs(pl.waiting, !o->quiet && !unreachable->n);
+	rc = 0;
 out:
 	codes_release(&codes);
 	batches_release(&bs);
@@ -201,5 +210,54 @@ out:
 	free(pl.ws);
 	registry_release(&reg);
 	buf_release(&err);
+	return rc;
+}
+
+int
+dispatch_pending(const char *root, const struct dispatch_opts *o, size_t *started)
+{
+	struct strv skip = STRV_INIT, unreachable = STRV_INIT;
+	size_t n = 0, ok = 0, waiting = 0, back0 = 0;
+	int rc = 1;
+	/* a worker that never answered keeps no run from the others: its runs,
+	 * back to pending, go round once more without it */
+	for (int round = 0; round < 2; round++) {
+		size_t c, k, w, back;
+		strv_release(&unreachable);
+		if (round_once(root, o, skip.n ? &skip : NULL, &c, &k, &w, &unreachable, &back) < 0)
+			goto out;
+		n += c;
+		ok += k;
+		if (round == 0 && unreachable.n) {
+			n -= back;	/* counted again if they go out in the next round */
+			back0 = back;
+		} else if (round == 1 && c < back0) {
+			n += back0 - c;	/* those no other worker took: not dispatched */
+		}
+		waiting = w;
+		if (o->dry_run || !unreachable.n || (o->max >= 0 && (long long)ok >= o->max)) {
+			if (round == 0)
+				n += back;	/* no next round: they stay pending, not dispatched */
+			break;
+		}
+		for (size_t i = 0; i < unreachable.n; i++)
+			strv_push(&skip, unreachable.v[i]);
+	}
+	if (o->dry_run) {
+		rc = 0;
+		goto out;
+	}
+	if (n || !o->quiet) {
+		printf("%zu/%zu dispatched", ok, n);
+		if (waiting)
+			printf(", %zu waiting", waiting);
+		printf("\n");
+	}
+	if (started)
+		*started = ok;
+	rc = ok == n ? 0 : 1;
+out:
+	strv_release(&skip);
+	strv_release(&unreachable);
 	return rc;
 }

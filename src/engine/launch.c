@@ -28,7 +28,9 @@ run_script(const json_t *r)
 		 jstr0(r, "project_id"), run_attempt(r));
 	buf_adds(&b, "ROS_RUN_DIR=${ROS_RUN_DIR:-$PWD}\n"
 		     "export ROS_RUN_DIR ROS_OUT_DIR=\"$ROS_RUN_DIR/out\" ROS_CKPT_DIR=\"$ROS_RUN_DIR/ckpt\"\n"
-		     "mkdir -p \"$ROS_OUT_DIR\" \"$ROS_CKPT_DIR\"\n");
+		     "mkdir -p \"$ROS_OUT_DIR\" \"$ROS_CKPT_DIR\"\n"
+		     "# a checkpoint there (an earlier attempt's, here or brought back): resume from it\n"
+		     "[ -n \"$(ls -A \"$ROS_CKPT_DIR\")\" ] && export ROS_RESUME=1\n");
 	const char *g = jstr(r, "gpu_ids");
 	if (g && *g && strspn(g, "0123456789,") == strlen(g))
 		buf_addf(&b, "export CUDA_VISIBLE_DEVICES=%s\n", g);
@@ -88,11 +90,15 @@ launch_record(struct queue *q, void *arg, struct buf *err)
 		jint(res, "pid", &pid);
 		if (!strcmp(st, "submitted") || !strcmp(st, "started") || !strcmp(st, "running") ||
 		    !strcmp(st, "finished")) {
-			json_t *c = json_object_get(res, "code");
+			json_t *c = json_object_get(res, "code"), *from = json_object_get(res, "resume");
 			if (c)
 				json_object_set(r, "code", c);
 			else
 				json_object_del(r, "code");
+			if (from)
+				json_object_set(r, "resumed_from", from);
+			else
+				json_object_del(r, "resumed_from");
 		}
 		if (!strcmp(st, "submitted")) {
 			/* a Slurm job: started_at comes from the wrapper, via check-runs */

@@ -238,7 +238,7 @@ plan_workers(struct plan *pl, struct registry *reg)
 	pl->ws = xcalloc(reg->n + 1, sizeof *pl->ws);
 	for (size_t i = 0; i < reg->n; i++) {
 		struct worker *w = &reg->w[i];
-		if (!w->enabled)
+		if (!w->enabled || (pl->skip && strv_has(pl->skip, w->id)))
 			continue;
 		buf_reset(&err);
 		if (worker_check(w, &err) < 0) {

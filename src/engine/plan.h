@@ -29,6 +29,7 @@ struct plan {
 	long long max;
 	int dry_run;
 	const struct strv *hold;	/* pools whose runs stay pending */
+	const struct strv *skip;	/* workers not to use (unreachable this dispatch) */
 	struct registry *reg;
 	const char *root;
 	struct wslots *ws;

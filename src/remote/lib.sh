@@ -400,6 +400,16 @@ ros_probe() {
 	fi
 	echo "ROS probe $2 $ros_st ${ros_p:-0} $ros_code $ros_started $ros_ended +"
 	ros_tail "$ros_d/stdout.log" "$4"
+	# a running run that checkpoints (ROS_CKPT_DIR holds something): ros
+	# brings what changed back (ros_pull_ckpt)
+	if [ $ros_st = running ]; then
+		for ros_f in "$ros_d/ckpt"/* "$ros_d/ckpt"/.[!.]*; do
+			if [ -e "$ros_f" ]; then
+				echo "ROS ckpt $2 yes"
+				break
+			fi
+		done
+	fi
 }
 
 # project run py nlines pid: ros_probe for a run the Python ros.py started:
@@ -547,6 +557,102 @@ ros_setup_log() {
 # dir: 0 while the set-up in dir has not ended (for ros_follow).
 ros_setup_live() {
 	[ ! -f "$1/ok" ] && [ ! -f "$1/failed" ]
+}
+
+# run kind: the 512-byte block that comes before each tar of a pull
+# (engine/pull.h): "ROS-PULL RUN KIND", spaces, a newline.
+ros_pull_mark() {
+	printf '%-511s\n' "ROS-PULL $1 $2"
+}
+
+# project run cap; stdin: globs, one a line.  After its mark, a tar (nothing
+# else) of the regular files the globs match under the run's ROS_OUT_DIR
+# (out/), its copy of the code (code/) and its directory, the first of
+# these where a glob matches, named relative to the run directory, at most
+# cap bytes of them (files in the order found; one that would pass the cap
+# is left out), plus a member .ros-skipped: "SIZE NAME" lines of those left
+# out.  A glob that is absolute or climbs (..) matches nothing; names with a
+# newline are left out.
+ros_pull_art() {
+	ros_d=$ros_ws/runs/logs/$1/$2
+	ros_pull_mark "$2" a
+	ros_t=$(mktemp -d "${TMPDIR:-/tmp}/ros-art.XXXXXX") || { tar -c -f - -T /dev/null; return 1; }
+	: > "$ros_t/list"
+	: > "$ros_t/names"
+	: > "$ros_t/.ros-skipped"
+	ros_total=0
+	while IFS= read -r ros_g; do
+		case $ros_g in "" | /* | .. | ../* | */../* | */..) continue ;; esac
+		for ros_b in out code .; do
+			[ -d "$ros_d/$ros_b" ] || continue
+			# the glob expands; IFS empty: no word splitting
+			# shellcheck disable=SC2086
+			(cd "$ros_d/$ros_b" && IFS='' && for ros_f in $ros_g; do
+				[ -f "$ros_f" ] && [ ! -L "$ros_f" ] && printf '%s\n' "$ros_f"
+			done) > "$ros_t/found"
+			[ -s "$ros_t/found" ] || continue
+			while IFS= read -r ros_f; do
+				ros_n=$ros_b/$ros_f
+				[ "$ros_b" = . ] && ros_n=$ros_f
+				[ -f "$ros_d/$ros_n" ] || continue	# a name with a newline: not as read
+				grep -qxF -- "$ros_n" "$ros_t/names" && continue
+				printf '%s\n' "$ros_n" >> "$ros_t/names"
+				ros_sz=$(wc -c < "$ros_d/$ros_n") || continue
+				ros_sz=${ros_sz##* }
+				if [ $((ros_total + ros_sz)) -gt "$3" ]; then
+					printf '%s %s\n' "$ros_sz" "$ros_n" >> "$ros_t/.ros-skipped"
+				else
+					ros_total=$((ros_total + ros_sz))
+					printf '%s\000' "$ros_n" >> "$ros_t/list"
+				fi
+			done < "$ros_t/found"
+			break
+		done
+	done
+	tar -c -f - -C "$ros_t" .ros-skipped -C "$ros_d" --null --no-recursion -T "$ros_t/list"
+	ros_rc=$?
+	rm -rf "$ros_t"
+	return $ros_rc
+}
+
+# project run; stdin: "SIZE MTIME PATH" lines of the checkpoint files the
+# root holds.  After its mark, a tar (nothing else) of the files of ROS_CKPT_DIR
+# (ckpt/) that are new or changed since (size or mtime, to the
+# nanosecond), named relative to it, plus a member .ros-now: the same
+# lines for every file there now (what the root holds after this).  Names
+# with a newline are left out.
+ros_pull_ckpt() {
+	ros_d=$ros_ws/runs/logs/$1/$2
+	ros_pull_mark "$2" c
+	ros_t=$(mktemp -d "${TMPDIR:-/tmp}/ros-ckpt.XXXXXX") || { cat >/dev/null; tar -c -f - -T /dev/null; return 1; }
+	LC_ALL=C sort > "$ros_t/have"
+	(cd "$ros_d/ckpt" 2>/dev/null && find . -type f ! -name '*
+*' -printf '%s %T@ %P\n') | LC_ALL=C sort > "$ros_t/.ros-now"
+	LC_ALL=C comm -13 "$ros_t/have" "$ros_t/.ros-now" | cut -d' ' -f3- > "$ros_t/send"
+	tar -c -f - -C "$ros_t" .ros-now -C "$ros_d/ckpt" --no-recursion --verbatim-files-from -T "$ros_t/send"
+	ros_rc=$?
+	rm -rf "$ros_t"
+	return $ros_rc
+}
+
+# nonce project run: the checkpoint ros sent ($HOME/.ros-in/NONCE, see
+# ros_snap_unpack) becomes the run's ROS_CKPT_DIR (ckpt/); what was there
+# is put aside as ckpt.before.
+#   ROS ckptput RUN ok | ROS ckptput RUN error WHY
+ros_ckpt_put() {
+	ros_in=$HOME/.ros-in/$1 ros_d=$ros_ws/runs/logs/$2/$3
+	if [ ! -f "$ros_in.ok" ]; then
+		rm -rf "$ros_in"
+		echo "ROS ckptput $3 error the-transfer-did-not-arrive-whole"
+		return
+	fi
+	if mkdir -p "$ros_d" && rm -rf "$ros_d/ckpt.before" &&
+		{ [ ! -e "$ros_d/ckpt" ] || mv "$ros_d/ckpt" "$ros_d/ckpt.before"; } && mv "$ros_in" "$ros_d/ckpt"; then
+		echo "ROS ckptput $3 ok"
+	else
+		echo "ROS ckptput $3 error cannot-move-it-into-$ros_d/ckpt"
+	fi
+	rm -rf "$ros_in" "$ros_in.ok"
 }
 
 # project run: what the run directory holds (`ros show`):

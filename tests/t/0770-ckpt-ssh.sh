@@ -1,0 +1,91 @@
+#!/bin/sh
+# Checkpoints come back and travel: a job that counts steps and checkpoints
+# its counter runs on a real sshd worker; check-runs brings the checkpoint
+# back as it changes; the worker's sshd and processes are killed mid-run;
+# the run finishes on the other worker from that checkpoint, not from zero.
+# Artifacts: fetched once when a run ends, the cap honoured, fetch of a
+# running run.
+. "$(dirname "$0")/../lib/testlib.sh"
+. "$TOP/tests/lib/sshd.sh"
+sshd_setup_user
+new_root
+export ROS_SSH_CONNECT_TIMEOUT=2
+sshd_start w1 127.0.0.1 0
+sshd_start w2 127.0.0.2 0
+for w in w1 w2; do
+	sshd_worker_yaml $w $w test 1 "$T/ws-$w" | sed 's/^    slots:/    unreachable_after: 2\n    slots:/' >> workers/workers.yaml
+done
+check "a project" "$ROS" init-project --title Ck --idea i --target t
+mkdir -p "$T/flags" && chmod 777 "$T/flags"
+cat > "$T/count.sh" <<'SH'
+#!/bin/sh
+# counts to 40, a step every 0.1 s, its counter checkpointed (written aside, renamed)
+step=0
+[ -f "$ROS_CKPT_DIR/step" ] && step=$(cat "$ROS_CKPT_DIR/step")
+echo "start at $step resume ${ROS_RESUME:-0} on $ROS_WORKSPACE"
+while [ "$step" -lt 40 ]; do
+	step=$((step + 1))
+	echo "$step" > "$ROS_CKPT_DIR/step.tmp" && mv "$ROS_CKPT_DIR/step.tmp" "$ROS_CKPT_DIR/step"
+	head -c 20000 /dev/zero > "$ROS_CKPT_DIR/weights.bin"
+	sleep 0.1
+done
+echo "finished at $step"
+SH
+chmod 755 "$T/count.sh"
+check "w2 off for now" "$ROS" disable-worker w2
+check "a counting run" "$ROS" add-run --project-id ck --worker-pool test --max-retries 1 --command "sh $T/count.sh"
+id=$OUT
+check "dispatched to w1" "$ROS" dispatch-runs
+check_match "to w1" "$OUT" "dispatched $id → w1"
+local_step() { cat ".ros/ckpt/$id/files/step" 2>/dev/null || echo 0; }
+brought() { "$ROS" check-runs >/dev/null 2>&1; [ "$(local_step)" -ge 8 ]; }
+check "check-runs brings the checkpoint back as it changes" wait_for 30 brought
+check_eq "the weights came too" "$(wc -c < ".ros/ckpt/$id/files/weights.bin")" 20000
+check_eq "the entry says when and from where" "$(jq_py queues/run_queue.json "[(r['ckpt']['worker_id'], r['ckpt']['attempt'], r['ckpt']['files']) for r in d if r['id'] == '$id'][0]")" "('w1', 0, 2)"
+# incremental: a check when only the counter changed sends it, not the weights again
+count_ssh_procs_start
+export SSH_COUNT_BYTES=1
+check "another check" "$ROS" check-runs
+unset SSH_COUNT_BYTES
+count_ssh_procs_stop
+sent=$(jq_py queues/run_queue.json "[r['ckpt']['sent'] for r in d if r['id'] == '$id'][0]")
+check_eq "what changed came back: the counter, and the weights only when rewritten" \
+	"$([ "$sent" -le 20010 ] && echo yes)" yes
+S=$(local_step)
+# the worker dies: its sshd and everything started through it
+sshd_stop w1
+for p in $(sshd_worker_procs w1); do kill -9 "$p" 2>/dev/null; done
+check "w2 on" "$ROS" enable-worker w2
+check "the run finishes elsewhere" drive 60
+check_eq "done" "$(field "$id" status)" done
+check_eq "on w2, attempt 1" "$(field "$id" worker_id) $(field "$id" attempt)" "w2 1"
+log=$(cat "$T/ws-w2/runs/logs/ck/$id/stdout.log")
+R=$(printf '%s\n' "$log" | sed -n 's/^start at \([0-9]*\) .*/\1/p')
+check_eq "it started from the checkpoint check-runs brought back (step $S or later), not from zero" \
+	"$([ "$R" -ge "$S" ] && [ "$R" -gt 0 ] && echo yes)" yes
+check_match "with ROS_RESUME=1" "$log" "^start at $R resume 1 on $T/ws-w2$"
+check_match "and counted to the end" "$log" "^finished at 40$"
+check "show" "$ROS" show "$id"
+check_match "says from which attempt and when" "$OUT" "resumed_from +attempt 0 on w1, taken at [0-9T:-]+Z"
+
+# --- artifacts: once, with the cap; fetch of a running run ---
+mkdir -p "$T/code2" && echo c > "$T/code2/main.txt"
+check "a run with artifacts" "$ROS" add-run --project-id ck --worker-pool test --workdir "$T/code2" \
+	--artifacts 'out/*.csv,model.pt,big.bin' --artifacts-max-mb 1 \
+	--command "echo a,b > \$ROS_OUT_DIR/r.csv; echo m > model.pt; head -c 1500000 /dev/zero > big.bin; echo p > part.txt; while [ ! -f $T/flags/go ]; do sleep 0.05; done"
+aid=$OUT
+check "dispatch" "$ROS" dispatch-runs
+running() { "$ROS" check-runs >/dev/null 2>&1; [ "$(field "$aid" status)" = running ] && [ -n "$(cat "$T"/ws-w2/runs/logs/ck/"$aid"/code/part.txt 2>/dev/null)" ]; }
+check "it runs" wait_for 30 running
+check "fetch of the running run" "$ROS" fetch "$aid" 'part.txt'
+check_eq "brought the file" "$(cat "research/ck/artifacts/$aid/code/part.txt")" p
+check_eq "and did not mark the run fetched" "$(field "$aid" artifacts_fetched)" ""
+touch "$T/flags/go"
+ended() { "$ROS" check-runs >/dev/null 2>&1; [ "$(field "$aid" status)" = done ]; }
+check "it ends" wait_for 30 ended
+check_eq "the check that saw it end brought them: files and the one over the cap named" \
+	"$(jq_py queues/run_queue.json "[(r['artifacts_fetched']['files'], r['artifacts_fetched']['skipped']) for r in d if r['id'] == '$aid'][0]")" \
+	"(2, ['1500000 code/big.bin'])"
+check_eq "out/r.csv and model.pt (from where it ran)" "$(cd "research/ck/artifacts/$aid" && find . -type f | LC_ALL=C sort | tr '\n' ' ')" \
+	"./code/model.pt ./code/part.txt ./out/r.csv "
+done_testing
