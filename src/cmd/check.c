@@ -58,6 +58,12 @@ print_metrics(const json_t *r)
 		metric_text(v, json_object_get(json_object_get(r, "metrics_text"), k), num);
 		fprintf_term(stdout, "%s%s=%s", n++ ? " " : "  ", k, num);
 	}
+	const json_t *a = json_object_get(r, "artifacts");
+	if (jstr(a, "error"))
+		fprintf_term(stdout, "  artifacts not fetched: %s (ros fetch %s)", jstr(a, "error"), jstr0(r, "id"));
+	else if (a)
+		fprintf_term(stdout, "  artifacts: %lld file%s into %s/%s", jint0(a, "files"), jint0(a, "files") == 1 ? "" : "s",
+			     jstr0(a, "dir"), json_array_size(json_object_get(a, "skipped")) ? " (some over the cap)" : "");
 	printf("\n");
 }
 

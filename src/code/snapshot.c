@@ -250,24 +250,6 @@ out:
 
 /* ---- paths ---- */
 
-/* A path as git gives it, that stays inside the tree: relative, no empty,
- * "." or ".." component. */
-static int
-path_ok(const char *p)
-{
-	if (!*p || *p == '/')
-		return 0;
-	for (const char *c = p; *c;) {
-		size_t n = strcspn(c, "/");
-		if (!n || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
-		c += n;
-		if (*c == '/' && !*++c)
-			return 0;
-	}
-	return 1;
-}
-
 /* Does a link at path with this target stay inside the tree? */
 static int
 link_inside(const char *path, const char *target)
@@ -497,7 +479,7 @@ classify(struct snapshot *s, int dfd, const struct strv *paths, struct strv *tar
 	for (size_t i = 0; i < paths->n; i++) {
 		const char *p = paths->v[i];
 		struct stat st;
-		if (!path_ok(p)) {
+		if (!path_plain(p)) {
 			skip(s, p, "not a path inside the tree");
 		} else if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
@@ -825,7 +807,7 @@ snapshot_load(const char *root, const char *id, struct snapshot *s, struct buf *
 		size_t n = strnlen(m + i, len - i);
 		const char *r = m + i;
 		if (i + n >= len || n < SNAP_HASH_HEX + 5 || !strchr("fxl", r[0]) || r[1] != ' ' ||
-		    !is_hex(r + 2, SNAP_HASH_HEX) || r[SNAP_HASH_HEX + 2] != ' ' || !path_ok(r + SNAP_HASH_HEX + 3)) {
+		    !is_hex(r + 2, SNAP_HASH_HEX) || r[SNAP_HASH_HEX + 2] != ' ' || !path_plain(r + SNAP_HASH_HEX + 3)) {
 			buf_addf(err, "%s: a record at byte %zu does not read", path, i);
 			goto out;
 		}

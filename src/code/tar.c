@@ -206,26 +206,11 @@ out:
 
 /* ---- writing under a directory ---- */
 
-static int
-plain_path(const char *p)
-{
-	if (!*p || *p == '/')
-		return 0;
-	for (const char *c = p; *c;) {
-		size_t n = strcspn(c, "/");
-		if (!n || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
-		c += n;
-		if (*c == '/' && !*++c)
-			return 0;
-	}
-	return 1;
-}
 
 int
 tar_write_under(const char *dir, const struct tar_member *m, struct buf *err)
 {
-	if (!plain_path(m->name)) {
+	if (!path_plain(m->name)) {
 		buf_addf(err, "a member named '%s' would land outside %s: refused", m->name, dir);
 		return -1;
 	}

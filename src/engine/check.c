@@ -163,6 +163,47 @@ apply(struct check *c, json_t *r, json_t *pr)
 	return 1;
 }
 
+/* What run.sh wrote of the machine (host.txt: its name, then "gpu: INDEX,
+ * NAME, DRIVER" lines and "cuda: VERSION" where nvidia-smi is) as {name,
+ * gpus: [{index, name, driver}], cuda}, the GPUs those of the run's
+ * slots when it had some. */
+static json_t *
+host_info(const char *text, const char *gpu_ids)
+{
+	json_t *h = json_object(), *gpus = json_array();
+	struct strv ids = STRV_INIT;
+	if (gpu_ids && *gpu_ids)
+		split_list(gpu_ids, ',', &ids);
+	int first = 1;
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		char *l = xstrndup(p, n);
+		p += n + (p[n] == '\n');
+		if (first) {
+			jset_str(h, "name", l);
+			first = 0;
+		} else if (str_starts(l, "cuda: ")) {
+			jset_str(h, "cuda", l + 6);
+		} else if (str_starts(l, "gpu: ")) {
+			struct strv f = STRV_INIT;
+			split_list(l + 5, ',', &f);
+			for (size_t i = 0; i < f.n; i++) {	/* "0, NVIDIA A100, 550.54": trim */
+				char *v = f.v[i];
+				while (*v == ' ')
+					memmove(v, v + 1, strlen(v));
+			}
+			if (f.n >= 3 && (!ids.n || strv_has(&ids, f.v[0])))
+				json_array_append_new(gpus, json_pack("{s:s, s:s, s:s}", "index", f.v[0], "name", f.v[1],
+								      "driver", f.v[2]));
+			strv_release(&f);
+		}
+		free(l);
+	}
+	json_object_set_new(h, "gpus", gpus);
+	strv_release(&ids);
+	return h;
+}
+
 /* A run that has just finished: its metrics (collected in the same batch),
  * its cost; its evidence is written once the lock is released.  1 if the
  * entry changed. */
@@ -173,6 +214,10 @@ finish_run(struct check *c, json_t *r, json_t *pr)
 	if (strcmp(st, "done") && strcmp(st, "failed"))
 		return 0;
 	int changed = 0;
+	if (jstr(pr, "host") && !json_object_get(r, "host")) {
+		json_object_set_new(r, "host", host_info(jstr(pr, "host"), jstr(r, "gpu_ids")));
+		changed = 1;
+	}
 	if (!run_collected(r))
 		changed |= collect_apply(r, json_object_get(pr, "collect"));
 	struct worker *w = registry_find(&c->reg, jstr0(r, "worker_id"));
@@ -251,6 +296,9 @@ update(struct queue *q, void *arg, struct buf *err)
 			if (jstr(r, "metrics_error"))
 				jset_str(rep, "metrics_error", jstr(r, "metrics_error"));
 			jset_str(rep, "reach", jstr0(pr, "reach"));
+			if (json_object_get(pr, "pull"))	/* artifacts or a checkpoint brought back */
+				json_object_set(rep, !strcmp(jstr0(pr, "state"), "exited") ? "artifacts" : "ckpt",
+						json_object_get(pr, "pull"));
 			if (jstr(pr, "claimed_by"))
 				jset_str(rep, "claimed_by", jstr(pr, "claimed_by"));
 			if (jstr(r, "stale_reason"))
@@ -424,6 +472,10 @@ check_once(struct check *c, struct buf *err)
 				json_object_set_new(pr, "collect", collect_result(pr, &rec));
 			} else if (!strcmp(rec.op, "ckpt") && pr) {
 				jset_str(pr, "ckpt", "yes");
+			} else if (!strcmp(rec.op, "host") && pr && rec.data) {
+				char *h = utf8_clean(rec.data, rec.len);
+				jset_str(pr, "host", h);
+				free(h);
 			}
 			rec_release(&rec);
 		}

@@ -30,7 +30,12 @@ run_script(const json_t *r)
 		     "export ROS_RUN_DIR ROS_OUT_DIR=\"$ROS_RUN_DIR/out\" ROS_CKPT_DIR=\"$ROS_RUN_DIR/ckpt\"\n"
 		     "mkdir -p \"$ROS_OUT_DIR\" \"$ROS_CKPT_DIR\"\n"
 		     "# a checkpoint there (an earlier attempt's, here or brought back): resume from it\n"
-		     "[ -n \"$(ls -A \"$ROS_CKPT_DIR\")\" ] && export ROS_RESUME=1\n");
+		     "[ -n \"$(ls -A \"$ROS_CKPT_DIR\")\" ] && export ROS_RESUME=1\n"
+		     "# where it runs, for the evidence: the host, its GPUs, driver and CUDA\n"
+		     "{ uname -n; if command -v nvidia-smi >/dev/null 2>&1; then\n"
+		     "\tnvidia-smi --query-gpu=index,name,driver_version --format=csv,noheader 2>/dev/null | sed 's/^/gpu: /'\n"
+		     "\tnvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\\([0-9.]*\\).*/cuda: \\1/p' | head -n 1\n"
+		     "fi; } > host.txt 2>/dev/null\n");
 	const char *g = jstr(r, "gpu_ids");
 	if (g && *g && strspn(g, "0123456789,") == strlen(g))
 		buf_addf(&b, "export CUDA_VISIBLE_DEVICES=%s\n", g);

@@ -311,6 +311,21 @@ ssh_argv(struct strv *argv, const struct worker *w, const char *root)
 	free(cp);
 }
 
+/* p initialised, its argv the ssh command line up to the host for an ssh
+ * worker (1), or empty for a local one (0). */
+static int
+start_argv(struct proc *p, const struct worker *w, const char *root)
+{
+	proc_init(p);
+	if (!worker_by_ssh(w))
+		return 0;
+	char *ros = path_join(root, ".ros");
+	mkdir_p(ros, 0755);
+	free(ros);
+	ssh_argv(&p->argv, w, root);
+	return 1;
+}
+
 void
 remote_proc(struct proc *p, const struct worker *w, const char *root, struct script *s, int timeout_ms)
 {
@@ -318,13 +333,7 @@ remote_proc(struct proc *p, const struct worker *w, const char *root, struct scr
 		buf_adds(&s->b, "}\n");
 		s->sealed = 1;
 	}
-	proc_init(p);
-	if (worker_by_ssh(w)) {
-		char *ros = path_join(root, ".ros");
-		mkdir_p(ros, 0755);
-		free(ros);
-		ssh_argv(&p->argv, w, root);
-	}
+	start_argv(p, w, root);	/* ssh ... host, or nothing: sh here */
 	strv_push(&p->argv, "sh");
 	strv_push(&p->argv, "-s");
 	p->in = s->b.s;
@@ -342,12 +351,7 @@ remote_upload_proc(struct proc *p, const struct worker *w, const char *root, con
 	/* no single quote in it: the ssh command line quotes it for the login shell */
 	char *cmd = xasprintf("d=$HOME/.ros-in; umask 077; mkdir -p \"$d\" && umask 022 && mkdir \"$d/%s\" && "
 			      "tar -xopf - -C \"$d/%s\" && : > \"$d/%s.ok\"", nonce, nonce, nonce);
-	proc_init(p);
-	if (worker_by_ssh(w)) {
-		char *ros = path_join(root, ".ros");
-		mkdir_p(ros, 0755);
-		free(ros);
-		ssh_argv(&p->argv, w, root);
+	if (start_argv(p, w, root)) {
 		strv_pushf(&p->argv, "sh -c '%s'", cmd);
 	} else {
 		strv_push(&p->argv, "sh");

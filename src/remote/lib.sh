@@ -400,6 +400,13 @@ ros_probe() {
 	fi
 	echo "ROS probe $2 $ros_st ${ros_p:-0} $ros_code $ros_started $ros_ended +"
 	ros_tail "$ros_d/stdout.log" "$4"
+	# an ended run: the machine it ran on, as run.sh wrote it (provenance)
+	if [ $ros_st = exited ] && [ -f "$ros_d/host.txt" ]; then
+		echo "ROS host $2 +"
+		head -c 4096 "$ros_d/host.txt"
+		echo
+		echo "$ros_end"
+	fi
 	# a running run that checkpoints (ROS_CKPT_DIR holds something): ros
 	# brings what changed back (ros_pull_ckpt)
 	if [ $ros_st = running ]; then
@@ -585,8 +592,7 @@ ros_pull_art() {
 		case $ros_g in "" | /* | .. | ../* | */../* | */..) continue ;; esac
 		for ros_b in out code .; do
 			[ -d "$ros_d/$ros_b" ] || continue
-			# the glob expands; IFS empty: no word splitting
-			# shellcheck disable=SC2086
+			# shellcheck disable=SC2086 # the glob expands; IFS empty: no word splitting
 			(cd "$ros_d/$ros_b" && IFS='' && for ros_f in $ros_g; do
 				[ -f "$ros_f" ] && [ ! -L "$ros_f" ] && printf '%s\n' "$ros_f"
 			done) > "$ros_t/found"

@@ -291,9 +291,14 @@ run_evidence(const json_t *run)
 	jset_str(e, "env", jstr0(run, "env"));
 	if (jstr(run, "gpu_ids"))
 		jset_str(e, "gpu_ids", jstr(run, "gpu_ids"));
-	json_t *code = json_object_get(run, "code");
-	if (json_is_object(code))	/* provenance: the snapshot, its commit, the set-up */
-		json_object_set(e, "code", code);
+	/* provenance: the snapshot, its commit, the set-up; the machine, its
+	 * GPUs, driver and CUDA; where it resumed from */
+	static const char *const prov[] = { "code", "host", "resumed_from" };
+	for (size_t i = 0; i < ARRAY_SIZE(prov); i++) {
+		json_t *v = json_object_get(run, prov[i]);
+		if (json_is_object(v))
+			json_object_set(e, prov[i], v);
+	}
 	jset_str(e, "created_at", jstr0(run, "created_at"));
 	jset_str(e, "started_at", jstr0(run, "started_at"));
 	jset_str(e, "ended_at", jstr0(run, "ended_at"));

@@ -961,3 +961,19 @@ safe_name(const char *s)
 			return 0;
 	return 1;
 }
+
+int
+path_plain(const char *p)
+{
+	if (!*p || *p == '/')
+		return 0;
+	for (const char *c = p; *c;) {
+		size_t n = strcspn(c, "/");
+		if (!n || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		c += n;
+		if (*c == '/' && !*++c)
+			return 0;
+	}
+	return 1;
+}

@@ -205,5 +205,9 @@ int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);
 /* 1 if s is made only of [A-Za-z0-9_.-] and is non-empty, not "." or "..". */
 int safe_name(const char *s);
+/* A relative path made of plain components: not empty, no leading '/', no
+ * empty, "." or ".." component, no trailing '/' (it stays inside the
+ * directory it is taken from, symbolic links aside). */
+int path_plain(const char *p);
 
 #endif

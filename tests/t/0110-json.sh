@@ -45,6 +45,7 @@ args_for() {
 	results) echo "" ;;
 	runs) echo "" ;;
 	show) echo "$done_run" ;;
+	fetch) echo "$done_run nothing-matches" ;;
 	snapshot) echo "--workdir $TOP/examples" ;;
 	status) echo "" ;;
 	validate) echo "" ;;

@@ -37,7 +37,7 @@ check_eq "a command's options, the global ones too" "$(comp ros dispatch-runs --
 	"--dry-run --help --json --max --quiet --root --worker-pool"
 check_eq "an option by its start" "$(comp ros add-run --worker-p)" "--worker-pool"
 check_eq "short aliases" "$(comp ros logs -)" \
-	"--follow --help --json --lines --quiet --raw --root -f -h -n -q"
+	"--follow --help --json --lines --quiet --raw --root --setup -f -h -n -q"
 check_nomatch "no --json where it is refused" "$(comp ros cancel --)" "--json"
 check_eq "run ids" "$(comp ros logs '')" "$runs"
 check_eq "run ids after a flag without a value" "$(comp ros logs -f '')" "$runs"

@@ -10,8 +10,17 @@
 sshd_setup_user
 new_root
 export ROS_SSH_CONNECT_TIMEOUT=2
+# w2 has GPUs: a fake nvidia-smi on its PATH answers what run.sh asks
+mkdir -p "$T/bin" && cat > "$T/bin/nvidia-smi" <<'EOF2'
+#!/bin/sh
+case "$*" in
+*--query-gpu=index,name,driver_version*) printf '0, NVIDIA A100-SXM4-80GB, 550.54.15\n1, NVIDIA A100-SXM4-80GB, 550.54.15\n' ;;
+"") echo "| NVIDIA-SMI 550.54.15    Driver Version: 550.54.15    CUDA Version: 12.4     |" ;;
+esac
+EOF2
+chmod 755 "$T/bin" "$T/bin/nvidia-smi"
 sshd_start w1 127.0.0.1 0
-sshd_start w2 127.0.0.2 0
+sshd_start w2 127.0.0.2 0 "env:PATH=$T/bin:/usr/bin:/bin"
 for w in w1 w2; do
 	sshd_worker_yaml $w $w test 1 "$T/ws-$w" | sed 's/^    slots:/    unreachable_after: 2\n    slots:/' >> workers/workers.yaml
 done
@@ -30,6 +39,7 @@ while [ "$step" -lt 40 ]; do
 	sleep 0.1
 done
 echo "finished at $step"
+echo "loss=0.25"
 SH
 chmod 755 "$T/count.sh"
 check "w2 off for now" "$ROS" disable-worker w2
@@ -41,7 +51,7 @@ local_step() { cat ".ros/ckpt/$id/files/step" 2>/dev/null || echo 0; }
 brought() { "$ROS" check-runs >/dev/null 2>&1; [ "$(local_step)" -ge 8 ]; }
 check "check-runs brings the checkpoint back as it changes" wait_for 30 brought
 check_eq "the weights came too" "$(wc -c < ".ros/ckpt/$id/files/weights.bin")" 20000
-check_eq "the entry says when and from where" "$(jq_py queues/run_queue.json "[(r['ckpt']['worker_id'], r['ckpt']['attempt'], r['ckpt']['files']) for r in d if r['id'] == '$id'][0]")" "('w1', 0, 2)"
+check_eq "the entry says when and from where (the counter, the weights, maybe the counter's temp file)" "$(jq_py queues/run_queue.json "[(r['ckpt']['worker_id'], r['ckpt']['attempt'], r['ckpt']['files'] >= 2) for r in d if r['id'] == '$id'][0]")" "('w1', 0, True)"
 # incremental: a check when only the counter changed sends it, not the weights again
 count_ssh_procs_start
 export SSH_COUNT_BYTES=1
@@ -65,6 +75,12 @@ check_eq "it started from the checkpoint check-runs brought back (step $S or lat
 	"$([ "$R" -ge "$S" ] && [ "$R" -gt 0 ] && echo yes)" yes
 check_match "with ROS_RESUME=1" "$log" "^start at $R resume 1 on $T/ws-w2$"
 check_match "and counted to the end" "$log" "^finished at 40$"
+check_eq "the entry records the machine it ran on: its GPU (the run's slot), driver and CUDA" \
+	"$(jq_py queues/run_queue.json "[(r['host']['gpus'], r['host']['cuda'], r['host']['name'] == '$(uname -n)') for r in d if r['id'] == '$id'][0]")" \
+	"([{'index': '0', 'name': 'NVIDIA A100-SXM4-80GB', 'driver': '550.54.15'}], '12.4', True)"
+check "results" "$ROS" results --project-id ck
+check_eq "its evidence carries where it ran, what it resumed from" \
+	"$(jq_py "research/ck/evidence/runs/$id.json" "(d['host']['cuda'], d['resumed_from']['worker_id'], d['attempt'])")" "('12.4', 'w1', 1)"
 check "show" "$ROS" show "$id"
 check_match "says from which attempt and when" "$OUT" "resumed_from +attempt 0 on w1, taken at [0-9T:-]+Z"
 
@@ -81,8 +97,10 @@ check "fetch of the running run" "$ROS" fetch "$aid" 'part.txt'
 check_eq "brought the file" "$(cat "research/ck/artifacts/$aid/code/part.txt")" p
 check_eq "and did not mark the run fetched" "$(field "$aid" artifacts_fetched)" ""
 touch "$T/flags/go"
-ended() { "$ROS" check-runs >/dev/null 2>&1; [ "$(field "$aid" status)" = done ]; }
+ended() { "$ROS" check-runs >>"$T/ended.log" 2>&1; [ "$(field "$aid" status)" = done ]; }
 check "it ends" wait_for 30 ended
+check_match "check-runs says what it brought" "$(cat "$T/ended.log")" \
+	"^$aid: done +exit=0 .*artifacts: 2 files into research/ck/artifacts/$aid/ \(some over the cap\)$"
 check_eq "the check that saw it end brought them: files and the one over the cap named" \
 	"$(jq_py queues/run_queue.json "[(r['artifacts_fetched']['files'], r['artifacts_fetched']['skipped']) for r in d if r['id'] == '$aid'][0]")" \
 	"(2, ['1500000 code/big.bin'])"
