@@ -61,6 +61,48 @@ load_setup(const struct ydoc *y, const char *path, struct code_settings *cs, str
 	return 0;
 }
 
+static int
+dest_ok(const char *d)
+{
+	return path_plain(d) && strspn(d, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") == strlen(d);
+}
+
+/* data: a list of {src, dest[, max_mb]}. */
+static int
+load_data(const struct ydoc *y, const char *path, struct code_settings *cs, struct buf *err)
+{
+	struct ynode *d = ymap_get(y->root, "data");
+	if (is_null(d))
+		return 0;
+	if (d->type != Y_SEQ) {
+		buf_addf(err, "%s:%d:%d: data must be a list of {src: DIR, dest: PATH}", path, d->line, d->col);
+		return -1;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ynode *e = d->items[i];
+		const char *src = ymap_str(e, "src"), *dest = ymap_str(e, "dest");
+		struct ynode *m = ymap_get(e, "max_mb");
+		long long mb = DATA_MAX_MB_DEFAULT;
+		if (e->type != Y_MAP || !src || !*src || !dest) {
+			buf_addf(err, "%s:%d:%d: data: each entry is {src: DIR, dest: PATH}", path, e->line, e->col);
+			return -1;
+		}
+		if (!dest_ok(dest)) {
+			const struct ynode *dn = ymap_get(e, "dest");
+			buf_addf(err, "%s:%d:%d: data: dest '%s' must be a relative path of plain names ([A-Za-z0-9._-], no "
+				 "'..')", path, dn->line, dn->col, dest);
+			return -1;
+		}
+		if (!is_null(m) && (ynode_long(m, &mb) < 0 || mb < 1)) {
+			buf_addf(err, "%s:%d:%d: data: max_mb must be a whole number of MB, at least 1", path, m->line, m->col);
+			return -1;
+		}
+		cs->data = xrealloc(cs->data, (cs->ndata + 1) * sizeof *cs->data);
+		cs->data[cs->ndata++] = (struct code_data){ xstrdup(src), xstrdup(dest), mb };
+	}
+	return 0;
+}
+
 int
 code_settings_load(const char *root, const char *project, struct code_settings *cs, struct buf *err)
 {
@@ -107,7 +149,7 @@ code_settings_load(const char *root, const char *project, struct code_settings *
 		}
 	}
 out:
-	if (rc == 0 && y.root && load_setup(&y, path, cs, err) < 0)
+	if (rc == 0 && y.root && (load_setup(&y, path, cs, err) < 0 || load_data(&y, path, cs, err) < 0))
 		rc = -1;
 	if (rc != 0)
 		code_settings_release(cs);
@@ -121,6 +163,13 @@ out:
 void
 code_settings_release(struct code_settings *cs)
 {
+	for (size_t i = 0; i < cs->ndata; i++) {
+		free(cs->data[i].src);
+		free(cs->data[i].dest);
+	}
+	free(cs->data);
+	cs->data = NULL;
+	cs->ndata = 0;
 	free(cs->workdir);
 	free(cs->setup);
 	strv_release(&cs->inputs);

@@ -8,6 +8,15 @@
  *   setup:                     # shell lines, run once per worker per key
  *     - pip install -r requirements.txt
  *   setup_inputs: [requirements.txt]   # files of the tree the set-up reads
+ *   data:                      # sent once per content, shared read-only by runs
+ *     - {src: ../datasets/ett, dest: data/ett, max_mb: 2000}
+ *
+ * A data entry's src is a directory (relative to the root, or absolute),
+ * taken whole (every file, git's ignore rules or not; .rosignore's rules
+ * apply); dest is where the run sees it (a symbolic link to the worker's
+ * one copy): relative to the run's copy of its code, else to its run
+ * directory; plain components of [A-Za-z0-9._-].  max_mb: the size guard
+ * (default 2000).
  *
  * The set-up's key is the SHA-256 of its lines and of the path and content
  * hash of each of its inputs found in the run's snapshot: setup_inputs when
@@ -27,13 +36,22 @@
 
 #include "util/util.h"
 
+#define DATA_MAX_MB_DEFAULT 2000
+
+struct code_data {
+	char *src, *dest;
+	long long max_mb;
+};
+
 struct code_settings {
 	char *workdir;		/* as written, NULL when none */
 	long long max_mb;	/* 0: the default */
 	char *setup;		/* the set-up's lines, NULL when none */
 	struct strv inputs;	/* setup_inputs (empty: the default rule) */
+	struct code_data *data;
+	size_t ndata;
 };
-#define CODE_SETTINGS_INIT { NULL, 0, NULL, STRV_INIT }
+#define CODE_SETTINGS_INIT { NULL, 0, NULL, STRV_INIT, NULL, 0 }
 
 /* Read research/<project>/project.yaml's code:, setup: and setup_inputs:
  * (absent file or key: none).  -1 with err ("path:line:col: what") when a

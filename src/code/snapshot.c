@@ -159,7 +159,7 @@ nogit_dir(const char *root, struct buf *err)
 /* The tree's paths (*paths, sorted) and which of them are untracked, with
  * the git facts into s.  0 or -1 with err. */
 static int
-list_tree(const char *root, struct snapshot *s, struct strv *paths, struct strv *untracked,
+list_tree(const char *root, int no_git, struct snapshot *s, struct strv *paths, struct strv *untracked,
 	  struct buf *err)
 {
 	struct strv all = STRV_INIT, ign = STRV_INIT;
@@ -168,9 +168,9 @@ list_tree(const char *root, struct snapshot *s, struct strv *paths, struct strv 
 	char *gitdir = NULL;
 	int st = 0, ret = -1;
 	const char *probe[] = { "rev-parse", "--show-prefix", NULL };
-	if (git(s->workdir, NULL, probe, NULL, &st, err) < 0)
+	if (!no_git && git(s->workdir, NULL, probe, NULL, &st, err) < 0)
 		return -1;
-	s->in_git = st == 0;
+	s->in_git = !no_git && st == 0;
 	/* the listing, and in a work tree HEAD and whether the tree differs
 	 * from it, all at once */
 	if (s->in_git) {
@@ -622,7 +622,7 @@ snapshot_take(const struct snap_opts *o, struct snapshot *s, struct buf *err)
 		return -1;
 	}
 	s->workdir = xstrdup(real);
-	if (list_tree(o->root, s, &paths, &untracked, err) < 0)
+	if (list_tree(o->root, o->no_git, s, &paths, &untracked, err) < 0)
 		goto out;
 	int dfd = open(s->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {

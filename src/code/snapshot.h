@@ -69,6 +69,7 @@ struct snap_opts {
 	const char *root;		/* the ros root: .ros/snap/ is kept there */
 	const char *workdir;		/* the tree */
 	long long max_bytes;		/* refuse a larger snapshot (0: the default, 200 MB) */
+	int no_git;			/* every file, as outside git (data: often ignored by git) */
 };
 
 /*

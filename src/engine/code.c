@@ -39,21 +39,21 @@ project_of(struct codes *c, const char *root, const json_t *r)
 }
 
 static struct code_tree *
-tree_for(struct codes *c, const char *root, const char *workdir, const struct code_project *p)
+tree_for(struct codes *c, const char *root, const char *workdir, int data, long long max_mb)
 {
 	for (size_t i = 0; i < c->nt; i++)
-		if (!strcmp(c->t[i].workdir, workdir))
-			return &c->t[i];
+		if (c->t[i]->data == data && !strcmp(c->t[i]->workdir, workdir))
+			return c->t[i];
 	GROW(c->t, c->at, c->nt + 1);
-	struct code_tree *t = &c->t[c->nt++];
-	memset(t, 0, sizeof *t);
+	struct code_tree *t = c->t[c->nt++] = xcalloc(1, sizeof *t);
 	t->workdir = xstrdup(workdir);
+	t->data = data;
 	t->s = (struct snapshot)SNAPSHOT_INIT;
 	struct buf err = BUF_INIT;
 	char *abs = code_workdir_abs(root, workdir);
-	struct snap_opts so = { .root = root, .workdir = abs, .max_bytes = p->cs.max_mb * 1000000 };
+	struct snap_opts so = { .root = root, .workdir = abs, .max_bytes = max_mb * 1000000, .no_git = data };
 	if (snapshot_take(&so, &t->s, &err) < 0)
-		t->error = xasprintf("snapshot of %s: %s", workdir, err.s);
+		t->error = xasprintf("%s %s: %s", data ? "data" : "snapshot of", workdir, err.s);
 	if (t->error) {
 		char *m = utf8_clean(t->error, strlen(t->error));
 		fprintf_term(stdout, "cannot dispatch the runs of %s: %s\n", workdir, m);
@@ -90,16 +90,32 @@ code_prepare(struct codes *c, const char *root, json_t *claimed, struct outcome 
 		const char *wd = jstr(r, "workdir");
 		if (!wd || !*wd)
 			wd = p->cs.workdir;
-		if (!wd && !p->cs.setup)
+		if (!wd && !p->cs.setup && !p->cs.ndata)
 			continue;
 		const struct snapshot *s = NULL;
 		if (wd) {
-			struct code_tree *t = tree_for(c, root, wd, p);
+			struct code_tree *t = tree_for(c, root, wd, 0, p->cs.max_mb);
 			if (t->error) {
 				refuse(r, t->error, o);
 				continue;
 			}
 			s = &t->s;
+		}
+		json_t *data = json_array();
+		const char *derr = NULL;
+		for (size_t k = 0; k < p->cs.ndata && !derr; k++) {
+			const struct code_data *d = &p->cs.data[k];
+			struct code_tree *t = tree_for(c, root, d->src, 1, d->max_mb);
+			if (t->error)
+				derr = t->error;
+			else
+				json_array_append_new(data, json_pack("{s:s, s:s, s:s}", "src", d->src, "dest", d->dest,
+								      "snapshot", t->s.id));
+		}
+		if (derr) {
+			refuse(r, derr, o);
+			json_decref(data);
+			continue;
 		}
 		json_t *code = s ? snapshot_code(s) : json_object();
 		if (p->cs.setup) {
@@ -107,6 +123,10 @@ code_prepare(struct codes *c, const char *root, json_t *claimed, struct outcome 
 			code_setup_key(&p->cs, s, key);
 			jset_str(code, "setup", key);
 		}
+		if (json_array_size(data))
+			json_object_set_new(code, "data", data);
+		else
+			json_decref(data);
 		json_object_set_new(r, "code", code);
 	}
 }
@@ -115,8 +135,8 @@ static const struct snapshot *
 snapshot_of(const struct codes *c, const char *id)
 {
 	for (size_t i = 0; i < c->nt; i++)
-		if (!c->t[i].error && !strcmp(c->t[i].s.id, id))
-			return &c->t[i].s;
+		if (!c->t[i]->error && !strcmp(c->t[i]->s.id, id))
+			return &c->t[i]->s;
 	return NULL;
 }
 
@@ -177,12 +197,11 @@ out:
 	buf_release(&err);
 }
 
-void
-code_add(struct codes *c, const char *root, struct batch *b, json_t *r)
+/* What b's worker lacks of snapshot id (the run's code or a data entry):
+ * an upload, and the unpack before the launches. */
+static void
+tree_send(struct codes *c, const char *root, struct batch *b, const char *id)
 {
-	setup_add(c, root, b, r);
-	ckpt_add(c, root, b, r);
-	const char *id = jstr(json_object_get(r, "code"), "snapshot");
 	const struct snapshot *s = id ? snapshot_of(c, id) : NULL;
 	if (!s)
 		return;
@@ -213,6 +232,19 @@ code_add(struct codes *c, const char *root, struct batch *b, json_t *r)
 	const char *args[] = { u->ss.nonce, id, u->ss.base[0] ? u->ss.base : "-", NULL };
 	script_call(&b->s, "ros_snap_unpack", args, NULL, 0);
 	c->nu++;
+}
+
+void
+code_add(struct codes *c, const char *root, struct batch *b, json_t *r)
+{
+	const json_t *code = json_object_get(r, "code");
+	setup_add(c, root, b, r);
+	ckpt_add(c, root, b, r);
+	tree_send(c, root, b, jstr(code, "snapshot"));
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(code, "data"), i, d)
+		tree_send(c, root, b, jstr(d, "snapshot"));
 }
 
 void
@@ -268,11 +300,14 @@ code_gather(struct codes *c, struct batches *bs, const char *root, struct outcom
 		for (size_t k = 0; k < json_array_size(b->runs); k++) {
 			json_t *r = json_array_get(b->runs, k);
 			json_t *res = json_object_get(o->by_run, jstr0(r, "id"));
-			const char *id = jstr(json_object_get(r, "code"), "snapshot");
+			const char *why = jstr0(res, "reason");
 			if (!res)
 				continue;
-			if (id && !strcmp(jstr0(res, "reason"), "snapshot-missing")) {
-				snap_worker_note(root, b->w, id, 0);
+			if (str_starts(why, "snapshot-missing")) {
+				/* "snapshot-missing ID": the tree the worker lacks */
+				const char *id = why[16] == ' ' ? why + 17 : jstr0(json_object_get(r, "code"), "snapshot");
+				if (strlen(id) == SNAP_HASH_HEX)
+					snap_worker_note(root, b->w, id, 0);
 				char *m = xasprintf("the worker lacks the tree of snapshot %.12s (it is sent again at the "
 						    "next dispatch)", id);
 				jset_str(res, "reason", m);
@@ -290,9 +325,10 @@ void
 codes_release(struct codes *c)
 {
 	for (size_t i = 0; i < c->nt; i++) {
-		free(c->t[i].workdir);
-		free(c->t[i].error);
-		snapshot_release(&c->t[i].s);
+		free(c->t[i]->workdir);
+		free(c->t[i]->error);
+		snapshot_release(&c->t[i]->s);
+		free(c->t[i]);
 	}
 	for (size_t i = 0; i < c->nu; i++) {
 		snap_send_release(&c->u[i].ss);

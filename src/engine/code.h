@@ -29,6 +29,7 @@
 
 struct code_tree {
 	char *workdir;		/* as the run names it */
+	int data;		/* a data entry's tree (no git) */
 	struct snapshot s;
 	char *error;		/* why there is no snapshot, or NULL */
 };
@@ -46,7 +47,7 @@ struct code_upload {
 };
 
 struct codes {
-	struct code_tree *t;
+	struct code_tree **t;	/* pointers: a tree stays where it is as more come */
 	size_t nt, at;
 	struct code_upload *u;
 	size_t nu, au;

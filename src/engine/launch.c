@@ -11,6 +11,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int
+hex64(const char *s)
+{
+	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* The run's data entries: a link at each dest (relative to code/, else to
+ * the run directory; checked plain by code/code.c, and again here) to the
+ * worker's one copy of its tree. */
+static void
+data_links(struct buf *b, const json_t *r)
+{
+	size_t k;
+	json_t *d;
+	json_array_foreach(json_object_get(json_object_get(r, "code"), "data"), k, d) {
+		const char *dest = jstr(d, "dest"), *id = jstr(d, "snapshot");
+		if (!hex64(id) || !dest || !path_plain(dest) ||
+		    strspn(dest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") != strlen(dest))
+			continue;
+		const char *sl = strrchr(dest, '/');
+		if (sl)
+			buf_addf(b, "mkdir -p '%.*s'\n", (int)(sl - dest), dest);
+		buf_addf(b, "rm -rf '%s' && ln -s \"$ROS_WORKSPACE/.ros/snap/trees/%s\" '%s' || exit 111\n", dest, id, dest);
+	}
+}
+
 /* run.sh: ros's variables, the secrets setup-worker synced, the working
  * directory (the run's own copy of its snapshot's tree, else the
  * workspace), the entry's env and its command.  The env is a shell line,
@@ -40,9 +66,9 @@ run_script(const json_t *r)
 	if (g && *g && strspn(g, "0123456789,") == strlen(g))
 		buf_addf(&b, "export CUDA_VISIBLE_DEVICES=%s\n", g);
 	buf_adds(&b, "if [ -f \"$HOME/.env.local\" ]; then set -a; . \"$HOME/.env.local\"; set +a; fi\n");
-	int has_snap = snap && strlen(snap) == 64 && strspn(snap, "0123456789abcdef") == 64;
+	int has_snap = hex64(snap);
 	const char *setup = jstr(json_object_get(r, "code"), "setup");
-	if (setup && strlen(setup) == 64 && strspn(setup, "0123456789abcdef") == 64) {
+	if (hex64(setup)) {
 		/* the project's set-up, once per worker and key (ros_put_setup) */
 		buf_addf(&b, "export ROS_SETUP=%s ROS_SETUP_DIR=\"$ROS_WORKSPACE/.ros/setup/%s\"\n"
 			     "sh \"$ROS_WORKSPACE/.ros/setup/gate.sh\" %s %s || exit 112\n", setup, setup, setup,
@@ -59,11 +85,11 @@ run_script(const json_t *r)
 			     "\tfi\n"
 			     "fi\n"
 			     "cd code || exit 111\n", snap);
-	} else if (!strcmp(jstr0(r, "cwd"), "~")) {
-		buf_adds(&b, "cd \"$HOME\" || exit 111\n");
-	} else {
-		buf_adds(&b, "cd \"$ROS_WORKSPACE\" || exit 111\n");
 	}
+	data_links(&b, r);	/* here: in code/, else in the run directory */
+	if (!has_snap)
+		buf_adds(&b, !strcmp(jstr0(r, "cwd"), "~") ? "cd \"$HOME\" || exit 111\n"
+							    : "cd \"$ROS_WORKSPACE\" || exit 111\n");
 	const char *env = jstr0(r, "env");
 	if (env[strspn(env, " \t")])
 		buf_addf(&b, "set -a\n%s\nset +a\n", env);
@@ -215,9 +241,18 @@ launch_add(struct batch *b, json_t *r, const json_t *claimed)
 	char att[24], until[24];
 	snprintf(att, sizeof att, "%lld", run_attempt(r));
 	snprintf(until, sizeof until, "%lld", (long long)claim_until(r));
-	const char *snap = jstr(json_object_get(r, "code"), "snapshot");
-	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, claim_token(r), until, snap ? snap : "-",
-			       NULL };
+	/* the trees the launch needs on the worker: its code's, its data's */
+	const json_t *code = json_object_get(r, "code");
+	struct buf trees = BUF_INIT;
+	if (jstr(code, "snapshot"))
+		buf_adds(&trees, jstr(code, "snapshot"));
+	size_t k;
+	json_t *d;
+	json_array_foreach(json_object_get(code, "data"), k, d)
+		if (hex64(jstr(d, "snapshot")))
+			buf_addf(&trees, "%s%s", trees.len ? "," : "", jstr(d, "snapshot"));
+	const char *args[] = { jstr0(r, "project_id"), jstr0(r, "id"), att, claim_token(r), until,
+			       trees.len ? trees.s : "-", NULL };
 	const char *put[] = { jstr0(r, "project_id"), jstr0(r, "id"), "run.json", NULL };
 	struct buf meta = BUF_INIT;
 	json_write(&meta, r, 0);	/* the entry as dispatched, for reproducibility */
@@ -227,5 +262,6 @@ launch_add(struct batch *b, json_t *r, const json_t *claimed)
 	char *sh = run_script(r);
 	script_call(&b->s, w->type == WORKER_SLURM ? "ros_sbatch" : "ros_launch", args, sh, strlen(sh));
 	free(sh);
+	buf_release(&trees);
 	json_array_append(b->runs, r);
 }

@@ -190,10 +190,13 @@ read_answer(const char *root, const struct pull_req *reqs, size_t n, const struc
 		if (q && !k.err.len)
 			used = tar_each(d + pos, o->len - pos, take, &k, &k.err);
 		if (q && used >= 0) {
-			if (q->kind == 'c')
-				ckpt_finish(&k);
-			jset_int(k.res, "files", (long long)k.files);
-			jset_int(k.res, "bytes", k.bytes);
+			if (q->kind == 'c') {
+				ckpt_finish(&k);	/* files, bytes: what the root holds; sent: this time */
+				jset_int(k.res, "sent_files", (long long)k.files);
+			} else {
+				jset_int(k.res, "files", (long long)k.files);
+				jset_int(k.res, "bytes", k.bytes);
+			}
 			if (q->kind == 'a') {
 				char at[32];
 				iso_now(at);

@@ -124,16 +124,25 @@ ros_claim() {
 	return 1
 }
 
-# dir run [token until [snapshot]]: what a launch checks before it reads
+# dir run [token until [trees]]: what a launch checks before it reads
 # its script (ros_launch, and ros_sbatch in slurm.sh): a claim's lease still
-# runs by this machine's clock, the run directory exists, and so does the
-# tree of the run's snapshot (ros_snap_unpack; "-": none).  0 to go on;
+# runs by this machine's clock, the run directory exists, and so does each
+# tree the run needs (its code's, its data's: ids separated by commas;
+# "-": none; ros_snap_unpack).  0 to go on;
 # else stdin is drained, the record printed, and 1.
 ros_launch_gate() {
-	if [ -n "${5:-}" ] && [ "$5" != - ] && [ ! -d "$ros_ws/.ros/snap/trees/$5" ]; then
-		cat >/dev/null
-		echo "ROS launch $2 error 0 snapshot-missing"
-		return 1
+	if [ -n "${5:-}" ] && [ "$5" != - ]; then
+		ros_lg_ifs=$IFS
+		IFS=,
+		for ros_lg_t in $5; do
+			if [ ! -d "$ros_ws/.ros/snap/trees/$ros_lg_t" ]; then
+				IFS=$ros_lg_ifs
+				cat >/dev/null
+				echo "ROS launch $2 error 0 snapshot-missing $ros_lg_t"
+				return 1
+			fi
+		done
+		IFS=$ros_lg_ifs
 	fi
 	if [ -n "${3:-}" ]; then
 		ros_now_s

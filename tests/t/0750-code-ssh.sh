@@ -151,6 +151,39 @@ check_eq "the last two runs saw the new tree, the first two the old one" \
 	"[False, False, True, True]"
 count_ssh_procs_stop
 
+# --- data: sent once per content, shared read-only by the runs ---
+D=$T/dataset
+mkdir -p "$D/sub" && cd "$D" && git init -q . && printf '*.csv\n' > .gitignore && cd "$T/root" || exit 1
+"$PY" -c "import os; open('$D/train.csv', 'wb').write(os.urandom(300000)); open('$D/sub/x.bin', 'wb').write(b'x' * 1000)"
+check "a project with data" "$ROS" init-project --title Dp --idea i --target t --workdir "$W"
+printf 'data:\n  - {src: %s, dest: data/ds}\n' "$D" >> research/dp/project.yaml
+count_ssh_procs_start
+export SSH_COUNT_BYTES=1
+check "two runs reading it" "$ROS" add-run --project-id dp --worker-pool test \
+	--command "sha256sum data/ds/train.csv data/ds/sub/x.bin > \"\$ROS_OUT_DIR/data.sum\"; readlink data/ds > \"\$ROS_OUT_DIR/link\" # {i}" --sweep i=1,2
+check "dispatch" "$ROS" dispatch-runs
+check_eq "the data went once to each worker (the code was there)" "$(uploads)" 2
+check "finish" drive 60
+want_sum=$(cd "$D" && sha256sum train.csv sub/x.bin | sed 's|  |  data/ds/|')
+check_eq "each run read the data as it is (git's ignored files too)" \
+	"$(jq_py queues/run_queue.json "sorted(set(open(os.path.dirname(r['log_path']) + '/out/data.sum').read() for r in d if r['project_id'] == 'dp'))")" \
+	"$(printf '%s\n' "$want_sum" | "$PY" -c 'import sys; print([sys.stdin.read()])')"
+check_eq "through a link to the worker's one copy" \
+	"$(jq_py queues/run_queue.json "sorted(set(open(os.path.dirname(r['log_path']) + '/out/link').read().strip().split('/.ros/')[1] for r in d if r['project_id'] == 'dp'))")" \
+	"['snap/trees/$(jq_py queues/run_queue.json "[r['code']['data'][0]['snapshot'] for r in d if r['project_id'] == 'dp'][0]")']"
+: > "$SSH_COUNT_LOG"
+check "two more" "$ROS" add-run --project-id dp --worker-pool test --command "cat data/ds/sub/x.bin > /dev/null # {i}" --sweep i=3,4
+check "dispatch" "$ROS" dispatch-runs
+check_eq "nothing sent again" "$(uploads)" 0
+check "finish" drive 60
+unset SSH_COUNT_BYTES
+count_ssh_procs_stop
+printf 'data:\n  - {src: %s, dest: ../escape}\n' "$D" > research/dp/project.yaml
+check "a dest out of the run" "$ROS" add-run --project-id dp --worker-pool test --command "true # 5"
+check_exit 1 "refused at dispatch" "$ROS" dispatch-runs
+check_match "with where and why" "$OUT" "research/dp/project\.yaml:2:[0-9]+: data: dest '\.\./escape' must be a relative path"
+check "cancel it" "$ROS" cancel "$(jq_py queues/run_queue.json "[r['id'] for r in d if r['command'] == 'true # 5'][0]")"
+
 # --- metrics a run wrote relative to where it ran (its copy of the tree) ---
 check "a run writing its metrics file" "$ROS" add-run --project-id code --worker-pool test \
 	--metric-parser jsonl:results/m.jsonl --command 'mkdir -p results && echo "{\"MSE\": 0.25}" > results/m.jsonl'

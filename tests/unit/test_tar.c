@@ -121,5 +121,20 @@ main(void)
 	CHECK(access(vx, F_OK) != 0, "nothing written where the link points");
 	cmd = xasprintf("rm -rf %s", dir);
 	run(cmd);
+	free(cmd);
+	free(vx);
+	free(victim);
+	free(ln);
+	free(cp);
+	free(out);
+	free(bad);
+	free(gnu);
+	free(p2);
+	free(path);
+	buf_release(&s.names);
+	buf_release(&s2.names);
+	buf_release(&s3.names);
+	buf_release(&b);
+	buf_release(&err);
 	return UNIT_DONE();
 }
