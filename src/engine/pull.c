@@ -101,7 +101,7 @@ ckpt_finish(struct sink *k)
 			size_t ql = qn ? (size_t)(qn - qp - 1) : qp ? strlen(qp + 1) : 0;
 			still = qp && ql == strlen(path) && !strncmp(qp + 1, path, ql);
 		}
-		if (!still && !strstr(path, "..")) {
+		if (!still && path_plain(path)) {	/* the worker's words: never outside files/ */
 			char *f = xasprintf("%s/files/%s", top, path);
 			unlink(f);
 			free(f);
@@ -307,7 +307,7 @@ pull_ckpt_tar(const char *root, const char *id, struct buf *t, json_t **meta, st
 		if (nl)
 			*nl = 0;
 		const char *sp = strchr(p, ' '), *path = sp ? strchr(sp + 1, ' ') : NULL;
-		if (!path || strstr(path + 1, ".."))
+		if (!path || !path_plain(path + 1))
 			continue;
 		path++;
 		char *f = xasprintf("%s/files/%s", top, path);
