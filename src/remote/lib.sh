@@ -217,8 +217,9 @@ ros_launch() {
 # from what ros sent as $HOME/.ros-in/NONCE (remote_upload_proc: the new
 # and changed files under t/, and in `del` the NUL-separated paths of the
 # base's tree that id lacks or changed) and the tree of snapshot base ("-":
-# none), hard-linked (cp -al).  Built aside and renamed into place: a tree
-# under its id is always whole.  Stale uploads (a day old) are removed.
+# none), hard-linked (cp -al); without a base the upload's t/ is renamed
+# (mv: a copy across file systems).  Built aside and renamed into place: a
+# tree under its id is always whole.  Stale uploads (a day old) are removed.
 #   ROS snap - ID ok | ROS snap - ID error WHY
 ros_snap_unpack() {
 	ros_in=$HOME/.ros-in/$1 ros_sd=$ros_ws/.ros/snap/trees
@@ -245,10 +246,15 @@ ros_snap_unpack() {
 			find "$ros_tmp" -mindepth 1 -depth -type d -empty -delete 2>/dev/null
 		fi
 	else
+		# no base: the upload is the tree (a rename on one file system)
 		ros_m=
-		mkdir "$ros_tmp" 2>/dev/null || ros_m=cannot-create-$ros_tmp
+		if [ -d "$ros_in/t" ]; then
+			mv "$ros_in/t" "$ros_tmp" 2>/dev/null || ros_m=cannot-move-$ros_in
+		else
+			mkdir "$ros_tmp" 2>/dev/null || ros_m=cannot-create-$ros_tmp
+		fi
 	fi
-	if [ -z "$ros_m" ] && [ -d "$ros_in/t" ] && ! cp -al "$ros_in/t/." "$ros_tmp/" 2>/dev/null; then
+	if [ -z "$ros_m" ] && [ "$3" != - ] && [ -d "$ros_in/t" ] && ! cp -al "$ros_in/t/." "$ros_tmp/" 2>/dev/null; then
 		ros_m=cannot-link-the-new-files
 	fi
 	if [ -z "$ros_m" ] && ! mv -T "$ros_tmp" "$ros_sd/$2" 2>/dev/null && [ ! -d "$ros_sd/$2" ]; then

@@ -104,6 +104,12 @@ check_match "check-runs says what it brought" "$(cat "$T/ended.log")" \
 check_eq "the check that saw it end brought them: files and the one over the cap named" \
 	"$(jq_py queues/run_queue.json "[(r['artifacts_fetched']['files'], r['artifacts_fetched']['skipped']) for r in d if r['id'] == '$aid'][0]")" \
 	"(2, ['1500000 code/big.bin'])"
+at=$(jq_py queues/run_queue.json "[r['artifacts_fetched']['fetched_at'] for r in d if r['id'] == '$aid'][0]")
+rm -f "research/ck/artifacts/$aid/out/r.csv"
+check "another check-runs" "$ROS" check-runs
+check_eq "fetched once: not again" "$(jq_py queues/run_queue.json "[r['artifacts_fetched']['fetched_at'] for r in d if r['id'] == '$aid'][0]") $(test -e "research/ck/artifacts/$aid/out/r.csv" && echo again)" "$at "
+check "ros fetch brings them on demand" "$ROS" fetch "$aid"
+check_match "says what and where" "$OUT" "^2 files, 0\.0 MB into research/ck/artifacts/$aid/$"
 check_eq "out/r.csv and model.pt (from where it ran)" "$(cd "research/ck/artifacts/$aid" && find . -type f | LC_ALL=C sort | tr '\n' ' ')" \
 	"./code/model.pt ./code/part.txt ./out/r.csv "
 done_testing
