@@ -259,12 +259,16 @@ pull_run(const char *root, const struct pull_req *reqs, size_t n, json_t *out, i
 			free(have);
 		}
 	}
-	size_t cap_total = 0;
-	for (size_t i = 0; i < n; i++)
-		cap_total += reqs[i].kind == 'a' ? (size_t)reqs[i].cap : (size_t)1 << 30;
 	for (size_t k = 0; k < nw; k++) {
+		/* what one worker may send: the artifacts' caps, a checkpoint's
+		 * allowance per run, never more than PULL_MAX_BYTES in all (it is
+		 * held in memory); more, and the worker is cut off */
+		size_t cap = (size_t)16 << 20;
+		for (size_t i = 0; i < n; i++)
+			if (reqs[i].w == ws[k])
+				cap += reqs[i].kind == 'a' ? (size_t)reqs[i].cap : PULL_CKPT_MAX_BYTES;
 		remote_proc(&ps[k], ws[k], root, &ss[k], timeout_ms);
-		ps[k].max_capture = cap_total + ((size_t)16 << 20);
+		ps[k].max_capture = cap < PULL_MAX_BYTES ? cap : PULL_MAX_BYTES;
 		pp[k] = &ps[k];
 	}
 	proc_pool(pp, nw, 32);

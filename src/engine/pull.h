@@ -24,6 +24,11 @@
 #include "store/registry.h"
 
 #define ARTIFACTS_MAX_MB_DEFAULT 100
+/* A checkpoint's allowance in one pull, and what one worker may send in
+ * all: the answer is held in memory.  A worker that sends more is cut off
+ * (its pulls fail, and are tried again at the next check). */
+#define PULL_CKPT_MAX_BYTES ((size_t)1 << 30)
+#define PULL_MAX_BYTES ((size_t)4 << 30)
 
 struct pull_req {
 	struct worker *w;

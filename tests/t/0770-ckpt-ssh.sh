@@ -112,4 +112,33 @@ check "ros fetch brings them on demand" "$ROS" fetch "$aid"
 check_match "says what and where" "$OUT" "^2 files, 0\.0 MB into research/ck/artifacts/$aid/$"
 check_eq "out/r.csv and model.pt (from where it ran)" "$(cd "research/ck/artifacts/$aid" && find . -type f | LC_ALL=C sort | tr '\n' ' ')" \
 	"./code/model.pt ./code/part.txt ./out/r.csv "
+
+# --- a hostile worker's answer: members named to land outside, links ---
+mkdir -p "$T/shim3"
+"$PY" - "$T/evil.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
+    def add(name, data=b"x", kind=tarfile.REGTYPE, link=""):
+        i = tarfile.TarInfo(name); i.type = kind; i.linkname = link; i.size = len(data) if kind == tarfile.REGTYPE else 0
+        t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    add(".ros-skipped", b"")
+    add("fine.txt", b"fine")
+    add("lnk", kind=tarfile.SYMTYPE, link="/tmp")
+    add("../evil.txt", b"evil")
+PY
+cat > "$T/shim3/tar" <<EOF
+#!/bin/sh
+case "\$1" in -c) cat "$T/evil.tar"; exit 0 ;; esac
+exec /bin/tar "\$@"
+EOF
+chmod 755 "$T/shim3" "$T/shim3/tar"
+sshd_start w3 127.0.0.3 0 "env:PATH=$T/shim3:/usr/bin:/bin"
+sshd_worker_yaml w3 w3 evil 1 "$T/ws-w3" >> workers/workers.yaml
+check "a run on it" "$ROS" add-run --project-id ck --worker-pool evil --artifacts 'fine.txt' --command "true"
+eid=$OUT
+check "it runs and ends" drive 60
+check_eq "nothing landed outside the run's folder" "$(ls -A research/ck/artifacts/ 2>/dev/null | grep -c evil)$(test -e research/ck/evil.txt && echo bad)" 0
+check_eq "no link was made" "$(find research/ck/artifacts -type l | wc -l)" 0
+check_match "the fetch refused, and says why" "$(field "$eid" last_error)" \
+	"artifacts not fetched: a member named '\.\./evil\.txt' would land outside .*: refused"
 done_testing
