@@ -241,6 +241,12 @@ check_eq "in its own copy of the tree" "$(head -n 2 "$T/shared/ws/runs/logs/p/$s
 d"
 check_eq "the entry records the snapshot it ran" "$(jq_py queues/run_queue.json "[r['code']['snapshot'] for r in d if r['id'] == '$sid'][0]")" \
 	"$(ros snapshot --workdir "$T/code" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+check "a run with artifacts" ros add-run --project-id p --worker-pool hpc --workdir "$T/code" --artifacts 'out/*.txt' \
+	--command 'echo from-slurm > "$ROS_OUT_DIR/r.txt"'
+aid=$OUT
+step() { ros dispatch-runs --worker-pool hpc; ros check-runs; [ "$(field "$aid" status)" = done ]; }
+check "it runs" wait_for 30 step
+check_eq "the check that saw the job end brought its artifacts" "$(cat "research/p/artifacts/$aid/out/r.txt" 2>/dev/null)" from-slurm
 
 check_eq "no job left in Slurm" "$(squeue -h -o %i)" ""
 done_testing
