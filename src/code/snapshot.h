@@ -99,8 +99,9 @@ char *snapshot_resolve(const char *root, const char *prefix, struct buf *err);
 /* Rebuild snapshot id's tree into dir (created; it must not exist or be
  * empty) from the root's copy: files with their modes, links.  -1 with err. */
 int snapshot_export(const char *root, const char *id, const char *dir, struct buf *err);
-/* Read the manifest of snapshot id the root keeps into s (id, f, n, bytes,
- * executables, links; no git facts).  -1 with err. */
+/* Read the manifest of snapshot id the root keeps into s (id, f, n,
+ * executables, links; sizes 0, no git facts: the manifest holds neither),
+ * checked against its id.  -1 with err. */
 int snapshot_load(const char *root, const char *id, struct snapshot *s, struct buf *err);
 
 /* A path for messages and listings: valid UTF-8, a newline shown as \n

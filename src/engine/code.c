@@ -208,8 +208,17 @@ tree_send(struct codes *c, const char *root, struct batch *b, const char *id)
 	for (size_t i = 0; i < c->nu; i++)
 		if (c->u[i].b == b && !strcmp(c->u[i].ss.id, id))
 			return;
-	if (snap_worker_has(root, b->w, id))
+	/* the worker's record is read once per worker and snapshot, not per run */
+	char *tag = xasprintf("%s %s", b->w->id, id);
+	int known = strv_has(&c->held, tag);
+	if (known || snap_worker_has(root, b->w, id)) {
+		if (!known)
+			strv_push_nocopy(&c->held, tag);
+		else
+			free(tag);
 		return;
+	}
+	free(tag);
 	GROW(c->u, c->au, c->nu + 1);
 	struct code_upload *u = &c->u[c->nu];
 	memset(u, 0, sizeof *u);
@@ -343,5 +352,6 @@ codes_release(struct codes *c)
 	free(c->u);
 	free(c->p);
 	strv_release(&c->setups);
+	strv_release(&c->held);
 	memset(c, 0, sizeof *c);
 }

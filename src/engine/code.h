@@ -54,8 +54,9 @@ struct codes {
 	struct code_project *p;
 	size_t np, ap;
 	struct strv setups;	/* "WORKER KEY" of set-ups put in a batch already */
+	struct strv held;	/* "WORKER ID": snapshots the root's record says a worker holds */
 };
-#define CODES_INIT { NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, STRV_INIT }
+#define CODES_INIT { NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, STRV_INIT, STRV_INIT }
 
 /* Snapshot the tree of every claimed run that has one; set its "code".  A
  * run whose tree cannot be snapshotted gets its outcome in o ("error",

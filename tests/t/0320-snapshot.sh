@@ -114,4 +114,9 @@ check_exit 1 "export into a non-empty directory" "$ROS" snapshot --export "$ID" 
 check_exit 1 "export of an unknown id" "$ROS" snapshot --export abcdef0 "$TESTDIR/exp2"
 check_match "says so" "$ERR" "no snapshot 'abcdef0'"
 check_exit 2 "--export needs a directory" "$ROS" snapshot --export "$ID"
+h=$(sha256sum < "$W/committed.txt" | cut -c1-64)
+mv ".ros/snap/blobs/$h" "$TESTDIR/kept"
+check_exit 1 "export when a content was removed from the root" "$ROS" snapshot --export "$ID" "$TESTDIR/exp3"
+check_match "says which" "$ERR" "the content of committed\.txt is no longer kept in the root"
+mv "$TESTDIR/kept" ".ros/snap/blobs/$h"
 done_testing
